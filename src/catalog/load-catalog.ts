@@ -1,0 +1,201 @@
+/**
+ * Loads and validates catalog/ (one YAML file per stream or reference table). Structure is
+ * checked with ajv against {@link catalogFileSchema}; then names, durations and field
+ * references are checked. Every error names the file, the key and what is allowed, at the
+ * key's line and column. All errors of all files are collected before throwing.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { AggregateUserError, CatalogError, type SourcePosition } from '../errors.js';
+import { CATALOG_DURATION_HELP, parseCatalogDuration } from '../util/duration.js';
+import { FIELD_KEYS, STREAM_KEYS, catalogFileSchema } from './catalog-schema.js';
+import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validateFile = ajv.compile(catalogFileSchema);
+
+const DEFAULTS = { watermark_delay: '0s', allowed_lateness: '0s', idle_timeout: '30s', dedup_ttl: '1h' } as const;
+
+interface RawField { type: FieldType; required?: boolean; pii?: PiiMode }
+interface RawStream {
+  name: string; kind?: 'stream' | 'table'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
+  watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string;
+  partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>;
+}
+
+/** Positions of keys and values inside one YAML document. */
+class YamlLocator {
+  readonly #doc: Document;
+  readonly #lines: LineCounter;
+  readonly #file: string;
+  constructor(doc: Document, lines: LineCounter, file: string) {
+    this.#doc = doc;
+    this.#lines = lines;
+    this.#file = file;
+  }
+
+  /** Position of the key at `path` (or of its value with `value: true`); falls back to the parent. */
+  at(path: readonly string[], value = false): SourcePosition {
+    let node: unknown = this.#doc.contents;
+    let offset = 0;
+    for (const key of path) {
+      if (!isMap(node)) break;
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
+      if (!pair) break;
+      const target = value && key === path[path.length - 1] ? pair.value : pair.key;
+      const range = (target as { range?: [number, number, number] } | null)?.range;
+      if (range) offset = range[0];
+      node = pair.value;
+    }
+    const { line, col } = this.#lines.linePos(offset);
+    return { file: this.#file, line, col };
+  }
+}
+
+function ajvMessage(err: ErrorObject, path: readonly string[]): { message: string; keyPath: readonly string[]; onValue: boolean } {
+  const where = path.length ? `'${path.join('.')}'` : 'the top level';
+  switch (err.keyword) {
+    case 'additionalProperties': {
+      const extra = String((err.params as { additionalProperty: string }).additionalProperty);
+      const allowed = path.length === 0 ? STREAM_KEYS : FIELD_KEYS;
+      return { message: `unknown key '${extra}' in ${where}; allowed keys: ${allowed.join(', ')}`, keyPath: [...path, extra], onValue: false };
+    }
+    case 'required': {
+      const missing = String((err.params as { missingProperty: string }).missingProperty);
+      return { message: `missing key '${missing}' in ${where}`, keyPath: path, onValue: false };
+    }
+    case 'enum': {
+      const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ');
+      return { message: `key ${where} must be one of: ${allowed}`, keyPath: path, onValue: true };
+    }
+    case 'propertyNames':
+      return { message: `field names in ${where} must be dot paths of identifiers (e.g. data.orderTotal)`, keyPath: path, onValue: false };
+    case 'pattern':
+      return { message: `key ${where} must be an identifier (letters, digits, _; not starting with a digit)`, keyPath: path, onValue: true };
+    default:
+      return { message: `key ${where} ${err.message ?? 'is invalid'}`, keyPath: path, onValue: true };
+  }
+}
+
+function pointerPath(instancePath: string): string[] {
+  return instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** Parses and validates one catalog file. Returns the stream or pushes errors. */
+export function parseCatalogFile(file: string, text: string, errors: CatalogError[]): StreamDef | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const loc = new YamlLocator(doc, lines, file);
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const { line, col } = lines.linePos(e.pos[0]);
+      errors.push(new CatalogError('PW_CATALOG_YAML', `not valid YAML: ${e.message.split('\n')[0]}`, { position: { file, line, col } }));
+    }
+    return undefined;
+  }
+  const raw: unknown = doc.toJS();
+  if (!validateFile(raw)) {
+    // Report each problem once, the most specific first (ajv lists parents after children).
+    const seen = new Set<string>();
+    for (const err of validateFile.errors ?? []) {
+      if (err.keyword === 'if') continue;
+      const { message, keyPath, onValue } = ajvMessage(err, pointerPath(err.instancePath));
+      if (seen.has(message)) continue;
+      seen.add(message);
+      errors.push(new CatalogError('PW_CATALOG_INVALID', message, { position: loc.at(keyPath, onValue) }));
+    }
+    return undefined;
+  }
+  const s = raw as RawStream;
+  const before = errors.length;
+  const duration = (key: keyof typeof DEFAULTS | 'retention'): number => {
+    const text = s[key] ?? (key === 'retention' ? undefined : DEFAULTS[key]);
+    if (text === undefined) return -1;
+    const ms = parseCatalogDuration(text);
+    if (ms === undefined) {
+      errors.push(new CatalogError('PW_CATALOG_DURATION', `key '${key}' has '${text}'; a duration is ${CATALOG_DURATION_HELP}`, { position: loc.at([key], true) }));
+      return 0;
+    }
+    return ms;
+  };
+  const fields = new Map<string, FieldDef>();
+  for (const [path, f] of Object.entries(s.fields)) {
+    fields.set(path, {
+      path, segments: path.split('.'), type: f.type, required: f.required ?? false, pii: f.pii, position: loc.at(['fields', path]),
+    });
+  }
+  // A path cannot be both a value and an object holding other fields.
+  for (const path of fields.keys()) {
+    for (const other of fields.keys()) {
+      if (other.startsWith(`${path}.`)) {
+        errors.push(new CatalogError('PW_CATALOG_FIELD_CONFLICT', `field '${path}' is a ${fields.get(path)?.type} but '${other}' declares a field inside it; a path is either a value or an object`, { position: loc.at(['fields', other]) }));
+      }
+    }
+  }
+  const kind = s.kind ?? 'stream';
+  const refField = (key: 'event_id' | 'event_time' | 'partition_key', allowed: readonly FieldType[], mustBeRequired: boolean): string => {
+    const path = s[key];
+    if (path === undefined) {
+      if (kind === 'stream' && key !== 'partition_key') {
+        errors.push(new CatalogError('PW_CATALOG_INVALID', `missing key '${key}': a stream needs the field path of its ${key === 'event_id' ? 'unique event id' : 'event time'}`, { position: loc.at([]) }));
+      }
+      return '';
+    }
+    const f = fields.get(path);
+    if (!f) {
+      errors.push(new CatalogError('PW_CATALOG_UNKNOWN_FIELD', `key '${key}' names '${path}', which is not declared under 'fields'; declared: ${[...fields.keys()].join(', ')}`, { position: loc.at([key], true) }));
+    } else if (!allowed.includes(f.type)) {
+      errors.push(new CatalogError('PW_CATALOG_FIELD_TYPE', `key '${key}' names '${path}' of type ${f.type}; it must be of type ${allowed.join(' or ')}`, { position: loc.at([key], true) }));
+    } else if (mustBeRequired && !f.required) {
+      errors.push(new CatalogError('PW_CATALOG_FIELD_REQUIRED', `key '${key}' names '${path}', which must be declared with 'required: true'`, { position: loc.at(['fields', path]) }));
+    }
+    return path;
+  };
+  const eventId = refField('event_id', ['string', 'int'], true);
+  const eventTime = refField('event_time', ['timestamp'], true);
+  const partitionKey = refField('partition_key', ['string', 'int', 'double', 'boolean', 'timestamp'], false) || undefined;
+  const stream: StreamDef = {
+    kind, name: s.name, topic: s.topic ?? s.name, format: s.format ?? 'json', eventId, eventTime,
+    watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
+    idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'),
+    partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
+    partitions: s.partitions ?? 3, fields, file, position: loc.at([]),
+  };
+  if (stream.idleTimeoutMs === 0 && s.idle_timeout !== undefined) {
+    errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'idle_timeout' must be greater than 0", { position: loc.at(['idle_timeout'], true) }));
+  }
+  return errors.length === before ? stream : undefined;
+}
+
+/** Lists the catalog files (`*.yaml`, `*.yml`) of a directory, sorted. */
+export function catalogFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(dir, f));
+}
+
+/**
+ * Loads every catalog file of `dir`. Throws an {@link AggregateUserError} listing every
+ * problem of every file; stream names must be unique across files.
+ */
+export function loadCatalog(dir: string): Catalog {
+  if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+    throw new CatalogError('PW_CATALOG_DIR', `catalog directory '${dir}' does not exist; pass --catalog DIR with one YAML file per stream`);
+  }
+  const errors: CatalogError[] = [];
+  const streams = new Map<string, StreamDef>();
+  for (const path of catalogFiles(dir)) {
+    const file = relative(process.cwd(), path) || path;
+    const stream = parseCatalogFile(file, readFileSync(path, 'utf8'), errors);
+    if (!stream) continue;
+    const prior = streams.get(stream.name);
+    if (prior) {
+      errors.push(new CatalogError('PW_CATALOG_DUPLICATE', `stream '${stream.name}' is already declared in ${prior.file}; names must be unique`, { position: stream.position }));
+      continue;
+    }
+    streams.set(stream.name, stream);
+  }
+  if (errors.length === 1) throw errors[0] as CatalogError;
+  if (errors.length > 1) throw new AggregateUserError(errors);
+  return { dir, streams };
+}

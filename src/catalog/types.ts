@@ -1,0 +1,52 @@
+/** Catalog model: what a stream or reference table declares. Loaded by {@link loadCatalog}. */
+import type { SourcePosition } from '../errors.js';
+
+/** Field types a catalog may declare. */
+export const FIELD_TYPES = ['string', 'int', 'double', 'boolean', 'timestamp'] as const;
+export type FieldType = (typeof FIELD_TYPES)[number];
+
+/** PII treatment applied when archiving: `hash` (keyed hash) or `drop`. */
+export const PII_MODES = ['hash', 'drop'] as const;
+export type PiiMode = (typeof PII_MODES)[number];
+
+export interface FieldDef {
+  /** Dot path inside the payload (`data.restaurantId`). */
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly type: FieldType;
+  /** A required field must be present and non-null; any other field may be missing or null. */
+  readonly required: boolean;
+  readonly pii: PiiMode | undefined;
+  readonly position: SourcePosition;
+}
+
+export interface StreamDef {
+  /** `stream` (an unbounded topic) or `table` (reference data for lookups). */
+  readonly kind: 'stream' | 'table';
+  readonly name: string;
+  readonly topic: string;
+  readonly format: 'json';
+  /** Field path of the unique event id used for dedup. */
+  readonly eventId: string;
+  /** Field path of the event time (ISO-8601 string or epoch milliseconds). */
+  readonly eventTime: string;
+  readonly watermarkDelayMs: number;
+  readonly allowedLatenessMs: number;
+  readonly idleTimeoutMs: number;
+  readonly dedupTtlMs: number;
+  readonly partitionKey: string | undefined;
+  /** Archive retention; undefined keeps everything. */
+  readonly retentionMs: number | undefined;
+  /** Partitions pitwall creates the topic with when it is missing. */
+  readonly partitions: number;
+  /** Declared fields by dot path, in file order. */
+  readonly fields: ReadonlyMap<string, FieldDef>;
+  /** The catalog file this came from. */
+  readonly file: string;
+  readonly position: SourcePosition;
+}
+
+export interface Catalog {
+  readonly dir: string;
+  readonly streams: ReadonlyMap<string, StreamDef>;
+}

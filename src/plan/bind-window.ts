@@ -1,0 +1,94 @@
+/** Binds the FROM clause: exactly one window table function over one stream. */
+import type { Catalog, StreamDef } from '../catalog/index.js';
+import { child, children, columnPath, functionArgs, functionName, type SqlNode } from '../sql/ast.js';
+import type { SourceText } from '../sql/source-text.js';
+import { INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
+import { didYouMean } from '../util/did-you-mean.js';
+import { offsetOf, planError } from './bind-expr.js';
+import type { WindowSpec } from './nodes.js';
+
+export interface BoundFrom {
+  readonly stream: StreamDef;
+  readonly window: WindowSpec;
+  readonly alias: string | undefined;
+}
+
+const ARITY: Record<string, { args: number; usage: string }> = {
+  TUMBLE: { args: 3, usage: "TUMBLE(stream, time_col, INTERVAL '5 minutes')" },
+  HOP: { args: 4, usage: "HOP(stream, time_col, INTERVAL '1 minute' /* slide */, INTERVAL '5 minutes' /* size */)" },
+  SESSION: { args: 3, usage: "SESSION(stream, time_col, INTERVAL '30 seconds' /* gap */)" },
+};
+
+function streamByName(catalog: Catalog, name: string): StreamDef | undefined {
+  return catalog.streams.get(name) ?? [...catalog.streams.values()].find((s) => s.name.toLowerCase() === name.toLowerCase());
+}
+
+export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, hint: number): BoundFrom {
+  const scope = { source, hint };
+  const from = children(select, 'from');
+  if (from.length === 0) throw planError('PW_PLAN_NO_FROM', "a metric reads a stream: FROM TUMBLE(stream, time_col, INTERVAL '5 minutes')", select, scope);
+  const joined = from.slice(1).find((f) => f.join !== undefined) ?? (from.length > 1 ? from[1] : undefined);
+  if (joined) {
+    const names = from.map((f) => (typeof f.table === 'string' ? f.table : functionArgs(child(f, 'expr') ?? {}).map((a) => columnPath(a).join('.'))[0] ?? ''));
+    const streams = names.filter((n) => streamByName(catalog, n)?.kind === 'stream');
+    const what = streams.length >= 2 ? `stream-stream join (${streams.join(', ')})` : 'join';
+    throw planError('PW_PLAN_JOIN', `${what} is not supported: a metric reads one stream`, joined,
+      { source, hint: source.findKeyword('join', 0, hint) ?? source.findKeyword(String(joined.table ?? ''), 0, hint) ?? hint });
+  }
+  const item = from[0] as SqlNode;
+  const expr = child(item, 'expr');
+  if (typeof item.table === 'string') {
+    const s = streamByName(catalog, item.table);
+    const at = { source, hint: source.findPath([item.table], hint) };
+    if (!s) {
+      throw planError('PW_PLAN_UNKNOWN_STREAM', `unknown stream '${item.table}'${didYouMean(item.table, catalog.streams.keys())}; catalog streams: ${[...catalog.streams.keys()].join(', ')}`, item, at);
+    }
+    throw planError('PW_PLAN_NO_WINDOW', `a metric aggregates per window: read '${s.name}' through a window function, e.g. FROM TUMBLE(${s.name}, ${s.eventTime || 'event_time'}, INTERVAL '1 minute')`, item, at);
+  }
+  if (expr?.ast) throw planError('PW_PLAN_SUBQUERY', 'a subquery in FROM is only supported as the ranked input of a top-N query', expr, scope);
+  if (!expr || expr.type !== 'function') throw planError('PW_PLAN_NO_WINDOW', 'FROM must be a window function: TUMBLE, HOP or SESSION', item, scope);
+  const fnName = functionName(expr).toUpperCase();
+  const spec = ARITY[fnName];
+  const fnScope = { source, hint: offsetOf(expr, scope) };
+  if (!spec) {
+    throw planError('PW_PLAN_UNKNOWN_WINDOW', `unknown table function ${functionName(expr)}(); windows are TUMBLE, HOP and SESSION${didYouMean(fnName, Object.keys(ARITY))}`, expr, scope);
+  }
+  const args = functionArgs(expr);
+  if (args.length !== spec.args) throw planError('PW_PLAN_WINDOW_ARGS', `${fnName} takes ${spec.args} arguments: ${spec.usage}`, expr, fnScope);
+  const [streamArg, timeArg, ...sizes] = args as [SqlNode, SqlNode, ...SqlNode[]];
+  const streamName = streamArg.type === 'column_ref' ? columnPath(streamArg).join('.') : '';
+  const stream = streamByName(catalog, streamName);
+  if (!stream) {
+    throw planError('PW_PLAN_UNKNOWN_STREAM', `unknown stream '${streamName}' in ${fnName}${didYouMean(streamName, catalog.streams.keys())}; catalog streams: ${[...catalog.streams.keys()].join(', ')}`, streamArg, fnScope);
+  }
+  if (stream.kind === 'table') {
+    throw planError('PW_PLAN_WINDOW_ON_TABLE', `'${stream.name}' is a reference table (kind: table), not a stream; windows apply to streams only`, streamArg, fnScope);
+  }
+  const timeName = timeArg.type === 'column_ref' ? columnPath(timeArg).join('.') : '';
+  if (timeName.toLowerCase() !== stream.eventTime.toLowerCase()) {
+    throw planError('PW_PLAN_WINDOW_TIME', `${fnName} must use the stream's event time column '${stream.eventTime}' (declared as event_time in ${stream.file}), not '${timeName}'`, timeArg, fnScope);
+  }
+  const ms = sizes.map((s, i) => {
+    const label = fnName === 'HOP' ? (i === 0 ? 'slide' : 'size') : fnName === 'SESSION' ? 'gap' : 'size';
+    if (s.type !== 'interval') throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be an interval: ${INTERVAL_HELP}`, s, fnScope);
+    const body = child(s, 'expr');
+    const value = parseIntervalMs(String(body?.value ?? ''), String(s.unit ?? ''));
+    // The parser gives intervals no position: the i-th INTERVAL keyword inside the call is it.
+    const nth = (k: number): { source: SourceText; hint: number } => {
+      let at = fnScope.hint;
+      for (let j = 0; j <= k; j++) at = source.findKeyword('interval', undefined, at + 1) ?? at;
+      return { source, hint: at };
+    };
+    if (value === undefined) throw planError('PW_PLAN_WINDOW_SIZE', `cannot read the window ${label} '${`${String(body?.value ?? '')} ${String(s.unit ?? '')}`.trim()}'; use ${INTERVAL_HELP}`, s, nth(i));
+    if (value <= 0) throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be positive, got ${value} ms`, s, nth(i));
+    return value;
+  });
+  const alias = typeof item.as === 'string' ? item.as : undefined;
+  if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number } };
+  if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
+  const [slideMs, sizeMs] = ms as [number, number];
+  if (sizeMs % slideMs !== 0) {
+    throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, fnScope);
+  }
+  return { stream, alias, window: { type: 'hop', slideMs, sizeMs } };
+}

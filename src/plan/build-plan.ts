@@ -1,0 +1,334 @@
+/**
+ * Builds a metric's logical plan from its parsed CREATE VIEW: binds FROM (window over a
+ * stream), WHERE, GROUP BY, SELECT and HAVING, then the optional top-N-per-window wrapper.
+ * Everything outside the dialect is rejected here, at plan time, with its position.
+ */
+import { createHash } from 'node:crypto';
+import type { Catalog, StreamDef } from '../catalog/index.js';
+import { PlanError } from '../errors.js';
+import { child, children, columnPath, isNode, type SqlNode } from '../sql/ast.js';
+import type { ParsedQuery } from '../sql/parse-query.js';
+import type { SourceText } from '../sql/source-text.js';
+import { bindExpr, containsAggregate, offsetOf, planError, type BindScope } from './bind-expr.js';
+import { bindFrom } from './bind-window.js';
+import { sameExpr, walkExpr, type Expr } from './expr.js';
+import type {
+  AggregateCall, AggregateNode, GroupKey, MetricPlan, OutputColumn, PlanNode, ProjectNode, SortKey, TopNNode, WindowSpec,
+} from './nodes.js';
+
+interface AggregateQuery {
+  readonly project: ProjectNode;
+  readonly stream: StreamDef;
+  readonly window: WindowSpec;
+  readonly keys: readonly GroupKey[];
+}
+
+interface Ctx {
+  readonly catalog: Catalog;
+  readonly source: SourceText;
+}
+
+/** Rejects clauses the dialect has no place for. */
+function rejectUnsupportedClauses(select: SqlNode, ctx: Ctx, depth: number, selectAt: number): void {
+  const at = (kw: string): { source: SourceText; hint: number } => ({ source: ctx.source, hint: ctx.source.findKeyword(kw, depth, selectAt) ?? selectAt });
+  if (select.with) throw planError('PW_PLAN_CTE', 'WITH (common table expressions) is not supported; write the metric as one SELECT', select, at('with'));
+  if (select._next || select.set_op) throw planError('PW_PLAN_SET_OPERATION', `${String(select.set_op ?? 'UNION').toUpperCase()} is not supported: a metric is one SELECT over one stream`, select, at(String(select.set_op ?? 'union').split(' ')[0] as string));
+  const distinct = child(select, 'distinct');
+  if (distinct?.type) throw planError('PW_PLAN_DISTINCT', 'SELECT DISTINCT is not supported; GROUP BY the columns instead', select, at('distinct'));
+  const orderby = children(select, 'orderby');
+  if (orderby.length > 0) throw planError('PW_PLAN_ORDER_BY', 'ORDER BY is not supported in a metric: rows are kept per window and key; for the first N rows of each window use ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) <= N', select, at('order'));
+  const limit = child(select, 'limit');
+  if (limit && Array.isArray(limit.value) && limit.value.length > 0) throw planError('PW_PLAN_LIMIT', 'LIMIT is not supported in a metric; for the top N rows of each window use ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) <= N', select, at('limit'));
+  if (select.window) throw planError('PW_PLAN_UNSUPPORTED', 'named WINDOW clauses are not supported', select, at('window'));
+}
+
+/** The output name of a SELECT item: its alias, or the last segment of a bare column. */
+function outputName(item: SqlNode, ctx: Ctx, hint: number): string {
+  if (typeof item.as === 'string' && item.as) return item.as;
+  const expr = child(item, 'expr') as SqlNode;
+  if (expr.type === 'column_ref') return columnPath(expr).at(-1) as string;
+  const scope = { source: ctx.source, hint };
+  if (containsAggregate(expr)) throw planError('PW_PLAN_UNNAMED_AGGREGATE', 'name this aggregate with AS, e.g. COUNT(*) AS orders', expr, scope);
+  throw planError('PW_PLAN_UNNAMED_COLUMN', 'name this expression with AS', expr, scope);
+}
+
+function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems: readonly SqlNode[] = []): AggregateQuery {
+  const selectAt = ctx.source.findKeyword('select', depth) ?? 0;
+  rejectUnsupportedClauses(select, ctx, depth, selectAt);
+  const clauseAt = (kw: string): number => ctx.source.findKeyword(kw, depth, selectAt) ?? selectAt;
+  const from = bindFrom(select, ctx.catalog, ctx.source, clauseAt('from'));
+  const { stream, window } = from;
+  const base = { stream, source: ctx.source, qualifiers: [stream.name, ...(from.alias ? [from.alias] : [])] };
+
+  let node: PlanNode = { kind: 'ScanNode', stream };
+  const whereNode = child(select, 'where');
+  if (whereNode) {
+    const scope: BindScope = { ...base, mode: 'row', clause: 'WHERE', hint: clauseAt('where') };
+    const predicate = bindExpr(whereNode, scope);
+    if (predicate.type !== 'boolean' && predicate.type !== 'null') {
+      throw planError('PW_PLAN_TYPE', `WHERE needs a boolean condition, got ${predicate.type}`, whereNode, scope);
+    }
+    node = { kind: 'FilterNode', input: node, predicate };
+  }
+  node = { kind: 'WindowAssignNode', input: node, window, timeField: stream.eventTime };
+
+  const items = children(select, 'columns').filter((c) => !extraItems.includes(c));
+  const selectHint = selectAt;
+  for (const item of items) {
+    const e = child(item, 'expr');
+    if (e?.type === 'column_ref' && columnPath(e).join('.') === '*') {
+      throw planError('PW_PLAN_STAR', 'SELECT * is not supported in an aggregating query; list the window bounds, keys and aggregates', e, { source: ctx.source, hint: selectHint });
+    }
+  }
+  const names = items.map((item) => outputName(item, ctx, selectHint));
+
+  // GROUP BY: window bounds, then keys (columns, expressions, select aliases or ordinals).
+  const groupNode = child(select, 'groupby');
+  const groupItems = groupNode ? children(groupNode, 'columns') : [];
+  const groupHint = clauseAt('group');
+  const keys: GroupKey[] = [];
+  let hasWindowStart = false;
+  for (const g of groupItems) {
+    let target = g;
+    if (g.type === 'number') {
+      const idx = Number(g.value) - 1;
+      const item = items[idx];
+      if (!item) throw planError('PW_PLAN_GROUP_BY', `GROUP BY ${String(g.value)} is not a SELECT position (1..${items.length})`, g, { source: ctx.source, hint: groupHint });
+      target = child(item, 'expr') as SqlNode;
+    } else if (g.type === 'column_ref' && columnPath(g).length === 1) {
+      const name = columnPath(g)[0] as string;
+      const aliased = items.findIndex((item, i) => item.as === names[i] && names[i] === name && typeof item.as === 'string');
+      if (aliased >= 0 && !stream.fields.has(name)) target = child(items[aliased] as SqlNode, 'expr') as SqlNode;
+    }
+    if (target.type === 'column_ref' && columnPath(target).length === 1 && ['window_start', 'window_end'].includes((columnPath(target)[0] as string).toLowerCase())) {
+      if ((columnPath(target)[0] as string).toLowerCase() === 'window_start') hasWindowStart = true;
+      continue;
+    }
+    if (containsAggregate(target)) {
+      throw planError('PW_PLAN_AGGREGATE_IN_GROUP_BY', 'aggregates are not allowed in GROUP BY', target, { source: ctx.source, hint: groupHint });
+    }
+    const expr = bindExpr(target, { ...base, mode: 'row', clause: 'GROUP BY', hint: groupHint });
+    if (keys.some((k) => sameExpr(k.expr, expr))) continue;
+    const itemIdx = items.findIndex((item) => {
+      const ie = child(item, 'expr') as SqlNode;
+      if (containsAggregate(ie)) return false;
+      try { return sameExpr(bindExpr(ie, { ...base, mode: 'row', clause: 'SELECT', hint: selectHint }), expr); } catch { return false; }
+    });
+    const name = itemIdx >= 0 ? (names[itemIdx] as string) : target.type === 'column_ref' ? (columnPath(target).at(-1) as string) : `_key${keys.length}`;
+    keys.push({ name, expr, type: expr.type });
+  }
+  if (!groupNode) {
+    throw planError('PW_PLAN_NO_GROUP_BY', 'a metric aggregates per window: add GROUP BY window_start, window_end[, keys]', select, { source: ctx.source, hint: selectHint });
+  }
+  if (!hasWindowStart) {
+    throw planError('PW_PLAN_GROUP_BY_WINDOW', 'GROUP BY must include window_start: aggregation is per window', groupNode, { source: ctx.source, hint: groupHint });
+  }
+
+  // SELECT and HAVING over window bounds, keys and aggregates.
+  const aggregates: AggregateCall[] = [];
+  const aggScope: BindScope = { ...base, mode: 'aggregate', clause: 'SELECT', hint: selectHint, keys, aggregates };
+  const columns: OutputColumn[] = items.map((item, i) => {
+    const expr = bindExpr(child(item, 'expr') as SqlNode, { ...aggScope, hint: offsetOf(child(item, 'expr') as SqlNode, aggScope) });
+    const name = names[i] as string;
+    if (expr.kind === 'AggRefExpr' && (aggregates[expr.index] as AggregateCall).name.startsWith('_agg')) {
+      aggregates[expr.index] = { ...(aggregates[expr.index] as AggregateCall), name };
+      return { name, expr: { ...expr, name }, type: expr.type };
+    }
+    return { name, expr, type: expr.type };
+  });
+  const seen = new Map<string, number>();
+  names.forEach((n, i) => {
+    const prior = seen.get(n.toLowerCase());
+    if (prior !== undefined) {
+      throw planError('PW_PLAN_DUPLICATE_COLUMN', `output column '${n}' is defined twice (also SELECT item ${prior + 1}); give one of them another name with AS`, child(items[i] as SqlNode, 'expr') as SqlNode, { source: ctx.source, hint: selectHint });
+    }
+    seen.set(n.toLowerCase(), i);
+  });
+  if (!columns.some((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start')) {
+    throw planError('PW_PLAN_MISSING_WINDOW_START', 'SELECT window_start: every result row names its window', select, { source: ctx.source, hint: selectHint });
+  }
+  keys.forEach((k, i) => {
+    if (!columns.some((c) => c.expr.kind === 'KeyRefExpr' && c.expr.index === i)) {
+      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in SELECT: result rows are keyed by window and group key`, groupNode, { source: ctx.source, hint: groupHint });
+    }
+  });
+  const aggregate: AggregateNode = { kind: 'AggregateNode', input: node, keys, aggregates };
+  node = aggregate;
+  const havingNode = child(select, 'having');
+  if (havingNode) {
+    const scope: BindScope = { ...aggScope, clause: 'HAVING', hint: clauseAt('having') };
+    const predicate = bindExpr(havingNode, scope);
+    if (predicate.type !== 'boolean' && predicate.type !== 'null') throw planError('PW_PLAN_TYPE', `HAVING needs a boolean condition, got ${predicate.type}`, havingNode, scope);
+    node = { kind: 'HavingNode', input: node, predicate };
+  }
+  // Aggregates the SELECT did not name (HAVING-only, or repeated) keep their generated names.
+  const finalColumns = columns.map((c) => (c.expr.kind === 'AggRefExpr' ? { ...c, expr: { ...c.expr, name: (aggregates[c.expr.index] as AggregateCall).name } } : c));
+  const project: ProjectNode = { kind: 'ProjectNode', input: node, columns: finalColumns };
+  return { project, stream, window, keys };
+}
+
+function rankItem(select: SqlNode): SqlNode | undefined {
+  return children(select, 'columns').find((c) => child(c, 'expr')?.type === 'window_func');
+}
+
+/** Binds `SELECT … FROM (ranked) WHERE rn <= N` into a TopNNode over the aggregate query. */
+function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQuery; names: string[] } {
+  rejectUnsupportedClauses(outer, ctx, 0, ctx.source.findKeyword('select', 0) ?? 0);
+  const fromItems = children(outer, 'from');
+  const hint0 = ctx.source.findKeyword('from', 0) ?? 0;
+  if (fromItems.length !== 1) throw planError('PW_PLAN_JOIN', 'join is not supported: a top-N query reads one ranked subquery', outer, { source: ctx.source, hint: hint0 });
+  const ranked = child(child(fromItems[0] as SqlNode, 'expr') as SqlNode, 'ast') as SqlNode;
+  const rank = rankItem(ranked);
+  const rankedAt = ctx.source.findKeyword('select', 1) ?? hint0;
+  if (!rank) {
+    throw planError('PW_PLAN_SUBQUERY', 'a subquery in FROM is only supported for top-N per window: SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) AS rn FROM …) WHERE rn <= N', ranked, { source: ctx.source, hint: rankedAt });
+  }
+  const fn = child(rank, 'expr') as SqlNode;
+  const fnScope = { source: ctx.source, hint: ctx.source.findPath([String(fn.name)], rankedAt) };
+  if (String(fn.name).toUpperCase() !== 'ROW_NUMBER') {
+    throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(fn.name)}() is not supported; top-N per window uses ROW_NUMBER()`, fn, fnScope);
+  }
+  const rankName = typeof rank.as === 'string' ? rank.as : undefined;
+  if (!rankName) throw planError('PW_PLAN_UNNAMED_COLUMN', 'name the ROW_NUMBER() column with AS, e.g. AS rn', fn, fnScope);
+
+  // Two shapes: the aggregate query itself holds ROW_NUMBER, or ranks a subquery that aggregates.
+  const innerFrom = children(ranked, 'from')[0];
+  const innerAst = innerFrom ? child(child(innerFrom, 'expr') ?? {}, 'ast') : undefined;
+  const agg = innerAst ? bindAggregateQuery(innerAst, ctx, 2) : bindAggregateQuery(ranked, ctx, 1, [rank]);
+  const aggCols = agg.project.columns;
+  const colIndex = (name: string): number => aggCols.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
+  let rankedCols: number[];
+  if (innerAst) {
+    rankedCols = [];
+    for (const item of children(ranked, 'columns')) {
+      if (item === rank) continue;
+      const e = child(item, 'expr') as SqlNode;
+      const path = e.type === 'column_ref' ? columnPath(e) : [];
+      if (path.join('.') === '*') { rankedCols.push(...aggCols.map((_, i) => i)); continue; }
+      const idx = path.length === 1 && (item.as === null || item.as === undefined || item.as === path[0]) ? colIndex(path[0] as string) : -1;
+      if (idx < 0) throw planError('PW_PLAN_TOPN_SHAPE', `the ranked query of a top-N selects * or columns of its subquery (${aggCols.map((c) => c.name).join(', ')}), plus ROW_NUMBER()`, e, { source: ctx.source, hint: rankedAt });
+      rankedCols.push(idx);
+    }
+  } else {
+    rankedCols = aggCols.map((_, i) => i);
+  }
+
+  // OVER (PARTITION BY window_start ORDER BY …)
+  const spec = child(child(child(fn, 'over') ?? {}, 'as_window_specification') ?? {}, 'window_specification') ?? {};
+  const partition = children(spec, 'partitionby').map((p) => child(p, 'expr') ?? p);
+  const partNames = partition.map((p) => (p.type === 'column_ref' ? columnPath(p).join('.').toLowerCase() : '?'));
+  if (!partNames.includes('window_start') || partNames.some((n) => n !== 'window_start' && n !== 'window_end')) {
+    throw planError('PW_PLAN_TOPN_PARTITION', 'top-N is per window: ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …)', fn, fnScope);
+  }
+  const orderItems = children(spec, 'orderby');
+  if (orderItems.length === 0) throw planError('PW_PLAN_TOPN_ORDER', 'ROW_NUMBER() needs ORDER BY inside OVER (…) to rank rows', fn, fnScope);
+  const orderBy: SortKey[] = orderItems.map((o) => {
+    const e = child(o, 'expr') as SqlNode;
+    let idx = -1;
+    if (e.type === 'column_ref' && columnPath(e).length === 1) idx = colIndex(columnPath(e)[0] as string);
+    if (idx < 0 && !innerAst) {
+      // An expression equal to an output column's expression (e.g. COUNT(*) when selected AS c).
+      const aggregates = [...(agg.project.input.kind === 'HavingNode' ? (agg.project.input.input as AggregateNode) : (agg.project.input as AggregateNode)).aggregates];
+      try {
+        const bound = bindExpr(e, { stream: agg.stream, source: ctx.source, qualifiers: [agg.stream.name], mode: 'aggregate', clause: 'ORDER BY', hint: fnScope.hint, keys: agg.keys, aggregates });
+        idx = aggCols.findIndex((c) => sameExpr({ ...c.expr, ...(c.expr.kind === 'AggRefExpr' ? { name: '' } : {}) } as Expr, { ...bound, ...(bound.kind === 'AggRefExpr' ? { name: '' } : {}) } as Expr));
+      } catch (err) {
+        if (!(err instanceof PlanError)) throw err;
+      }
+    }
+    if (idx < 0) throw planError('PW_PLAN_TOPN_ORDER', `ROW_NUMBER() orders by the query's output columns (${aggCols.map((c) => c.name).join(', ')})`, e, fnScope);
+    return { column: idx, descending: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
+  });
+
+  // Outer: WHERE rn <= N (or rn < N, N >= rn).
+  const where = child(outer, 'where');
+  const whereScope = { source: ctx.source, hint: ctx.source.findKeyword('where', 0) ?? 0 };
+  let limit: number | undefined;
+  if (where?.type === 'binary_expr') {
+    const l = child(where, 'left') as SqlNode;
+    const r = child(where, 'right') as SqlNode;
+    const isRank = (n: SqlNode): boolean => n.type === 'column_ref' && columnPath(n).join('.').toLowerCase() === rankName.toLowerCase();
+    const num = (n: SqlNode): number | undefined => (n.type === 'number' && Number.isInteger(Number(n.value)) ? Number(n.value) : undefined);
+    const op = String(where.operator);
+    if (isRank(l) && num(r) !== undefined) limit = op === '<=' ? num(r) : op === '<' ? (num(r) as number) - 1 : op === '=' && num(r) === 1 ? 1 : undefined;
+    else if (isRank(r) && num(l) !== undefined) limit = op === '>=' ? num(l) : op === '>' ? (num(l) as number) - 1 : undefined;
+  }
+  if (limit === undefined) {
+    throw planError('PW_PLAN_TOPN_FILTER', `the outer query of a top-N keeps WHERE ${rankName} <= N only`, where ?? outer, whereScope);
+  }
+  if (limit < 1) throw planError('PW_PLAN_TOPN_FILTER', `top-N needs N >= 1, got ${limit}`, where as SqlNode, whereScope);
+
+  // Outer columns: * (ranked columns and the rank) or a list of their names.
+  const available = [...rankedCols.map((i) => (aggCols[i] as OutputColumn).name), rankName];
+  const outCols: number[] = [];
+  let includeRank = false;
+  for (const item of children(outer, 'columns')) {
+    const e = child(item, 'expr') as SqlNode;
+    const path = e.type === 'column_ref' ? columnPath(e) : [];
+    if (path.join('.') === '*') { outCols.push(...rankedCols); includeRank = true; continue; }
+    const name = path.at(-1);
+    if (path.length === 0 || !name || (typeof item.as === 'string' && item.as !== name)) {
+      throw planError('PW_PLAN_TOPN_SHAPE', `the outer query of a top-N selects * or columns of the ranked query (${available.join(', ')})`, e, { source: ctx.source, hint: 0 });
+    }
+    if (name.toLowerCase() === rankName.toLowerCase()) { includeRank = true; continue; }
+    const idx = colIndex(name);
+    if (idx < 0 || !rankedCols.includes(idx)) throw planError('PW_PLAN_UNKNOWN_COLUMN', `unknown column '${name}'; the ranked query has: ${available.join(', ')}`, e, { source: ctx.source, hint: 0 });
+    outCols.push(idx);
+  }
+  const names = [...outCols.map((i) => (aggCols[i] as OutputColumn).name), ...(includeRank ? [rankName] : [])];
+  if (!outCols.some((i) => (aggCols[i] as OutputColumn).expr.kind === 'WindowBoundExpr' && ((aggCols[i] as OutputColumn).expr as { bound: string }).bound === 'window_start')) {
+    throw planError('PW_PLAN_MISSING_WINDOW_START', 'the top-N output must include window_start', outer, { source: ctx.source, hint: 0 });
+  }
+  agg.keys.forEach((k, ki) => {
+    if (!outCols.some((i) => { const ex = (aggCols[i] as OutputColumn).expr; return ex.kind === 'KeyRefExpr' && ex.index === ki; })) {
+      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in the top-N output: result rows are keyed by window and group key`, outer, { source: ctx.source, hint: 0 });
+    }
+  });
+  const root: TopNNode = { kind: 'TopNNode', input: agg.project, orderBy, limit, rankColumn: includeRank ? rankName : undefined, columns: outCols };
+  return { root, agg, names };
+}
+
+/** The definition hash: SQL text plus every stream setting that changes results. */
+export function definitionHash(sql: string, stream: StreamDef): string {
+  const settings = {
+    sql: sql.trim(), eventId: stream.eventId, eventTime: stream.eventTime, watermarkDelayMs: stream.watermarkDelayMs,
+    allowedLatenessMs: stream.allowedLatenessMs, dedupTtlMs: stream.dedupTtlMs,
+    fields: [...stream.fields.values()].map((f) => [f.path, f.type, f.required]),
+  };
+  return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
+}
+
+/** Builds and checks the logical plan of one parsed metric. */
+export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
+  const ctx: Ctx = { catalog, source: query.source };
+  const select = query.select;
+  const fromItems = children(select, 'from');
+  const sub = fromItems.length === 1 ? child(child(fromItems[0] as SqlNode, 'expr') ?? {}, 'ast') : undefined;
+  let root: PlanNode;
+  let agg: AggregateQuery;
+  let columns: { name: string; type: OutputColumn['type'] }[];
+  let keyColumns: number[];
+  if (sub && isNode(sub)) {
+    const topn = bindTopN(select, ctx);
+    root = topn.root;
+    agg = topn.agg;
+    const aggCols = agg.project.columns;
+    columns = [...topn.root.columns.map((i) => ({ name: (aggCols[i] as OutputColumn).name, type: (aggCols[i] as OutputColumn).type })),
+      ...(topn.root.rankColumn ? [{ name: topn.root.rankColumn, type: 'int' as const }] : [])];
+    keyColumns = topn.root.columns.flatMap((ci, pos) => ((aggCols[ci] as OutputColumn).expr.kind === 'KeyRefExpr' ? [pos] : []));
+  } else {
+    agg = bindAggregateQuery(select, ctx, 0);
+    root = agg.project;
+    columns = agg.project.columns.map((c) => ({ name: c.name, type: c.type }));
+    keyColumns = agg.project.columns.flatMap((c, i) => (c.expr.kind === 'KeyRefExpr' ? [i] : []));
+  }
+  // Binding invariant: post-aggregation expressions never read raw fields.
+  for (const c of agg.project.columns) {
+    walkExpr(c.expr, (e) => { if (e.kind === 'FieldExpr') throw new PlanError('PW_INTERNAL', `unbound field ${e.path} after aggregation`); });
+  }
+  return {
+    name: query.name, file: query.source.file, sql: query.source.text, emit: query.emit,
+    hash: definitionHash(query.source.text, agg.stream), stream: agg.stream, window: agg.window,
+    columns, keyColumns, root,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The logical plan: readonly nodes in a discriminated union, one input each, from the scan up:
+ * Scan → Filter → WindowAssign → Aggregate → Having → Project → TopN. A metric's plan is one
+ * such chain; EXPLAIN prints it, the hot path turns it into operators, the cold path into
+ * DuckDB SQL.
+ */
+import type { StreamDef } from '../catalog/index.js';
+import type { EmitMode } from '../sql/parse-query.js';
+import type { Expr, SqlType } from './expr.js';
+
+/** Reads a stream: decode, validate, dedup by event id, event time and watermarks. */
+export interface ScanNode { readonly kind: 'ScanNode'; readonly stream: StreamDef }
+
+/** WHERE: keeps events for which the predicate is TRUE (NULL drops the event). */
+export interface FilterNode { readonly kind: 'FilterNode'; readonly input: PlanNode; readonly predicate: Expr }
+
+export type WindowSpec =
+  | { readonly type: 'tumble'; readonly sizeMs: number }
+  | { readonly type: 'hop'; readonly slideMs: number; readonly sizeMs: number }
+  | { readonly type: 'session'; readonly gapMs: number };
+
+/**
+ * Assigns each event to windows `[start, end)` by its event time: TUMBLE one window, HOP
+ * size/slide windows, SESSION the per-key session it extends (gap-based; sessions that come
+ * within `gapMs` of each other merge).
+ */
+export interface WindowAssignNode { readonly kind: 'WindowAssignNode'; readonly input: PlanNode; readonly window: WindowSpec; readonly timeField: string }
+
+export const AGGREGATE_FUNCTIONS = [
+  'count_star', 'count', 'count_distinct', 'sum', 'avg', 'min', 'max', 'approx_count_distinct', 'quantile_cont', 'approx_quantile',
+] as const;
+export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number];
+
+export interface AggregateCall {
+  readonly fn: AggregateFunction;
+  /** The argument; undefined for COUNT(*). */
+  readonly arg: Expr | undefined;
+  /** `FILTER (WHERE …)`: rows for which it is not TRUE are skipped by this aggregate. */
+  readonly filter: Expr | undefined;
+  /** The quantile for quantile_cont / approx_quantile, in [0, 1]. */
+  readonly quantile: number | undefined;
+  readonly type: SqlType;
+  /** Display name (the SELECT alias, or a generated `_agg<n>` for hidden ones). */
+  readonly name: string;
+}
+
+export interface GroupKey { readonly name: string; readonly expr: Expr; readonly type: SqlType }
+
+/** GROUP BY window (and session) plus `keys`; computes `aggregates` per (window, key). */
+export interface AggregateNode {
+  readonly kind: 'AggregateNode';
+  readonly input: PlanNode;
+  readonly keys: readonly GroupKey[];
+  readonly aggregates: readonly AggregateCall[];
+}
+
+/** HAVING: keeps (window, key) rows whose predicate (over keys and aggregates) is TRUE. */
+export interface HavingNode { readonly kind: 'HavingNode'; readonly input: PlanNode; readonly predicate: Expr }
+
+export interface OutputColumn { readonly name: string; readonly expr: Expr; readonly type: SqlType }
+
+/** The metric's output columns, in SELECT order. */
+export interface ProjectNode { readonly kind: 'ProjectNode'; readonly input: PlanNode; readonly columns: readonly OutputColumn[] }
+
+export interface SortKey {
+  /** Index into the input's output columns. */
+  readonly column: number;
+  readonly descending: boolean;
+}
+
+/**
+ * Top-N per window: keeps the first `limit` rows of each window by `orderBy` (ties broken by
+ * the remaining columns, so the choice is deterministic). `rankColumn`, when set, is appended
+ * to the output holding the 1-based ROW_NUMBER.
+ */
+export interface TopNNode {
+  readonly kind: 'TopNNode';
+  readonly input: PlanNode;
+  readonly orderBy: readonly SortKey[];
+  readonly limit: number;
+  readonly rankColumn: string | undefined;
+  /** Output columns as indexes into the input's columns (the rank column, if any, comes after). */
+  readonly columns: readonly number[];
+}
+
+export type PlanNode = ScanNode | FilterNode | WindowAssignNode | AggregateNode | HavingNode | ProjectNode | TopNNode;
+export type PlanNodeKind = PlanNode['kind'];
+
+/** A compiled metric: its plan plus what serving and lineage need. */
+export interface MetricPlan {
+  readonly name: string;
+  readonly file: string;
+  readonly sql: string;
+  readonly emit: EmitMode;
+  /** Hash of the definition (SQL text and the stream settings it depends on): result lineage. */
+  readonly hash: string;
+  readonly stream: StreamDef;
+  readonly window: WindowSpec;
+  /** Output columns in order, with types. */
+  readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
+  /** Indexes of the output columns that identify a row within a window (the group keys). */
+  readonly keyColumns: readonly number[];
+  readonly root: PlanNode;
+}
+
+/** The chain from the root down to the scan (root first). */
+export function planChain(root: PlanNode): PlanNode[] {
+  const out: PlanNode[] = [];
+  let node: PlanNode | undefined = root;
+  while (node) {
+    out.push(node);
+    node = node.kind === 'ScanNode' ? undefined : node.input;
+  }
+  return out;
+}
+
+/** Finds the node of a kind in a plan chain. */
+export function findNode<K extends PlanNodeKind>(root: PlanNode, kind: K): Extract<PlanNode, { kind: K }> | undefined {
+  return planChain(root).find((n): n is Extract<PlanNode, { kind: K }> => n.kind === kind);
+}
