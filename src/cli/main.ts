@@ -1,0 +1,45 @@
+/**
+ * The `pitwall` command line. Each subcommand lives in its own module; this file wires them
+ * into commander and turns pitwall errors into a coded message and a non-zero exit status.
+ */
+import { Command, CommanderError } from 'commander';
+import { AggregateUserError, PitwallError } from '../errors.js';
+import { registerPlanCommand } from './plan-command.js';
+import { registerValidateCommand } from './validate-command.js';
+
+/** Prints an error the way users read it: `error[PW_CODE] file:line:col: message`. */
+export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+  if (err instanceof AggregateUserError) {
+    write(`${err.errors.length} errors:\n`);
+    for (const e of err.errors) write(`error[${e.code}] ${e.message}\n`);
+    return 1;
+  }
+  if (err instanceof PitwallError) {
+    write(`error[${err.code}] ${err.message}\n`);
+    return err.code === 'PW_INTERNAL' ? 70 : 1;
+  }
+  write(`error[PW_INTERNAL] ${(err as Error)?.stack ?? String(err)}\n(this is a bug in pitwall; please report it)\n`);
+  return 70;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('pitwall')
+    .description('Stream-SQL analytics for live events: windowed metrics in SQL, hot over Kafka, cold over DuckDB.')
+    .showHelpAfterError()
+    .exitOverride();
+  registerPlanCommand(program);
+  registerValidateCommand(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return reportError(err);
+  }
+}

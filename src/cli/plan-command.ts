@@ -1,0 +1,40 @@
+/** `pitwall plan <file.sql>`: the logical plan, the hot operator pipeline and the DuckDB SQL. */
+import type { Command } from 'commander';
+import { compileDuckDb } from '../cold/index.js';
+import { loadCatalog } from '../catalog/index.js';
+import { describeHotPipeline } from '../hot/describe-pipeline.js';
+import { explainPlan, loadQueries, planFile, type MetricPlan } from '../plan/index.js';
+
+/** The three parts `pitwall plan` prints for one metric. */
+export function renderPlan(plan: MetricPlan): string {
+  const compiled = compileDuckDb(plan);
+  const params = compiled.parameters.map((p, i) => `--   $${i + 1} = ${JSON.stringify(p)}`);
+  return [
+    `== ${plan.name} (${plan.file}) ==`,
+    '-- logical plan',
+    explainPlan(plan),
+    '-- hot path',
+    ...describeHotPipeline(plan).map((op, i) => `  ${i === 0 ? '  ' : '->'} ${op}`),
+    '-- DuckDB SQL (over the canonical events relation)',
+    compiled.sql + ';',
+    ...(params.length ? ['-- parameters:', ...params] : []),
+    '',
+  ].join('\n');
+}
+
+export function registerPlanCommand(program: Command): void {
+  program.command('plan')
+    .description('print the logical plan, the hot-path operators and the DuckDB SQL of a metric')
+    .argument('[file.sql]', 'metric file (CREATE VIEW … AS SELECT …)')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--queries <dir>', 'queries directory (with --all)', 'queries')
+    .option('--all', 'plan every metric of --queries')
+    .action((file: string | undefined, opts: { catalog: string; queries: string; all?: boolean }) => {
+      const catalog = loadCatalog(opts.catalog);
+      if (!file && !opts.all) {
+        program.error('pitwall plan: give a metric file, or --all for every metric in --queries');
+      }
+      const plans = file ? [planFile(file, catalog)] : loadQueries(opts.queries, catalog);
+      process.stdout.write(plans.map(renderPlan).join('\n'));
+    });
+}

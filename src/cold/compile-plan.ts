@@ -1,0 +1,124 @@
+/**
+ * Compiles a metric's logical plan to one DuckDB statement over the stream's canonical
+ * relation (see duckdb-dialect.ts). The statement keeps the contract of the hot path:
+ *
+ * 1. dedup: the first arrival of each event id wins (`_pw_arrival` order);
+ * 2. WHERE;
+ * 3. window assignment on event time: TUMBLE by `time_bucket` from the epoch, HOP by the
+ *    size/slide bucket starts each event falls in, SESSION by gap-based session ids per key;
+ * 4. GROUP BY window and keys, aggregates with FILTER;
+ * 5. HAVING, projection, top-N per window (ties broken by the output columns in order);
+ * 6. rows ordered by window_start, then the other columns in SELECT order (NULLs last).
+ *
+ * Late events are not special here: the cold path sees every accepted event.
+ */
+import { assertNever, InternalError } from '../errors.js';
+import type { AggregateCall, AggregateNode, MetricPlan, OutputColumn, ProjectNode } from '../plan/index.js';
+import { findNode } from '../plan/index.js';
+import { compileExpr, Parameters, rowNames, type ExprNames } from './compile-expr.js';
+import { quoteIdent, relationName } from './duckdb-dialect.js';
+
+/** A compiled statement: SQL text plus its bound parameters (`$1`, `$2`, …). */
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly parameters: readonly (string | number | boolean)[];
+}
+
+const EPOCH = "TIMESTAMP '1970-01-01 00:00:00'";
+const ms = (n: number): string => `to_milliseconds(CAST(${n} AS BIGINT))`;
+
+function aggregateSql(a: AggregateCall, params: Parameters): string {
+  const arg = a.arg ? compileExpr(a.arg, rowNames, params) : '';
+  const filter = a.filter ? ` FILTER (WHERE ${compileExpr(a.filter, rowNames, params)})` : '';
+  switch (a.fn) {
+    case 'count_star': return `count(*)${filter}`;
+    case 'count': return `count(${arg})${filter}`;
+    case 'count_distinct': return `count(DISTINCT ${arg})${filter}`;
+    case 'sum': return a.type === 'int' ? `CAST(sum(${arg})${filter} AS BIGINT)` : `fsum(${arg})${filter}`;
+    case 'avg': return `avg(CAST(${arg} AS DOUBLE))${filter}`;
+    case 'min': return `min(${arg})${filter}`;
+    case 'max': return `max(${arg})${filter}`;
+    case 'approx_count_distinct': return `approx_count_distinct(${arg})${filter}`;
+    case 'quantile_cont': return `quantile_cont(CAST(${arg} AS DOUBLE), ${String(a.quantile)})${filter}`;
+    case 'approx_quantile': return `CAST(approx_quantile(CAST(${arg} AS DOUBLE), ${String(a.quantile)})${filter} AS DOUBLE)`;
+    default: return assertNever(a.fn, 'aggregate');
+  }
+}
+
+function windowCtes(plan: MetricPlan, agg: AggregateNode): string[] {
+  const keys = agg.keys.map((_, i) => `_pw_k${i}`);
+  const w = plan.window;
+  switch (w.type) {
+    case 'tumble':
+      return [`windowed AS (SELECT *, time_bucket(${ms(w.sizeMs)}, _pw_time, ${EPOCH}) AS _pw_ws, time_bucket(${ms(w.sizeMs)}, _pw_time, ${EPOCH}) + ${ms(w.sizeMs)} AS _pw_we FROM keyed)`];
+    case 'hop': {
+      const n = w.sizeMs / w.slideMs;
+      const start = `time_bucket(${ms(w.slideMs)}, _pw_time, ${EPOCH}) - to_milliseconds(_pw_h.i * CAST(${w.slideMs} AS BIGINT))`;
+      return [`windowed AS (SELECT keyed.*, ${start} AS _pw_ws, ${start} + ${ms(w.sizeMs)} AS _pw_we FROM keyed CROSS JOIN range(0, ${n}) AS _pw_h(i))`];
+    }
+    case 'session': {
+      const part = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
+      const order = `${part}ORDER BY _pw_time, _pw_arrival`;
+      return [
+        `marked AS (SELECT *, CASE WHEN lag(_pw_time) OVER (${order}) IS NULL OR _pw_time - lag(_pw_time) OVER (${order}) >= ${ms(w.gapMs)} THEN 1 ELSE 0 END AS _pw_new FROM keyed)`,
+        `sessioned AS (SELECT *, sum(_pw_new) OVER (${order} ROWS UNBOUNDED PRECEDING) AS _pw_sid FROM marked)`,
+        `windowed AS (SELECT *, min(_pw_time) OVER (PARTITION BY ${[...keys, '_pw_sid'].join(', ')}) AS _pw_ws, max(_pw_time) OVER (PARTITION BY ${[...keys, '_pw_sid'].join(', ')}) + ${ms(w.gapMs)} AS _pw_we FROM sessioned)`,
+      ];
+    }
+    default: return assertNever(w, 'window');
+  }
+}
+
+const outNames: ExprNames = {
+  ...rowNames,
+  bound: (b) => (b === 'window_start' ? '_pw_ws' : '_pw_we'),
+};
+
+/** Compiles `plan` to a DuckDB statement reading `relation` (default: `pw_events_<stream>`). */
+export function compileDuckDb(plan: MetricPlan, relation = relationName(plan.stream)): CompiledQuery {
+  const params = new Parameters();
+  const agg = findNode(plan.root, 'AggregateNode');
+  const project = findNode(plan.root, 'ProjectNode') as ProjectNode | undefined;
+  if (!agg || !project) throw new InternalError(`metric ${plan.name} has no aggregate`);
+  const filter = findNode(plan.root, 'FilterNode');
+  const having = findNode(plan.root, 'HavingNode');
+  const topn = findNode(plan.root, 'TopNNode');
+
+  const ctes: string[] = [
+    `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
+    `filtered AS (SELECT * FROM deduped${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
+    `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered)`,
+    ...windowCtes(plan, agg),
+  ];
+  const groupCols = ['_pw_ws', '_pw_we', ...agg.keys.map((_, i) => `_pw_k${i}`)];
+  const aggCols = agg.aggregates.map((a, i) => `${aggregateSql(a, params)} AS _pw_a${i}`);
+  ctes.push(`grouped AS (SELECT ${[...groupCols, ...aggCols].join(', ')} FROM windowed GROUP BY ${groupCols.join(', ')})`);
+
+  const projected = project.columns.map((c: OutputColumn) => `${compileExpr(c.expr, outNames, params)} AS ${quoteIdent(c.name)}`);
+  let body = `SELECT ${projected.join(', ')} FROM grouped${having ? ` WHERE ${compileExpr(having.predicate, outNames, params)}` : ''}`;
+  let outCols = project.columns.map((c) => c.name);
+  if (topn) {
+    const order = [
+      ...topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
+      ...outCols.map((n) => `${quoteIdent(n)} ASC NULLS LAST`),
+    ].join(', ');
+    const windowStart = project.columns.find((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start') as OutputColumn;
+    ctes.push(`projected AS (${body})`);
+    const rank = `row_number() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${order})`;
+    const selected = topn.columns.map((i) => quoteIdent(outCols[i] as string));
+    body = `SELECT ${[...selected, ...(topn.rankColumn ? [`${rank} AS ${quoteIdent(topn.rankColumn)}`] : [])].join(', ')} FROM projected QUALIFY ${rank} <= ${topn.limit}`;
+    outCols = [...topn.columns.map((i) => outCols[i] as string), ...(topn.rankColumn ? [topn.rankColumn] : [])];
+  }
+  const ws = plan.columns[outputWindowStart(plan)]?.name ?? 'window_start';
+  const orderBy = [ws, ...outCols.filter((n) => n !== ws)].map((n) => `${quoteIdent(n)} ASC NULLS LAST`).join(', ');
+  const sql = `WITH\n  ${ctes.join(',\n  ')}\n${body}\nORDER BY ${orderBy}`;
+  return { sql, parameters: params.values };
+}
+
+/** Index of the output column holding window_start. */
+export function outputWindowStart(plan: MetricPlan): number {
+  const project = findNode(plan.root, 'ProjectNode') as ProjectNode;
+  const topn = findNode(plan.root, 'TopNNode');
+  const projIdx = project.columns.findIndex((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start');
+  return topn ? topn.columns.indexOf(projIdx) : projIdx;
+}
