@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerPlanCommand } from './plan-command.js';
+import { registerReplayCommand } from './replay-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
 /** Prints an error the way users read it: `error[PW_CODE] file:line:col: message`. */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerPlanCommand(program);
   registerValidateCommand(program);
+  registerReplayCommand(program);
   return program;
 }
 

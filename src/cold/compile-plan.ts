@@ -38,9 +38,11 @@ function aggregateSql(a: AggregateCall, params: Parameters): string {
     case 'avg': return `avg(CAST(${arg} AS DOUBLE))${filter}`;
     case 'min': return `min(${arg})${filter}`;
     case 'max': return `max(${arg})${filter}`;
-    case 'approx_count_distinct': return `approx_count_distinct(${arg})${filter}`;
+    // The cold path is the reference: approximate aggregates are computed exactly here, and the
+    // hot path's sketches are checked against them within their documented error.
+    case 'approx_count_distinct': return `count(DISTINCT ${arg})${filter}`;
     case 'quantile_cont': return `quantile_cont(CAST(${arg} AS DOUBLE), ${String(a.quantile)})${filter}`;
-    case 'approx_quantile': return `CAST(approx_quantile(CAST(${arg} AS DOUBLE), ${String(a.quantile)})${filter} AS DOUBLE)`;
+    case 'approx_quantile': return `quantile_cont(CAST(${arg} AS DOUBLE), ${String(a.quantile)})${filter}`;
     default: return assertNever(a.fn, 'aggregate');
   }
 }
@@ -74,8 +76,20 @@ const outNames: ExprNames = {
   bound: (b) => (b === 'window_start' ? '_pw_ws' : '_pw_we'),
 };
 
-/** Compiles `plan` to a DuckDB statement reading `relation` (default: `pw_events_<stream>`). */
-export function compileDuckDb(plan: MetricPlan, relation = relationName(plan.stream)): CompiledQuery {
+export interface CompileOptions {
+  /** The canonical events relation (default `pw_events_<stream>`). */
+  readonly relation?: string;
+  /**
+   * A relation of late (event, window) pairs to leave out — columns `event_id` VARCHAR and
+   * `window_start` TIMESTAMP — so the statement computes what the hot path computed (used by
+   * reconciliation and parity tests). For SESSION a late event is left out entirely.
+   */
+  readonly excludeLate?: string;
+}
+
+/** Compiles `plan` to a DuckDB statement over the stream's canonical events relation. */
+export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): CompiledQuery {
+  const relation = options.relation ?? relationName(plan.stream);
   const params = new Parameters();
   const agg = findNode(plan.root, 'AggregateNode');
   const project = findNode(plan.root, 'ProjectNode') as ProjectNode | undefined;
@@ -84,12 +98,23 @@ export function compileDuckDb(plan: MetricPlan, relation = relationName(plan.str
   const having = findNode(plan.root, 'HavingNode');
   const topn = findNode(plan.root, 'TopNNode');
 
+  // A late event never joins a session on the hot path: leave it out before sessionizing.
+  const sessionExclusion = options.excludeLate && plan.window.type === 'session'
+    ? ` WHERE _pw_event_id NOT IN (SELECT event_id FROM ${quoteIdent(options.excludeLate)})` : '';
   const ctes: string[] = [
     `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
     `filtered AS (SELECT * FROM deduped${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
-    `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered)`,
+    `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered${sessionExclusion})`,
     ...windowCtes(plan, agg),
   ];
+  if (options.excludeLate) {
+    const excl = quoteIdent(options.excludeLate);
+    if (plan.window.type !== 'session') {
+      const i = ctes.findIndex((c) => c.startsWith('windowed AS'));
+      ctes[i] = `windowed_all AS ${(ctes[i] as string).slice('windowed AS '.length)}`;
+      ctes.push(`windowed AS (SELECT * FROM windowed_all w WHERE NOT EXISTS (SELECT 1 FROM ${excl} x WHERE x.event_id = w._pw_event_id AND x.window_start = w._pw_ws))`);
+    }
+  }
   const groupCols = ['_pw_ws', '_pw_we', ...agg.keys.map((_, i) => `_pw_k${i}`)];
   const aggCols = agg.aggregates.map((a, i) => `${aggregateSql(a, params)} AS _pw_a${i}`);
   ctes.push(`grouped AS (SELECT ${[...groupCols, ...aggCols].join(', ')} FROM windowed GROUP BY ${groupCols.join(', ')})`);

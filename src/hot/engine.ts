@@ -1,0 +1,133 @@
+/**
+ * The hot-path engine: one StreamRuntime per stream that some metric reads, each feeding its
+ * metrics' operators. Sources push raw records per partition; the engine's snapshot holds
+ * every operator's state together with the next offset of every partition, so a restore
+ * followed by a seek to those offsets continues exactly where the snapshot was taken.
+ */
+import type { Catalog, StreamDef, ValidEvent } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
+import type { MetricPlan } from '../plan/index.js';
+import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
+import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
+import { StreamRuntime, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
+
+export interface EngineSink {
+  result(plan: MetricPlan, change: RowChange): void;
+  late?(plan: MetricPlan, pair: LatePair): void;
+  overflow?(plan: MetricPlan, event: ValidEvent, origin: EventOrigin): void;
+  quarantine?(record: QuarantineRecord): void;
+  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin): void;
+}
+
+export interface EngineOptions {
+  /** Cap on open (window, key) groups per metric. Default 1,000,000. */
+  readonly maxGroups?: number;
+  /** Cap on remembered event ids per stream partition. Default 2,000,000. */
+  readonly maxDedupIds?: number;
+}
+
+/** Snapshot format version: bump when the layout changes. */
+const SNAPSHOT_VERSION = 1;
+
+export interface EngineSnapshot {
+  readonly version: number;
+  readonly takenAt: string;
+  /** Definition hash per metric: state is only restored into the same definition. */
+  readonly metrics: Record<string, string>;
+  readonly streams: Record<string, unknown>;
+}
+
+export class Engine {
+  readonly plans: readonly MetricPlan[];
+  readonly #streams = new Map<string, StreamRuntime>();
+
+  constructor(catalog: Catalog, plans: readonly MetricPlan[], sink: EngineSink, options: EngineOptions = {}) {
+    this.plans = plans;
+    const limits = { maxGroups: options.maxGroups ?? 1_000_000 };
+    const metricSink: MetricSink = {
+      result: (p, c) => sink.result(p, c),
+      late: (p, pair) => sink.late?.(p, pair),
+      overflow: (p, e, o) => sink.overflow?.(p, e, o),
+    };
+    const streamSink: StreamSink = {
+      quarantine: (r) => sink.quarantine?.(r),
+      ...(sink.accepted ? { accepted: sink.accepted.bind(sink) } : {}),
+    };
+    const byStream = new Map<string, MetricOperator[]>();
+    for (const p of plans) {
+      const ops = byStream.get(p.stream.name) ?? [];
+      ops.push(new MetricOperator(p, metricSink, limits));
+      byStream.set(p.stream.name, ops);
+    }
+    for (const s of catalog.streams.values()) {
+      if (s.kind !== 'stream') continue;
+      this.#streams.set(s.name, new StreamRuntime(s, byStream.get(s.name) ?? [], streamSink, { maxDedupIds: options.maxDedupIds ?? 2_000_000 }));
+    }
+  }
+
+  /** The runtime of a stream (throws a clear error for an unknown one). */
+  stream(name: string): StreamRuntime {
+    const s = this.#streams.get(name);
+    if (!s) throw new ExecutionError('PW_UNKNOWN_STREAM', `unknown stream '${name}'; catalog streams: ${[...this.#streams.keys()].join(', ')}`);
+    return s;
+  }
+
+  get streams(): readonly StreamRuntime[] { return [...this.#streams.values()]; }
+
+  process(stream: string, records: readonly RawRecord[], nowMs = Date.now()): void {
+    this.stream(stream).processRaw(records, nowMs);
+  }
+
+  tick(nowMs = Date.now()): void {
+    for (const s of this.#streams.values()) s.tick(nowMs);
+  }
+
+  /** End of finite input for one stream (or all): every window closes. */
+  endOfInput(stream?: string): void {
+    for (const s of stream ? [this.stream(stream)] : this.#streams.values()) s.endOfInput();
+  }
+
+  stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
+    const streams: Record<string, StreamStats> = {};
+    const metrics: Record<string, MetricStats> = {};
+    for (const s of this.#streams.values()) {
+      streams[s.stream.name] = { ...s.stats };
+      for (const m of s.metrics) metrics[m.plan.name] = { ...m.stats };
+    }
+    return { streams, metrics };
+  }
+
+  snapshot(): EngineSnapshot {
+    return {
+      version: SNAPSHOT_VERSION,
+      takenAt: new Date().toISOString(),
+      metrics: Object.fromEntries(this.plans.map((p) => [p.name, p.hash])),
+      streams: Object.fromEntries([...this.#streams].map(([n, s]) => [n, s.snapshot()])),
+    };
+  }
+
+  /**
+   * Restores a snapshot. A metric whose definition hash changed starts empty (its old state
+   * would compute a different metric); the names of such metrics are returned.
+   */
+  restore(snap: EngineSnapshot, nowMs = Date.now()): string[] {
+    if (snap.version !== SNAPSHOT_VERSION) {
+      throw new ExecutionError('PW_CHECKPOINT_VERSION', `checkpoint format ${snap.version} is not supported (expected ${SNAPSHOT_VERSION}); remove the state directory to start fresh`);
+    }
+    const changed = this.plans.filter((p) => snap.metrics[p.name] !== p.hash).map((p) => p.name);
+    for (const [name, s] of this.#streams) {
+      const json = snap.streams[name] as { metrics: Record<string, unknown> } | undefined;
+      if (!json) continue;
+      const metrics = Object.fromEntries(Object.entries(json.metrics).filter(([m]) => !changed.includes(m)));
+      s.restore({ ...json, metrics }, nowMs);
+    }
+    return changed;
+  }
+
+  /** Open groups and approximate state bytes per metric. */
+  stateSize(): Record<string, { groups: number; bytes: number }> {
+    const out: Record<string, { groups: number; bytes: number }> = {};
+    for (const s of this.#streams.values()) for (const m of s.metrics) out[m.plan.name] = m.stateSize();
+    return out;
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Compiles bound expressions into JavaScript closures for the hot path. SQL semantics:
+ * NULL propagates through operators, AND/OR/NOT use three-valued logic, `/` is
+ * floating-point division, and division or modulo by zero is NULL (as the cold path's
+ * compiled SQL does). Timestamps are epoch milliseconds.
+ */
+import { assertNever, InternalError } from '../../errors.js';
+import type { Expr } from '../../plan/index.js';
+import { parseTimestampMs } from '../../util/timestamp.js';
+import { castValue, type Val } from './cast.js';
+import { likeRegExp } from './like.js';
+
+export type { Val } from './cast.js';
+
+/** How leaves read their values from the context `C`. */
+export interface Leaves<C> {
+  field?: (path: string, type: Expr['type']) => (ctx: C) => Val;
+  windowBound?: (bound: 'window_start' | 'window_end') => (ctx: C) => Val;
+  key?: (index: number) => (ctx: C) => Val;
+  agg?: (index: number) => (ctx: C) => Val;
+}
+
+export type Evaluator<C> = (ctx: C) => Val;
+
+function leaf<T>(f: T | undefined, what: string): T {
+  if (!f) throw new InternalError(`${what} is not readable in this expression context`);
+  return f;
+}
+
+function compare(op: string, a: Val, b: Val): Val {
+  if (a === null || b === null) return null;
+  switch (op) {
+    case '=': return a === b;
+    case '<>': return a !== b;
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    default: throw new InternalError(`comparison ${op}`);
+  }
+}
+
+/** Compiles `expr` to a closure over the context type `C`. */
+export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
+  const c = (e: Expr): Evaluator<C> => compileExpr(e, leaves);
+  switch (expr.kind) {
+    case 'FieldExpr': return leaf(leaves.field, 'a field')(expr.path, expr.type);
+    case 'WindowBoundExpr': return leaf(leaves.windowBound, 'a window bound')(expr.bound);
+    case 'KeyRefExpr': return leaf(leaves.key, 'a group key')(expr.index);
+    case 'AggRefExpr': return leaf(leaves.agg, 'an aggregate')(expr.index);
+    case 'LiteralExpr': { const v = expr.value; return () => v; }
+    case 'NegateExpr': { const o = c(expr.operand); return (x) => { const v = o(x); return v === null ? null : -(v as number); }; }
+    case 'NotExpr': { const o = c(expr.operand); return (x) => { const v = o(x); return v === null ? null : !v; }; }
+    case 'BinaryExpr': {
+      const l = c(expr.left);
+      const r = c(expr.right);
+      switch (expr.op) {
+        case 'AND': return (x) => {
+          const a = l(x);
+          if (a === false) return false;
+          const b = r(x);
+          if (b === false) return false;
+          return a === null || b === null ? null : true;
+        };
+        case 'OR': return (x) => {
+          const a = l(x);
+          if (a === true) return true;
+          const b = r(x);
+          if (b === true) return true;
+          return a === null || b === null ? null : false;
+        };
+        case '+': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) + (b as number); };
+        case '-': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) - (b as number); };
+        case '*': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) * (b as number); };
+        case '/': return (x) => { const a = l(x); const b = r(x); return a === null || b === null || b === 0 ? null : (a as number) / (b as number); };
+        case '%': return (x) => { const a = l(x); const b = r(x); return a === null || b === null || b === 0 ? null : (a as number) % (b as number); };
+        case '||': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : String(a) + String(b); };
+        case '=': case '<>': case '<': case '<=': case '>': case '>=': {
+          const op = expr.op;
+          return (x) => compare(op, l(x), r(x));
+        }
+        default: return assertNever(expr.op, 'operator');
+      }
+    }
+    case 'InExpr': {
+      const o = c(expr.operand);
+      const list = expr.list.map(c);
+      const neg = expr.negated;
+      return (x) => {
+        const v = o(x);
+        if (v === null) return null;
+        let sawNull = false;
+        for (const item of list) {
+          const w = item(x);
+          if (w === null) sawNull = true; else if (w === v) return !neg;
+        }
+        return sawNull ? null : neg;
+      };
+    }
+    case 'BetweenExpr': {
+      const o = c(expr.operand);
+      const lo = c(expr.low);
+      const hi = c(expr.high);
+      const neg = expr.negated;
+      return (x) => {
+        const v = o(x);
+        const a = compare('>=', v, lo(x));
+        const b = compare('<=', v, hi(x));
+        const both = a === false || b === false ? false : a === null || b === null ? null : true;
+        return both === null ? null : neg ? !both : both;
+      };
+    }
+    case 'LikeExpr': {
+      const o = c(expr.operand);
+      const p = c(expr.pattern);
+      const neg = expr.negated;
+      return (x) => {
+        const v = o(x);
+        const pat = p(x);
+        if (v === null || pat === null) return null;
+        const m = likeRegExp(String(pat)).test(String(v));
+        return neg ? !m : m;
+      };
+    }
+    case 'IsNullExpr': { const o = c(expr.operand); const neg = expr.negated; return (x) => (o(x) === null) !== neg; };
+    case 'CaseExpr': {
+      const operand = expr.operand ? c(expr.operand) : undefined;
+      const whens = expr.whens.map((w) => ({ when: c(w.when), then: c(w.then) }));
+      const otherwise = expr.otherwise ? c(expr.otherwise) : () => null;
+      return (x) => {
+        const v = operand ? operand(x) : undefined;
+        for (const w of whens) {
+          const cond = w.when(x);
+          if (operand ? v !== null && cond !== null && v === cond : cond === true) return w.then(x);
+        }
+        return otherwise(x);
+      };
+    }
+    case 'CastExpr': {
+      const o = c(expr.operand);
+      const from = expr.operand.type;
+      const to = expr.type;
+      return (x) => castValue(o(x), from, to);
+    }
+    case 'CoalesceExpr': {
+      const args = expr.args.map(c);
+      return (x) => { for (const a of args) { const v = a(x); if (v !== null) return v; } return null; };
+    }
+    default: return assertNever(expr, 'expression');
+  }
+}
+
+/** A getter for a payload field by dot path; timestamps are read as epoch ms. */
+export function fieldGetter(path: string, type: Expr['type']): (payload: Record<string, unknown>) => Val {
+  const segs = path.split('.');
+  const norm = type === 'timestamp'
+    ? (v: unknown): Val => (v === undefined || v === null ? null : parseTimestampMs(v) ?? null)
+    : (v: unknown): Val => (v === undefined ? null : (v as Val));
+  if (segs.length === 1) { const a = segs[0] as string; return (p) => norm(p[a]); }
+  if (segs.length === 2) {
+    const [a, b] = segs as [string, string];
+    return (p) => { const o = p[a] as Record<string, unknown> | null | undefined; return norm(o === null || o === undefined ? undefined : o[b]); };
+  }
+  return (p) => {
+    let cur: unknown = p;
+    for (const s of segs) { if (cur === null || typeof cur !== 'object') return null; cur = (cur as Record<string, unknown>)[s]; }
+    return norm(cur);
+  };
+}
+
+/** Compiles a row-level expression (WHERE, keys, aggregate arguments) over a payload. */
+export function compileRowExpr(expr: Expr): Evaluator<Record<string, unknown>> {
+  return compileExpr<Record<string, unknown>>(expr, { field: fieldGetter });
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns a window's groups into output rows: HAVING, projection and top-N per window, in the
+ * plan's output column order. Top-N ranks by the ORDER BY keys, then by every output column
+ * ascending (NULLs last), exactly as the compiled DuckDB SQL does, so ties resolve the same.
+ */
+import { InternalError } from '../errors.js';
+import { findNode, type MetricPlan, type OutputColumn, type ProjectNode, type TopNNode } from '../plan/index.js';
+import { compareValues } from '../util/compare.js';
+import { compileExpr, type Evaluator, type Val } from './eval/compile-expr.js';
+import { encodeKey, type Group, type GroupFolder } from './group-folder.js';
+
+interface AggCtx { ws: number; we: number; keys: readonly Val[]; aggs: readonly Val[] }
+
+/** An output row of a window with the identity it is upserted under. */
+export interface OutRow {
+  /** Encoded group key (unique within the window). */
+  readonly id: string;
+  readonly values: Val[];
+}
+
+function compileAgg(expr: OutputColumn['expr']): Evaluator<AggCtx> {
+  return compileExpr<AggCtx>(expr, {
+    windowBound: (b) => (b === 'window_start' ? (c) => c.ws : (c) => c.we),
+    key: (i) => (c) => c.keys[i] ?? null,
+    agg: (i) => (c) => c.aggs[i] ?? null,
+  });
+}
+
+export class WindowFinalizer {
+  readonly #having: Evaluator<AggCtx> | undefined;
+  readonly #columns: Evaluator<AggCtx>[];
+  readonly #topn: TopNNode | undefined;
+
+  constructor(plan: MetricPlan) {
+    const project = findNode(plan.root, 'ProjectNode') as ProjectNode | undefined;
+    if (!project) throw new InternalError(`metric ${plan.name} has no projection`);
+    const having = findNode(plan.root, 'HavingNode');
+    this.#having = having ? compileAgg(having.predicate) : undefined;
+    this.#columns = project.columns.map((c) => compileAgg(c.expr));
+    this.#topn = findNode(plan.root, 'TopNNode');
+  }
+
+  /** The output rows of one window. */
+  rows(ws: number, we: number, groups: Iterable<Group>, folder: GroupFolder): OutRow[] {
+    const out: OutRow[] = [];
+    for (const g of groups) {
+      const ctx: AggCtx = { ws, we, keys: g.keys, aggs: folder.results(g) };
+      if (this.#having && this.#having(ctx) !== true) continue;
+      out.push({ id: encodeKey(g.keys), values: this.#columns.map((c) => c(ctx)) });
+    }
+    const topn = this.#topn;
+    if (!topn) return out;
+    const width = this.#columns.length;
+    out.sort((a, b) => {
+      for (const o of topn.orderBy) {
+        const c = compareValues(a.values[o.column] as Val, b.values[o.column] as Val);
+        if (c !== 0) {
+          // NULLs stay last in both directions, as in the compiled SQL (NULLS LAST).
+          const nullInvolved = a.values[o.column] === null || b.values[o.column] === null;
+          return o.descending && !nullInvolved ? -c : c;
+        }
+      }
+      for (let i = 0; i < width; i++) {
+        const c = compareValues(a.values[i] as Val, b.values[i] as Val);
+        if (c !== 0) return c;
+      }
+      return 0;
+    });
+    return out.slice(0, topn.limit).map((r, rank) => ({
+      id: r.id,
+      values: [...topn.columns.map((i) => r.values[i] as Val), ...(topn.rankColumn ? [rank + 1] : [])],
+    }));
+  }
+}

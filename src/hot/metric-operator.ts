@@ -1,0 +1,73 @@
+/**
+ * One metric on the hot path: its WHERE filter and its windowed aggregate operator, built
+ * from the logical plan, with the metric's counters.
+ */
+import type { ValidEvent } from '../catalog/index.js';
+import { InternalError } from '../errors.js';
+import { findNode, type MetricPlan } from '../plan/index.js';
+import { compileRowExpr, type Evaluator } from './eval/compile-expr.js';
+import { GroupFolder } from './group-folder.js';
+import type { EventOrigin, LatePair, OperatorLimits, RowChange, WindowOperator } from './operator-types.js';
+import { SessionOperator } from './session-operator.js';
+import { TumbleHopOperator } from './window-operator.js';
+
+export interface MetricStats {
+  /** Final rows emitted (upserts of closed windows). */
+  rows: number;
+  /** Provisional upserts emitted (on_update). */
+  updates: number;
+  /** Late (event, window) pairs. */
+  late: number;
+  /** (event, window) pairs dropped because the open-group cap was reached. */
+  overflow: number;
+}
+
+export interface MetricSink {
+  result(plan: MetricPlan, change: RowChange): void;
+  late(plan: MetricPlan, pair: LatePair): void;
+  overflow(plan: MetricPlan, event: ValidEvent, origin: EventOrigin): void;
+}
+
+export class MetricOperator {
+  readonly plan: MetricPlan;
+  readonly stats: MetricStats = { rows: 0, updates: 0, late: 0, overflow: 0 };
+  readonly #filter: Evaluator<Record<string, unknown>> | undefined;
+  readonly #op: WindowOperator;
+  /** Set when the last processed event was late for at least one window of this metric. */
+  lastWasLate = false;
+
+  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits) {
+    this.plan = plan;
+    const filter = findNode(plan.root, 'FilterNode');
+    this.#filter = filter ? compileRowExpr(filter.predicate) : undefined;
+    const agg = findNode(plan.root, 'AggregateNode');
+    if (!agg) throw new InternalError(`metric ${plan.name} has no aggregate`);
+    const folder = new GroupFolder(agg);
+    const out = {
+      emit: (change: RowChange): void => {
+        if (change.kind === 'upsert') { if (change.final) this.stats.rows++; else this.stats.updates++; }
+        sink.result(plan, change);
+      },
+      late: (pair: LatePair): void => { this.stats.late++; this.lastWasLate = true; sink.late(plan, pair); },
+      overflow: (event: ValidEvent, origin: EventOrigin): void => { this.stats.overflow++; sink.overflow(plan, event, origin); },
+    };
+    this.#op = plan.window.type === 'session' ? new SessionOperator(plan, folder, out, limits) : new TumbleHopOperator(plan, folder, out, limits);
+  }
+
+  /** Filters and folds one valid, non-duplicate event. */
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
+    this.lastWasLate = false;
+    if (this.#filter !== undefined && this.#filter(event.payload) !== true) return;
+    this.#op.process(event, origin, watermarkMs);
+  }
+
+  onWatermark(watermarkMs: number): void { this.#op.onWatermark(watermarkMs); }
+  flushUpdates(): void { this.#op.flushUpdates(); }
+  snapshot(): unknown { return { op: this.#op.snapshot(), stats: this.stats }; }
+  restore(json: unknown): void {
+    const s = json as { op: unknown; stats: MetricStats };
+    this.#op.restore(s.op);
+    Object.assign(this.stats, s.stats);
+  }
+  stateSize(): { groups: number; bytes: number } { return this.#op.stateSize(); }
+}

@@ -1,0 +1,57 @@
+/** What windowed operators emit and report, and the interface they share. */
+import type { ValidEvent } from '../catalog/index.js';
+import type { Val } from './eval/compile-expr.js';
+
+/** A change to a metric's results, keyed by (window_start, id). */
+export interface RowChange {
+  readonly kind: 'upsert' | 'delete';
+  readonly windowStart: number;
+  /** Encoded group key: together with windowStart it identifies the row. */
+  readonly id: string;
+  /** The output values, in output column order (undefined for deletes). */
+  readonly values: Val[] | undefined;
+  /** True for the final row of a closed window. */
+  readonly final: boolean;
+}
+
+/** Where an event came from: input partition and offset. */
+export interface EventOrigin {
+  readonly partition: number;
+  readonly offset: number;
+}
+
+/** An (event, window) pair that arrived after the window closed. */
+export interface LatePair {
+  readonly event: ValidEvent;
+  readonly origin: EventOrigin;
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  /** The watermark when the event arrived. */
+  readonly watermarkMs: number;
+}
+
+export interface OperatorOutput {
+  emit(change: RowChange): void;
+  late(pair: LatePair): void;
+  /** An event could not open a new group because the open-group cap was reached. */
+  overflow(event: ValidEvent, origin: EventOrigin): void;
+}
+
+export interface OperatorLimits {
+  /** Cap on open (window, key) groups of one metric; beyond it new groups overflow (counted). */
+  readonly maxGroups: number;
+}
+
+/** A windowed aggregate operator (TUMBLE/HOP or SESSION). */
+export interface WindowOperator {
+  /** Folds an event that passed the metric's filter, given the watermark at its arrival. */
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void;
+  /** Closes every window with end + allowed_lateness <= watermark, emitting final rows. */
+  onWatermark(watermarkMs: number): void;
+  /** on_update: emits upserts (and deletes) for groups changed since the last flush. */
+  flushUpdates(): void;
+  snapshot(): unknown;
+  restore(json: unknown): void;
+  /** Open groups and their approximate bytes. */
+  stateSize(): { groups: number; bytes: number };
+}

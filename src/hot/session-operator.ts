@@ -1,0 +1,160 @@
+/**
+ * SESSION aggregation per group key. An event at t covers [t, t + gap); sessions of a key
+ * whose spans overlap merge (accumulators merged), so a session is `[first, last + gap)`,
+ * the same sessions the cold path finds with gap-based session ids. A session closes when the
+ * watermark reaches its end + allowed_lateness.
+ *
+ * Late: an event is late when it would touch a session already closed for its key, or when
+ * it joins no open session and its own span is already closed. `closedUntil` remembers,
+ * per key, the end of the last closed session until no on-time event could reach it.
+ * Memory: open sessions (at most `maxGroups`), plus one number per recently closed key.
+ */
+import type { ValidEvent } from '../catalog/index.js';
+import type { MetricPlan } from '../plan/index.js';
+import { WindowFinalizer } from './finalize.js';
+import type { Group, GroupFolder } from './group-folder.js';
+import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+
+interface Session { readonly id: string; start: number; end: number; group: Group; emittedStart: number | undefined }
+
+export class SessionOperator implements WindowOperator {
+  readonly #folder: GroupFolder;
+  readonly #finalizer: WindowFinalizer;
+  readonly #out: OperatorOutput;
+  readonly #limits: OperatorLimits;
+  readonly #gapMs: number;
+  readonly #latenessMs: number;
+  readonly #onUpdate: boolean;
+  readonly #sessions = new Map<string, Session[]>();
+  readonly #closedUntil = new Map<string, number>();
+  readonly #dirty = new Set<Session>();
+  #count = 0;
+  #nextCloseAt = Number.POSITIVE_INFINITY;
+  #watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
+    if (plan.window.type !== 'session') throw new Error('SessionOperator runs SESSION windows only');
+    this.#folder = folder;
+    this.#finalizer = new WindowFinalizer(plan);
+    this.#out = out;
+    this.#limits = limits;
+    this.#gapMs = plan.window.gapMs;
+    this.#latenessMs = plan.stream.allowedLatenessMs;
+    this.#onUpdate = plan.emit === 'on_update';
+  }
+
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
+    const t = event.eventTimeMs;
+    const gap = this.#gapMs;
+    const id = this.#folder.keyOf(event.payload);
+    const list = this.#sessions.get(id);
+    const closedUntil = this.#closedUntil.get(id);
+    const overlapping = list ? list.filter((s) => t < s.end && s.start < t + gap) : [];
+    const late = (closedUntil !== undefined && t < closedUntil) || (overlapping.length === 0 && t + gap + this.#latenessMs <= watermarkMs);
+    if (late) {
+      this.#out.late({ event, origin, windowStart: t, windowEnd: t + gap, watermarkMs });
+      return;
+    }
+    let session: Session;
+    if (overlapping.length === 0) {
+      if (this.#count >= this.#limits.maxGroups) { this.#out.overflow(event, origin); return; }
+      session = { id, start: t, end: t + gap, group: this.#folder.create(), emittedStart: undefined };
+      this.#count++;
+      if (list) list.push(session); else this.#sessions.set(id, [session]);
+    } else {
+      session = overlapping[0] as Session;
+      for (const other of overlapping.slice(1)) {
+        // Merging moves the session's start: a row emitted under the old start is retracted.
+        this.#folder.merge(session.group, other.group);
+        session.start = Math.min(session.start, other.start);
+        session.end = Math.max(session.end, other.end);
+        if (other.emittedStart !== undefined) this.#out.emit({ kind: 'delete', windowStart: other.emittedStart, id, values: undefined, final: false });
+        this.#dirty.delete(other);
+        this.#count--;
+      }
+      if (overlapping.length > 1) this.#sessions.set(id, (list as Session[]).filter((s) => s === session || !overlapping.includes(s)));
+      session.start = Math.min(session.start, t);
+      session.end = Math.max(session.end, t + gap);
+    }
+    this.#folder.fold(session.group, event.payload);
+    if (session.end + this.#latenessMs < this.#nextCloseAt) this.#nextCloseAt = session.end + this.#latenessMs;
+    if (this.#onUpdate) this.#dirty.add(session);
+  }
+
+  #row(id: string, s: Session, final: boolean): void {
+    const rows = this.#finalizer.rows(s.start, s.end, [s.group], this.#folder);
+    if (s.emittedStart !== undefined && s.emittedStart !== s.start) {
+      this.#out.emit({ kind: 'delete', windowStart: s.emittedStart, id, values: undefined, final });
+    }
+    if (rows.length === 0) {
+      if (s.emittedStart === s.start) this.#out.emit({ kind: 'delete', windowStart: s.start, id, values: undefined, final });
+      s.emittedStart = undefined;
+      return;
+    }
+    for (const r of rows) this.#out.emit({ kind: 'upsert', windowStart: s.start, id, values: r.values, final });
+    s.emittedStart = s.start;
+  }
+
+  onWatermark(watermarkMs: number): void {
+    this.#watermark = watermarkMs;
+    if (watermarkMs < this.#nextCloseAt) return;
+    const L = this.#latenessMs;
+    const closing: [string, Session][] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, list] of this.#sessions) {
+      const open = list.filter((s) => {
+        if (s.end + L <= watermarkMs) { closing.push([id, s]); return false; }
+        next = Math.min(next, s.end + L);
+        return true;
+      });
+      if (open.length === 0) this.#sessions.delete(id); else if (open.length !== list.length) this.#sessions.set(id, open);
+    }
+    closing.sort((a, b) => a[1].start - b[1].start || (a[0] < b[0] ? -1 : 1));
+    for (const [id, s] of closing) {
+      this.#row(id, s, true);
+      this.#dirty.delete(s);
+      this.#count--;
+      this.#closedUntil.set(id, Math.max(this.#closedUntil.get(id) ?? Number.NEGATIVE_INFINITY, s.end));
+    }
+    // A closed session can only make an event late while that event could still be on time.
+    for (const [id, until] of this.#closedUntil) if (until + this.#gapMs + L <= watermarkMs) this.#closedUntil.delete(id);
+    this.#nextCloseAt = next;
+  }
+
+  flushUpdates(): void {
+    if (!this.#onUpdate) return;
+    for (const s of this.#dirty) this.#row(s.id, s, false);
+    this.#dirty.clear();
+  }
+
+  snapshot(): unknown {
+    return {
+      sessions: [...this.#sessions].map(([id, list]) => [id, list.map((s) => [s.start, s.end, s.emittedStart ?? null, this.#folder.snapshot(s.group)])]),
+      closedUntil: [...this.#closedUntil],
+      watermark: Number.isFinite(this.#watermark) ? this.#watermark : null,
+    };
+  }
+
+  restore(json: unknown): void {
+    const s = json as { sessions: [string, [number, number, number | null, unknown][]][]; closedUntil: [string, number][] };
+    this.#sessions.clear();
+    this.#dirty.clear();
+    this.#count = 0;
+    this.#nextCloseAt = Number.POSITIVE_INFINITY;
+    for (const [id, list] of s.sessions) {
+      this.#sessions.set(id, list.map(([start, end, emitted, g]) => {
+        this.#count++;
+        this.#nextCloseAt = Math.min(this.#nextCloseAt, end + this.#latenessMs);
+        return { id, start, end, emittedStart: emitted ?? undefined, group: this.#folder.restore(g) };
+      }));
+    }
+    this.#closedUntil.clear();
+    for (const [id, until] of s.closedUntil) this.#closedUntil.set(id, until);
+  }
+
+  stateSize(): { groups: number; bytes: number } {
+    let bytes = 0;
+    for (const [id, list] of this.#sessions) for (const s of list) bytes += 96 + 2 * id.length + this.#folder.bytes(s.group);
+    return { groups: this.#count, bytes: bytes + this.#closedUntil.size * 64 };
+  }
+}

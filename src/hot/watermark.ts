@@ -1,0 +1,98 @@
+/**
+ * Event-time watermarks of one stream. Per partition: max event time of valid events −
+ * `watermark_delay`. The stream watermark is the minimum over active partitions and never
+ * moves backwards. A partition with no event for `idle_timeout` (processing time) stops
+ * holding it back until it sends again; a partition assigned but silent counts as idle once
+ * the timeout passes. End of input moves it to +∞.
+ */
+import { InternalError } from '../errors.js';
+
+interface PartitionMark { maxEventMs: number; lastSeenAt: number; idle: boolean }
+
+export class WatermarkTracker {
+  readonly #delayMs: number;
+  readonly #idleMs: number;
+  readonly #parts = new Map<number, PartitionMark>();
+  #watermark = Number.NEGATIVE_INFINITY;
+
+  constructor(delayMs: number, idleTimeoutMs: number) {
+    this.#delayMs = delayMs;
+    this.#idleMs = idleTimeoutMs;
+  }
+
+  get watermarkMs(): number { return this.#watermark; }
+
+  /** Registers a partition before it sends anything (it holds the watermark back until idle). */
+  assign(partition: number, nowMs: number): void {
+    if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false });
+  }
+
+  /** Drops a partition handed to another process. */
+  revoke(partition: number): void {
+    this.#parts.delete(partition);
+    this.#recompute();
+  }
+
+  /** Records a valid event; returns the (possibly advanced) stream watermark. */
+  observe(partition: number, eventTimeMs: number, nowMs: number): number {
+    let p = this.#parts.get(partition);
+    if (!p) { p = { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false }; this.#parts.set(partition, p); }
+    p.lastSeenAt = nowMs;
+    const wasIdle = p.idle;
+    p.idle = false;
+    if (eventTimeMs > p.maxEventMs) {
+      p.maxEventMs = eventTimeMs;
+      this.#recompute();
+    } else if (wasIdle) {
+      this.#recompute();
+    }
+    return this.#watermark;
+  }
+
+  /** Marks partitions idle after `idle_timeout` without events; returns the watermark. */
+  tick(nowMs: number): number {
+    let changed = false;
+    for (const p of this.#parts.values()) {
+      if (!p.idle && nowMs - p.lastSeenAt >= this.#idleMs) { p.idle = true; changed = true; }
+    }
+    if (changed) this.#recompute();
+    return this.#watermark;
+  }
+
+  /** End of a finite input: every window may close. */
+  endOfInput(): number {
+    this.#watermark = Number.POSITIVE_INFINITY;
+    return this.#watermark;
+  }
+
+  #recompute(): void {
+    let min = Number.POSITIVE_INFINITY;
+    let active = 0;
+    for (const p of this.#parts.values()) {
+      if (p.idle) continue;
+      active++;
+      if (p.maxEventMs - this.#delayMs < min) min = p.maxEventMs - this.#delayMs;
+    }
+    if (active === 0) return;
+    if (min > this.#watermark) this.#watermark = min;
+  }
+
+  /** Sets the watermark from a checkpoint; moving it backwards is a bug. */
+  restore(json: unknown, nowMs: number): void {
+    const s = json as { watermark: number | null; parts: [number, number | null][] };
+    const wm = s.watermark ?? Number.NEGATIVE_INFINITY;
+    if (wm < this.#watermark) throw new InternalError(`watermark would move backwards (${this.#watermark} -> ${wm})`);
+    this.#watermark = wm;
+    this.#parts.clear();
+    for (const [p, max] of s.parts) this.#parts.set(p, { maxEventMs: max ?? Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false });
+  }
+
+  snapshot(): unknown {
+    const finite = (n: number): number | null => (Number.isFinite(n) ? n : null);
+    return { watermark: finite(this.#watermark), parts: [...this.#parts].map(([p, m]) => [p, finite(m.maxEventMs)]) };
+  }
+
+  partitions(): { partition: number; maxEventMs: number; idle: boolean }[] {
+    return [...this.#parts].map(([partition, m]) => ({ partition, maxEventMs: m.maxEventMs, idle: m.idle }));
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * TUMBLE and HOP aggregation. State is a map from window start to the window's groups;
+ * a window `[start, end)` is closed, emitted and freed when the watermark reaches
+ * `end + allowed_lateness`. An event for an already closed window is a late pair (late lane),
+ * never folded and never silently dropped. Memory: open windows only, at most `maxGroups`
+ * groups in all; an event needing a new group past the cap is counted as overflow.
+ */
+import type { ValidEvent } from '../catalog/index.js';
+import type { MetricPlan } from '../plan/index.js';
+import { WindowFinalizer } from './finalize.js';
+import type { Group, GroupFolder } from './group-folder.js';
+import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+
+export class TumbleHopOperator implements WindowOperator {
+  readonly #folder: GroupFolder;
+  readonly #finalizer: WindowFinalizer;
+  readonly #out: OperatorOutput;
+  readonly #limits: OperatorLimits;
+  readonly #sizeMs: number;
+  readonly #slideMs: number;
+  readonly #latenessMs: number;
+  readonly #onUpdate: boolean;
+  /** Rows must be recomputed per window (top-N) or may disappear (HAVING) on update. */
+  readonly #trackEmitted: boolean;
+  readonly #windows = new Map<number, Map<string, Group>>();
+  readonly #dirty = new Map<number, Set<string>>();
+  readonly #emitted = new Map<number, Set<string>>();
+  #groups = 0;
+  #nextCloseAt = Number.POSITIVE_INFINITY;
+
+  constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
+    const w = plan.window;
+    if (w.type === 'session') throw new Error('TumbleHopOperator cannot run SESSION windows');
+    this.#folder = folder;
+    this.#finalizer = new WindowFinalizer(plan);
+    this.#out = out;
+    this.#limits = limits;
+    this.#sizeMs = w.sizeMs;
+    this.#slideMs = w.type === 'hop' ? w.slideMs : w.sizeMs;
+    this.#latenessMs = plan.stream.allowedLatenessMs;
+    this.#onUpdate = plan.emit === 'on_update';
+    this.#trackEmitted = plan.root.kind === 'TopNNode' || plan.root.kind === 'ProjectNode' && plan.root.input.kind === 'HavingNode';
+  }
+
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
+    const t = event.eventTimeMs;
+    const slide = this.#slideMs;
+    const last = t - (((t % slide) + slide) % slide);
+    const first = last - this.#sizeMs + slide;
+    let id: string | undefined;
+    for (let ws = last; ws >= first; ws -= slide) {
+      const we = ws + this.#sizeMs;
+      if (we + this.#latenessMs <= watermarkMs) {
+        this.#out.late({ event, origin, windowStart: ws, windowEnd: we, watermarkMs });
+        continue;
+      }
+      id ??= this.#folder.keyOf(event.payload);
+      let window = this.#windows.get(ws);
+      if (!window) {
+        window = new Map();
+        this.#windows.set(ws, window);
+        if (we + this.#latenessMs < this.#nextCloseAt) this.#nextCloseAt = we + this.#latenessMs;
+      }
+      let group = window.get(id);
+      if (!group) {
+        if (this.#groups >= this.#limits.maxGroups) {
+          this.#out.overflow(event, origin);
+          continue;
+        }
+        group = this.#folder.create();
+        window.set(id, group);
+        this.#groups++;
+      }
+      this.#folder.fold(group, event.payload);
+      if (this.#onUpdate) {
+        let d = this.#dirty.get(ws);
+        if (!d) { d = new Set(); this.#dirty.set(ws, d); }
+        d.add(id);
+      }
+    }
+  }
+
+  onWatermark(watermarkMs: number): void {
+    if (watermarkMs < this.#nextCloseAt) return;
+    const closing = [...this.#windows.keys()].filter((ws) => ws + this.#sizeMs + this.#latenessMs <= watermarkMs).sort((a, b) => a - b);
+    for (const ws of closing) this.#close(ws);
+    let next = Number.POSITIVE_INFINITY;
+    for (const ws of this.#windows.keys()) next = Math.min(next, ws + this.#sizeMs + this.#latenessMs);
+    this.#nextCloseAt = next;
+  }
+
+  #close(ws: number): void {
+    const window = this.#windows.get(ws) as Map<string, Group>;
+    const rows = this.#finalizer.rows(ws, ws + this.#sizeMs, window.values(), this.#folder);
+    const emitted = this.#emitted.get(ws);
+    const kept = new Set<string>();
+    for (const r of rows) {
+      this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: true });
+      kept.add(r.id);
+    }
+    if (emitted) for (const id of emitted) if (!kept.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: true });
+    this.#groups -= window.size;
+    this.#windows.delete(ws);
+    this.#dirty.delete(ws);
+    this.#emitted.delete(ws);
+  }
+
+  flushUpdates(): void {
+    if (!this.#onUpdate || this.#dirty.size === 0) return;
+    for (const [ws, ids] of this.#dirty) {
+      const window = this.#windows.get(ws);
+      if (!window) continue;
+      const we = ws + this.#sizeMs;
+      if (!this.#trackEmitted) {
+        for (const id of ids) {
+          const g = window.get(id) as Group;
+          for (const r of this.#finalizer.rows(ws, we, [g], this.#folder)) this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
+        }
+        continue;
+      }
+      // HAVING or top-N: recompute the window, upsert its rows, delete rows that dropped out.
+      const rows = this.#finalizer.rows(ws, we, window.values(), this.#folder);
+      const prior = this.#emitted.get(ws) ?? new Set<string>();
+      const now = new Set<string>();
+      for (const r of rows) {
+        now.add(r.id);
+        this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
+      }
+      for (const id of prior) if (!now.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: false });
+      this.#emitted.set(ws, now);
+    }
+    this.#dirty.clear();
+  }
+
+  snapshot(): unknown {
+    return {
+      windows: [...this.#windows].map(([ws, groups]) => [ws, [...groups].map(([id, g]) => [id, this.#folder.snapshot(g)])]),
+      emitted: [...this.#emitted].map(([ws, ids]) => [ws, [...ids]]),
+    };
+  }
+
+  restore(json: unknown): void {
+    const s = json as { windows: [number, [string, unknown][]][]; emitted: [number, string[]][] };
+    this.#windows.clear();
+    this.#emitted.clear();
+    this.#dirty.clear();
+    this.#groups = 0;
+    this.#nextCloseAt = Number.POSITIVE_INFINITY;
+    for (const [ws, groups] of s.windows) {
+      this.#windows.set(ws, new Map(groups.map(([id, g]) => [id, this.#folder.restore(g)])));
+      this.#groups += groups.length;
+      this.#nextCloseAt = Math.min(this.#nextCloseAt, ws + this.#sizeMs + this.#latenessMs);
+    }
+    for (const [ws, ids] of s.emitted) this.#emitted.set(ws, new Set(ids));
+  }
+
+  stateSize(): { groups: number; bytes: number } {
+    let bytes = 0;
+    for (const w of this.#windows.values()) {
+      bytes += 96;
+      for (const [id, g] of w) bytes += 48 + 2 * id.length + this.#folder.bytes(g);
+    }
+    return { groups: this.#groups, bytes };
+  }
+}
