@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
+import { registerRunCommand } from './run-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
 /** Prints an error the way users read it: `error[PW_CODE] file:line:col: message`. */
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerPlanCommand(program);
   registerValidateCommand(program);
   registerReplayCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

@@ -68,8 +68,16 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   const nowMs = 0;
   const streams = [...new Set(inputs.map((i) => i.stream))];
   for (const stream of streams) {
+    // Several files of one stream read as one partition: offsets continue across files.
+    let base = 0;
     for (const input of inputs.filter((i) => i.stream === stream)) {
-      for await (const batch of readInput(input.file)) engine.process(stream, batch, nowMs);
+      let next = base;
+      for await (const batch of readInput(input.file)) {
+        const shifted = base === 0 ? batch : batch.map((r) => ({ ...r, offset: r.offset + base }));
+        engine.process(stream, shifted, nowMs);
+        next = (shifted[shifted.length - 1]?.offset ?? next - 1) + 1;
+      }
+      base = next;
     }
     engine.endOfInput(stream);
   }

@@ -61,9 +61,17 @@ export class StreamRuntime {
 
   get metrics(): readonly MetricOperator[] { return this.#metrics; }
 
-  /** Processes raw records of one partition in offset order. */
+  /** Records skipped because their offset was already processed (redelivery after a restore). */
+  skippedOffsets = 0;
+
+  /**
+   * Processes raw records in offset order per partition. A record below the partition's next
+   * offset was already reflected in the state (the source redelivered it after a restore) and
+   * is skipped, so state never counts an offset twice.
+   */
   processRaw(records: readonly RawRecord[], nowMs: number): void {
     for (const r of records) {
+      if (r.offset < (this.offsets.get(r.partition) ?? 0)) { this.skippedOffsets++; continue; }
       this.stats.events++;
       const origin = { partition: r.partition, offset: r.offset };
       const result = decodeAndValidate(r.value, this.#validate);

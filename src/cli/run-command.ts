@@ -1,0 +1,54 @@
+/** `pitwall run`: the engine continuously over Kafka, with checkpoints and the results topic. */
+import type { Command } from 'commander';
+import { loadCatalog } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
+import { KafkaRunner } from '../hot/kafka-runner.js';
+import { loadQueries } from '../plan/index.js';
+import { parseCatalogDuration } from '../util/duration.js';
+
+export interface RunOptions {
+  catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
+  resultsTopic: string; checkpointInterval: string; fromBeginning?: boolean; maxGroups: number;
+}
+
+/** Brokers from --brokers or PITWALL_BROKERS, with a clear error when neither is set. */
+export function brokersFrom(flag: string | undefined): string[] {
+  const value = flag ?? process.env.PITWALL_BROKERS;
+  if (!value) throw new ExecutionError('PW_NO_BROKERS', 'no Kafka brokers: pass --brokers host:port[,host:port] or set PITWALL_BROKERS');
+  return value.split(',').map((b) => b.trim()).filter(Boolean);
+}
+
+export function registerRunCommand(program: Command): void {
+  program.command('run')
+    .description('run every metric continuously over Kafka (checkpointed, exactly-once state)')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--queries <dir>', 'queries directory', 'queries')
+    .option('--brokers <list>', 'Kafka bootstrap brokers (default: $PITWALL_BROKERS)')
+    .option('--state-dir <dir>', 'checkpoint directory', '.pitwall/state')
+    .option('--group <id>', 'consumer group id', 'pitwall')
+    .option('--results-topic <topic>', 'compacted results topic', 'pitwall.results')
+    .option('--checkpoint-interval <duration>', 'time between checkpoints', '5s')
+    .option('--from-beginning', 'with no committed offsets, start at the beginning of each topic')
+    .option('--max-groups <n>', 'cap on open (window, key) groups per metric', (v) => Number.parseInt(v, 10), 1_000_000)
+    .action(async (opts: RunOptions) => {
+      const catalog = loadCatalog(opts.catalog);
+      const plans = loadQueries(opts.queries, catalog);
+      const interval = parseCatalogDuration(opts.checkpointInterval);
+      if (!interval) throw new ExecutionError('PW_BAD_OPTION', `--checkpoint-interval '${opts.checkpointInterval}' is not a duration like 5s`);
+      const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString()} pitwall: ${msg}\n`); };
+      const runner = new KafkaRunner(catalog, plans, {
+        brokers: brokersFrom(opts.brokers), groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
+        checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, log,
+      });
+      await runner.start();
+      log(`running ${plans.length} metrics; results to ${opts.resultsTopic}; checkpoints in ${opts.stateDir} every ${opts.checkpointInterval}`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          log('stopping: final checkpoint');
+          runner.stop().then(resolve, (err: unknown) => { log(`stop failed: ${(err as Error).message}`); resolve(); });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,151 @@
+/**
+ * Runs the engine continuously over Kafka with exactly-once state:
+ *
+ * 1. on start, restore the latest checkpoint and seek every partition to its offsets;
+ * 2. per batch, process records (records below a partition's checkpointed offset are skipped);
+ * 3. every `checkpointIntervalMs` and on shutdown: snapshot → flush the results topic (wait
+ *    for acks) → write the checkpoint atomically → commit the offsets it covers.
+ *
+ * A crash at any point restarts from the last checkpoint and re-sends results for the same
+ * keys (idempotent upserts), so final results equal an uninterrupted run. Backpressure: when
+ * the results outbox passes its bound, the consumer is paused until the outbox is flushed.
+ */
+import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Catalog } from '../catalog/index.js';
+import type { MetricPlan } from '../plan/index.js';
+import { ResultsTopicSink } from '../sinks/results-topic.js';
+import { KafkaSource } from '../sources/kafka-source.js';
+import { ensureTopics } from '../sources/topics.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { Engine, type EngineSink } from './engine.js';
+import type { RowChange } from './operator-types.js';
+
+export interface KafkaRunnerOptions {
+  readonly brokers: readonly string[];
+  readonly groupId: string;
+  readonly stateDir: string;
+  readonly resultsTopic: string;
+  readonly checkpointIntervalMs: number;
+  readonly fromBeginning: boolean;
+  readonly maxGroups?: number;
+  readonly clientId?: string;
+  /** Extra sink (serving store, archive) fed alongside the results topic. */
+  readonly sink?: Partial<EngineSink>;
+  readonly log?: (msg: string) => void;
+}
+
+interface StreamSnap { offsets: [number, number][] }
+
+export class KafkaRunner {
+  readonly engine: Engine;
+  readonly store: CheckpointStore;
+  readonly #opts: KafkaRunnerOptions;
+  readonly #kafka: Kafka;
+  readonly #producer: Producer;
+  readonly #results: ResultsTopicSink;
+  readonly #source: KafkaSource;
+  readonly #topicOf = new Map<string, string>();
+  #timers: NodeJS.Timeout[] = [];
+  #checkpointing: Promise<void> | undefined;
+  checkpoints = 0;
+  lastCheckpointAt = 0;
+  lastCheckpointMs = 0;
+
+  constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: KafkaRunnerOptions) {
+    this.#opts = opts;
+    this.#kafka = new Kafka({ clientId: opts.clientId ?? 'pitwall', brokers: [...opts.brokers], logLevel: logLevel.ERROR, retry: { retries: 20, maxRetryTime: 10_000 } });
+    this.#producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+    this.#results = new ResultsTopicSink(this.#producer, opts.resultsTopic);
+    const extra = opts.sink ?? {};
+    const sink: EngineSink = {
+      ...extra,
+      result: (p: MetricPlan, c: RowChange) => {
+        this.#results.write(p, c);
+        extra.result?.(p, c);
+      },
+    };
+    this.engine = new Engine(catalog, plans, sink, { maxGroups: opts.maxGroups });
+    this.store = new CheckpointStore(opts.stateDir);
+    const topics = new Map<string, string>();
+    for (const s of this.engine.streams) {
+      if (s.metrics.length === 0) continue;
+      topics.set(s.stream.topic, s.stream.name);
+      this.#topicOf.set(s.stream.name, s.stream.topic);
+    }
+    this.#source = new KafkaSource(this.#kafka, { groupId: opts.groupId, topics, fromBeginning: opts.fromBeginning });
+  }
+
+  get lag(): ReadonlyMap<string, number> { return this.#source.lag; }
+
+  async start(): Promise<void> {
+    const log = this.#opts.log ?? (() => undefined);
+    await ensureTopics(this.#kafka, [{ topic: this.#opts.resultsTopic, partitions: 3, compacted: true }]);
+    const snap = this.store.load();
+    const seek: { topic: string; partition: number; offset: number }[] = [];
+    if (snap) {
+      const changed = this.engine.restore(snap);
+      if (changed.length) log(`definition changed, starting empty: ${changed.join(', ')}`);
+      for (const [stream, json] of Object.entries(snap.streams)) {
+        const topic = this.#topicOf.get(stream);
+        if (!topic) continue;
+        for (const [partition, offset] of (json as StreamSnap).offsets) seek.push({ topic, partition, offset });
+      }
+      log(`restored checkpoint of ${snap.takenAt} (${seek.length} partition offsets)`);
+    }
+    await this.#producer.connect();
+    this.#source.onAssignment((owned) => {
+      const now = Date.now();
+      for (const s of this.engine.streams) {
+        const mine = owned.get(s.stream.name) ?? [];
+        for (const p of s.watermark.partitions()) if (!mine.includes(p.partition)) s.watermark.revoke(p.partition);
+        for (const p of mine) s.watermark.assign(p, now);
+      }
+      log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
+    });
+    await this.#source.start(async (stream, records) => {
+      this.engine.process(stream, records, Date.now());
+      if (this.#results.buffered >= 10_000) {
+        this.#source.pause();
+        try { await this.#results.flush(); } finally { this.#source.resume(); }
+      }
+    }, seek);
+    this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
+    this.#timers.push(setInterval(() => { this.checkpoint().catch((err: unknown) => log(`checkpoint failed: ${(err as Error).message}`)); }, this.#opts.checkpointIntervalMs));
+  }
+
+  /** Snapshot → flush results → save → commit. Concurrent calls share one run. */
+  checkpoint(): Promise<void> {
+    this.#checkpointing ??= (async () => {
+      const started = performance.now();
+      try {
+        const snap = this.engine.snapshot();
+        await this.#results.flush();
+        this.store.save(snap);
+        const offsets = Object.entries(snap.streams).flatMap(([stream, json]) => {
+          const topic = this.#topicOf.get(stream);
+          return topic ? (json as StreamSnap).offsets.map(([partition, offset]) => ({ topic, partition, offset })) : [];
+        });
+        await this.#source.commit(offsets);
+        this.checkpoints++;
+        this.lastCheckpointAt = Date.now();
+        this.lastCheckpointMs = performance.now() - started;
+      } finally {
+        this.#checkpointing = undefined;
+      }
+    })();
+    return this.#checkpointing;
+  }
+
+  /** Stops consuming, writes a final checkpoint, disconnects. */
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    // Pause, then checkpoint while the group is still joined (offsets can only be committed
+    // by a member), then leave the group.
+    this.#source.pause();
+    await this.#checkpointing; // one already running took its snapshot before the last batch
+    await this.checkpoint();
+    await this.#source.stop();
+    await this.#producer.disconnect();
+  }
+}

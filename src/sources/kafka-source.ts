@@ -1,0 +1,89 @@
+/**
+ * Kafka input through kafkajs: one consumer group over every stream topic, `eachBatch` with
+ * manual offset resolution and no auto-commit (offsets are committed only after a checkpoint
+ * that covers them). Consumer lag per partition is tracked from each batch's high watermark.
+ */
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { RawRecord } from '../hot/stream-runtime.js';
+
+export interface KafkaSourceOptions {
+  readonly groupId: string;
+  /** topic → stream name. */
+  readonly topics: ReadonlyMap<string, string>;
+  readonly fromBeginning: boolean;
+}
+
+export type BatchHandler = (stream: string, records: readonly RawRecord[]) => Promise<void>;
+
+/** Called after every rebalance with the partitions this process now owns, per stream. */
+export type AssignmentHandler = (owned: ReadonlyMap<string, readonly number[]>) => void;
+
+export class KafkaSource {
+  readonly #consumer: Consumer;
+  readonly #opts: KafkaSourceOptions;
+  /** `${topic}:${partition}` → messages behind the partition's high watermark. */
+  readonly lag = new Map<string, number>();
+
+  constructor(kafka: Kafka, opts: KafkaSourceOptions) {
+    this.#opts = opts;
+    // A short session lets a restarted process take its partitions back within seconds of a crash.
+    this.#consumer = kafka.consumer({
+      groupId: opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000,
+      maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20, retry: { retries: 20 },
+    });
+  }
+
+  /** Reports partition ownership after each rebalance (watermarks wait for owned partitions). */
+  onAssignment(handler: AssignmentHandler): void {
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (event) => {
+      const owned = new Map<string, number[]>();
+      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+        const stream = this.#opts.topics.get(topic);
+        if (stream) owned.set(stream, partitions);
+      }
+      handler(owned);
+    });
+  }
+
+  get consumer(): Consumer { return this.#consumer; }
+
+  /**
+   * Starts consuming; `handler` runs per batch and its promise is awaited before the next fetch
+   * of that partition (backpressure). `seekTo` positions partitions at checkpoint offsets.
+   */
+  async start(handler: BatchHandler, seekTo: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    await this.#consumer.connect();
+    for (const topic of this.#opts.topics.keys()) await this.#consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async (payload: EachBatchPayload) => {
+        const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const stream = this.#opts.topics.get(batch.topic) as string;
+        const records = batch.messages.map((m) => ({ partition: batch.partition, offset: Number(m.offset), value: m.value ? m.value.toString('utf8') : '' }));
+        await handler(stream, records);
+        const last = batch.messages[batch.messages.length - 1]?.offset as string;
+        resolveOffset(last);
+        this.lag.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));
+        await heartbeat();
+      },
+    });
+    for (const s of seekTo) this.#consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) });
+  }
+
+  pause(): void { this.#consumer.pause([...this.#opts.topics.keys()].map((topic) => ({ topic }))); }
+  resume(): void { this.#consumer.resume([...this.#opts.topics.keys()].map((topic) => ({ topic }))); }
+
+  /** Commits the offsets a checkpoint covers (next offset to read per partition). */
+  async commit(offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: String(o.offset) })));
+  }
+
+  async stop(): Promise<void> {
+    await this.#consumer.stop();
+    await this.#consumer.disconnect();
+  }
+}
