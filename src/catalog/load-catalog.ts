@@ -39,7 +39,8 @@ class YamlLocator {
   /** Position of the key at `path` (or of its value with `value: true`); falls back to the parent. */
   at(path: readonly string[], value = false): SourcePosition {
     let node: unknown = this.#doc.contents;
-    let offset = 0;
+    // The document's first key (not offset 0, which may be a leading comment).
+    let offset = (node as { range?: [number, number, number] } | null)?.range?.[0] ?? 0;
     for (const key of path) {
       if (!isMap(node)) break;
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === key);
@@ -70,12 +71,14 @@ function ajvMessage(err: ErrorObject, path: readonly string[]): { message: strin
       const allowed = (err.params as { allowedValues: unknown[] }).allowedValues.map(String).join(', ');
       return { message: `key ${where} must be one of: ${allowed}`, keyPath: path, onValue: true };
     }
-    case 'propertyNames':
-      return { message: `field names in ${where} must be dot paths of identifiers (e.g. data.orderTotal)`, keyPath: path, onValue: false };
+    case 'propertyNames': {
+      const bad = String((err.params as { propertyName: string }).propertyName);
+      return { message: `field name '${bad}' in ${where} must be a dot path of identifiers (e.g. data.orderTotal)`, keyPath: [...path, bad], onValue: false };
+    }
     case 'pattern':
       return { message: `key ${where} must be an identifier (letters, digits, _; not starting with a digit)`, keyPath: path, onValue: true };
     default:
-      return { message: `key ${where} ${err.message ?? 'is invalid'}`, keyPath: path, onValue: true };
+      return { message: `${path.length ? `key ${where}` : 'the top level'} ${err.message ?? 'is invalid'}`, keyPath: path, onValue: true };
   }
 }
 
@@ -100,7 +103,8 @@ export function parseCatalogFile(file: string, text: string, errors: CatalogErro
     // Report each problem once, the most specific first (ajv lists parents after children).
     const seen = new Set<string>();
     for (const err of validateFile.errors ?? []) {
-      if (err.keyword === 'if') continue;
+      // A bad field name comes twice: as the pattern error of the name (skipped) and as propertyNames.
+      if (err.keyword === 'if' || err.propertyName !== undefined) continue;
       const { message, keyPath, onValue } = ajvMessage(err, pointerPath(err.instancePath));
       if (seen.has(message)) continue;
       seen.add(message);
@@ -161,7 +165,7 @@ export function parseCatalogFile(file: string, text: string, errors: CatalogErro
     watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
     idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'),
     partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
-    partitions: s.partitions ?? 3, fields, file, position: loc.at([]),
+    partitions: s.partitions ?? 3, fields, file, position: loc.at(['name'], true),
   };
   if (stream.idleTimeoutMs === 0 && s.idle_timeout !== undefined) {
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'idle_timeout' must be greater than 0", { position: loc.at(['idle_timeout'], true) }));

@@ -39,7 +39,7 @@ const JSON_TYPE: Record<FieldType, string | string[]> = {
 };
 
 /** Builds the nested JSON schema for dot-path fields. */
-function schemaFor(fields: Iterable<FieldDef>): JsonSchema {
+function schemaFor(fields: readonly FieldDef[]): JsonSchema {
   const root: JsonSchema = { type: 'object', properties: {}, required: [] };
   for (const f of fields) {
     let node = root;
@@ -92,7 +92,8 @@ export type PayloadValidator = (payload: unknown) => ValidationResult;
 /** Compiles the validator for `stream` (once per stream; the result is reused per event). */
 export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
   const ajv = new Ajv({ allErrors: false, strict: false });
-  const check = ajv.compile(schemaFor(stream.fields.values()));
+  // An array, not the map's iterator: schemaFor walks the fields twice.
+  const check = ajv.compile(schemaFor([...stream.fields.values()]));
   const byPath = new Map([...stream.fields.values()].map((f) => [f.path, f]));
   const timestamps = [...stream.fields.values()].filter((f) => f.type === 'timestamp');
   const idSegs = stream.eventId.split('.');

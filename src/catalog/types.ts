@@ -43,6 +43,7 @@ export interface StreamDef {
   readonly fields: ReadonlyMap<string, FieldDef>;
   /** The catalog file this came from. */
   readonly file: string;
+  /** Where the stream is declared: the value of its `name` key. */
   readonly position: SourcePosition;
 }
 

@@ -47,8 +47,27 @@ const CAST_TYPES: Record<string, SqlType> = {
 
 export function offsetOf(node: SqlNode, scope: Pick<BindScope, 'source' | 'hint'>): number {
   if (node.loc) return node.loc.start.offset;
-  if (node.type === 'column_ref') return scope.source.findPath(columnPath(node), scope.hint);
-  return scope.hint;
+  const { source, hint } = scope;
+  if (node.type === 'column_ref' && columnPath(node).join('.') === '*') {
+    const star = /(?<![(/]\s*)\*(?!\/)/g;
+    star.lastIndex = hint;
+    return star.exec(source.text)?.index ?? hint;
+  }
+  if (node.type === 'column_ref') return source.findPath(columnPath(node), hint);
+  // The parser gives these no location: find their first token at or after the clause start.
+  if (node.type === 'aggr_func' && typeof node.name === 'string') return source.findKeyword(node.name, undefined, hint) ?? hint;
+  if (node.type === 'case') return source.findKeyword('case', undefined, hint) ?? hint;
+  if (node.type === 'cast') return node.symbol === '::' ? offsetOf(child(node, 'expr') ?? {}, scope) : source.findKeyword('cast', undefined, hint) ?? hint;
+  if (isNode(node.ast)) return source.findKeyword('select', undefined, hint + 1) ?? hint;
+  if (node.type === 'number' || node.type === 'single_quote_string' || node.type === 'timestamp') {
+    const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const quoted = escape(`'${String(node.value)}'`); // the parser keeps '' doubled: this is the source text
+    const text = node.type === 'number' ? escape(String(node.value)) : node.type === 'timestamp' ? `timestamp\\s*${quoted}` : quoted;
+    const re = new RegExp(`(?<![\\w.'])${text}(?![\\w.'])`, 'gi');
+    re.lastIndex = hint;
+    return re.exec(source.text)?.index ?? hint;
+  }
+  return hint;
 }
 
 export function planError(code: string, message: string, node: SqlNode, scope: Pick<BindScope, 'source' | 'hint'>): PlanError {
@@ -222,7 +241,9 @@ function bindCast(node: SqlNode, scope: BindScope): Expr {
   const target = (node.target as { dataType?: string }[] | undefined)?.[0]?.dataType?.toUpperCase() ?? '';
   const type = CAST_TYPES[target];
   if (!type) {
-    throw planError('PW_PLAN_CAST_TYPE', `cannot CAST to ${target || 'that type'}; allowed: VARCHAR, BIGINT/INTEGER, DOUBLE, BOOLEAN, TIMESTAMP`, node, scope);
+    const start = offsetOf(node, scope);
+    const at = { source: scope.source, hint: scope.source.findKeyword(target.split(' ')[0] ?? '', undefined, start) ?? start };
+    throw planError('PW_PLAN_CAST_TYPE', `cannot CAST to ${target || 'that type'}; allowed: VARCHAR, BIGINT/INTEGER, DOUBLE, BOOLEAN, TIMESTAMP`, {}, at);
   }
   return { kind: 'CastExpr', operand: bindExpr(child(node, 'expr') as SqlNode, scope), type };
 }
@@ -232,7 +253,7 @@ function quantileArg(node: SqlNode, fn: string, scope: BindScope): number {
   const q = args[1];
   const value = q && q.type === 'number' ? Number(q.value) : NaN;
   if (args.length !== 2 || !(value >= 0 && value <= 1)) {
-    throw planError('PW_PLAN_QUANTILE', `${fn}(x, q) takes a column and a constant quantile q between 0 and 1, e.g. ${fn}(data.prepSeconds, 0.95)`, node, scope);
+    throw planError('PW_PLAN_QUANTILE', `${fn}(x, q) takes a column and a constant quantile q between 0 and 1, e.g. ${fn}(data.prepSeconds, 0.95)`, q ?? node, scope);
   }
   return value;
 }
@@ -324,6 +345,8 @@ function isAggregateNode(node: SqlNode): boolean {
 /** Binds one expression in the scope's mode. */
 export function bindExpr(node: SqlNode, scope: BindScope): Expr {
   if (isAggregateNode(node)) return bindAggregate(node, scope);
+  // `(SELECT …)` and `IN (SELECT …)` come as a wrapper `{ ast }` without a type.
+  if (isNode(node.ast)) throw planError('PW_PLAN_SUBQUERY', 'subqueries in expressions are not supported', node, scope);
   if (node.type === 'column_ref') {
     const path = columnPath(node);
     const last = path.length === 1 ? (path[0] as string).toLowerCase() : '';
@@ -356,7 +379,9 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
   switch (node.type) {
     case 'column_ref': return resolveField(columnPath(node), node, scope);
     case 'number': return numberLiteral(node);
-    case 'single_quote_string': case 'string': case 'natural_string': case 'var_string':
+    // The parser keeps a quote doubled inside '…' ('it''s'); the value has it once.
+    case 'single_quote_string': return { kind: 'LiteralExpr', value: String(node.value).replace(/''/g, "'"), type: 'string' };
+    case 'string': case 'natural_string': case 'var_string':
       return { kind: 'LiteralExpr', value: String(node.value), type: 'string' };
     case 'double_quote_string':
       return resolveField([String(node.value)], node, scope);

@@ -31,7 +31,8 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   if (joined) {
     const names = from.map((f) => (typeof f.table === 'string' ? f.table : functionArgs(child(f, 'expr') ?? {}).map((a) => columnPath(a).join('.'))[0] ?? ''));
     const streams = names.filter((n) => streamByName(catalog, n)?.kind === 'stream');
-    const what = streams.length >= 2 ? `stream-stream join (${streams.join(', ')})` : 'join';
+    const tables = names.filter((n) => streamByName(catalog, n)?.kind === 'table');
+    const what = streams.length >= 2 ? `stream-stream join (${streams.join(', ')})` : tables.length > 0 ? `lookup join with reference table '${tables[0]}'` : 'join';
     throw planError('PW_PLAN_JOIN', `${what} is not supported: a metric reads one stream`, joined,
       { source, hint: source.findKeyword('join', 0, hint) ?? source.findKeyword(String(joined.table ?? ''), 0, hint) ?? hint });
   }
@@ -68,17 +69,17 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   if (timeName.toLowerCase() !== stream.eventTime.toLowerCase()) {
     throw planError('PW_PLAN_WINDOW_TIME', `${fnName} must use the stream's event time column '${stream.eventTime}' (declared as event_time in ${stream.file}), not '${timeName}'`, timeArg, fnScope);
   }
+  // The parser gives intervals no position: the k-th INTERVAL keyword inside the call is it.
+  const nth = (k: number): { source: SourceText; hint: number } => {
+    let at = fnScope.hint;
+    for (let j = 0; j <= k; j++) at = source.findKeyword('interval', undefined, at + 1) ?? at;
+    return { source, hint: at };
+  };
   const ms = sizes.map((s, i) => {
     const label = fnName === 'HOP' ? (i === 0 ? 'slide' : 'size') : fnName === 'SESSION' ? 'gap' : 'size';
     if (s.type !== 'interval') throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be an interval: ${INTERVAL_HELP}`, s, fnScope);
     const body = child(s, 'expr');
     const value = parseIntervalMs(String(body?.value ?? ''), String(s.unit ?? ''));
-    // The parser gives intervals no position: the i-th INTERVAL keyword inside the call is it.
-    const nth = (k: number): { source: SourceText; hint: number } => {
-      let at = fnScope.hint;
-      for (let j = 0; j <= k; j++) at = source.findKeyword('interval', undefined, at + 1) ?? at;
-      return { source, hint: at };
-    };
     if (value === undefined) throw planError('PW_PLAN_WINDOW_SIZE', `cannot read the window ${label} '${`${String(body?.value ?? '')} ${String(s.unit ?? '')}`.trim()}'; use ${INTERVAL_HELP}`, s, nth(i));
     if (value <= 0) throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be positive, got ${value} ms`, s, nth(i));
     return value;
@@ -88,7 +89,7 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
   const [slideMs, sizeMs] = ms as [number, number];
   if (sizeMs % slideMs !== 0) {
-    throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, fnScope);
+    throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, nth(1));
   }
   return { stream, alias, window: { type: 'hop', slideMs, sizeMs } };
 }

@@ -31,7 +31,7 @@ interface Ctx {
 /** Rejects clauses the dialect has no place for. */
 function rejectUnsupportedClauses(select: SqlNode, ctx: Ctx, depth: number, selectAt: number): void {
   const at = (kw: string): { source: SourceText; hint: number } => ({ source: ctx.source, hint: ctx.source.findKeyword(kw, depth, selectAt) ?? selectAt });
-  if (select.with) throw planError('PW_PLAN_CTE', 'WITH (common table expressions) is not supported; write the metric as one SELECT', select, at('with'));
+  if (select.with) throw planError('PW_PLAN_CTE', 'WITH (common table expressions) is not supported; write the metric as one SELECT', select, { source: ctx.source, hint: ctx.source.findKeyword('with', depth) ?? selectAt });
   if (select._next || select.set_op) throw planError('PW_PLAN_SET_OPERATION', `${String(select.set_op ?? 'UNION').toUpperCase()} is not supported: a metric is one SELECT over one stream`, select, at(String(select.set_op ?? 'union').split(' ')[0] as string));
   const distinct = child(select, 'distinct');
   if (distinct?.type) throw planError('PW_PLAN_DISTINCT', 'SELECT DISTINCT is not supported; GROUP BY the columns instead', select, at('distinct'));
@@ -87,6 +87,7 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   const groupItems = groupNode ? children(groupNode, 'columns') : [];
   const groupHint = clauseAt('group');
   const keys: GroupKey[] = [];
+  const keyNodes: SqlNode[] = [];
   let hasWindowStart = false;
   for (const g of groupItems) {
     let target = g;
@@ -105,7 +106,7 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
       continue;
     }
     if (containsAggregate(target)) {
-      throw planError('PW_PLAN_AGGREGATE_IN_GROUP_BY', 'aggregates are not allowed in GROUP BY', target, { source: ctx.source, hint: groupHint });
+      throw planError('PW_PLAN_AGGREGATE_IN_GROUP_BY', 'aggregates are not allowed in GROUP BY', g, { source: ctx.source, hint: groupHint });
     }
     const expr = bindExpr(target, { ...base, mode: 'row', clause: 'GROUP BY', hint: groupHint });
     if (keys.some((k) => sameExpr(k.expr, expr))) continue;
@@ -116,6 +117,7 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
     });
     const name = itemIdx >= 0 ? (names[itemIdx] as string) : target.type === 'column_ref' ? (columnPath(target).at(-1) as string) : `_key${keys.length}`;
     keys.push({ name, expr, type: expr.type });
+    keyNodes.push(g);
   }
   if (!groupNode) {
     throw planError('PW_PLAN_NO_GROUP_BY', 'a metric aggregates per window: add GROUP BY window_start, window_end[, keys]', select, { source: ctx.source, hint: selectHint });
@@ -149,7 +151,7 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   }
   keys.forEach((k, i) => {
     if (!columns.some((c) => c.expr.kind === 'KeyRefExpr' && c.expr.index === i)) {
-      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in SELECT: result rows are keyed by window and group key`, groupNode, { source: ctx.source, hint: groupHint });
+      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in SELECT: result rows are keyed by window and group key`, keyNodes[i] as SqlNode, { source: ctx.source, hint: groupHint });
     }
   });
   const aggregate: AggregateNode = { kind: 'AggregateNode', input: node, keys, aggregates };
@@ -173,7 +175,8 @@ function rankItem(select: SqlNode): SqlNode | undefined {
 
 /** Binds `SELECT … FROM (ranked) WHERE rn <= N` into a TopNNode over the aggregate query. */
 function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQuery; names: string[] } {
-  rejectUnsupportedClauses(outer, ctx, 0, ctx.source.findKeyword('select', 0) ?? 0);
+  const outerAt = ctx.source.findKeyword('select', 0) ?? 0;
+  rejectUnsupportedClauses(outer, ctx, 0, outerAt);
   const fromItems = children(outer, 'from');
   const hint0 = ctx.source.findKeyword('from', 0) ?? 0;
   if (fromItems.length !== 1) throw planError('PW_PLAN_JOIN', 'join is not supported: a top-N query reads one ranked subquery', outer, { source: ctx.source, hint: hint0 });
@@ -218,7 +221,8 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   const partition = children(spec, 'partitionby').map((p) => child(p, 'expr') ?? p);
   const partNames = partition.map((p) => (p.type === 'column_ref' ? columnPath(p).join('.').toLowerCase() : '?'));
   if (!partNames.includes('window_start') || partNames.some((n) => n !== 'window_start' && n !== 'window_end')) {
-    throw planError('PW_PLAN_TOPN_PARTITION', 'top-N is per window: ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …)', fn, fnScope);
+    const offending = partition.find((_, i) => partNames[i] !== 'window_start' && partNames[i] !== 'window_end');
+    throw planError('PW_PLAN_TOPN_PARTITION', 'top-N is per window: ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …)', offending ?? fn, fnScope);
   }
   const orderItems = children(spec, 'orderby');
   if (orderItems.length === 0) throw planError('PW_PLAN_TOPN_ORDER', 'ROW_NUMBER() needs ORDER BY inside OVER (…) to rank rows', fn, fnScope);
@@ -268,20 +272,20 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
     if (path.join('.') === '*') { outCols.push(...rankedCols); includeRank = true; continue; }
     const name = path.at(-1);
     if (path.length === 0 || !name || (typeof item.as === 'string' && item.as !== name)) {
-      throw planError('PW_PLAN_TOPN_SHAPE', `the outer query of a top-N selects * or columns of the ranked query (${available.join(', ')})`, e, { source: ctx.source, hint: 0 });
+      throw planError('PW_PLAN_TOPN_SHAPE', `the outer query of a top-N selects * or columns of the ranked query (${available.join(', ')})`, e, { source: ctx.source, hint: outerAt });
     }
     if (name.toLowerCase() === rankName.toLowerCase()) { includeRank = true; continue; }
     const idx = colIndex(name);
-    if (idx < 0 || !rankedCols.includes(idx)) throw planError('PW_PLAN_UNKNOWN_COLUMN', `unknown column '${name}'; the ranked query has: ${available.join(', ')}`, e, { source: ctx.source, hint: 0 });
+    if (idx < 0 || !rankedCols.includes(idx)) throw planError('PW_PLAN_UNKNOWN_COLUMN', `unknown column '${name}'; the ranked query has: ${available.join(', ')}`, e, { source: ctx.source, hint: outerAt });
     outCols.push(idx);
   }
   const names = [...outCols.map((i) => (aggCols[i] as OutputColumn).name), ...(includeRank ? [rankName] : [])];
   if (!outCols.some((i) => (aggCols[i] as OutputColumn).expr.kind === 'WindowBoundExpr' && ((aggCols[i] as OutputColumn).expr as { bound: string }).bound === 'window_start')) {
-    throw planError('PW_PLAN_MISSING_WINDOW_START', 'the top-N output must include window_start', outer, { source: ctx.source, hint: 0 });
+    throw planError('PW_PLAN_MISSING_WINDOW_START', 'the top-N output must include window_start', outer, { source: ctx.source, hint: outerAt });
   }
   agg.keys.forEach((k, ki) => {
     if (!outCols.some((i) => { const ex = (aggCols[i] as OutputColumn).expr; return ex.kind === 'KeyRefExpr' && ex.index === ki; })) {
-      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in the top-N output: result rows are keyed by window and group key`, outer, { source: ctx.source, hint: 0 });
+      throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in the top-N output: result rows are keyed by window and group key`, outer, { source: ctx.source, hint: outerAt });
     }
   });
   const root: TopNNode = { kind: 'TopNNode', input: agg.project, orderBy, limit, rankColumn: includeRank ? rankName : undefined, columns: outCols };

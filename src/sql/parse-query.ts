@@ -1,14 +1,19 @@
 /**
  * Parses one metric file: an optional leading `-- emit: on_window_close | on_update` comment
  * and one `CREATE VIEW <metric> AS SELECT …;` statement (node-sql-parser, PostgreSQL dialect).
- * Syntax errors carry file:line:col.
+ * Syntax errors carry file:line:col. Two gaps of the parser are closed here: FILTER after
+ * pitwall's own aggregates ({@link liftCallFilters}) and AND binding tighter than OR
+ * ({@link fixBooleanPrecedence}).
  */
 import sqlParser from 'node-sql-parser';
 import { PlanError } from '../errors.js';
 import { SourceText } from './source-text.js';
 import type { SqlNode } from './ast.js';
+import { fixBooleanPrecedence } from './bool-precedence.js';
+import { attachCallFilters, liftCallFilters } from './call-filter.js';
 
 const parser = new sqlParser.Parser();
+const astify = (sql: string): unknown => parser.astify(sql, { database: 'PostgresQL', trimQuery: false, parseOptions: { includeLocations: true } });
 
 export const EMIT_MODES = ['on_window_close', 'on_update'] as const;
 export type EmitMode = (typeof EMIT_MODES)[number];
@@ -49,18 +54,39 @@ export function parseQuery(file: string, text: string): ParsedQuery {
   const { emit } = leadingDirectives(source);
   let ast: unknown;
   try {
-    ast = parser.astify(text, { database: 'PostgresQL', parseOptions: { includeLocations: true } });
+    const lifted = liftCallFilters(text, (padded) => (astify(padded) as SqlNode).where as SqlNode);
+    ast = astify(lifted.text);
+    attachCallFilters(ast, lifted.filters);
+    ast = fixBooleanPrecedence(ast);
   } catch (err) {
+    if (!(err instanceof Error) || !('location' in err)) throw err; // not a syntax error: a bug, keep it visible
     const e = err as PegError;
-    const found = e.found === null || e.found === undefined ? 'end of input' : `'${e.found}'`;
+    const offset = e.location?.start.offset ?? 0;
+    // Name the whole word the parser stopped at, and the constructs it rejects that users write.
+    const word = /^\w+/.exec(text.slice(offset))?.[0];
+    const before = text.slice(0, offset);
+    const tail = /\b(union|intersect|except)\s+(?:all\s+|distinct\s+)?$/i.exec(before);
+    const setOp = /^(union|intersect|except)$/i.test(word ?? '') ? { kw: word as string, at: offset } : tail ? { kw: tail[1] as string, at: tail.index } : undefined;
+    if (setOp) {
+      throw new PlanError('PW_PLAN_SET_OPERATION', `${setOp.kw.toUpperCase()} is not supported: a metric is one SELECT over one stream`, { position: source.position(setOp.at), cause: err });
+    }
+    const distinct = /(\w+)\s*\(\s*distinct\s+$/i.exec(before);
+    if (distinct && distinct[1]?.toUpperCase() !== 'COUNT') {
+      throw new PlanError('PW_PLAN_DISTINCT', `DISTINCT is supported in COUNT(DISTINCT x) only, not in ${distinct[1]?.toUpperCase()}()`, {
+        position: source.position(before.search(/distinct\s+$/i)), cause: err,
+      });
+    }
+    const found = word ? `'${word}'` : e.found === null || e.found === undefined ? 'end of input' : `'${e.found}'`;
     throw new PlanError('PW_SQL_SYNTAX', `SQL syntax error: unexpected ${found}; a metric is CREATE VIEW <name> AS SELECT …`, {
-      position: source.position(e.location?.start.offset ?? 0), cause: err,
+      position: source.position(offset), cause: err,
     });
   }
   const statements = (Array.isArray(ast) ? ast : [ast]) as SqlNode[];
   if (statements.length !== 1) {
+    // Point at the second statement: its keyword after the first statement's semicolon.
+    const second = source.findKeyword(String(statements[1]?.type ?? ''), 0, (source.semicolons[0] ?? -1) + 1);
     throw new PlanError('PW_SQL_STATEMENTS', `a metric file holds exactly one CREATE VIEW statement, found ${statements.length}; put each metric in its own .sql file`,
-      { position: source.position(0) });
+      { position: source.position(second ?? 0) });
   }
   const stmt = statements[0] as SqlNode;
   if (stmt.type !== 'create' || stmt.keyword !== 'view') {

@@ -18,6 +18,7 @@ export class SourceText {
   readonly text: string;
   readonly #lineStarts: number[] = [0];
   readonly #tokens: Token[] = [];
+  readonly #semicolons: number[] = [];
 
   constructor(file: string, text: string) {
     this.file = file;
@@ -37,6 +38,7 @@ export class SourceText {
       if (c === "'") { i++; while (i < t.length && !(t[i] === "'" && t[i + 1] !== "'")) i += t[i] === "'" ? 2 : 1; i++; continue; }
       if (c === '(') { depth++; i++; continue; }
       if (c === ')') { depth--; i++; continue; }
+      if (c === ';' && depth === 0) { this.#semicolons.push(i); i++; continue; }
       if (c === '"') {
         const e = t.indexOf('"', i + 1);
         const end = e < 0 ? t.length : e + 1;
@@ -57,6 +59,11 @@ export class SourceText {
 
   #push(text: string, offset: number, depth: number): void {
     this.#tokens.push({ text, lower: text.toLowerCase(), offset, depth });
+  }
+
+  /** Offsets of the `;` outside parentheses, strings and comments: where statements end. */
+  get semicolons(): readonly number[] {
+    return this.#semicolons;
   }
 
   /** 1-based line and column of a character offset. */
