@@ -1,6 +1,7 @@
 /** (a) operator-only throughput on pre-decoded events; (d) bytes of state per open (window, key). */
 import type { ValidEvent } from '../src/catalog/index.js';
 import { Engine } from '../src/hot/engine.js';
+import { MetricOperator } from '../src/hot/metric-operator.js';
 import { benchCatalog, benchPayload, gc, timeIt, type Figure } from './common.js';
 
 function decoded(n: number, keys: number): ValidEvent[] {
@@ -15,21 +16,41 @@ function decoded(n: number, keys: number): ValidEvent[] {
 export async function operatorThroughput(n = 3_000_000): Promise<Figure[]> {
   const { catalog, plan } = benchCatalog();
   const events = decoded(n, 10_000);
-  let rows = 0;
-  const engine = new Engine(catalog, [plan], { result: () => { rows++; } });
-  const rt = engine.stream('orders');
   const origin = { partition: 0, offset: 0 };
-  // Warm up the JIT on a slice, then measure a fresh engine on the whole set.
-  for (let i = 0; i < 200_000; i++) rt.processValid(events[i] as ValidEvent, origin, 0);
-  const engine2 = new Engine(catalog, [plan], { result: () => { rows++; } });
-  const rt2 = engine2.stream('orders');
+  let rows = 0;
+  const sink = { result: () => { rows++; }, late: () => undefined, overflow: () => undefined };
+  const limits = { maxGroups: 1_000_000 };
+  const delay = plan.stream.watermarkDelayMs;
+  // The windowed aggregate operator alone: filter, window assignment, keyed state, emission,
+  // driven by the watermark of the event times (no decoding, validation or dedup).
+  const operatorOnly = (ops: MetricOperator): void => {
+    let wm = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < n; i++) {
+      const ev = events[i] as ValidEvent;
+      ops.process(ev, origin, wm);
+      if (ev.eventTimeMs - delay > wm) { wm = ev.eventTimeMs - delay; ops.onWatermark(wm); }
+    }
+    ops.onWatermark(Number.POSITIVE_INFINITY);
+  };
+  operatorOnly(new MetricOperator(plan, sink, limits)); // JIT warm-up
+  rows = 0;
   gc();
-  const secs = await timeIt(() => {
-    for (let i = 0; i < n; i++) rt2.processValid(events[i] as ValidEvent, origin, 0);
-    rt2.endOfInput();
+  const opSecs = await timeIt(() => operatorOnly(new MetricOperator(plan, sink, limits)));
+  const opRows = rows;
+  // The whole stream runtime on the same pre-decoded events: plus dedup and watermarks.
+  const engine = new Engine(catalog, [plan], { result: () => undefined });
+  const rt = engine.stream('orders');
+  gc();
+  const rtSecs = await timeIt(() => {
+    for (let i = 0; i < n; i++) rt.processValid(events[i] as ValidEvent, origin, 0);
+    rt.endOfInput();
   });
-  const rate = n / secs;
-  return [{ id: 'a', what: `operator-only, pre-decoded: 1-min TUMBLE count/sum/avg over 10,000 keys (${n.toLocaleString('en-US')} events, ${rows.toLocaleString('en-US')} rows)`, value: `${Math.round(rate).toLocaleString('en-US')} events/s`, target: '≥ 1,000,000 events/s', met: rate >= 1_000_000 }];
+  const opRate = n / opSecs;
+  const rtRate = n / rtSecs;
+  return [
+    { id: 'a', what: `operator only (filter, window, keyed count/sum/avg, emit), pre-decoded: 1-min TUMBLE over 10,000 keys, ${n.toLocaleString('en-US')} events, ${opRows.toLocaleString('en-US')} rows`, value: `${Math.round(opRate).toLocaleString('en-US')} events/s`, target: '≥ 1,000,000 events/s', met: opRate >= 1_000_000 },
+    { id: 'a2', what: 'same events through the stream runtime (adds dedup over 3M ids within a 1 h TTL, and per-partition watermarks)', value: `${Math.round(rtRate).toLocaleString('en-US')} events/s`, ratio: (rtRate / opRate).toFixed(2), target: '(for reference)', met: undefined },
+  ];
 }
 
 export async function stateBytes(): Promise<Figure[]> {

@@ -5,12 +5,56 @@
  * `dedup_ttl`. Memory: ids within the TTL, at most `maxIds` per partition; past the cap the
  * oldest ids are forgotten early and counted (`evicted`), so a very late redelivery of one of
  * them would pass as new.
+ *
+ * Ids sit in a set and in an arrival-ordered queue with their event times; expiry and eviction
+ * pop from the queue's head, so each id costs one hash operation to add and O(1) to forget.
  */
+class PartitionIds {
+  readonly set = new Set<string>();
+  /** Arrival-ordered ids and their event times; `head` is the oldest still remembered. */
+  ids: string[] = [];
+  times: number[] = [];
+  head = 0;
+
+  /** Records `id` unless present; returns true when it was already there (a duplicate). */
+  seen(id: string, t: number): boolean {
+    const before = this.set.size;
+    this.set.add(id);
+    if (this.set.size === before) return true;
+    this.ids.push(id);
+    this.times.push(t);
+    return false;
+  }
+
+  /** Forgets the oldest id; returns false when empty. */
+  popOldest(): boolean {
+    if (this.head >= this.ids.length) return false;
+    this.set.delete(this.ids[this.head++] as string);
+    this.#compact();
+    return true;
+  }
+
+  /** Forgets ids from the head while their TTL has passed; stops at the first live one. */
+  expire(ttlMs: number, watermarkMs: number): void {
+    while (this.head < this.ids.length && (this.times[this.head] as number) + ttlMs <= watermarkMs) {
+      this.set.delete(this.ids[this.head++] as string);
+    }
+    this.#compact();
+  }
+
+  #compact(): void {
+    if (this.head > 65_536 && this.head * 2 > this.ids.length) {
+      this.ids = this.ids.slice(this.head);
+      this.times = this.times.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
 export class DedupFilter {
   readonly #ttlMs: number;
   readonly #maxIds: number;
-  /** Per partition: id → event time of its first arrival, in arrival order. */
-  readonly #seen = new Map<number, Map<string, number>>();
+  readonly #seen = new Map<number, PartitionIds>();
   evicted = 0;
 
   constructor(ttlMs: number, maxIds: number) {
@@ -21,14 +65,9 @@ export class DedupFilter {
   /** True when this id was seen before (a duplicate); records it otherwise. */
   isDuplicate(partition: number, eventId: string, eventTimeMs: number): boolean {
     let ids = this.#seen.get(partition);
-    if (!ids) { ids = new Map(); this.#seen.set(partition, ids); }
-    if (ids.has(eventId)) return true;
-    ids.set(eventId, eventTimeMs);
-    if (ids.size > this.#maxIds) {
-      const oldest = ids.keys().next().value as string;
-      ids.delete(oldest);
-      this.evicted++;
-    }
+    if (!ids) { ids = new PartitionIds(); this.#seen.set(partition, ids); }
+    if (ids.seen(eventId, eventTimeMs)) return true;
+    if (ids.set.size > this.#maxIds && ids.popOldest()) this.evicted++;
     return false;
   }
 
@@ -37,26 +76,26 @@ export class DedupFilter {
    * the first one still live, so out-of-order ids may be kept a little longer (never shorter).
    */
   expire(watermarkMs: number): void {
-    for (const ids of this.#seen.values()) {
-      for (const [id, t] of ids) {
-        if (t + this.#ttlMs > watermarkMs) break;
-        ids.delete(id);
-      }
-    }
+    for (const ids of this.#seen.values()) ids.expire(this.#ttlMs, watermarkMs);
   }
 
   size(): number {
     let n = 0;
-    for (const ids of this.#seen.values()) n += ids.size;
+    for (const ids of this.#seen.values()) n += ids.set.size;
     return n;
   }
 
+  /** Ids in arrival order, per partition. */
   snapshot(): unknown {
-    return [...this.#seen].map(([p, ids]) => [p, [...ids]]);
+    return [...this.#seen].map(([p, ids]) => [p, ids.ids.slice(ids.head).map((id, i) => [id, ids.times[ids.head + i]])]);
   }
 
   restore(json: unknown): void {
     this.#seen.clear();
-    for (const [p, ids] of json as [number, [string, number][]][]) this.#seen.set(p, new Map(ids));
+    for (const [p, entries] of json as [number, [string, number][]][]) {
+      const ids = new PartitionIds();
+      for (const [id, t] of entries) ids.seen(id, t);
+      this.#seen.set(p, ids);
+    }
   }
 }

@@ -7,9 +7,15 @@ import { InternalError } from '../errors.js';
 import { findNode, type MetricPlan, type OutputColumn, type ProjectNode, type TopNNode } from '../plan/index.js';
 import { compareValues } from '../util/compare.js';
 import { compileExpr, type Evaluator, type Val } from './eval/compile-expr.js';
-import { encodeKey, type Group, type GroupFolder } from './group-folder.js';
+import { encodeKey } from './group-folder.js';
 
 interface AggCtx { ws: number; we: number; keys: readonly Val[]; aggs: readonly Val[] }
+
+/** A group's key values and aggregate results. */
+export interface GroupResult {
+  readonly keys: readonly Val[];
+  readonly aggs: readonly Val[];
+}
 
 /** An output row of a window with the identity it is upserted under. */
 export interface OutRow {
@@ -40,11 +46,11 @@ export class WindowFinalizer {
     this.#topn = findNode(plan.root, 'TopNNode');
   }
 
-  /** The output rows of one window. */
-  rows(ws: number, we: number, groups: Iterable<Group>, folder: GroupFolder): OutRow[] {
+  /** The output rows of one window, from each group's key values and aggregate results. */
+  rows(ws: number, we: number, groups: Iterable<GroupResult>): OutRow[] {
     const out: OutRow[] = [];
     for (const g of groups) {
-      const ctx: AggCtx = { ws, we, keys: g.keys, aggs: folder.results(g) };
+      const ctx: AggCtx = { ws, we, keys: g.keys, aggs: g.aggs };
       if (this.#having && this.#having(ctx) !== true) continue;
       out.push({ id: encodeKey(g.keys), values: this.#columns.map((c) => c(ctx)) });
     }

@@ -6,6 +6,7 @@
 import type { AggregateNode } from '../plan/index.js';
 import { accumulatorFor, type AccValue, type AnyAccumulator } from './accumulators/index.js';
 import { compileRowExpr, type Evaluator, type Val } from './eval/compile-expr.js';
+import type { AggSlot } from './group-table.js';
 
 export interface Group {
   readonly keys: Val[];
@@ -31,6 +32,8 @@ export class GroupFolder {
   readonly #args: (Evaluator<Payload> | undefined)[];
   readonly #filters: (Evaluator<Payload> | undefined)[];
   readonly #keyBuf: Val[];
+  /** The columnar layout of the aggregates (see group-table.ts). */
+  readonly layout: { readonly slots: readonly AggSlot[]; readonly numericCols: number; readonly objectCols: number };
 
   constructor(node: AggregateNode) {
     this.#keyExprs = node.keys.map((k) => compileRowExpr(k.expr));
@@ -38,7 +41,19 @@ export class GroupFolder {
     this.#args = node.aggregates.map((a) => (a.arg ? compileRowExpr(a.arg) : undefined));
     this.#filters = node.aggregates.map((a) => (a.filter ? compileRowExpr(a.filter) : undefined));
     this.#keyBuf = node.keys.map(() => null);
+    let numericCols = 0;
+    let objectCols = 0;
+    const slots = node.aggregates.map((a, i): AggSlot => {
+      const base = { arg: this.#args[i], filter: this.#filters[i] };
+      if (a.fn === 'count' || a.fn === 'count_star') return { ...base, layout: { kind: 'count', col: numericCols++ } };
+      if (a.fn === 'sum' || a.fn === 'avg') { const col = numericCols; numericCols += 3; return { ...base, layout: { kind: a.fn, col } }; }
+      return { ...base, layout: { kind: 'object', obj: objectCols++, acc: this.#accs[i] as AnyAccumulator } };
+    });
+    this.layout = { slots, numericCols, objectCols };
   }
+
+  /** The key values of the last `keyOf` call. */
+  get lastKey(): readonly Val[] { return this.#keyBuf; }
 
   get aggregateCount(): number { return this.#accs.length; }
 

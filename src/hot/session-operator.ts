@@ -82,7 +82,7 @@ export class SessionOperator implements WindowOperator {
   }
 
   #row(id: string, s: Session, final: boolean): void {
-    const rows = this.#finalizer.rows(s.start, s.end, [s.group], this.#folder);
+    const rows = this.#finalizer.rows(s.start, s.end, [{ keys: s.group.keys, aggs: this.#folder.results(s.group) }]);
     if (s.emittedStart !== undefined && s.emittedStart !== s.start) {
       this.#out.emit({ kind: 'delete', windowStart: s.emittedStart, id, values: undefined, final });
     }

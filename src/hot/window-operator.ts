@@ -1,15 +1,21 @@
 /**
- * TUMBLE and HOP aggregation. State is a map from window start to the window's groups;
- * a window `[start, end)` is closed, emitted and freed when the watermark reaches
- * `end + allowed_lateness`. An event for an already closed window is a late pair (late lane),
- * never folded and never silently dropped. Memory: open windows only, at most `maxGroups`
- * groups in all; an event needing a new group past the cap is counted as overflow.
+ * TUMBLE and HOP aggregation. State is a map from window start to the window's group table
+ * (group-table.ts); a window `[start, end)` is closed, emitted and freed when the watermark
+ * reaches `end + allowed_lateness`. An event for an already closed window is a late pair (late
+ * lane), never folded and never silently dropped. Memory: open windows only, at most
+ * `maxGroups` groups in all; an event needing a new group past the cap is counted as overflow.
  */
 import type { ValidEvent } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
-import { WindowFinalizer } from './finalize.js';
-import type { Group, GroupFolder } from './group-folder.js';
+import { WindowFinalizer, type GroupResult } from './finalize.js';
+import type { GroupFolder } from './group-folder.js';
+import { newTable, type GroupTable } from './group-table.js';
 import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+
+function* resultsOf(table: GroupTable, slots?: Iterable<number>): Generator<GroupResult> {
+  if (slots) { for (const s of slots) yield { keys: table.keys[s] ?? [], aggs: table.results(s) }; return; }
+  for (let s = 0; s < table.size; s++) yield { keys: table.keys[s] ?? [], aggs: table.results(s) };
+}
 
 export class TumbleHopOperator implements WindowOperator {
   readonly #folder: GroupFolder;
@@ -22,8 +28,8 @@ export class TumbleHopOperator implements WindowOperator {
   readonly #onUpdate: boolean;
   /** Rows must be recomputed per window (top-N) or may disappear (HAVING) on update. */
   readonly #trackEmitted: boolean;
-  readonly #windows = new Map<number, Map<string, Group>>();
-  readonly #dirty = new Map<number, Set<string>>();
+  readonly #windows = new Map<number, GroupTable>();
+  readonly #dirty = new Map<number, Set<number>>();
   readonly #emitted = new Map<number, Set<string>>();
   #groups = 0;
   #nextCloseAt = Number.POSITIVE_INFINITY;
@@ -39,7 +45,7 @@ export class TumbleHopOperator implements WindowOperator {
     this.#slideMs = w.type === 'hop' ? w.slideMs : w.sizeMs;
     this.#latenessMs = plan.stream.allowedLatenessMs;
     this.#onUpdate = plan.emit === 'on_update';
-    this.#trackEmitted = plan.root.kind === 'TopNNode' || plan.root.kind === 'ProjectNode' && plan.root.input.kind === 'HavingNode';
+    this.#trackEmitted = plan.root.kind === 'TopNNode' || (plan.root.kind === 'ProjectNode' && plan.root.input.kind === 'HavingNode');
   }
 
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
@@ -55,27 +61,26 @@ export class TumbleHopOperator implements WindowOperator {
         continue;
       }
       id ??= this.#folder.keyOf(event.payload);
-      let window = this.#windows.get(ws);
-      if (!window) {
-        window = new Map();
-        this.#windows.set(ws, window);
+      let table = this.#windows.get(ws);
+      if (!table) {
+        table = newTable(this.#folder);
+        this.#windows.set(ws, table);
         if (we + this.#latenessMs < this.#nextCloseAt) this.#nextCloseAt = we + this.#latenessMs;
       }
-      let group = window.get(id);
-      if (!group) {
+      let slot = table.index.get(id);
+      if (slot === undefined) {
         if (this.#groups >= this.#limits.maxGroups) {
           this.#out.overflow(event, origin);
           continue;
         }
-        group = this.#folder.create();
-        window.set(id, group);
+        slot = table.add(id, this.#folder.lastKey);
         this.#groups++;
       }
-      this.#folder.fold(group, event.payload);
+      table.fold(slot, event.payload);
       if (this.#onUpdate) {
         let d = this.#dirty.get(ws);
         if (!d) { d = new Set(); this.#dirty.set(ws, d); }
-        d.add(id);
+        d.add(slot);
       }
     }
   }
@@ -90,8 +95,8 @@ export class TumbleHopOperator implements WindowOperator {
   }
 
   #close(ws: number): void {
-    const window = this.#windows.get(ws) as Map<string, Group>;
-    const rows = this.#finalizer.rows(ws, ws + this.#sizeMs, window.values(), this.#folder);
+    const table = this.#windows.get(ws) as GroupTable;
+    const rows = this.#finalizer.rows(ws, ws + this.#sizeMs, resultsOf(table));
     const emitted = this.#emitted.get(ws);
     const kept = new Set<string>();
     for (const r of rows) {
@@ -99,7 +104,7 @@ export class TumbleHopOperator implements WindowOperator {
       kept.add(r.id);
     }
     if (emitted) for (const id of emitted) if (!kept.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: true });
-    this.#groups -= window.size;
+    this.#groups -= table.size;
     this.#windows.delete(ws);
     this.#dirty.delete(ws);
     this.#emitted.delete(ws);
@@ -107,19 +112,16 @@ export class TumbleHopOperator implements WindowOperator {
 
   flushUpdates(): void {
     if (!this.#onUpdate || this.#dirty.size === 0) return;
-    for (const [ws, ids] of this.#dirty) {
-      const window = this.#windows.get(ws);
-      if (!window) continue;
+    for (const [ws, slots] of this.#dirty) {
+      const table = this.#windows.get(ws);
+      if (!table) continue;
       const we = ws + this.#sizeMs;
       if (!this.#trackEmitted) {
-        for (const id of ids) {
-          const g = window.get(id) as Group;
-          for (const r of this.#finalizer.rows(ws, we, [g], this.#folder)) this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
-        }
+        for (const r of this.#finalizer.rows(ws, we, resultsOf(table, slots))) this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
         continue;
       }
       // HAVING or top-N: recompute the window, upsert its rows, delete rows that dropped out.
-      const rows = this.#finalizer.rows(ws, we, window.values(), this.#folder);
+      const rows = this.#finalizer.rows(ws, we, resultsOf(table));
       const prior = this.#emitted.get(ws) ?? new Set<string>();
       const now = new Set<string>();
       for (const r of rows) {
@@ -134,7 +136,7 @@ export class TumbleHopOperator implements WindowOperator {
 
   snapshot(): unknown {
     return {
-      windows: [...this.#windows].map(([ws, groups]) => [ws, [...groups].map(([id, g]) => [id, this.#folder.snapshot(g)])]),
+      windows: [...this.#windows].map(([ws, table]) => [ws, [...table.index].map(([id, slot]) => [id, table.snapshot(slot)])]),
       emitted: [...this.#emitted].map(([ws, ids]) => [ws, [...ids]]),
     };
   }
@@ -147,7 +149,9 @@ export class TumbleHopOperator implements WindowOperator {
     this.#groups = 0;
     this.#nextCloseAt = Number.POSITIVE_INFINITY;
     for (const [ws, groups] of s.windows) {
-      this.#windows.set(ws, new Map(groups.map(([id, g]) => [id, this.#folder.restore(g)])));
+      const table = newTable(this.#folder);
+      for (const [id, g] of groups) table.restore(id, g);
+      this.#windows.set(ws, table);
       this.#groups += groups.length;
       this.#nextCloseAt = Math.min(this.#nextCloseAt, ws + this.#sizeMs + this.#latenessMs);
     }
@@ -156,10 +160,7 @@ export class TumbleHopOperator implements WindowOperator {
 
   stateSize(): { groups: number; bytes: number } {
     let bytes = 0;
-    for (const w of this.#windows.values()) {
-      bytes += 96;
-      for (const [id, g] of w) bytes += 48 + 2 * id.length + this.#folder.bytes(g);
-    }
+    for (const t of this.#windows.values()) bytes += t.bytes();
     return { groups: this.#groups, bytes };
   }
 }

@@ -155,3 +155,30 @@ describe('checkpoints', () => {
     expect(changed.engine.restore(snap, 0)).toEqual(['m']);
   });
 });
+
+describe('dedup', () => {
+  it('forgets ids past the TTL and evicts the oldest past the cap, counting evictions', async () => {
+    const { DedupFilter } = await import('../../src/hot/dedup.js');
+    const d = new DedupFilter(1000, 3);
+    expect(d.isDuplicate(0, 'a', 0)).toBe(false);
+    expect(d.isDuplicate(0, 'a', 5)).toBe(true);
+    expect(d.isDuplicate(1, 'a', 5)).toBe(false); // partitions are separate
+    d.expire(1000); // a@0 expires at 0 + 1000
+    expect(d.isDuplicate(0, 'a', 1001)).toBe(false);
+    for (const id of ['b', 'c', 'd']) d.isDuplicate(0, id, 1500);
+    expect(d.size()).toBe(4); // 3 on partition 0 after evicting 'a', 1 on partition 1
+    expect(d.evicted).toBe(1);
+    const restored = new DedupFilter(1000, 3);
+    restored.restore(JSON.parse(JSON.stringify(d.snapshot())));
+    expect(restored.isDuplicate(0, 'c', 1600)).toBe(true);
+    expect(restored.isDuplicate(0, 'a', 1600)).toBe(false);
+  });
+
+  it('stays O(1) per id when the cap evicts continuously', async () => {
+    const { DedupFilter } = await import('../../src/hot/dedup.js');
+    const d = new DedupFilter(3_600_000, 10_000);
+    for (let i = 0; i < 300_000; i++) d.isDuplicate(0, `e${i}`, i);
+    expect(d.size()).toBe(10_000);
+    expect(d.evicted).toBe(290_000);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * The groups of one window, stored by column: a map from encoded key to slot, the key values
+ * per slot, and for COUNT / SUM / AVG plain Float64Array columns (count; or Neumaier sum,
+ * compensation, count), so an open (window, key) costs a map entry, its key, and 8 bytes per
+ * numeric state — no object per group. Other aggregates keep their accumulator objects in a
+ * per-aggregate array. Arithmetic is the same as the accumulators in accumulators/basic.ts, so
+ * the columnar and object forms give identical results and snapshots.
+ */
+import type { AccValue, AnyAccumulator } from './accumulators/index.js';
+import type { Evaluator, Val } from './eval/compile-expr.js';
+import type { GroupFolder } from './group-folder.js';
+
+type Payload = Record<string, unknown>;
+
+/** How one aggregate is stored: numeric columns (first column index) or objects. */
+export type AggLayout =
+  | { readonly kind: 'count'; readonly col: number }
+  | { readonly kind: 'sum' | 'avg'; readonly col: number }
+  | { readonly kind: 'object'; readonly obj: number; readonly acc: AnyAccumulator };
+
+export interface AggSlot {
+  readonly layout: AggLayout;
+  readonly arg: Evaluator<Payload> | undefined;
+  readonly filter: Evaluator<Payload> | undefined;
+}
+
+export class GroupTable {
+  readonly index = new Map<string, number>();
+  readonly keys: Val[][] = [];
+  readonly #aggs: readonly AggSlot[];
+  #cols: Float64Array[];
+  readonly #objs: unknown[][];
+  #capacity = 16;
+
+  constructor(aggs: readonly AggSlot[], numericCols: number, objectCols: number) {
+    this.#aggs = aggs;
+    this.#cols = Array.from({ length: numericCols }, () => new Float64Array(this.#capacity));
+    this.#objs = Array.from({ length: objectCols }, () => []);
+  }
+
+  get size(): number { return this.keys.length; }
+
+  /** Adds a group with the given key values; returns its slot. */
+  add(id: string, keyValues: readonly Val[]): number {
+    const slot = this.keys.length;
+    if (slot === this.#capacity) {
+      this.#capacity *= 2;
+      this.#cols = this.#cols.map((c) => { const n = new Float64Array(this.#capacity); n.set(c); return n; });
+    }
+    this.index.set(id, slot);
+    this.keys.push([...keyValues]);
+    for (const a of this.#aggs) if (a.layout.kind === 'object') (this.#objs[a.layout.obj] as unknown[]).push(a.layout.acc.create());
+    return slot;
+  }
+
+  fold(slot: number, payload: Payload): void {
+    const aggs = this.#aggs;
+    const cols = this.#cols;
+    for (let i = 0; i < aggs.length; i++) {
+      const a = aggs[i] as AggSlot;
+      if (a.filter !== undefined && a.filter(payload) !== true) continue;
+      const layout = a.layout;
+      let v: Val = 1;
+      if (a.arg !== undefined) {
+        v = a.arg(payload);
+        if (v === null) continue;
+      }
+      switch (layout.kind) {
+        case 'count': { const c = cols[layout.col] as Float64Array; c[slot] = (c[slot] as number) + 1; break; }
+        case 'sum': case 'avg': {
+          const sums = cols[layout.col] as Float64Array;
+          const comp = cols[layout.col + 1] as Float64Array;
+          const x = v as number;
+          const s = sums[slot] as number;
+          const t = s + x;
+          comp[slot] = (comp[slot] as number) + (Math.abs(s) >= Math.abs(x) ? (s - t) + x : (x - t) + s);
+          sums[slot] = t;
+          const ns = cols[layout.col + 2] as Float64Array;
+          ns[slot] = (ns[slot] as number) + 1;
+          break;
+        }
+        case 'object': {
+          const objs = this.#objs[layout.obj] as unknown[];
+          objs[slot] = layout.acc.add(objs[slot], v as AccValue);
+          break;
+        }
+      }
+    }
+  }
+
+  /** The aggregate results of a slot, in aggregate order. */
+  results(slot: number): Val[] {
+    const cols = this.#cols;
+    return this.#aggs.map((a) => {
+      const l = a.layout;
+      if (l.kind === 'count') return (cols[l.col] as Float64Array)[slot] as number;
+      if (l.kind === 'object') return l.acc.result((this.#objs[l.obj] as unknown[])[slot]) as Val;
+      const n = (cols[l.col + 2] as Float64Array)[slot] as number;
+      if (n === 0) return null;
+      const sum = ((cols[l.col] as Float64Array)[slot] as number) + ((cols[l.col + 1] as Float64Array)[slot] as number);
+      return l.kind === 'sum' ? sum : sum / n;
+    });
+  }
+
+  /** Snapshot of a slot in the same form as GroupFolder.snapshot of a Group. */
+  snapshot(slot: number): unknown {
+    const cols = this.#cols;
+    return [this.keys[slot], this.#aggs.map((a) => {
+      const l = a.layout;
+      if (l.kind === 'count') return (cols[l.col] as Float64Array)[slot];
+      if (l.kind === 'object') return l.acc.snapshot((this.#objs[l.obj] as unknown[])[slot]);
+      return [(cols[l.col] as Float64Array)[slot], (cols[l.col + 1] as Float64Array)[slot], (cols[l.col + 2] as Float64Array)[slot]];
+    })];
+  }
+
+  /** Restores a slot from a snapshot made by `snapshot` (or by GroupFolder.snapshot). */
+  restore(id: string, json: unknown): void {
+    const [keys, accs] = json as [Val[], unknown[]];
+    const slot = this.add(id, keys);
+    const cols = this.#cols;
+    this.#aggs.forEach((a, i) => {
+      const l = a.layout;
+      const s = accs[i];
+      if (l.kind === 'count') (cols[l.col] as Float64Array)[slot] = Number(s);
+      else if (l.kind === 'object') (this.#objs[l.obj] as unknown[])[slot] = l.acc.restore(s);
+      else {
+        const [sum, c, n] = s as [number, number, number];
+        (cols[l.col] as Float64Array)[slot] = sum;
+        (cols[l.col + 1] as Float64Array)[slot] = c;
+        (cols[l.col + 2] as Float64Array)[slot] = n;
+      }
+    });
+  }
+
+  /** Approximate heap bytes: map entries, ids, key arrays, columns and object states. */
+  bytes(): number {
+    let n = 64 + this.#cols.length * this.#capacity * 8;
+    for (const [id, slot] of this.index) {
+      n += 40 + 2 * id.length + 32;
+      for (const k of this.keys[slot] ?? []) if (typeof k === 'string') n += 16 + k.length;
+      for (const a of this.#aggs) if (a.layout.kind === 'object') n += a.layout.acc.bytes((this.#objs[a.layout.obj] as unknown[])[slot]);
+    }
+    return n;
+  }
+}
+
+/** Builds the empty table of a window (the layout comes from the folder). */
+export function newTable(folder: GroupFolder): GroupTable {
+  const { slots, numericCols, objectCols } = folder.layout;
+  return new GroupTable(slots, numericCols, objectCols);
+}
