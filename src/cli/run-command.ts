@@ -39,6 +39,8 @@ export function registerRunCommand(program: Command): void {
       const runner = new KafkaRunner(catalog, plans, {
         brokers: brokersFrom(opts.brokers), groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
         checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, log,
+        // Exit non-zero so a supervisor restarts from the last good checkpoint.
+        onFatal: () => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); },
       });
       await runner.start();
       log(`running ${plans.length} metrics; results to ${opts.resultsTopic}; checkpoints in ${opts.stateDir} every ${opts.checkpointInterval}`);

@@ -8,7 +8,7 @@
  *
  * A crash at any point restarts from the last checkpoint and re-sends results for the same
  * keys (idempotent upserts), so final results equal an uninterrupted run. Backpressure: when
- * the results outbox passes its bound, the consumer is paused until the outbox is flushed.
+ * the results outbox passes its bound, the next batch waits until the previous send is acked.
  */
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { Catalog } from '../catalog/index.js';
@@ -32,6 +32,11 @@ export interface KafkaRunnerOptions {
   /** Extra sink (serving store, archive) fed alongside the results topic. */
   readonly sink?: Partial<EngineSink>;
   readonly log?: (msg: string) => void;
+  /**
+   * Called when a checkpoint fails (results not acknowledged, state not written). The process
+   * should exit: a restart resumes from the last good checkpoint and re-sends the results.
+   */
+  readonly onFatal?: (err: Error) => void;
 }
 
 interface StreamSnap { offsets: [number, number][] }
@@ -104,13 +109,16 @@ export class KafkaRunner {
     });
     await this.#source.start(async (stream, records) => {
       this.engine.process(stream, records, Date.now());
-      if (this.#results.buffered >= 10_000) {
-        this.#source.pause();
-        try { await this.#results.flush(); } finally { this.#source.resume(); }
-      }
+      // Backpressure: the next batch waits while a full outbox is still being sent.
+      await this.#results.relieve();
     }, seek);
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
-    this.#timers.push(setInterval(() => { this.checkpoint().catch((err: unknown) => log(`checkpoint failed: ${(err as Error).message}`)); }, this.#opts.checkpointIntervalMs));
+    this.#timers.push(setInterval(() => {
+      this.checkpoint().catch((err: unknown) => {
+        log(`checkpoint failed: ${(err as Error).message}`);
+        this.#opts.onFatal?.(err as Error);
+      });
+    }, this.#opts.checkpointIntervalMs));
   }
 
   /** Snapshot → flush results → save → commit. Concurrent calls share one run. */

@@ -245,7 +245,17 @@ function bindCast(node: SqlNode, scope: BindScope): Expr {
     const at = { source: scope.source, hint: scope.source.findKeyword(target.split(' ')[0] ?? '', undefined, start) ?? start };
     throw planError('PW_PLAN_CAST_TYPE', `cannot CAST to ${target || 'that type'}; allowed: VARCHAR, BIGINT/INTEGER, DOUBLE, BOOLEAN, TIMESTAMP`, {}, at);
   }
-  return { kind: 'CastExpr', operand: bindExpr(child(node, 'expr') as SqlNode, scope), type };
+  const operand = bindExpr(child(node, 'expr') as SqlNode, scope);
+  // Casts whose result text differs between engines (DuckDB prints 1.0 where JavaScript prints
+  // 1, and formats timestamps its own way) would make hot and cold disagree: not allowed.
+  if (type === 'string' && (operand.type === 'double' || operand.type === 'timestamp')) {
+    throw planError('PW_PLAN_CAST_UNSUPPORTED', `CAST from ${operand.type} to VARCHAR is not supported (its text form is engine-specific); keep the value as ${operand.type}`, node, scope);
+  }
+  if ((type === 'timestamp' && operand.type !== 'string' && operand.type !== 'timestamp' && operand.type !== 'null')
+    || (operand.type === 'timestamp' && type !== 'timestamp' && type !== 'string')) {
+    throw planError('PW_PLAN_CAST_UNSUPPORTED', `CAST from ${operand.type} to ${type} is not supported; timestamps convert only from VARCHAR`, node, scope);
+  }
+  return { kind: 'CastExpr', operand, type };
 }
 
 function quantileArg(node: SqlNode, fn: string, scope: BindScope): number {

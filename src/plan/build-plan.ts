@@ -198,6 +198,11 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   const innerFrom = children(ranked, 'from')[0];
   const innerAst = innerFrom ? child(child(innerFrom, 'expr') ?? {}, 'ast') : undefined;
   const agg = innerAst ? bindAggregateQuery(innerAst, ctx, 2) : bindAggregateQuery(ranked, ctx, 1, [rank]);
+  if (agg.window.type === 'session') {
+    // Sessions of different keys close at different times: a per-window ranking has no moment
+    // at which it is final.
+    throw planError('PW_PLAN_TOPN_SESSION', 'top-N per window needs TUMBLE or HOP windows; SESSION windows close per key', fn, fnScope);
+  }
   const aggCols = agg.project.columns;
   const colIndex = (name: string): number => aggCols.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
   let rankedCols: number[];

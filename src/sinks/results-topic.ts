@@ -39,6 +39,16 @@ export class ResultsTopicSink {
 
   get buffered(): number { return this.#outbox.length; }
 
+  /**
+   * Backpressure without stalling: past the outbox bound, starts sending the outbox in the
+   * background, first waiting for the previous background send (so at most one is in flight).
+   */
+  async relieve(): Promise<void> {
+    if (this.#outbox.length < this.#maxBuffered) return;
+    await this.#inflight;
+    void this.flush().catch(() => undefined); // a failed send fails the next flush(), before any checkpoint
+  }
+
   /** Sends everything buffered and waits for the broker's acknowledgement. */
   async flush(): Promise<void> {
     const batch = this.#outbox;

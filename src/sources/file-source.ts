@@ -4,7 +4,6 @@
  * Records come in bounded batches so a large file never sits in memory whole.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ExecutionError } from '../errors.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
@@ -17,17 +16,68 @@ function checkFile(path: string): void {
   }
 }
 
-/** NDJSON lines as raw records. Blank lines are skipped but keep their offsets. */
-export async function* readNdjson(path: string, batchSize = DEFAULT_BATCH, fromOffset = 0): AsyncGenerator<RawRecord[]> {
+/** Bytes per read of an NDJSON file: large reads keep the per-chunk overhead negligible. */
+export const NDJSON_CHUNK_BYTES = 1 << 20;
+
+/**
+ * NDJSON lines as raw records. Blank lines are skipped but keep their offsets.
+ *
+ * Lines end where `node:readline` ends them, which this replaced: at `\n`, `\r\n` (also when
+ * the pair straddles two chunks) or a lone `\r`; a last line without a terminator counts
+ * when non-empty. Text is decoded by the stream's UTF-8 decoder, which carries a character
+ * split across two reads into the next chunk. `chunkBytes` is the read size (tests shrink it).
+ */
+export async function* readNdjson(
+  path: string,
+  batchSize = DEFAULT_BATCH,
+  fromOffset = 0,
+  chunkBytes = NDJSON_CHUNK_BYTES,
+): AsyncGenerator<RawRecord[]> {
   checkFile(path);
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: chunkBytes });
   let offset = 0;
   let batch: RawRecord[] = [];
-  for await (const line of lines) {
+  let carry = ''; // the unterminated start of a line, from earlier chunks
+  let afterCr = false; // the previous chunk ended in '\r': a '\n' opening this one completes a CRLF
+  for await (const chunk of input as AsyncIterable<string>) {
+    let pos = 0;
+    if (afterCr) {
+      afterCr = false;
+      if (chunk.charCodeAt(0) === 10) pos = 1;
+    }
+    const len = chunk.length;
+    let nl = chunk.indexOf('\n', pos);
+    let cr = chunk.indexOf('\r', pos);
+    while (nl !== -1 || cr !== -1) {
+      let end: number;
+      let next: number;
+      if (cr === -1 || (nl !== -1 && nl < cr)) {
+        end = nl;
+        next = nl + 1;
+      } else {
+        end = cr;
+        next = cr + 1;
+        if (next === nl) next++;
+        else if (next === len) afterCr = true;
+      }
+      const here = offset++;
+      if (!(here < fromOffset)) { // not `>=`: a NaN fromOffset skips nothing, as before
+        const line = carry === '' ? chunk.slice(pos, end) : carry + chunk.slice(pos, end);
+        if (line.trim() !== '') {
+          batch.push({ partition: 0, offset: here, value: line });
+          if (batch.length >= batchSize) { yield batch; batch = []; }
+        }
+      }
+      carry = '';
+      pos = next;
+      if (nl !== -1 && nl < pos) nl = chunk.indexOf('\n', pos);
+      if (cr !== -1 && cr < pos) cr = chunk.indexOf('\r', pos);
+    }
+    if (pos < len) carry = carry === '' ? chunk.slice(pos) : carry + chunk.slice(pos);
+  }
+  if (carry !== '') {
     const here = offset++;
-    if (here < fromOffset || line.trim() === '') continue;
-    batch.push({ partition: 0, offset: here, value: line });
-    if (batch.length >= batchSize) { yield batch; batch = []; }
+    if (!(here < fromOffset) && carry.trim() !== '') batch.push({ partition: 0, offset: here, value: carry });
   }
   if (batch.length) yield batch;
 }
