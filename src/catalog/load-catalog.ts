@@ -130,6 +130,11 @@ export function parseCatalogFile(file: string, text: string, errors: CatalogErro
       path, segments: path.split('.'), type: f.type, required: f.required ?? false, pii: f.pii, position: loc.at(['fields', path]),
     });
   }
+  for (const f of fields.values()) {
+    if (f.pii === 'hash' && f.type !== 'string') {
+      errors.push(new CatalogError('PW_CATALOG_PII_TYPE', `field '${f.path}' is ${f.type}; pii: hash applies to string fields (use pii: drop for others)`, { position: loc.at(['fields', f.path]) }));
+    }
+  }
   // A path cannot be both a value and an object holding other fields.
   for (const path of fields.keys()) {
     for (const other of fields.keys()) {

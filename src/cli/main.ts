@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
+import { registerColdCommands } from './cold-commands.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerRunCommand } from './run-command.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerReplayCommand(program);
   registerRunCommand(program);
+  registerColdCommands(program);
   return program;
 }
 

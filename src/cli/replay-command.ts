@@ -1,5 +1,6 @@
 /** `pitwall replay`: the hot-path operators over files, final rows per metric. */
 import type { Command } from 'commander';
+import { ArchiveWriter } from '../archive/archive-writer.js';
 import { loadCatalog } from '../catalog/index.js';
 import { parseInputs, replay } from '../hot/replay.js';
 import { loadQueries } from '../plan/index.js';
@@ -13,13 +14,21 @@ export function registerReplayCommand(program: Command): void {
     .requiredOption('--queries <dir>', 'queries directory')
     .requiredOption('--input <stream=file>', 'input file for a stream (repeatable, read in order)', collect, [])
     .requiredOption('--out <dir>', 'output directory')
+    .option('--archive <dir>', 'also archive accepted, quarantined and late events as Parquet under DIR')
+    .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY)')
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', (v) => Number.parseInt(v, 10), 1_000_000)
-    .action(async (opts: { catalog: string; queries: string; input: string[]; out: string; maxGroups: number }) => {
+    .action(async (opts: { catalog: string; queries: string; input: string[]; out: string; maxGroups: number; archive?: string; piiKey?: string }) => {
       const catalog = loadCatalog(opts.catalog);
       const plans = loadQueries(opts.queries, catalog);
       const inputs = parseInputs(opts.input, catalog);
       const started = performance.now();
-      const summary = await replay(catalog, plans, inputs, opts.out, { maxGroups: opts.maxGroups });
+      let archive: ArchiveWriter | undefined;
+      if (opts.archive) {
+        archive = new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY });
+        archive.open();
+      }
+      const summary = await replay(catalog, plans, inputs, opts.out, { maxGroups: opts.maxGroups, ...(archive ? { archive } : {}) });
+      if (archive) process.stdout.write(`archived ${archive.stats.events} events, ${archive.stats.quarantined} quarantined, ${archive.stats.late} late pairs in ${archive.stats.segments} segments (${archive.stats.bytes} bytes) under ${opts.archive}${archive.stats.skipped ? `; ${archive.stats.skipped} already archived` : ''}\n`);
       const secs = (performance.now() - started) / 1000;
       for (const [name, s] of Object.entries(summary.streams)) {
         process.stdout.write(`${name}: ${s.events} events, ${s.accepted} accepted, ${s.quarantined} quarantined, ${s.duplicates} duplicates, ${s.late} late\n`);

@@ -17,6 +17,7 @@ import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import { formatTimestamp } from '../util/timestamp.js';
+import type { ArchiveWriter } from '../archive/archive-writer.js';
 import { Engine, type EngineOptions } from './engine.js';
 import { ResultCollector } from './result-collector.js';
 
@@ -50,19 +51,21 @@ class LaneWriter {
 }
 
 /** Runs a replay and writes its outputs under `outDir`; returns the summary. */
-export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inputs: readonly ReplayInput[], outDir: string, options: EngineOptions = {}): Promise<ReplaySummary> {
+export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inputs: readonly ReplayInput[], outDir: string, options: EngineOptions & { archive?: ArchiveWriter } = {}): Promise<ReplaySummary> {
   mkdirSync(outDir, { recursive: true });
   const results = new ResultCollector();
   const quarantine = new LaneWriter(join(outDir, '_quarantine.ndjson'));
   const late = new LaneWriter(join(outDir, '_late.ndjson'));
+  const archive = options.archive;
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),
-    quarantine: (r) => quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }),
-    late: (p, pair) => late.write({
+    ...(archive ? { accepted: (s, e, o) => archive.accepted(s, e, o) } : {}),
+    quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
+    late: (p, pair) => { archive?.late(p, pair); late.write({
       stream: p.stream.name, metric: p.name, window_start: formatTimestamp(pair.windowStart), window_end: formatTimestamp(pair.windowEnd),
       event_id: pair.event.eventId, event_time: formatTimestamp(pair.event.eventTimeMs), watermark: formatTimestamp(pair.watermarkMs),
       partition: pair.origin.partition, offset: pair.origin.offset,
-    }),
+    }); },
   }, options);
   // Replay is deterministic: processing time stands still, so no partition turns idle.
   const nowMs = 0;
@@ -82,6 +85,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     engine.endOfInput(stream);
   }
   engine.endOfInput();
+  archive?.flush();
   quarantine.flush();
   late.flush();
   const stats = engine.stats();

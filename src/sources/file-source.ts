@@ -22,10 +22,11 @@ export const NDJSON_CHUNK_BYTES = 1 << 20;
 /**
  * NDJSON lines as raw records. Blank lines are skipped but keep their offsets.
  *
- * Lines end where `node:readline` ends them, which this replaced: at `\n`, `\r\n` (also when
- * the pair straddles two chunks) or a lone `\r`; a last line without a terminator counts
- * when non-empty. Text is decoded by the stream's UTF-8 decoder, which carries a character
- * split across two reads into the next chunk. `chunkBytes` is the read size (tests shrink it).
+ * Lines end where `node:readline` (which this replaced) ends them: at `\n`, `\r\n` (also when
+ * the pair straddles two reads) or a lone `\r`; a last line without a terminator counts when
+ * non-empty. Lines are found in the raw bytes (neither byte occurs inside a multi-byte UTF-8
+ * sequence) and each is decoded on its own, so a character split across two reads is whole
+ * by then, and lines before `fromOffset` are never decoded. `chunkBytes` is the read size.
  */
 export async function* readNdjson(
   path: string,
@@ -34,20 +35,20 @@ export async function* readNdjson(
   chunkBytes = NDJSON_CHUNK_BYTES,
 ): AsyncGenerator<RawRecord[]> {
   checkFile(path);
-  const input = createReadStream(path, { encoding: 'utf8', highWaterMark: chunkBytes });
+  const input = createReadStream(path, { highWaterMark: chunkBytes });
   let offset = 0;
   let batch: RawRecord[] = [];
-  let carry = ''; // the unterminated start of a line, from earlier chunks
-  let afterCr = false; // the previous chunk ended in '\r': a '\n' opening this one completes a CRLF
-  for await (const chunk of input as AsyncIterable<string>) {
+  let carry: Buffer[] = []; // the unterminated start of a line, from earlier reads
+  let afterCr = false; // the previous read ended in '\r': a '\n' opening this one completes a CRLF
+  for await (const chunk of input as AsyncIterable<Buffer>) {
     let pos = 0;
     if (afterCr) {
       afterCr = false;
-      if (chunk.charCodeAt(0) === 10) pos = 1;
+      if (chunk[0] === 10) pos = 1;
     }
     const len = chunk.length;
-    let nl = chunk.indexOf('\n', pos);
-    let cr = chunk.indexOf('\r', pos);
+    let nl = chunk.indexOf(10, pos);
+    let cr = chunk.indexOf(13, pos);
     while (nl !== -1 || cr !== -1) {
       let end: number;
       let next: number;
@@ -62,22 +63,25 @@ export async function* readNdjson(
       }
       const here = offset++;
       if (!(here < fromOffset)) { // not `>=`: a NaN fromOffset skips nothing, as before
-        const line = carry === '' ? chunk.slice(pos, end) : carry + chunk.slice(pos, end);
+        const line = carry.length === 0
+          ? chunk.toString('utf8', pos, end)
+          : Buffer.concat([...carry, chunk.subarray(pos, end)]).toString('utf8');
         if (line.trim() !== '') {
           batch.push({ partition: 0, offset: here, value: line });
           if (batch.length >= batchSize) { yield batch; batch = []; }
         }
       }
-      carry = '';
+      if (carry.length !== 0) carry = [];
       pos = next;
-      if (nl !== -1 && nl < pos) nl = chunk.indexOf('\n', pos);
-      if (cr !== -1 && cr < pos) cr = chunk.indexOf('\r', pos);
+      if (nl !== -1 && nl < pos) nl = chunk.indexOf(10, pos);
+      if (cr !== -1 && cr < pos) cr = chunk.indexOf(13, pos);
     }
-    if (pos < len) carry = carry === '' ? chunk.slice(pos) : carry + chunk.slice(pos);
+    if (pos < len) carry.push(Buffer.from(chunk.subarray(pos))); // a copy: the stream owns `chunk`
   }
-  if (carry !== '') {
+  if (carry.length !== 0) {
     const here = offset++;
-    if (!(here < fromOffset) && carry.trim() !== '') batch.push({ partition: 0, offset: here, value: carry });
+    const line = Buffer.concat(carry).toString('utf8');
+    if (!(here < fromOffset) && line.trim() !== '') batch.push({ partition: 0, offset: here, value: line });
   }
   if (batch.length) yield batch;
 }

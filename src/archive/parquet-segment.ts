@@ -1,0 +1,44 @@
+/**
+ * Arrow record batches to Parquet: rows are appended to apache-arrow builders, the batch is
+ * serialized as Arrow IPC and written as Parquet (zstd) by parquet-wasm — DuckDB has no Arrow
+ * extension here, and parquet-wasm is the writer that takes Arrow as it is. The file is
+ * written under a temp name, fsynced and renamed, so a reader never sees a partial segment.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { makeBuilder, Table, tableToIPC, type Schema } from 'apache-arrow';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+
+const props = (): ReturnType<WriterPropertiesBuilder['build']> => new WriterPropertiesBuilder().setCompression(Compression.ZSTD).build();
+
+/** Builds an Arrow table (one record batch) from row objects shaped like the schema (nested objects for structs). */
+export function toArrowTable(schema: Schema, rows: readonly Record<string, unknown>[]): Table {
+  const builders = schema.fields.map((f) => makeBuilder({ type: f.type, nullValues: [null, undefined] }));
+  const names = schema.fields.map((f) => f.name);
+  for (const row of rows) {
+    for (let i = 0; i < builders.length; i++) (builders[i] as ReturnType<typeof makeBuilder>).append(row[names[i] as string]);
+  }
+  return new Table(schema, Object.fromEntries(names.map((n, i) => [n, (builders[i] as ReturnType<typeof makeBuilder>).finish().toVector()])) as never);
+}
+
+/** Parquet bytes of row objects. */
+export function toParquet(schema: Schema, rows: readonly Record<string, unknown>[]): Uint8Array {
+  return writeParquet(WasmTable.fromIPCStream(tableToIPC(toArrowTable(schema, rows), 'stream')), props());
+}
+
+/** Writes `bytes` to `path` atomically (temp file, fsync, rename, directory fsync). */
+export function writeAtomically(path: string, bytes: Uint8Array): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  const dfd = openSync(dir, 'r');
+  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+}

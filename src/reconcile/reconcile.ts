@@ -1,0 +1,157 @@
+/**
+ * Reconciliation: hot results (replay or a running engine) against the cold recomputation,
+ * per (metric, window, key). Every difference is classified:
+ *
+ * - `match`: same row (numbers within the column's tolerance: exact for integers, strings,
+ *   timestamps; 1e-9 relative for doubles; the documented sketch error for approx_*);
+ * - `late`: the rows differ, or one side is missing, in a window for which the hot path
+ *   counted late (event, window) pairs of this metric — explained;
+ * - `missing_hot`, `missing_cold`, `mismatch`: unexplained.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecutionError } from '../errors.js';
+import { findNode, type MetricPlan } from '../plan/index.js';
+import type { ResultRow, ResultValue } from '../util/result-row.js';
+
+export type DiffClass = 'match' | 'late' | 'missing_hot' | 'missing_cold' | 'mismatch';
+
+export interface Difference {
+  readonly metric: string;
+  readonly class: Exclude<DiffClass, 'match'>;
+  readonly windowStart: string;
+  readonly key: Record<string, ResultValue>;
+  readonly hot: ResultRow | undefined;
+  readonly cold: ResultRow | undefined;
+  /** Late pairs the hot path counted for this window (0 when unexplained). */
+  readonly latePairs: number;
+}
+
+export interface MetricReconciliation {
+  readonly metric: string;
+  readonly windows: number;
+  readonly rows: number;
+  readonly matches: number;
+  readonly explained: number;
+  readonly unexplained: number;
+  readonly latePairs: number;
+  readonly classes: Record<DiffClass, number>;
+}
+
+export interface Reconciliation {
+  readonly metrics: MetricReconciliation[];
+  readonly differences: Difference[];
+  readonly unexplained: number;
+}
+
+function readRows(path: string): ResultRow[] {
+  if (!existsSync(path)) throw new ExecutionError('PW_RECONCILE_INPUT', `missing ${path}; run pitwall replay/recompute into that directory first`);
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ResultRow);
+}
+
+interface LateLine { metric: string; window_start: string; window_end: string; event_time: string }
+
+function readLate(dir: string): LateLine[] {
+  const path = join(dir, '_late.ndjson');
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LateLine);
+}
+
+/** Relative tolerance per output column (0 = exact). */
+export function columnTolerances(plan: MetricPlan): Map<string, number> {
+  const agg = findNode(plan.root, 'AggregateNode');
+  const project = findNode(plan.root, 'ProjectNode');
+  const out = new Map<string, number>();
+  for (const c of project?.columns ?? []) {
+    let tol = c.type === 'double' ? 1e-9 : 0;
+    if (c.expr.kind === 'AggRefExpr') {
+      const fn = agg?.aggregates[c.expr.index]?.fn;
+      // Exact below the sketch thresholds; past them: HLL p=12 (1.6% std error, ~3σ bound) and DDSketch (1%).
+      if (fn === 'approx_count_distinct') tol = 0.05;
+      if (fn === 'approx_quantile' || fn === 'quantile_cont') tol = 0.02;
+    }
+    out.set(c.name, tol);
+  }
+  return out;
+}
+
+function same(a: ResultValue | undefined, b: ResultValue | undefined, tol: number): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number' && tol > 0) return Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
+  return false;
+}
+
+/** Reconciles one metric's hot and cold rows. */
+export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[] } {
+  const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
+  const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
+  const idOf = (r: ResultRow): string => JSON.stringify([r[wsCol], ...keyCols.map((k) => r[k] ?? null)]);
+  const tolerances = columnTolerances(plan);
+  const hotBy = new Map(hot.map((r) => [idOf(r), r]));
+  const coldBy = new Map(cold.map((r) => [idOf(r), r]));
+  const mine = late.filter((l) => l.metric === plan.name);
+  const lateByWindow = new Map<string, number>();
+  for (const l of mine) lateByWindow.set(l.window_start, (lateByWindow.get(l.window_start) ?? 0) + 1);
+  const session = plan.window.type === 'session';
+  const latePairsFor = (r: ResultRow): number => {
+    const ws = String(r[wsCol]);
+    if (!session) return lateByWindow.get(ws) ?? 0;
+    // A late event would have joined or bridged a session it falls within (or next to).
+    const start = Date.parse(ws);
+    const end = Date.parse(String(r.window_end ?? ws));
+    return mine.filter((l) => { const t = Date.parse(l.event_time); return t >= start - (end - start) && t < end; }).length;
+  };
+  const classes: Record<DiffClass, number> = { match: 0, late: 0, missing_hot: 0, missing_cold: 0, mismatch: 0 };
+  const differences: Difference[] = [];
+  const ids = new Set([...hotBy.keys(), ...coldBy.keys()]);
+  const windows = new Set<string>();
+  for (const id of ids) {
+    const h = hotBy.get(id);
+    const c = coldBy.get(id);
+    const row = (h ?? c) as ResultRow;
+    windows.add(String(row[wsCol]));
+    let cls: DiffClass;
+    if (h && c) cls = plan.columns.every((col) => same(h[col.name], c[col.name], tolerances.get(col.name) ?? 0)) ? 'match' : 'mismatch';
+    else cls = h ? 'missing_cold' : 'missing_hot';
+    if (cls === 'match') { classes.match++; continue; }
+    const pairs = Math.max(h ? latePairsFor(h) : 0, c ? latePairsFor(c) : 0);
+    if (pairs > 0) cls = 'late';
+    classes[cls]++;
+    differences.push({ metric: plan.name, class: cls as Difference['class'], windowStart: String(row[wsCol]), key: Object.fromEntries(keyCols.map((k) => [k, row[k] ?? null])), hot: h, cold: c, latePairs: cls === 'late' ? pairs : 0 });
+  }
+  const unexplained = classes.missing_hot + classes.missing_cold + classes.mismatch;
+  return {
+    summary: { metric: plan.name, windows: windows.size, rows: ids.size, matches: classes.match, explained: classes.late, unexplained, latePairs: mine.length, classes },
+    differences,
+  };
+}
+
+/** Reconciles every metric between a hot result directory and a cold one. */
+export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir: string): Reconciliation {
+  const late = readLate(hotDir);
+  const metrics: MetricReconciliation[] = [];
+  const differences: Difference[] = [];
+  for (const p of plans) {
+    const hotPath = join(hotDir, `${p.name}.ndjson`);
+    const coldPath = join(coldDir, `${p.name}.ndjson`);
+    if (!existsSync(hotPath) && !existsSync(coldPath)) continue;
+    const r = reconcileMetric(p, readRows(hotPath), readRows(coldPath), late);
+    metrics.push(r.summary);
+    differences.push(...r.differences);
+  }
+  return { metrics, differences, unexplained: metrics.reduce((n, m) => n + m.unexplained, 0) };
+}
+
+/** The per-metric summary as a text table. */
+export function formatReconciliation(r: Reconciliation): string {
+  const head = ['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
+  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
+  const out = [line(head), ...rows.map(line)];
+  for (const d of r.differences.filter((x) => x.class !== 'late').slice(0, 20)) {
+    out.push(`UNEXPLAINED ${d.class} ${d.metric} window ${d.windowStart} key ${JSON.stringify(d.key)}: hot ${JSON.stringify(d.hot ?? null)} cold ${JSON.stringify(d.cold ?? null)}`);
+  }
+  out.push(r.unexplained === 0 ? 'ok: every difference is explained' : `FAILED: ${r.unexplained} unexplained difference(s)`);
+  return out.join('\n');
+}
