@@ -38,6 +38,8 @@ export function writeAtomically(path: string, bytes: Uint8Array): void {
   } finally {
     closeSync(fd);
   }
+  // Fault injection for the crash tests: die with the complete temp file not yet renamed.
+  if (process.env.PITWALL_FAILPOINT === 'archive-before-rename') process.kill(process.pid, 'SIGKILL');
   renameSync(tmp, path);
   const dfd = openSync(dir, 'r');
   try { fsyncSync(dfd); } finally { closeSync(dfd); }
