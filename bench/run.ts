@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import type { Figure } from './common.js';
+import { archiveFigures } from './archive.js';
 import { kafkaThroughput } from './kafka.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
@@ -18,6 +19,7 @@ const figures: Figure[] = [];
 if (want('a')) figures.push(...await operatorThroughput());
 if (want('b')) figures.push(...await replayVsParse());
 if (want('d')) figures.push(...await stateBytes());
+if (want('e')) figures.push(...await archiveFigures());
 if (want('c')) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;

@@ -49,9 +49,19 @@ const LATE_SCHEMA = new Schema([
   new Field('watermark', new TimestampMillisecond(), true),
 ]);
 
+const hourNames = new Map<number, string>();
+
+/** `date=YYYY-MM-DD/hour=HH` of an instant (memoized per hour: called per event). */
 function hourOf(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+  const h = Math.floor(ms / 3_600_000);
+  let name = hourNames.get(h);
+  if (name === undefined) {
+    const iso = new Date(h * 3_600_000).toISOString();
+    name = `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}`;
+    if (hourNames.size > 10_000) hourNames.clear();
+    hourNames.set(h, name);
+  }
+  return name;
 }
 
 export interface ArchiveStats { events: number; quarantined: number; late: number; skipped: number; segments: number; bytes: number }

@@ -1,5 +1,6 @@
 /** `pitwall run`: the engine continuously over Kafka, with checkpoints and the results topic. */
 import type { Command } from 'commander';
+import { ArchiveWriter } from '../archive/archive-writer.js';
 import { loadCatalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
@@ -8,7 +9,7 @@ import { parseCatalogDuration } from '../util/duration.js';
 
 export interface RunOptions {
   catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
-  resultsTopic: string; checkpointInterval: string; fromBeginning?: boolean; maxGroups: number;
+  resultsTopic: string; checkpointInterval: string; fromBeginning?: boolean; maxGroups: number; archive?: string; piiKey?: string;
 }
 
 /** Brokers from --brokers or PITWALL_BROKERS, with a clear error when neither is set. */
@@ -28,6 +29,8 @@ export function registerRunCommand(program: Command): void {
     .option('--group <id>', 'consumer group id', 'pitwall')
     .option('--results-topic <topic>', 'compacted results topic', 'pitwall.results')
     .option('--checkpoint-interval <duration>', 'time between checkpoints', '5s')
+    .option('--archive <dir>', 'archive accepted, quarantined and late events as Parquet under DIR')
+    .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY)')
     .option('--from-beginning', 'with no committed offsets, start at the beginning of each topic')
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (opts: RunOptions) => {
@@ -36,7 +39,9 @@ export function registerRunCommand(program: Command): void {
       const interval = parseCatalogDuration(opts.checkpointInterval);
       if (!interval) throw new ExecutionError('PW_BAD_OPTION', `--checkpoint-interval '${opts.checkpointInterval}' is not a duration like 5s`);
       const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString()} pitwall: ${msg}\n`); };
+      const archive = opts.archive ? new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY }) : undefined;
       const runner = new KafkaRunner(catalog, plans, {
+        ...(archive ? { archive } : {}),
         brokers: brokersFrom(opts.brokers), groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
         checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, log,
         // Exit non-zero so a supervisor restarts from the last good checkpoint.

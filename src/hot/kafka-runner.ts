@@ -11,6 +11,7 @@
  * the results outbox passes its bound, the next batch waits until the previous send is acked.
  */
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
@@ -29,8 +30,10 @@ export interface KafkaRunnerOptions {
   readonly fromBeginning: boolean;
   readonly maxGroups?: number;
   readonly clientId?: string;
-  /** Extra sink (serving store, archive) fed alongside the results topic. */
+  /** Extra sink (serving store) fed alongside the results topic. */
   readonly sink?: Partial<EngineSink>;
+  /** The archive: accepted events and both lanes, flushed before each checkpoint. */
+  readonly archive?: ArchiveWriter;
   readonly log?: (msg: string) => void;
   /**
    * Called when a checkpoint fails (results not acknowledged, state not written). The process
@@ -62,12 +65,18 @@ export class KafkaRunner {
     this.#producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     this.#results = new ResultsTopicSink(this.#producer, opts.resultsTopic);
     const extra = opts.sink ?? {};
+    const archive = opts.archive;
     const sink: EngineSink = {
       ...extra,
       result: (p: MetricPlan, c: RowChange) => {
         this.#results.write(p, c);
         extra.result?.(p, c);
       },
+      ...(archive ? {
+        accepted: (s, e, o) => { archive.accepted(s, e, o); extra.accepted?.(s, e, o); },
+        quarantine: (r) => { archive.quarantined(r); extra.quarantine?.(r); },
+        late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
+      } : {}),
     };
     this.engine = new Engine(catalog, plans, sink, { maxGroups: opts.maxGroups });
     this.store = new CheckpointStore(opts.stateDir);
@@ -85,6 +94,7 @@ export class KafkaRunner {
   async start(): Promise<void> {
     const log = this.#opts.log ?? (() => undefined);
     await ensureTopics(this.#kafka, [{ topic: this.#opts.resultsTopic, partitions: 3, compacted: true }]);
+    this.#opts.archive?.open();
     const snap = this.store.load();
     const seek: { topic: string; partition: number; offset: number }[] = [];
     if (snap) {
@@ -113,6 +123,8 @@ export class KafkaRunner {
       await this.#results.relieve();
     }, seek);
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
+    const archive = this.#opts.archive;
+    if (archive) this.#timers.push(setInterval(() => { const n = archive.applyRetention(); if (n) log(`retention removed ${n} archive segments`); }, 600_000));
     this.#timers.push(setInterval(() => {
       this.checkpoint().catch((err: unknown) => {
         log(`checkpoint failed: ${(err as Error).message}`);
@@ -127,6 +139,8 @@ export class KafkaRunner {
       const started = performance.now();
       try {
         const snap = this.engine.snapshot();
+        // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
+        this.#opts.archive?.flush();
         await this.#results.flush();
         this.store.save(snap);
         const offsets = Object.entries(snap.streams).flatMap(([stream, json]) => {
