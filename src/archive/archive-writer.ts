@@ -13,7 +13,6 @@
  * - Bounded: each buffer holds at most `segmentRows` rows before it is written; `flush()`
  *   writes everything (the runner calls it before each checkpoint).
  */
-import { createHmac } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Field, Int32, Int64, Schema, TimestampMillisecond, Utf8, type Schema as ArrowSchema } from 'apache-arrow';
@@ -25,6 +24,7 @@ import type { MetricPlan } from '../plan/index.js';
 import { parseTimestampMs } from '../util/timestamp.js';
 import { archiveSchema } from './arrow-schema.js';
 import { Manifest, type Lane } from './manifest.js';
+import { piiHash } from './pii.js';
 import { toParquet, writeAtomically } from './parquet-segment.js';
 
 export interface ArchiveOptions {
@@ -125,7 +125,7 @@ export class ArchiveWriter {
       const leaf = f.segments[f.segments.length - 1] as string;
       if (!parent || !(leaf in parent)) continue;
       if (f.pii === 'drop') delete parent[leaf];
-      else if (parent[leaf] !== null) parent[leaf] = createHmac('sha256', this.#piiKey as string).update(String(parent[leaf])).digest('hex').slice(0, 32);
+      else if (parent[leaf] !== null) parent[leaf] = piiHash(this.#piiKey as string, parent[leaf]);
     }
     return out;
   }

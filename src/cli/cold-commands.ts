@@ -40,11 +40,12 @@ export function registerColdCommands(program: Command): void {
     .requiredOption('--hot <dir>', 'hot results (pitwall replay --out)')
     .requiredOption('--cold <dir>', 'cold results (pitwall recompute --out)')
     .option('--format <format>', 'table or json', 'table')
-    .action((opts: { catalog: string; queries: string; hot: string; cold: string; format: string }) => {
+    .option('--pii-key <key>', 'the archive\'s key for pii: hash fields (default: $PITWALL_PII_KEY)')
+    .action((opts: { catalog: string; queries: string; hot: string; cold: string; format: string; piiKey?: string }) => {
       if (opts.format !== 'table' && opts.format !== 'json') throw new ExecutionError('PW_BAD_OPTION', `--format '${opts.format}': use table or json`);
       const catalog = loadCatalog(opts.catalog);
       const plans = loadQueries(opts.queries, catalog);
-      const r = reconcile(plans, opts.hot, opts.cold);
+      const r = reconcile(plans, opts.hot, opts.cold, opts.piiKey ?? process.env.PITWALL_PII_KEY);
       process.stdout.write(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : `${formatReconciliation(r)}\n`);
       if (r.unexplained > 0) process.exitCode = 1;
     });

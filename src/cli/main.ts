@@ -5,8 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerColdCommands } from './cold-commands.js';
+import { registerDemoCommand } from './demo-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
+import { registerReportCommands } from './report-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerValidateCommand } from './validate-command.js';
 
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerRunCommand(program);
   registerColdCommands(program);
+  registerDemoCommand(program);
+  registerReportCommands(program);
   return program;
 }
 

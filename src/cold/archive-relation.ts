@@ -2,7 +2,8 @@
  * The canonical events relation of a stream over its Parquet archive: a DuckDB view that reads
  * every segment of `archive/<stream>/` (Hive partitions date/hour) and flattens the nested
  * struct columns to the dot-path columns compiled metrics read. Arrival order is the input
- * order (partition, offset). PII-dropped fields read as NULL.
+ * order within a partition (partition × 2^40 + offset; a redelivery lands on its original
+ * partition). PII-dropped fields read as NULL.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +19,7 @@ export function archiveViewSql(stream: StreamDef, root: string, view = relationN
     const expr = f.pii === 'drop' ? 'NULL' : f.segments.map(quoteIdent).join('.');
     return `CAST(${expr} AS ${DUCK_TYPES[f.type]}) AS ${quoteIdent(f.path)}`;
   });
-  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT row_number() OVER (ORDER BY _pw_partition, _pw_offset) AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')} FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`;
+  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')} FROM read_parquet('${glob}', hive_partitioning = true, union_by_name = true)`;
 }
 
 /** Creates the canonical view of `stream` over the archive (an error when nothing is archived). */

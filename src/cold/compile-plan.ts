@@ -85,6 +85,11 @@ export interface CompileOptions {
    * reconciliation and parity tests). For SESSION a late event is left out entirely.
    */
   readonly excludeLate?: string;
+  /**
+   * Leave out the dedup step: only for relations holding first arrivals alone, such as the
+   * archive (it stores accepted events, each offset once). Default true.
+   */
+  readonly dedup?: boolean;
 }
 
 /** Compiles `plan` to a DuckDB statement over the stream's canonical events relation. */
@@ -102,7 +107,9 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
   const sessionExclusion = options.excludeLate && plan.window.type === 'session'
     ? ` WHERE _pw_event_id NOT IN (SELECT event_id FROM ${quoteIdent(options.excludeLate)})` : '';
   const ctes: string[] = [
-    `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
+    options.dedup === false
+      ? `deduped AS (SELECT * FROM ${quoteIdent(relation)})`
+      : `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
     `filtered AS (SELECT * FROM deduped${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
     `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered${sessionExclusion})`,
     ...windowCtes(plan, agg),

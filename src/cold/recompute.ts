@@ -82,6 +82,8 @@ async function loadArchive(conn: DuckDBConnection, catalog: Catalog, plans: read
 }
 
 export interface RecomputeSummary {
+  /** `archive` when computed from the archive: its `pii: hash` fields hold keyed hashes. */
+  source: 'files' | 'archive';
   streams: Record<string, StreamCounts>;
   metrics: Record<string, { rows: number; hash: string }>;
 }
@@ -92,10 +94,11 @@ export async function recompute(catalog: Catalog, plans: readonly MetricPlan[], 
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     const streams = source.archive ? await loadArchive(conn, catalog, plans, source.archive) : await loadInputs(conn, catalog, source.inputs ?? []);
-    const summary: RecomputeSummary = { streams, metrics: {} };
+    const summary: RecomputeSummary = { source: source.archive ? 'archive' : 'files', streams, metrics: {} };
     for (const p of plans) {
-      // A metric over a stream with no input has no rows (replay writes it empty too).
-      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p)) : [];
+      // A metric over a stream with no input has no rows (replay writes it empty too). The archive
+      // holds each accepted event once, so it needs no dedup pass.
+      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive })) : [];
       writeFileSync(join(outDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
       summary.metrics[p.name] = { rows: rows.length, hash: p.hash };
     }

@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionError } from '../errors.js';
-import { findNode, type MetricPlan } from '../plan/index.js';
+import { piiHash } from '../archive/pii.js';
+import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
 import type { ResultRow, ResultValue } from '../util/result-row.js';
 
 export type DiffClass = 'match' | 'late' | 'missing_hot' | 'missing_cold' | 'mismatch';
@@ -81,6 +82,28 @@ function same(a: ResultValue | undefined, b: ResultValue | undefined, tol: numbe
   return false;
 }
 
+/**
+ * Output columns that carry a `pii: hash` field's value (a group key on the field, or MIN/MAX of
+ * it): the archive holds that field hashed, so hot values are hashed before comparison.
+ */
+export function piiColumns(plan: MetricPlan): string[] {
+  const agg = findNode(plan.root, 'AggregateNode');
+  const project = findNode(plan.root, 'ProjectNode');
+  const isPii = (e: Expr | undefined): boolean => e?.kind === 'FieldExpr' && plan.stream.fields.get(e.path)?.pii === 'hash';
+  return (project?.columns ?? []).filter((c) => {
+    if (c.expr.kind === 'KeyRefExpr') return isPii(agg?.keys[c.expr.index]?.expr);
+    if (c.expr.kind === 'AggRefExpr') { const a = agg?.aggregates[c.expr.index]; return (a?.fn === 'min' || a?.fn === 'max') && isPii(a.arg); }
+    return false;
+  }).map((c) => c.name);
+}
+
+function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: string | undefined): readonly ResultRow[] {
+  const cols = piiColumns(plan);
+  if (cols.length === 0) return rows;
+  if (!key) throw new ExecutionError('PW_RECONCILE_PII_KEY', `metric '${plan.name}' outputs pii: hash field values (${cols.join(', ')}) that the archive holds hashed; pass --pii-key (or set PITWALL_PII_KEY) with the archive's key`);
+  return rows.map((r) => ({ ...r, ...Object.fromEntries(cols.map((c) => [c, r[c] === null || r[c] === undefined ? null : piiHash(key, r[c])])) }));
+}
+
 /** Reconciles one metric's hot and cold rows. */
 export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[] } {
   const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
@@ -126,16 +149,23 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
   };
 }
 
-/** Reconciles every metric between a hot result directory and a cold one. */
-export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir: string): Reconciliation {
+/**
+ * Reconciles every metric between a hot result directory and a cold one. When the cold side
+ * was computed from the archive, hot values of `pii: hash` fields are hashed with `piiKey`
+ * first, so both sides compare the same form.
+ */
+export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir: string, piiKey?: string): Reconciliation {
   const late = readLate(hotDir);
+  const coldSummary = join(coldDir, '_summary.json');
+  const fromArchive = existsSync(coldSummary) && (JSON.parse(readFileSync(coldSummary, 'utf8')) as { source?: string }).source === 'archive';
   const metrics: MetricReconciliation[] = [];
   const differences: Difference[] = [];
   for (const p of plans) {
     const hotPath = join(hotDir, `${p.name}.ndjson`);
     const coldPath = join(coldDir, `${p.name}.ndjson`);
     if (!existsSync(hotPath) && !existsSync(coldPath)) continue;
-    const r = reconcileMetric(p, readRows(hotPath), readRows(coldPath), late);
+    const hot = readRows(hotPath);
+    const r = reconcileMetric(p, fromArchive ? hashPii(p, hot, piiKey) : hot, readRows(coldPath), late);
     metrics.push(r.summary);
     differences.push(...r.differences);
   }

@@ -54,7 +54,7 @@ export interface GeneratedRecord {
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
 
-function payload(scenario: Scenario, r: () => number, n: number, timeMs: number, keys: number): { body: Record<string, unknown>; key: string } {
+export function payload(scenario: Scenario, r: () => number, n: number, timeMs: number, keys: number): { body: Record<string, unknown>; key: string } {
   const id = `${scenario.slice(0, 3)}-${n.toString(36)}-${Math.floor(r() * 1e9).toString(36)}`;
   const eventTime = new Date(timeMs).toISOString();
   switch (scenario) {
@@ -101,7 +101,7 @@ function payload(scenario: Scenario, r: () => number, n: number, timeMs: number,
   }
 }
 
-function malformed(r: () => number, body: Record<string, unknown>): string {
+export function malformed(r: () => number, body: Record<string, unknown>): string {
   switch (Math.floor(r() * 4)) {
     case 0: return JSON.stringify(body).slice(0, 20);
     case 1: { const { eventId: _drop, ...rest } = body; return JSON.stringify(rest); }

@@ -138,7 +138,7 @@ describe('replay vs recompute', () => {
     expect(hot.streams.orders?.duplicates).toBeGreaterThan(0);
     for (const [source, out] of [[{ inputs: [{ stream: 'orders', file: input }] }, 'cold-files'], [{ archive: join(dir, 'archive') }, 'cold-archive']] as const) {
       await recompute(catalog, plans, source, join(dir, out));
-      const r = reconcile(plans, join(dir, 'hot'), join(dir, out));
+      const r = reconcile(plans, join(dir, 'hot'), join(dir, out), 'k');
       expect(r.unexplained, JSON.stringify(r.differences.filter((d) => d.class !== 'late').slice(0, 3))).toBe(0);
       for (const name of ['count_tumble', 'count_hop']) {
         const m = r.metrics.find((x) => x.metric === name);

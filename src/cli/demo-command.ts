@@ -1,0 +1,62 @@
+/** `pitwall demo`: the live demo on an embedded engine (no broker), or through a real broker. */
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { loadCatalog } from '../catalog/index.js';
+import { EmbeddedDemo } from '../demo/embedded-demo.js';
+import { ExecutionError } from '../errors.js';
+import { loadQueries } from '../plan/index.js';
+import { parseCatalogDuration } from '../util/duration.js';
+
+/** The package's own sample catalog and queries, wherever pitwall is run from. */
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface DemoFlags { port: string; host: string; catalog: string; queries: string; rate: string; duration?: string; out: string; piiKey?: string }
+
+export function registerDemoCommand(program: Command): void {
+  program.command('demo')
+    .description('live demo: generated events through the hot path, archive, API and pit-wall page on localhost')
+    .option('--port <n>', 'HTTP port', '8080')
+    .option('--host <addr>', 'listen address', '127.0.0.1')
+    .option('--catalog <dir>', 'catalog directory', join(PACKAGE_ROOT, 'catalog'))
+    .option('--queries <dir>', 'queries directory', join(PACKAGE_ROOT, 'queries'))
+    .option('--rate <n>', 'mean events per second per scenario', '300')
+    .option('--duration <d>', 'stop by itself after this long (e.g. 30s); default: until Ctrl-C')
+    .option('--out <dir>', 'where the archive and the results of this run go', join('.pitwall', 'demo', new Date().toISOString().replace(/[:.]/g, '-')))
+    .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY, else a demo key)')
+    .action(async (flags: DemoFlags) => {
+      const port = Number(flags.port);
+      const rate = Number(flags.rate);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExecutionError('PW_BAD_OPTION', `--port ${flags.port} is not a port number`);
+      if (!(rate > 0)) throw new ExecutionError('PW_BAD_OPTION', `--rate ${flags.rate} must be a positive number`);
+      const duration = flags.duration === undefined ? undefined : parseCatalogDuration(flags.duration);
+      if (flags.duration !== undefined && !duration) throw new ExecutionError('PW_BAD_OPTION', `--duration ${flags.duration} is not a duration like 30s`);
+      const catalog = loadCatalog(flags.catalog);
+      const plans = loadQueries(flags.queries, catalog);
+      const piiKey = flags.piiKey ?? process.env.PITWALL_PII_KEY ?? 'pitwall-demo-key-not-for-production';
+      const demo = new EmbeddedDemo({ catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey });
+      await demo.start();
+      const tty = process.stderr.isTTY;
+      process.stdout.write(`pitwall demo: ${plans.length} metrics live at ${demo.url}  (Ctrl-C to stop)\n`);
+      const status = setInterval(() => {
+        const s = demo.status();
+        const line = `events/s ${Math.round(s.ratePerSec).toString().padStart(5)} | events ${s.events} | lag ${s.lag} | late ${s.late} | quarantined ${s.quarantined} | duplicates ${s.duplicates} | ${demo.url}`;
+        process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
+      }, tty ? 1000 : 5000);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+        if (duration) setTimeout(resolve, duration).unref();
+      });
+      clearInterval(status);
+      const { hotDir, archiveDir } = await demo.stop();
+      const rel = (p: string): string => relative(process.cwd(), p) || '.';
+      const cold = join(dirname(hotDir), 'cold');
+      const cat = rel(flags.catalog);
+      const q = rel(flags.queries);
+      // The archive holds pii: hash fields hashed with this run's key; reconcile needs the same key.
+      const keyFlag = process.env.PITWALL_PII_KEY && !flags.piiKey ? '' : ` --pii-key '${piiKey}'`;
+      process.stdout.write(`\nstopped. ${demo.archive.stats.events} events archived under ${rel(archiveDir)}; hot results in ${rel(hotDir)}.\nreconcile this run:\n`
+        + `  npx pitwall recompute --catalog ${cat} --queries ${q} --archive ${rel(archiveDir)} --out ${rel(cold)} && npx pitwall reconcile --catalog ${cat} --queries ${q} --hot ${rel(hotDir)} --cold ${rel(cold)}${keyFlag}\n`);
+    });
+}

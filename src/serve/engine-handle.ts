@@ -1,0 +1,14 @@
+/** What the server reads from a running engine (Kafka runner or the embedded demo). */
+import type { Engine } from '../hot/engine.js';
+import type { MetricPlan } from '../plan/index.js';
+
+export interface EngineHandle {
+  readonly plans: readonly MetricPlan[];
+  readonly engine: Engine;
+  /** Consumer lag per `topic:partition` (empty for in-process sources). */
+  lag(): ReadonlyMap<string, number>;
+  /** Epoch ms of the last checkpoint (undefined when the engine does not checkpoint). */
+  lastCheckpointAt(): number | undefined;
+  /** Runs a checkpoint now (admin). */
+  checkpoint?(): Promise<void>;
+}

@@ -1,0 +1,62 @@
+/**
+ * Prometheus metrics (prom-client): the pit-wall figures of a running engine. Totals are read
+ * from the engine's counters at scrape time; latency and checkpoint durations are histograms
+ * observed as they happen.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EngineHandle } from './engine-handle.js';
+
+export class PitwallMetrics {
+  readonly registry = new Registry();
+  readonly latency: Histogram;
+  readonly checkpointSeconds: Histogram;
+  readonly sseClients: Gauge;
+  readonly sseDropped: Counter;
+  readonly reconcile: Gauge;
+
+  constructor(handle: EngineHandle) {
+    const r = this.registry;
+    const streamTotal = (name: string, help: string, pick: (s: ReturnType<EngineHandle['engine']['stats']>['streams'][string]) => number): void => {
+      new Gauge({ name, help, labelNames: ['stream'], registers: [r], collect() {
+        for (const [stream, s] of Object.entries(handle.engine.stats().streams)) this.set({ stream }, pick(s));
+      } });
+    };
+    streamTotal('pitwall_events_total', 'Records read per stream (valid or not).', (s) => s.events);
+    streamTotal('pitwall_accepted_total', 'Valid, first-arrival events per stream.', (s) => s.accepted);
+    streamTotal('pitwall_quarantined_total', 'Payloads sent to the quarantine lane per stream.', (s) => s.quarantined);
+    streamTotal('pitwall_duplicates_total', 'Redelivered events dropped by dedup per stream.', (s) => s.duplicates);
+    streamTotal('pitwall_late_total', 'Events late for at least one window, per stream.', (s) => s.late);
+    const metricGauge = (name: string, help: string, pick: (name: string) => number): void => {
+      new Gauge({ name, help, labelNames: ['metric'], registers: [r], collect() {
+        for (const p of handle.plans) this.set({ metric: p.name }, pick(p.name));
+      } });
+    };
+    metricGauge('pitwall_rows_emitted_total', 'Final result rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.rows ?? 0);
+    metricGauge('pitwall_updates_emitted_total', 'Provisional (on_update) rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.updates ?? 0);
+    metricGauge('pitwall_late_pairs_total', 'Late (event, window) pairs per metric.', (m) => handle.engine.stats().metrics[m]?.late ?? 0);
+    metricGauge('pitwall_overflow_total', '(event, window) pairs dropped at the open-group cap per metric.', (m) => handle.engine.stats().metrics[m]?.overflow ?? 0);
+    metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
+    metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
+    new Gauge({ name: 'pitwall_watermark_lag_seconds', help: 'Wall clock minus the stream watermark.', labelNames: ['stream'], registers: [r], collect() {
+      for (const s of handle.engine.streams) {
+        const wm = s.watermark.watermarkMs;
+        if (Number.isFinite(wm)) this.set({ stream: s.stream.name }, (Date.now() - wm) / 1000);
+      }
+    } });
+    new Gauge({ name: 'pitwall_consumer_lag', help: 'Messages behind the high watermark per topic partition.', labelNames: ['topic', 'partition'], registers: [r], collect() {
+      for (const [tp, lag] of handle.lag()) {
+        const i = tp.lastIndexOf(':');
+        this.set({ topic: tp.slice(0, i), partition: tp.slice(i + 1) }, lag);
+      }
+    } });
+    new Gauge({ name: 'pitwall_last_checkpoint_age_seconds', help: 'Seconds since the last checkpoint.', registers: [r], collect() {
+      const at = handle.lastCheckpointAt();
+      if (at !== undefined) this.set((Date.now() - at) / 1000);
+    } });
+    this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
+    this.checkpointSeconds = new Histogram({ name: 'pitwall_checkpoint_duration_seconds', help: 'Checkpoint duration.', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
+    this.sseClients = new Gauge({ name: 'pitwall_sse_clients', help: 'Connected Server-Sent Events clients.', registers: [r] });
+    this.sseDropped = new Counter({ name: 'pitwall_sse_dropped_total', help: 'SSE clients dropped for falling behind their buffer bound.', registers: [r] });
+    this.reconcile = new Gauge({ name: 'pitwall_reconcile_rows', help: 'Rows by reconciliation class at the last reconciliation.', labelNames: ['metric', 'class'], registers: [r] });
+  }
+}
