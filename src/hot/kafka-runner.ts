@@ -14,6 +14,7 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
+import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { KafkaSource } from '../sources/kafka-source.js';
 import { ensureTopics } from '../sources/topics.js';
@@ -51,6 +52,7 @@ export class KafkaRunner {
   readonly #kafka: Kafka;
   readonly #producer: Producer;
   readonly #results: ResultsTopicSink;
+  readonly #dlq: DlqSink;
   readonly #source: KafkaSource;
   readonly #topicOf = new Map<string, string>();
   #timers: NodeJS.Timeout[] = [];
@@ -64,6 +66,7 @@ export class KafkaRunner {
     this.#kafka = new Kafka({ clientId: opts.clientId ?? 'pitwall', brokers: [...opts.brokers], logLevel: logLevel.ERROR, retry: { retries: 20, maxRetryTime: 10_000 } });
     this.#producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     this.#results = new ResultsTopicSink(this.#producer, opts.resultsTopic);
+    this.#dlq = new DlqSink(this.#producer);
     const extra = opts.sink ?? {};
     const archive = opts.archive;
     const sink: EngineSink = {
@@ -72,9 +75,13 @@ export class KafkaRunner {
         this.#results.write(p, c);
         extra.result?.(p, c);
       },
+      quarantine: (r) => {
+        this.#dlq.write(this.#topicOf.get(r.stream) ?? r.stream, r);
+        archive?.quarantined(r);
+        extra.quarantine?.(r);
+      },
       ...(archive ? {
         accepted: (s, e, o) => { archive.accepted(s, e, o); extra.accepted?.(s, e, o); },
-        quarantine: (r) => { archive.quarantined(r); extra.quarantine?.(r); },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
       } : {}),
     };
@@ -93,7 +100,10 @@ export class KafkaRunner {
 
   async start(): Promise<void> {
     const log = this.#opts.log ?? (() => undefined);
-    await ensureTopics(this.#kafka, [{ topic: this.#opts.resultsTopic, partitions: 3, compacted: true }]);
+    await ensureTopics(this.#kafka, [
+      { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
+      ...[...this.#topicOf.values()].map((t) => ({ topic: `${t}.dlq`, partitions: 1 })),
+    ]);
     this.#opts.archive?.open();
     const snap = this.store.load();
     const seek: { topic: string; partition: number; offset: number }[] = [];
@@ -121,6 +131,7 @@ export class KafkaRunner {
       this.engine.process(stream, records, Date.now());
       // Backpressure: the next batch waits while a full outbox is still being sent.
       await this.#results.relieve();
+      await this.#dlq.relieve();
     }, seek);
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
     const archive = this.#opts.archive;
@@ -142,6 +153,7 @@ export class KafkaRunner {
         // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
         this.#opts.archive?.flush();
         await this.#results.flush();
+        await this.#dlq.flush();
         this.store.save(snap);
         const offsets = Object.entries(snap.streams).flatMap(([stream, json]) => {
           const topic = this.#topicOf.get(stream);

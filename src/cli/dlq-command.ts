@@ -1,0 +1,53 @@
+/** `pitwall dlq inspect|replay <stream>`: the broker's quarantine lane, grouped and repaired. */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Command } from 'commander';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadCatalog, type Catalog, type StreamDef } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
+import { groupByReason, readDlq, replayDlq, type FixFunction } from '../sources/dlq-tools.js';
+import { brokersFrom } from './run-command.js';
+
+function streamOf(catalog: Catalog, name: string): StreamDef {
+  const s = catalog.streams.get(name);
+  if (!s || s.kind !== 'stream') throw new ExecutionError('PW_UNKNOWN_STREAM', `unknown stream '${name}'; catalog streams: ${[...catalog.streams.values()].filter((x) => x.kind === 'stream').map((x) => x.name).join(', ')}`);
+  return s;
+}
+
+async function loadFix(path: string | undefined): Promise<FixFunction> {
+  if (!path) return (raw) => raw;
+  const mod = (await import(pathToFileURL(resolve(path)).href)) as { default?: unknown };
+  if (typeof mod.default !== 'function') throw new ExecutionError('PW_DLQ_FIX', `--fix ${path} must export a default function (raw: string, message) => string | null`);
+  return mod.default as FixFunction;
+}
+
+export function registerDlqCommand(program: Command): void {
+  const dlq = program.command('dlq').description("inspect or repair a stream's quarantine lane (<topic>.dlq)");
+  dlq.command('inspect')
+    .argument('<stream>', 'catalog stream')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--brokers <list>', 'Kafka brokers (default: $PITWALL_BROKERS)')
+    .option('--format <format>', 'table or json', 'table')
+    .action(async (name: string, opts: { catalog: string; brokers?: string; format: string }) => {
+      const stream = streamOf(loadCatalog(opts.catalog), name);
+      const kafka = new Kafka({ clientId: 'pitwall-dlq', brokers: brokersFrom(opts.brokers), logLevel: logLevel.ERROR });
+      const messages = await readDlq(kafka, stream);
+      const groups = groupByReason(messages);
+      if (opts.format === 'json') { process.stdout.write(`${JSON.stringify({ stream: name, total: messages.length, groups }, null, 2)}\n`); return; }
+      process.stdout.write(`${stream.topic}.dlq: ${messages.length} quarantined payload(s)\n`);
+      for (const g of groups) process.stdout.write(`${String(g.count).padStart(8)}  ${g.code}  ${g.reason}\n          e.g. ${g.sample}\n`);
+    });
+  dlq.command('replay')
+    .argument('<stream>', 'catalog stream')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--brokers <list>', 'Kafka brokers (default: $PITWALL_BROKERS)')
+    .option('--fix <script>', 'ES module whose default export repairs a payload: (raw, message) => string | null')
+    .action(async (name: string, opts: { catalog: string; brokers?: string; fix?: string }) => {
+      const stream = streamOf(loadCatalog(opts.catalog), name);
+      const kafka = new Kafka({ clientId: 'pitwall-dlq', brokers: brokersFrom(opts.brokers), logLevel: logLevel.ERROR });
+      const fix = await loadFix(opts.fix);
+      const messages = await readDlq(kafka, stream);
+      const r = await replayDlq(kafka, stream, messages, fix);
+      process.stdout.write(`${messages.length} read from ${stream.topic}.dlq: ${r.published} re-published to ${stream.topic}, ${r.skipped} left by the fix, ${r.stillInvalid} still invalid (not published)\n`);
+    });
+}
