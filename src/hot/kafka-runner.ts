@@ -13,6 +13,7 @@
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
@@ -41,6 +42,8 @@ export interface KafkaRunnerOptions {
    * should exit: a restart resumes from the last good checkpoint and re-sends the results.
    */
   readonly onFatal?: (err: Error) => void;
+  /** Called as each batch reaches the engine (for event-to-result latency). */
+  readonly onBatch?: () => void;
 }
 
 interface StreamSnap { offsets: [number, number][] }
@@ -60,6 +63,8 @@ export class KafkaRunner {
   checkpoints = 0;
   lastCheckpointAt = 0;
   lastCheckpointMs = 0;
+  /** Observer of checkpoint durations (ms). */
+  onCheckpoint: ((ms: number) => void) | undefined;
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: KafkaRunnerOptions) {
     this.#opts = opts;
@@ -100,10 +105,18 @@ export class KafkaRunner {
 
   async start(): Promise<void> {
     const log = this.#opts.log ?? (() => undefined);
-    await ensureTopics(this.#kafka, [
-      { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
-      ...[...this.#topicOf.values()].map((t) => ({ topic: `${t}.dlq`, partitions: 1 })),
-    ]);
+    try {
+      const created = await ensureTopics(this.#kafka, [
+        { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
+        ...this.engine.streams.filter((s) => s.metrics.length > 0).flatMap((s) => [
+          { topic: s.stream.topic, partitions: s.stream.partitions },
+          { topic: `${s.stream.topic}.dlq`, partitions: 1 },
+        ]),
+      ]);
+      if (created.length) log(`created topics: ${created.join(', ')}`);
+    } catch (err) {
+      throw new ExecutionError('PW_KAFKA', `cannot reach or prepare Kafka at ${this.#opts.brokers.join(',')}: ${(err as Error).message}; check --brokers and that the broker is up`, { cause: err });
+    }
     this.#opts.archive?.open();
     const snap = this.store.load();
     const seek: { topic: string; partition: number; offset: number }[] = [];
@@ -128,6 +141,7 @@ export class KafkaRunner {
       log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
     });
     await this.#source.start(async (stream, records) => {
+      this.#opts.onBatch?.();
       this.engine.process(stream, records, Date.now());
       // Backpressure: the next batch waits while a full outbox is still being sent.
       await this.#results.relieve();
@@ -163,6 +177,7 @@ export class KafkaRunner {
         this.checkpoints++;
         this.lastCheckpointAt = Date.now();
         this.lastCheckpointMs = performance.now() - started;
+        this.onCheckpoint?.(this.lastCheckpointMs);
       } finally {
         this.#checkpointing = undefined;
       }

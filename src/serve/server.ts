@@ -33,7 +33,7 @@ export interface ServerOptions {
 }
 
 export async function createServer(opts: ServerOptions): Promise<{ app: FastifyInstance; metrics: PitwallMetrics }> {
-  const app = Fastify({ logger: opts.logger ?? false, disableRequestLogging: true });
+  const app = Fastify({ logger: opts.logger ?? false });
   const metrics = opts.metrics ?? new PitwallMetrics(opts.handle);
   const tokens = opts.tokens ?? [];
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -47,7 +47,8 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   await app.register(cors, { origin: opts.corsOrigins && opts.corsOrigins.length ? [...opts.corsOrigins] : false });
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 1200, timeWindow: '1 minute',
-    keyGenerator: (req) => tokenOf(req) ?? req.ip,
+    // Only a configured token keys its own bucket: unverified tokens would each get a fresh one.
+    keyGenerator: (req) => { const t = tokenOf(req); return t !== undefined && tokens.some((x) => x.token === t) ? `token:${t}` : req.ip; },
     allowList: (req) => req.url === '/healthz' || req.url === '/readyz',
   });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE_HTML));

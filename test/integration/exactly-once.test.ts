@@ -67,7 +67,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL', () => {
 
     const stateDir = join(dir, 'state');
     const args = ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
-      '--state-dir', stateDir, '--group', uniqueName('eo-group'), '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning'];
+      '--state-dir', stateDir, '--group', uniqueName('eo-group'), '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0'];
     const start = (): ResultPromise => execa('node', args, { reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
     const checkpointExists = (): boolean => { try { readFileSync(join(stateDir, 'checkpoint.json')); return true; } catch { return false; } };
 
