@@ -27,7 +27,7 @@ export function registerColdCommands(program: Command): void {
       const started = performance.now();
       const summary = await recompute(catalog, plans, source, opts.out);
       for (const [name, s] of Object.entries(summary.streams)) {
-        process.stdout.write(`${name}: ${s.events} events, ${s.accepted} accepted, ${s.quarantined} quarantined, ${s.duplicates} duplicates, ${s.late} late\n`);
+        process.stdout.write(`${name}: ${s.events} events, ${s.accepted} accepted, ${s.quarantined} quarantined, ${s.duplicates ?? "(not archived)"} duplicates, ${s.late} late\n`);
       }
       for (const [name, m] of Object.entries(summary.metrics)) process.stdout.write(`  ${name}: ${m.rows} rows\n`);
       process.stdout.write(`wrote ${opts.out} in ${((performance.now() - started) / 1000).toFixed(2)}s\n`);

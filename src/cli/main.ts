@@ -5,7 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerColdCommands } from './cold-commands.js';
+import { registerConnectCommand } from './connect-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerDlqCommand } from './dlq-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerReportCommands } from './report-command.js';
@@ -36,8 +38,10 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerReplayCommand(program);
   registerRunCommand(program);
+  registerConnectCommand(program);
   registerColdCommands(program);
   registerDemoCommand(program);
+  registerDlqCommand(program);
   registerReportCommands(program);
   return program;
 }

@@ -21,7 +21,11 @@ export interface RecomputeSource {
   readonly archive?: string;
 }
 
-export type StreamCounts = { events: number; accepted: number; quarantined: number; duplicates: number; late: number };
+/**
+ * Per-stream counts. From an archive, `duplicates` is null: dropped redeliveries are not archived,
+ * so the archive cannot count them (the hot run's `_summary.json` has the figure).
+ */
+export type StreamCounts = { events: number; accepted: number; quarantined: number; duplicates: number | null; late: number };
 
 async function countOf(conn: DuckDBConnection, sql: string): Promise<number> {
   const r = await conn.runAndReadAll(sql);
@@ -76,7 +80,7 @@ async function loadArchive(conn: DuckDBConnection, catalog: Catalog, plans: read
     if (rows('late') > 0) {
       late = await countOf(conn, `SELECT count(DISTINCT event_id) FROM read_parquet('${join(root, '_late', stream, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true)`);
     }
-    counts[stream] = { events: accepted + quarantined, accepted, quarantined, duplicates: 0, late };
+    counts[stream] = { events: accepted + quarantined, accepted, quarantined, duplicates: null, late };
   }
   return counts;
 }

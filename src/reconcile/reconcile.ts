@@ -99,7 +99,7 @@ export function piiColumns(plan: MetricPlan): string[] {
 
 function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: string | undefined): readonly ResultRow[] {
   const cols = piiColumns(plan);
-  if (cols.length === 0) return rows;
+  if (cols.length === 0 || rows.length === 0) return rows;
   if (!key) throw new ExecutionError('PW_RECONCILE_PII_KEY', `metric '${plan.name}' outputs pii: hash field values (${cols.join(', ')}) that the archive holds hashed; pass --pii-key (or set PITWALL_PII_KEY) with the archive's key`);
   return rows.map((r) => ({ ...r, ...Object.fromEntries(cols.map((c) => [c, r[c] === null || r[c] === undefined ? null : piiHash(key, r[c])])) }));
 }

@@ -43,7 +43,7 @@ export async function readDlq(kafka: Kafka, stream: StreamDef, timeoutMs = 60_00
         const end = remaining.get(partition);
         if (end === undefined || Number(message.offset) >= end) return;
         const h = (name: string): string => message.headers?.[name]?.toString() ?? '';
-        out.push({ partition, offset: Number(message.offset), value: message.value?.toString() ?? '', code: h(DLQ_HEADERS.code) || 'PW_UNKNOWN', reason: h(DLQ_HEADERS.reason), source: `${h(DLQ_HEADERS.topic)}/${h(DLQ_HEADERS.partition)}@${h(DLQ_HEADERS.offset)}` });
+        out.push({ partition, offset: Number(message.offset), value: message.value?.toString() ?? '', code: h(DLQ_HEADERS.code) || '(no code header)', reason: h(DLQ_HEADERS.reason), source: `${h(DLQ_HEADERS.topic)}/${h(DLQ_HEADERS.partition)}@${h(DLQ_HEADERS.offset)}` });
         if (Number(message.offset) + 1 >= end) remaining.delete(partition);
         if (remaining.size === 0) done();
       },

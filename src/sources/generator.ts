@@ -17,11 +17,11 @@ export function prng(seed: number): () => number {
   };
 }
 
-export const SCENARIOS = ['food-delivery', 'conference', 'esports'] as const;
+export const SCENARIOS = ['food-delivery', 'conference', 'esports', 'nexmark'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 /** The catalog stream each scenario feeds. */
-export const SCENARIO_STREAM: Record<Scenario, string> = { 'food-delivery': 'orders', conference: 'badge_scans', esports: 'match_events' };
+export const SCENARIO_STREAM: Record<Scenario, string> = { 'food-delivery': 'orders', conference: 'badge_scans', esports: 'match_events', nexmark: 'nexmark' };
 
 export interface GeneratorOptions {
   readonly seed?: number;
@@ -82,6 +82,23 @@ export function payload(scenario: Scenario, r: () => number, n: number, timeMs: 
           data: { roomId, attendeeId: `a${Math.floor(r() * keys * 50)}`, direction: r() < 0.7 ? 'in' : 'out', ticketTier: r() < 0.1 ? 'vip' : 'standard', scannerId: `s${Math.floor(r() * 40)}` },
         },
       };
+    }
+    case 'nexmark': {
+      // Nexmark's proportions: of every 50 events, 1 person, 3 auctions, 46 bids. Bids favour
+      // recent auctions (hot items), as the benchmark's generator does.
+      const slot = n % 50;
+      const auctions = Math.max(1, Math.floor(n / 50) * 3 + (slot >= 1 ? Math.min(3, slot) : 0));
+      if (slot === 0) {
+        const person = Math.floor(n / 50);
+        return { key: `p${person}`, body: { eventId: id, eventType: 'person', eventTime, data: { person, name: `person ${person}`, city: pick(r, ['Phoenix', 'Portland', 'Seattle', 'Boise']), state: pick(r, ['AZ', 'OR', 'WA', 'ID']) } } };
+      }
+      if (slot <= 3) {
+        const auction = auctions - 1;
+        return { key: `a${auction}`, body: { eventId: id, eventType: 'auction', eventTime, data: { auction, seller: Math.floor(r() * Math.max(1, n / 50)), category: 10 + Math.floor(r() * 5), initialBid: Math.round(r() * 1000) } } };
+      }
+      const hot = r() < 0.5;
+      const auction = hot ? Math.max(0, auctions - 1 - Math.floor(r() * 10)) : Math.floor(r() * auctions);
+      return { key: `a${auction}`, body: { eventId: id, eventType: 'bid', eventTime, data: { auction, bidder: Math.floor(r() * Math.max(1, n / 50 + 1)), price: Math.round(100 + Math.pow(r(), 3) * 100_000), channel: pick(r, ['Google', 'Facebook', 'Baidu', 'Apple']) } } };
     }
     case 'esports': {
       const matchId = `m${Math.floor(r() * keys)}`;

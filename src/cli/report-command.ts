@@ -1,0 +1,45 @@
+/** `pitwall report` (metrics over the archive as Parquet, CSV and one HTML page) and `pitwall sql` (ad-hoc SQL over the archive). */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadCatalog } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
+import { loadQueries } from '../plan/index.js';
+import { runArchiveSql } from '../report/archive-sql.js';
+import { buildReport } from '../report/build-report.js';
+import { SQL_FORMATS, formatResult, type SqlFormat } from '../report/format-results.js';
+
+export function registerReportCommands(program: Command): void {
+  program.command('report')
+    .description('recompute every metric over the whole archive; write <metric>.parquet, <metric>.csv and a self-contained report.html')
+    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive)')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--queries <dir>', 'queries directory', 'queries')
+    .option('--hot <dir>', 'hot results (pitwall replay --out) to reconcile against and take duplicate counts from')
+    .option('--pii-key <key>', 'the archive\'s key for pii: hash fields, to reconcile hashed keys (default: $PITWALL_PII_KEY)')
+    .requiredOption('--out <dir>', 'output directory (the recomputation itself goes to <out>/cold)')
+    .action(async (opts: { archive: string; catalog: string; queries: string; hot?: string; piiKey?: string; out: string }) => {
+      const catalog = loadCatalog(opts.catalog);
+      const plans = loadQueries(opts.queries, catalog);
+      const started = performance.now();
+      const r = await buildReport(catalog, plans, { archive: opts.archive, out: opts.out, hot: opts.hot, piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY });
+      for (const s of r.streams) {
+        process.stdout.write(`${s.stream}: ${s.events} events archived, ${s.accepted} accepted, ${s.quarantined} quarantined, ${s.duplicates ?? 'unknown'} duplicates, ${s.lateEvents} late\n`);
+      }
+      for (const m of r.metrics) process.stdout.write(`  ${m.name}: ${m.rows} rows\n`);
+      if (r.reconciliation) process.stdout.write(`reconciliation: ${r.reconciliation.unexplained === 0 ? 'ok' : `${r.reconciliation.unexplained} unexplained difference(s)`}\n`);
+      process.stdout.write(`wrote ${r.html} in ${((performance.now() - started) / 1000).toFixed(2)}s\n`);
+    });
+
+  program.command('sql')
+    .description('run ad-hoc SQL over the archive: each stream is a view (raw nested columns), plus <stream>_quarantine and <stream>_late')
+    .argument('<query>', 'the SQL, e.g. "SELECT data.restaurantId, count(*) FROM orders GROUP BY ALL"')
+    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive)')
+    .option('--catalog <dir>', 'catalog directory: streams with nothing archived become empty views (default: ./catalog when it exists)')
+    .option('--format <format>', `output format: ${SQL_FORMATS.join(', ')}`, 'table')
+    .action(async (query: string, opts: { archive: string; catalog?: string; format: string }) => {
+      if (!(SQL_FORMATS as readonly string[]).includes(opts.format)) throw new ExecutionError('PW_BAD_OPTION', `--format '${opts.format}': use ${SQL_FORMATS.join(', ')}`);
+      const catalogDir = opts.catalog ?? (existsSync('catalog') ? 'catalog' : undefined);
+      const result = await runArchiveSql(opts.archive, query, catalogDir ? loadCatalog(catalogDir) : undefined);
+      process.stdout.write(`${formatResult(result, opts.format as SqlFormat)}\n`);
+    });
+}
