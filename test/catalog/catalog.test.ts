@@ -210,7 +210,7 @@ describe('loadCatalog', () => {
   it('loads the sample catalog/', () => {
     const cat = loadCatalog(resolve(here, '..', '..', 'catalog'));
     expect([...cat.streams.values()].map((s) => [s.name, s.kind, s.topic])).toEqual([
-      ['badge_scans', 'stream', 'badge-scans'], ['match_events', 'stream', 'match-events'], ['orders', 'stream', 'orders'], ['rooms', 'table', 'rooms'],
+      ['badge_scans', 'stream', 'badge-scans'], ['match_events', 'stream', 'match-events'], ['nexmark', 'stream', 'nexmark'], ['orders', 'stream', 'orders'], ['rooms', 'table', 'rooms'],
     ]);
   });
 

@@ -14,7 +14,7 @@ import { diffRows, runColdExcludingLate, runHot } from '../support/parity.js';
 const catalog = loadCatalog('catalog');
 const plans = loadQueries('queries', catalog);
 
-describe.each(['food-delivery', 'conference', 'esports'] as Scenario[])('hot == cold on %s streams', (scenario) => {
+describe.each(['food-delivery', 'conference', 'esports', 'nexmark'] as Scenario[])('hot == cold on %s streams', (scenario) => {
   const stream = SCENARIO_STREAM[scenario];
   const metrics = plans.filter((p) => p.stream.name === stream);
 

@@ -408,11 +408,25 @@ describe('sample metrics (queries/ against catalog/)', () => {
     return { stream: p.stream.name, emit: p.emit, window: p.window, columns: columns(p), keys: p.keyColumns };
   };
 
-  it('plans all eight', () => {
+  it('plans all ten', () => {
     expect(plans.map((p) => p.name)).toEqual([
-      'attendee_visits', 'courier_sessions', 'highlight_plays_1m', 'order_funnel_1m',
+      'attendee_visits', 'courier_sessions', 'highlight_plays_1m', 'nexmark_q5_hot_items', 'nexmark_q7_highest_bid', 'order_funnel_1m',
       'restaurant_orders_5m', 'room_occupancy_1m', 'team_damage_30s', 'top_restaurants_10m',
     ]);
+  });
+
+  it('nexmark_q5_hot_items', () => {
+    expect(summary('nexmark_q5_hot_items')).toEqual({
+      stream: 'nexmark', emit: 'on_window_close', window: { type: 'hop', slideMs: 2000, sizeMs: 10_000 },
+      columns: ['window_start timestamp', 'window_end timestamp', 'auction int', 'bids int', 'rn int'], keys: [2],
+    });
+  });
+
+  it('nexmark_q7_highest_bid', () => {
+    expect(summary('nexmark_q7_highest_bid')).toEqual({
+      stream: 'nexmark', emit: 'on_update', window: { type: 'tumble', sizeMs: 10_000 },
+      columns: ['window_start timestamp', 'window_end timestamp', 'max_price int', 'bids int'], keys: [],
+    });
   });
 
   it('attendee_visits', () => {
