@@ -3,6 +3,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { loadCatalog } from '../catalog/index.js';
+import { BrokerDemo } from '../demo/broker-demo.js';
 import { EmbeddedDemo } from '../demo/embedded-demo.js';
 import { ExecutionError } from '../errors.js';
 import { loadQueries } from '../plan/index.js';
@@ -11,7 +12,7 @@ import { parseCatalogDuration } from '../util/duration.js';
 /** The package's own sample catalog and queries, wherever pitwall is run from. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-interface DemoFlags { port: string; host: string; catalog: string; queries: string; rate: string; duration?: string; out: string; piiKey?: string }
+interface DemoFlags { port: string; host: string; catalog: string; queries: string; rate: string; duration?: string; out: string; piiKey?: string; brokers?: string }
 
 export function registerDemoCommand(program: Command): void {
   program.command('demo')
@@ -23,6 +24,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--rate <n>', 'mean events per second per scenario', '300')
     .option('--duration <d>', 'stop by itself after this long (e.g. 30s); default: until Ctrl-C')
     .option('--out <dir>', 'where the archive and the results of this run go', join('.pitwall', 'demo', new Date().toISOString().replace(/[:.]/g, '-')))
+    .option('--brokers <list>', 'run through a real broker: producer → topics → engine (default: embedded, no broker)')
     .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY, else a demo key)')
     .action(async (flags: DemoFlags) => {
       const port = Number(flags.port);
@@ -34,10 +36,11 @@ export function registerDemoCommand(program: Command): void {
       const catalog = loadCatalog(flags.catalog);
       const plans = loadQueries(flags.queries, catalog);
       const piiKey = flags.piiKey ?? process.env.PITWALL_PII_KEY ?? 'pitwall-demo-key-not-for-production';
-      const demo = new EmbeddedDemo({ catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey });
+      const options = { catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey };
+      const demo = flags.brokers ? new BrokerDemo({ ...options, brokers: flags.brokers.split(',') }) : new EmbeddedDemo(options);
       await demo.start();
       const tty = process.stderr.isTTY;
-      process.stdout.write(`pitwall demo: ${plans.length} metrics live at ${demo.url}  (Ctrl-C to stop)\n`);
+      process.stdout.write(`pitwall demo${flags.brokers ? ` through ${flags.brokers}` : ''}: ${plans.length} metrics live at ${demo.url}  (Ctrl-C to stop)\n`);
       const status = setInterval(() => {
         const s = demo.status();
         const line = `events/s ${Math.round(s.ratePerSec).toString().padStart(5)} | events ${s.events} | lag ${s.lag} | late ${s.late} | quarantined ${s.quarantined} | duplicates ${s.duplicates} | ${demo.url}`;

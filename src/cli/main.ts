@@ -8,6 +8,7 @@ import { registerColdCommands } from './cold-commands.js';
 import { registerConnectCommand } from './connect-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDlqCommand } from './dlq-command.js';
+import { registerGenCommand } from './gen-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerReportCommands } from './report-command.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerColdCommands(program);
   registerDemoCommand(program);
   registerDlqCommand(program);
+  registerGenCommand(program);
   registerReportCommands(program);
   return program;
 }

@@ -4,21 +4,19 @@
  * page serve on localhost. No broker needed. On stop every window is closed, the hot results
  * and the late lane are written next to the archive, so the run can be reconciled.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { Engine } from '../hot/engine.js';
-import { ResultCollector } from '../hot/result-collector.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
 import type { PitwallMetrics } from '../serve/prom-metrics.js';
 import { createServer } from '../serve/server.js';
-import { ServingStore } from '../serve/serving-store.js';
+import type { ServingStore } from '../serve/serving-store.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
 import { LiveGenerator } from '../sources/live-generator.js';
-import { formatTimestamp } from '../util/timestamp.js';
+import { DemoOutputs } from './demo-outputs.js';
 
 export interface DemoOptions {
   readonly catalog: Catalog;
@@ -39,10 +37,8 @@ export class EmbeddedDemo {
   readonly store: ServingStore;
   readonly archive: ArchiveWriter;
   readonly #opts: DemoOptions;
-  readonly #results = new ResultCollector();
+  readonly #outputs: DemoOutputs;
   readonly #generators: { stream: string; gen: LiveGenerator; offset: number }[] = [];
-  readonly #latePath: string;
-  #lateBuf: string[] = [];
   #timers: NodeJS.Timeout[] = [];
   #app: FastifyInstance | undefined;
   #metrics: PitwallMetrics | undefined;
@@ -53,23 +49,20 @@ export class EmbeddedDemo {
 
   constructor(opts: DemoOptions) {
     this.#opts = opts;
-    mkdirSync(join(opts.outDir, 'hot'), { recursive: true });
-    this.#latePath = join(opts.outDir, 'hot', '_late.ndjson');
-    writeFileSync(this.#latePath, '');
-    this.store = new ServingStore(opts.plans);
+    this.#outputs = new DemoOutputs(opts.plans, opts.outDir);
+    this.store = this.#outputs.store;
     this.archive = new ArchiveWriter(join(opts.outDir, 'archive'), opts.catalog, { piiKey: opts.piiKey });
     this.archive.open();
     this.engine = new Engine(opts.catalog, opts.plans, {
       result: (p, c) => {
-        this.store.apply(p, c);
-        this.#results.apply(p, c);
+        this.#outputs.result(p, c);
         this.#metrics?.latency.observe((performance.now() - this.#batchStart) / 1000);
       },
       accepted: (s, e, o) => this.archive.accepted(s, e, o),
       quarantine: (r) => this.archive.quarantined(r),
       late: (p, pair) => {
         this.archive.late(p, pair);
-        this.#lateBuf.push(JSON.stringify({ stream: p.stream.name, metric: p.name, window_start: formatTimestamp(pair.windowStart), window_end: formatTimestamp(pair.windowEnd), event_id: pair.event.eventId, event_time: formatTimestamp(pair.event.eventTimeMs), partition: pair.origin.partition, offset: pair.origin.offset }));
+        this.#outputs.late(p, pair);
       },
     });
     const now = Date.now();
@@ -103,7 +96,7 @@ export class EmbeddedDemo {
       this.#batchStart = performance.now();
       this.engine.process(g.stream, arrivals.map((a) => ({ partition: 0, offset: g.offset++, value: a.value })), now);
     }
-    if (this.#lateBuf.length) { appendFileSync(this.#latePath, `${this.#lateBuf.join('\n')}\n`); this.#lateBuf = []; }
+    this.#outputs.flushLate();
   }
 
   status(): DemoStatus {
@@ -123,15 +116,8 @@ export class EmbeddedDemo {
     this.#step();
     this.engine.endOfInput();
     this.archive.flush();
-    if (this.#lateBuf.length) { appendFileSync(this.#latePath, `${this.#lateBuf.join('\n')}\n`); this.#lateBuf = []; }
-    const hotDir = join(this.#opts.outDir, 'hot');
-    const stats = this.engine.stats();
-    for (const p of this.#opts.plans) {
-      const rows = this.#results.rows(p);
-      writeFileSync(join(hotDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
-    }
-    writeFileSync(join(hotDir, '_summary.json'), `${JSON.stringify({ streams: stats.streams, metrics: Object.fromEntries(this.#opts.plans.map((p) => [p.name, { rows: this.#results.rows(p).length, late: stats.metrics[p.name]?.late ?? 0, overflow: stats.metrics[p.name]?.overflow ?? 0, hash: p.hash }])) }, null, 2)}\n`);
+    this.#outputs.writeHotResults(this.engine);
     await this.#app?.close();
-    return { hotDir, archiveDir: join(this.#opts.outDir, 'archive') };
+    return { hotDir: this.#outputs.hotDir, archiveDir: join(this.#opts.outDir, 'archive') };
   }
 }

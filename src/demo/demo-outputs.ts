@@ -1,0 +1,57 @@
+/**
+ * What a demo run keeps besides the archive: the serving store for the page, every result row
+ * (to write the run's hot results at the end) and the late lane as NDJSON, so the run can be
+ * reconciled against a recomputation of its archive.
+ */
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../hot/engine.js';
+import type { LatePair, RowChange } from '../hot/operator-types.js';
+import { ResultCollector } from '../hot/result-collector.js';
+import type { MetricPlan } from '../plan/index.js';
+import { ServingStore } from '../serve/serving-store.js';
+import { formatTimestamp } from '../util/timestamp.js';
+
+export class DemoOutputs {
+  readonly store: ServingStore;
+  readonly hotDir: string;
+  readonly #plans: readonly MetricPlan[];
+  readonly #results = new ResultCollector();
+  readonly #latePath: string;
+  #lateBuf: string[] = [];
+
+  constructor(plans: readonly MetricPlan[], outDir: string) {
+    this.#plans = plans;
+    this.store = new ServingStore(plans);
+    this.hotDir = join(outDir, 'hot');
+    mkdirSync(this.hotDir, { recursive: true });
+    this.#latePath = join(this.hotDir, '_late.ndjson');
+    writeFileSync(this.#latePath, '');
+  }
+
+  result(plan: MetricPlan, change: RowChange): void {
+    this.store.apply(plan, change);
+    this.#results.apply(plan, change);
+  }
+
+  late(plan: MetricPlan, pair: LatePair): void {
+    this.#lateBuf.push(JSON.stringify({ stream: plan.stream.name, metric: plan.name, window_start: formatTimestamp(pair.windowStart), window_end: formatTimestamp(pair.windowEnd), event_id: pair.event.eventId, event_time: formatTimestamp(pair.event.eventTimeMs), partition: pair.origin.partition, offset: pair.origin.offset }));
+    if (this.#lateBuf.length >= 1000) this.flushLate();
+  }
+
+  flushLate(): void {
+    if (this.#lateBuf.length) { appendFileSync(this.#latePath, `${this.#lateBuf.join('\n')}\n`); this.#lateBuf = []; }
+  }
+
+  /** Writes `<metric>.ndjson` and `_summary.json` of the run into the hot directory. */
+  writeHotResults(engine: Engine): void {
+    this.flushLate();
+    const stats = engine.stats();
+    for (const p of this.#plans) {
+      const rows = this.#results.rows(p);
+      writeFileSync(join(this.hotDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+    }
+    const metrics = Object.fromEntries(this.#plans.map((p) => [p.name, { rows: this.#results.rows(p).length, late: stats.metrics[p.name]?.late ?? 0, overflow: stats.metrics[p.name]?.overflow ?? 0, hash: p.hash }]));
+    writeFileSync(join(this.hotDir, '_summary.json'), `${JSON.stringify({ streams: stats.streams, metrics }, null, 2)}\n`);
+  }
+}
