@@ -86,6 +86,15 @@ export async function* readNdjson(
   if (batch.length) yield batch;
 }
 
+/**
+ * JSON form of Parquet values: integers as numbers (exact up to 2^53), timestamps as ISO-8601
+ * UTC — the forms the catalog's validation reads, so a Parquet input validates like NDJSON.
+ */
+function parquetValue(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value === 'bigint') return Number(value);
+  return value;
+}
+
 /** Parquet rows (nested structs kept as objects) as raw JSON records, in file order, paged. */
 export async function* readParquet(path: string, batchSize = DEFAULT_BATCH, fromOffset = 0): AsyncGenerator<RawRecord[]> {
   checkFile(path);
@@ -93,9 +102,9 @@ export async function* readParquet(path: string, batchSize = DEFAULT_BATCH, from
   try {
     for (let offset = Math.max(0, Math.floor(fromOffset)); ; offset += batchSize) {
       const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet($1) LIMIT ${batchSize} OFFSET ${offset}`, [path]);
-      const rows = reader.getRowObjectsJson();
+      const rows = reader.getRowObjectsJS();
       if (rows.length === 0) break;
-      yield rows.map((r, i) => ({ partition: 0, offset: offset + i, value: JSON.stringify(r) }));
+      yield rows.map((r, i) => ({ partition: 0, offset: offset + i, value: JSON.stringify(r, parquetValue) }));
       if (rows.length < batchSize) break;
     }
   } finally {
