@@ -5,6 +5,7 @@ import { loadCatalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { FastifyInstance } from 'fastify';
 import { KafkaRunner } from '../hot/kafka-runner.js';
+import { captureFinals, selfReconcile } from '../reconcile/self-reconcile.js';
 import type { TokenConfig } from '../serve/auth.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
 import type { PitwallMetrics } from '../serve/prom-metrics.js';
@@ -16,7 +17,7 @@ import { parseCatalogDuration } from '../util/duration.js';
 export interface RunOptions {
   catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
   resultsTopic: string; checkpointInterval: string; fromBeginning?: boolean; maxGroups: number; archive?: string; piiKey?: string;
-  port: string; host: string; tokens?: string; cors?: string;
+  port: string; host: string; tokens?: string; cors?: string; reconcileEvery?: string;
 }
 
 /** Parses `token:scope,token:scope`. */
@@ -54,6 +55,7 @@ export function registerRunCommand(program: Command): void {
     .option('--host <addr>', 'listen address of the API', '127.0.0.1')
     .option('--tokens <list>', 'bearer tokens as token:scope pairs, comma-separated (scope read or admin); default: open')
     .option('--cors <origins>', 'allowed browser origins, comma-separated')
+    .option('--reconcile-every <duration>', 'with --archive: recompute the archive on this schedule and expose the reconciliation in /metrics')
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (opts: RunOptions) => {
       const catalog = loadCatalog(opts.catalog);
@@ -86,10 +88,28 @@ export function registerRunCommand(program: Command): void {
         runner.onCheckpoint = (ms) => metrics?.checkpointSeconds.observe(ms / 1000);
         log(`serving http://${opts.host}:${(await app.listen({ port, host: opts.host })).split(':').pop()}/`);
       }
+      let reconcileTimer: NodeJS.Timeout | undefined;
+      if (opts.reconcileEvery) {
+        const every = parseCatalogDuration(opts.reconcileEvery);
+        if (!every || !archive || !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs a duration like 10m and --archive DIR');
+        const archiveDir = opts.archive;
+        let running = false;
+        reconcileTimer = setInterval(() => {
+          if (running) return;
+          running = true;
+          const finals = captureFinals(plans, store, () => archive.flush());
+          selfReconcile(catalog, plans, finals, archiveDir, opts.piiKey ?? process.env.PITWALL_PII_KEY).then((summaries) => {
+            for (const m of summaries) for (const [cls, n] of Object.entries(m.classes)) metrics?.reconcile.set({ metric: m.metric, class: cls }, n);
+            const unexplained = summaries.reduce((n, m) => n + m.unexplained, 0);
+            log(`self-reconcile: ${summaries.reduce((n, m) => n + m.rows, 0)} rows compared, ${unexplained} unexplained`);
+          }, (err: unknown) => log(`self-reconcile failed: ${(err as Error).message}`)).finally(() => { running = false; });
+        }, every);
+      }
       log(`running ${plans.length} metrics; results to ${opts.resultsTopic}; checkpoints in ${opts.stateDir} every ${opts.checkpointInterval}`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           log('stopping: final checkpoint');
+          clearInterval(reconcileTimer);
           runner.stop().then(() => app?.close()).then(() => resolve(), (err: unknown) => { log(`stop failed: ${(err as Error).message}`); resolve(); });
         };
         process.once('SIGINT', stop);

@@ -50,7 +50,7 @@ function readRows(path: string): ResultRow[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ResultRow);
 }
 
-interface LateLine { metric: string; window_start: string; window_end: string; event_time: string }
+export interface LateLine { metric: string; window_start: string; window_end: string; event_time: string }
 
 function readLate(dir: string): LateLine[] {
   const path = join(dir, '_late.ndjson');
@@ -97,7 +97,7 @@ export function piiColumns(plan: MetricPlan): string[] {
   }).map((c) => c.name);
 }
 
-function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: string | undefined): readonly ResultRow[] {
+export function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: string | undefined): readonly ResultRow[] {
   const cols = piiColumns(plan);
   if (cols.length === 0 || rows.length === 0) return rows;
   if (!key) throw new ExecutionError('PW_RECONCILE_PII_KEY', `metric '${plan.name}' outputs pii: hash field values (${cols.join(', ')}) that the archive holds hashed; pass --pii-key (or set PITWALL_PII_KEY) with the archive's key`);

@@ -1,0 +1,61 @@
+/**
+ * A running engine reconciling itself: on a schedule, the archive is recomputed in DuckDB and
+ * compared with the final rows the serving store holds (the windows it keeps), explained by the
+ * archive's late lane. The counts per class go to /metrics (`pitwall_reconcile_rows`).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import type { Catalog } from '../catalog/index.js';
+import { recompute } from '../cold/recompute.js';
+import type { MetricPlan } from '../plan/index.js';
+import type { ServingStore } from '../serve/serving-store.js';
+import type { ResultRow } from '../util/result-row.js';
+import { hashPii, reconcileMetric, type LateLine, type MetricReconciliation } from './reconcile.js';
+
+async function lateLane(archive: string, streams: Iterable<string>): Promise<LateLine[]> {
+  const out: LateLine[] = [];
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    for (const s of streams) {
+      const dir = join(archive, '_late', s);
+      if (!existsSync(dir)) continue;
+      const iso = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'`;
+      const r = await conn.runAndReadAll(`SELECT metric, ${iso('window_start')} AS window_start, ${iso('window_end')} AS window_end, ${iso('event_time')} AS event_time FROM read_parquet('${join(dir, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true)`);
+      out.push(...(r.getRowObjectsJson() as unknown as LateLine[]));
+    }
+  } finally {
+    conn.closeSync();
+  }
+  return out;
+}
+
+/**
+ * The store's final rows, with the archive flushed in the same tick: every event those rows
+ * counted is then in the archive (call this synchronously, then `selfReconcile`).
+ */
+export function captureFinals(plans: readonly MetricPlan[], store: ServingStore, flushArchive: () => void): Map<string, ResultRow[]> {
+  const out = new Map(plans.map((p) => [p.name, store.query(p.name, { limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows.filter((r) => r.final).map((r) => r.row)]));
+  flushArchive();
+  return out;
+}
+
+/** Reconciles captured final rows against a recomputation of the archive. */
+export async function selfReconcile(catalog: Catalog, plans: readonly MetricPlan[], finals: ReadonlyMap<string, ResultRow[]>, archive: string, piiKey: string | undefined): Promise<MetricReconciliation[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'pitwall-self-reconcile-'));
+  try {
+    await recompute(catalog, plans, { archive }, dir);
+    const late = await lateLane(archive, new Set(plans.map((p) => p.stream.name)));
+    return plans.map((p) => {
+      const hot = finals.get(p.name) ?? [];
+      const windows = new Set(hot.map((r) => String(r.window_start)));
+      // Only windows the store holds as final are compared (open or evicted ones are not).
+      const path = join(dir, `${p.name}.ndjson`);
+      const cold = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRow).filter((r) => windows.has(String(r.window_start))) : [];
+      return reconcileMetric(p, hashPii(p, hot, piiKey), cold, late).summary;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
