@@ -20,6 +20,7 @@ if (want('a')) figures.push(...await operatorThroughput());
 if (want('b')) figures.push(...await replayVsParse());
 if (want('d')) figures.push(...await stateBytes());
 if (want('e')) figures.push(...await archiveFigures());
+if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
 if (want('c')) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;

@@ -35,10 +35,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/metrics/{name}/latest': { get: { summary: 'per key, the row of its newest (possibly still open) window with final: true|false', parameters: [name], responses: { 200: { description: 'rows', content: { 'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: row } } } } } }, ...errors } } },
       '/v1/metrics/{name}/stream': { get: { summary: 'Server-Sent Events: every change (event upsert|delete, id = sequence); resume with Last-Event-ID; event reset when history was lost', parameters: [name, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/stream': { get: { summary: 'Server-Sent Events of several metrics on one connection (what the page uses): each change carries its metric; the id is every metric\'s last sequence joined by dots, for Last-Event-ID', parameters: [{ name: 'metrics', in: 'query', schema: { type: 'string' }, description: 'comma-separated metric names (default: all)' }, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
       '/v1/admin/checkpoint': { post: { summary: 'checkpoint now (admin scope)', responses: { 200: { description: 'done' }, 403: { description: 'needs the admin scope' } } } },
       '/healthz': { get: { summary: 'alive (no token needed)', security: [], responses: { 200: { description: 'ok' } } } },
       '/readyz': { get: { summary: 'caught up: consumer lag under the threshold and a recent checkpoint', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with reasons' } } } },
       '/metrics': { get: { summary: 'Prometheus exposition', responses: { 200: { description: 'text/plain' } } } },
+      '/openapi.json': { get: { summary: 'this document', security: [], responses: { 200: { description: 'OpenAPI 3.1 document' } } } },
+      '/': { get: { summary: 'the pit-wall page (HTML; pass ?token= when tokens are configured)', security: [], responses: { 200: { description: 'text/html' } } } },
     },
   };
 }

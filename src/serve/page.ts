@@ -45,6 +45,13 @@ function chart(svg, points) {
 async function main() {
   const { metrics } = await (await fetch(q('/v1/metrics'), auth)).json();
   const root = document.getElementById('metrics');
+  // One stream for every metric: browsers allow six connections per server, and an open
+  // EventSource per metric would leave none for the fetches below.
+  const handlers = new Map();
+  const es = new EventSource(q('/v1/stream'));
+  const dispatch = (ev) => { const e = JSON.parse(ev.data); const h = handlers.get(e.metric); if (h) h(e); };
+  es.addEventListener('upsert', dispatch);
+  es.addEventListener('delete', dispatch);
   for (const m of metrics) {
     const valueCol = m.columns.find((c) => !c.key && (c.type === 'int' || c.type === 'double') && c.name !== 'rn');
     const keyCols = m.columns.filter((c) => c.key).map((c) => c.name);
@@ -52,8 +59,6 @@ async function main() {
     sec.innerHTML = '<h2>' + esc(m.name) + '</h2><div class="meta">' + esc(m.window.display) + ' · emit ' + esc(m.emit) + ' · ' + esc(valueCol ? valueCol.name : '') + ' per window · hash ' + esc(m.hash) + '</div><svg data-metric="' + esc(m.name) + '"></svg><table><thead></thead><tbody></tbody></table>';
     root.appendChild(sec);
     const rows = new Map();
-    const { rows: initial } = await (await fetch(q('/v1/metrics/' + encodeURIComponent(m.name) + '/rows?limit=1000'), auth)).json();
-    for (const r of initial) rows.set(r.window_start + '|' + keyCols.map((k) => r[k]).join('|'), { row: r, final: true });
     const render = () => {
       const perWindow = new Map();
       for (const { row, final } of rows.values()) {
@@ -72,19 +77,22 @@ async function main() {
       sec.querySelector('tbody').innerHTML = top.map((x) => '<tr>' + cols.map((c) => '<td>' + fmt(x.row[c]) + '</td>').join('') + '<td class="' + (x.final ? 'final' : 'open') + '">' + (x.final ? 'final' : 'open') + '</td></tr>').join('');
       sec.dataset.updates = String(Number(sec.dataset.updates || 0) + 1);
     };
-    render();
-    const es = new EventSource(q('/v1/metrics/' + encodeURIComponent(m.name) + '/stream'));
     let pending = false;
-    const onChange = (ev) => {
-      const e = JSON.parse(ev.data);
+    const onChange = (e) => {
       const key = e.windowStart + '|' + (e.row ? keyCols.map((k) => e.row[k]).join('|') : e.key);
       if (e.kind === 'delete') { for (const k of rows.keys()) if (k.startsWith(e.windowStart + '|') && rows.get(k).id === e.key) rows.delete(k); }
       else rows.set(key, { row: e.row, final: e.final, id: e.key });
       if (rows.size > 20000) { const ordered = [...rows.keys()].sort(); for (const k of ordered.slice(0, rows.size - 20000)) rows.delete(k); }
       if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; render(); }); }
     };
-    es.addEventListener('upsert', onChange);
-    es.addEventListener('delete', onChange);
+    handlers.set(m.name, onChange);
+    // Changes streamed while this loads are newer than the fetched rows: keep them.
+    const { rows: initial } = await (await fetch(q('/v1/metrics/' + encodeURIComponent(m.name) + '/rows?limit=1000'), auth)).json();
+    for (const r of initial) {
+      const key = r.window_start + '|' + keyCols.map((k) => r[k]).join('|');
+      if (!rows.has(key)) rows.set(key, { row: r, final: true });
+    }
+    render();
   }
 }
 let lastEvents = null, lastAt = 0;

@@ -137,7 +137,8 @@ export class ServingStore {
     let resumed = true;
     if (afterSeq !== undefined) {
       const first = m.log[0];
-      if (afterSeq < m.seq && (!first || first.seq > afterSeq + 1)) resumed = false;
+      // Ahead of this store's sequence: the id is from another server run, its history is gone.
+      if (afterSeq > m.seq || (afterSeq < m.seq && (!first || first.seq > afterSeq + 1))) resumed = false;
       for (const e of m.log) if (e.seq > afterSeq) fn(e);
     }
     m.subscribers.add(fn);

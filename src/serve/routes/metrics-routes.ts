@@ -37,7 +37,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     if (!p) throw new ServeError('PW_SERVE_UNKNOWN_METRIC', `unknown metric '${name}'; metrics: ${store.plans.map((x) => x.name).join(', ')}`);
     return p;
   };
-  app.addHook('onRequest', async (req) => { requireScope(tokens, req, 'read'); });
+  // preParsing, not onRequest: the rate limiter's per-route onRequest hook must run (and count)
+  // before a request is refused for its token, or token guessing would never be limited.
+  app.addHook('preParsing', async (req) => { requireScope(tokens, req, 'read'); });
+  // Open SSE streams never finish by themselves: end them when the server closes.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => { for (const close of [...streams]) close(); });
 
   app.get('/v1/metrics', async () => ({
     metrics: store.plans.map((p) => {
@@ -83,37 +88,74 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     return { metric: p.name, hash: p.hash, rows: store.latest(p.name).map((r) => ({ ...r.row, final: r.final })) };
   });
 
-  app.get('/v1/metrics/:name/stream', (req: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
-    const p = plan(req.params.name);
-    const lastId = req.headers['last-event-id'] ?? req.query.lastEventId;
-    const after = lastId === undefined ? undefined : Number(lastId);
-    if (after !== undefined && !Number.isInteger(after)) throw new ServeError('PW_SERVE_BAD_PARAM', `Last-Event-ID '${String(lastId)}' is not an event id from this stream`);
+  /**
+   * Server-Sent Events of the changes of `metrics` on one connection. With one metric the event
+   * id is its sequence number; with several (GET /v1/stream, so a page needs one connection, not
+   * one per metric of the browser's six) it is every metric's last sequence joined by dots.
+   */
+  const openStream = (req: FastifyRequest, reply: FastifyReply, multi: boolean, metrics: readonly string[], after: readonly (number | undefined)[]): void => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
     let queued = 0;
     let closed = false;
     opts.metrics.sseClients.inc();
-    const close = (): void => {
+    const close = (drop = false): void => {
       if (closed) return;
       closed = true;
-      sub.unsubscribe();
+      for (const sub of subs) sub.unsubscribe();
       clearInterval(beat);
+      streams.delete(close);
       opts.metrics.sseClients.dec();
-      res.end();
+      // A dropped client has unread data queued: destroy the socket instead of waiting for it.
+      if (drop) res.destroy(); else res.end();
     };
-    const send = (e: ChangeEvent): void => {
+    const write = (i: number, e: ChangeEvent): void => {
       if (closed) return;
       // A client that cannot keep up is dropped rather than buffered without bound.
-      if (queued > opts.sseBuffer) { opts.metrics.sseDropped.inc(); close(); return; }
-      const ok = res.write(`id: ${e.seq}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`);
+      if (queued > opts.sseBuffer) { opts.metrics.sseDropped.inc(); close(true); return; }
+      pos[i] = e.seq;
+      const ok = multi
+        ? res.write(`id: ${pos.join('.')}\nevent: ${e.kind}\ndata: ${JSON.stringify({ metric: metrics[i], ...e })}\n\n`)
+        : res.write(`id: ${e.seq}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`);
       if (!ok) queued++;
     };
     res.on('drain', () => { queued = 0; });
-    const sub = store.subscribe(p.name, send, after);
-    if (!sub.resumed) res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'Last-Event-ID is older than the kept history; refetch /rows' })}\n\n`);
+    // subscribe() replays the logged changes synchronously: hold them until every subscription
+    // exists and the reset notice (if any) has gone out first.
+    let replay: [number, ChangeEvent][] | undefined = [];
+    const subs = metrics.map((m, i) => store.subscribe(m, (e) => { if (replay) replay.push([i, e]); else write(i, e); }, after[i]));
+    const pos = metrics.map((m) => store.info(m).seq);
+    streams.add(close);
     const beat = setInterval(() => { if (!closed) res.write(': keep-alive\n\n'); }, 15_000);
-    req.raw.on('close', close);
+    req.raw.on('close', () => close());
+    const replayed = replay;
+    replay = undefined;
+    const lost = metrics.filter((_m, i) => !subs[i]?.resumed);
+    if (lost.length) res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'Last-Event-ID is older than the kept history; refetch /rows', ...(multi ? { metrics: lost } : {}) })}\n\n`);
+    for (const [i, e] of replayed) write(i, e);
+  };
+  const lastEventId = (req: FastifyRequest<{ Querystring: Record<string, string> }>): string | undefined => {
+    const v = req.headers['last-event-id'] ?? req.query.lastEventId;
+    return v === undefined ? undefined : String(v);
+  };
+
+  app.get('/v1/metrics/:name/stream', (req: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
+    const p = plan(req.params.name);
+    const lastId = lastEventId(req);
+    const after = lastId === undefined ? undefined : Number(lastId);
+    if (after !== undefined && !Number.isInteger(after)) throw new ServeError('PW_SERVE_BAD_PARAM', `Last-Event-ID '${lastId}' is not an event id from this stream`);
+    openStream(req, reply, false, [p.name], [after]);
+  });
+
+  app.get('/v1/stream', (req: FastifyRequest<{ Querystring: Record<string, string> }>, reply: FastifyReply) => {
+    const metrics = req.query.metrics === undefined ? store.plans.map((p) => p.name) : [...new Set(String(req.query.metrics).split(','))].map((m) => plan(m).name);
+    const lastId = lastEventId(req);
+    const ids = lastId === undefined ? undefined : lastId.split('.').map(Number);
+    if (ids && !ids.every((n) => Number.isInteger(n))) throw new ServeError('PW_SERVE_BAD_PARAM', `Last-Event-ID '${lastId}' is not an event id from this stream`);
+    // An id for another set of metrics cannot be resumed: -1 makes every metric reset.
+    openStream(req, reply, true, metrics, metrics.map((_m, i) => (ids === undefined ? undefined : ids.length === metrics.length ? ids[i] : -1)));
   });
 
   app.post('/v1/admin/checkpoint', async (req) => {
