@@ -18,6 +18,7 @@ import { loadCatalog } from '../src/catalog/index.js';
 import { recompute } from '../src/cold/recompute.js';
 import { loadQueries } from '../src/plan/index.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
+import { lateLane } from '../src/reconcile/self-reconcile.js';
 import { readDlq } from '../src/sources/dlq-tools.js';
 import { generate, SCENARIO_STREAM, type GeneratedRecord, type Scenario } from '../src/sources/generator.js';
 import type { ResultRow } from '../src/util/result-row.js';
@@ -180,12 +181,9 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     const rows = [...latest.values()].filter((v): v is { metric: string; final: boolean; row: ResultRow } => !!v && v.metric === p.name && v.final && inRun(v.row)).map((v) => v.row);
     writeFileSync(join(hotDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
   }
-  const conn = await (await DuckDBInstance.create(':memory:')).connect();
-  const lateGlob = join(dir, 'archive', '_late', stream, '**', '*.parquet');
-  const lateRows = existsSync(join(dir, 'archive', '_late', stream))
-    ? (await conn.runAndReadAll(`SELECT metric, strftime(window_start, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS window_start, strftime(window_end, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS window_end, strftime(event_time, '%Y-%m-%dT%H:%M:%S.%g') || 'Z' AS event_time FROM read_parquet('${lateGlob}', hive_partitioning = true)`)).getRowObjectsJson()
-    : [];
+  const lateRows = await lateLane(join(dir, 'archive'), [stream]);
   writeFileSync(join(hotDir, '_late.ndjson'), lateRows.map((r) => JSON.stringify(r)).join('\n'));
+  const conn = await (await DuckDBInstance.create(':memory:')).connect();
   const archived = await conn.runAndReadAll(`SELECT count(*) AS n, count(DISTINCT _pw_event_id) AS ids FROM read_parquet('${join(dir, 'archive', stream, '**', '*.parquet')}', hive_partitioning = true) WHERE _pw_event_id NOT LIKE 'sentinel-%'`);
   const [n, ids] = (archived.getRows()[0] ?? [0, 0]).map(Number) as [number, number];
   conn.closeSync();

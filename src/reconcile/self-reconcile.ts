@@ -14,7 +14,8 @@ import type { ServingStore } from '../serve/serving-store.js';
 import type { ResultRow } from '../util/result-row.js';
 import { hashPii, reconcileMetric, type LateLine, type MetricReconciliation } from './reconcile.js';
 
-async function lateLane(archive: string, streams: Iterable<string>): Promise<LateLine[]> {
+/** The archive's late lane as the late lines reconciliation reads. */
+export async function lateLane(archive: string, streams: Iterable<string>): Promise<LateLine[]> {
   const out: LateLine[] = [];
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
