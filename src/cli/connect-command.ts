@@ -1,0 +1,87 @@
+/**
+ * `pitwall connect`: ingestion through Redpanda Connect. Generates one Connect config from the
+ * catalog (an HTTP endpoint per stream, optionally a file or stdin load), creates the stream and
+ * DLQ topics, then runs Connect under a supervisor until Ctrl-C. `--print` only prints the config.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadCatalog } from '../catalog/index.js';
+import { ConnectSupervisor, findConnectBinary, generateConnectConfig, ingestUrl, readyUrl } from '../connect/index.js';
+import { ExecutionError } from '../errors.js';
+import { catalogTopics, ensureTopics } from '../sources/topics.js';
+import { brokersFrom } from './run-command.js';
+
+interface ConnectFlags { catalog: string; brokers?: string; http: string; print?: boolean; file?: string; stdin?: string; stateDir?: string }
+
+function parseFileSpec(spec: string): { stream: string; path: string } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) throw new ExecutionError('PW_INPUT_SPEC', `--file '${spec}' must be STREAM=FILE, e.g. --file orders=events.ndjson`);
+  const path = resolve(spec.slice(eq + 1));
+  if (!existsSync(path)) throw new ExecutionError('PW_INPUT_MISSING', `--file ${spec}: ${path} does not exist`);
+  return { stream: spec.slice(0, eq), path };
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM; call `dispose` once stopped. The listeners stay
+ * registered until then on purpose: execa's cleanup (signal-exit) re-raises a signal it sees
+ * with no other listener left, which would kill pitwall before Connect is stopped in order.
+ */
+function stopSignal(): { received: Promise<string>; dispose: () => void } {
+  let receive: (sig: string) => void = () => undefined;
+  const received = new Promise<string>((r) => { receive = r; });
+  const onInt = (): void => receive('SIGINT');
+  const onTerm = (): void => receive('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return { received, dispose: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); } };
+}
+
+export function registerConnectCommand(program: Command): void {
+  program.command('connect')
+    .description('ingest events over HTTP (and from a file or stdin) through Redpanda Connect into the stream topics, bad payloads to <topic>.dlq')
+    .option('--catalog <dir>', 'catalog directory', 'catalog')
+    .option('--brokers <list>', 'Kafka bootstrap brokers (default: $PITWALL_BROKERS)')
+    .option('--http <host:port>', 'address of Connect\'s HTTP server (ingest endpoints, /ready, /metrics)', '127.0.0.1:4195')
+    .option('--print', 'print the generated Connect config (YAML) and exit')
+    .option('--file <stream=file>', 'also load an NDJSON file into a stream, once')
+    .option('--stdin <stream>', 'also read NDJSON lines from stdin into a stream')
+    .option('--state-dir <dir>', 'where the generated connect.yaml is written (default: a temporary directory)')
+    .action(async (flags: ConnectFlags) => {
+      const catalog = loadCatalog(flags.catalog);
+      const brokers = brokersFrom(flags.brokers);
+      const yaml = generateConnectConfig(catalog, {
+        brokers, httpAddress: flags.http,
+        ...(flags.file ? { file: parseFileSpec(flags.file) } : {}),
+        ...(flags.stdin ? { stdinStream: flags.stdin } : {}),
+      });
+      if (flags.print) {
+        process.stdout.write(yaml);
+        return;
+      }
+      const binary = findConnectBinary();
+      const log = (line: string): void => { process.stderr.write(`${line}\n`); };
+      const say = (msg: string): void => log(`${new Date().toISOString()} pitwall: ${msg}`);
+      const created = await ensureTopics(new Kafka({ clientId: 'pitwall-connect', brokers, logLevel: logLevel.ERROR }), catalogTopics(catalog));
+      if (created.length) say(`created topics ${created.join(', ')}`);
+      const supervisor = new ConnectSupervisor({
+        binary, configYaml: yaml, httpAddress: flags.http, log,
+        ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
+        ...(flags.stdin ? { stdin: 'inherit' as const } : {}),
+      });
+      const signal = stopSignal();
+      try {
+        await supervisor.start();
+        const streams = [...catalog.streams.values()].filter((s) => s.kind === 'stream');
+        process.stdout.write(`pitwall connect: ingesting into ${brokers.join(',')} (Ctrl-C to stop)\n`);
+        for (const s of streams) process.stdout.write(`  POST ${ingestUrl(flags.http, s.name)}  → ${s.topic} (bad payloads → ${s.topic}.dlq)\n`);
+        process.stdout.write(`  ready: ${readyUrl(flags.http)}\n`);
+        say(`stopping Connect on ${await signal.received}`);
+        await supervisor.stop();
+        say(`stopped (${supervisor.restarts} restart(s) while running)`);
+      } finally {
+        signal.dispose();
+      }
+    });
+}
