@@ -5,6 +5,7 @@
  */
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { RawRecord } from '../hot/stream-runtime.js';
+import './kafka-codecs.js';
 
 export interface KafkaSourceOptions {
   readonly groupId: string;
