@@ -2,19 +2,21 @@
  * `npm run chaos`: the race-weekend fault suite on a real broker — every scenario at 2x, 5x and
  * 10x its normal rate, with the faults of fault-run.ts — and a table of what survived.
  * Brokers: PITWALL_CHAOS_BROKERS, or the test broker of scripts/kafka.sh (which can also be
- * stopped and started as a fault). `npm run chaos -- --quick` runs one small case.
+ * stopped and started as a fault). `npm run chaos -- --quick` runs one small case;
+ * `-- --scenario=nexmark` one scenario.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SCENARIOS, type Scenario } from '../src/sources/generator.js';
 import { faultRun, type FaultRunResult } from './fault-run.js';
 
 const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
 let brokers = process.env.PITWALL_CHAOS_BROKERS;
 const own = !brokers;
 if (!brokers) brokers = execFileSync('bash', ['scripts/kafka.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;
 const cases: { scenario: Scenario; multiple: number }[] = quick
   ? [{ scenario: 'food-delivery', multiple: 2 }]
-  : SCENARIOS.flatMap((scenario) => [2, 5, 10].map((multiple) => ({ scenario, multiple })));
+  : SCENARIOS.filter((s) => !only || s === only).flatMap((scenario) => [2, 5, 10].map((multiple) => ({ scenario, multiple })));
 const results: FaultRunResult[] = [];
 for (const c of cases) {
   process.stderr.write(`chaos: ${c.scenario} at ${c.multiple}x…\n`);

@@ -123,7 +123,8 @@ export function malformed(r: () => number, body: Record<string, unknown>): strin
     case 0: return JSON.stringify(body).slice(0, 20);
     case 1: { const { eventId: _drop, ...rest } = body; return JSON.stringify(rest); }
     case 2: return JSON.stringify({ ...body, eventTime: 'yesterday at noon' });
-    default: return JSON.stringify({ ...body, data: { ...(body.data as object), orderTotal: 'twelve', damage: 'lots', attendeeId: 42 } });
+    // A required string field holding a number: wrong in every scenario's catalog.
+    default: return JSON.stringify({ ...body, eventType: 42, data: { ...(body.data as object), orderTotal: 'twelve', damage: 'lots', attendeeId: 42 } });
   }
 }
 
