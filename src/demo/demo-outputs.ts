@@ -10,7 +10,7 @@ import type { LatePair, RowChange } from '../hot/operator-types.js';
 import { ResultCollector } from '../hot/result-collector.js';
 import type { MetricPlan } from '../plan/index.js';
 import { ServingStore } from '../serve/serving-store.js';
-import { formatTimestamp } from '../util/timestamp.js';
+import { lateLine } from '../hot/late-line.js';
 
 export class DemoOutputs {
   readonly store: ServingStore;
@@ -35,7 +35,7 @@ export class DemoOutputs {
   }
 
   late(plan: MetricPlan, pair: LatePair): void {
-    this.#lateBuf.push(JSON.stringify({ stream: plan.stream.name, metric: plan.name, window_start: formatTimestamp(pair.windowStart), window_end: formatTimestamp(pair.windowEnd), event_id: pair.event.eventId, event_time: formatTimestamp(pair.event.eventTimeMs), partition: pair.origin.partition, offset: pair.origin.offset }));
+    this.#lateBuf.push(JSON.stringify(lateLine(plan, pair)));
     if (this.#lateBuf.length >= 1000) this.flushLate();
   }
 

@@ -16,9 +16,9 @@ import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
-import { formatTimestamp } from '../util/timestamp.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import { Engine, type EngineOptions } from './engine.js';
+import { lateLine } from './late-line.js';
 import { ResultCollector } from './result-collector.js';
 
 export interface ReplayInput { readonly stream: string; readonly file: string }
@@ -61,11 +61,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     result: (p, c) => results.apply(p, c),
     ...(archive ? { accepted: (s, e, o) => archive.accepted(s, e, o) } : {}),
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
-    late: (p, pair) => { archive?.late(p, pair); late.write({
-      stream: p.stream.name, metric: p.name, window_start: formatTimestamp(pair.windowStart), window_end: formatTimestamp(pair.windowEnd),
-      event_id: pair.event.eventId, event_time: formatTimestamp(pair.event.eventTimeMs), watermark: formatTimestamp(pair.watermarkMs),
-      partition: pair.origin.partition, offset: pair.origin.offset,
-    }); },
+    late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
   }, options);
   // Replay is deterministic: processing time stands still, so no partition turns idle.
   const nowMs = 0;
