@@ -112,8 +112,30 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     '--state-dir', join(dir, 'state'), '--group', `${topic}-g`, '--results-topic', resultsTopic, '--checkpoint-interval', '1s',
     '--from-beginning', '--archive', join(dir, 'archive'), '--pii-key', 'chaos', '--port', String(port)];
   let peak = 0;
-  const start_ = (): ResultPromise => execa('node', args, { reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
+  const engineLog = join(dir, 'engine.log');
+  const start_ = (): ResultPromise => execa('node', args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: engineLog, append: true } });
   let proc = start_();
+  let exits = 0;
+  // Acts as the supervisor a deployment has: an engine that exits by itself is started again.
+  const killedOnPurpose = new Set<ResultPromise>();
+  const watch = (p: ResultPromise): void => {
+    void p.then(() => {
+      if (p !== proc || killedOnPurpose.has(p)) return;
+      exits++;
+      log(`engine exited by itself; restarting it. Its last lines:\n${readFileSync(engineLog, 'utf8').trim().split('\n').slice(-4).join('\n')}`);
+      proc = start_();
+      watch(proc);
+    });
+  };
+  const killAndRestart = async (): Promise<void> => {
+    const killed = proc;
+    killedOnPurpose.add(killed);
+    killed.kill('SIGKILL');
+    await killed;
+    proc = start_();
+    watch(proc);
+  };
+  watch(proc);
   const sampler = setInterval(() => { peak = Math.max(peak, peakRss(proc.pid)); }, 250);
   const faults: string[] = [];
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1, retry: { retries: 30 } });
@@ -125,13 +147,17 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
     const t0 = Date.now();
     await producer.send({ topic, acks: -1, messages: all.slice(i, i + chunk).map((g) => ({ key: g.key, value: g.value })) });
     const progress = (i + chunk) / all.length;
-    if (at === 0 && progress >= 0.25 && checkpointed()) { peak = Math.max(peak, peakRss(proc.pid)); proc.kill('SIGKILL'); await proc; proc = start_(); faults.push('kill'); at = 1; log('SIGKILL engine'); }
+    if (at === 0 && progress >= 0.25 && checkpointed()) { peak = Math.max(peak, peakRss(proc.pid)); await killAndRestart(); faults.push('kill'); at = 1; log('SIGKILL engine'); }
     if (at === 1 && progress >= 0.4) {
       if (o.brokerRestart) { execFileSync('bash', ['scripts/kafka.sh', 'down'], { stdio: 'ignore' }); await sleep(3000); execFileSync('bash', ['scripts/kafka.sh', 'up'], { stdio: 'ignore' }); faults.push('broker'); log('broker down/up'); }
       at = 2;
     }
-    if (at === 2 && progress >= 0.55 && proc.pid) { process.kill(proc.pid, 'SIGSTOP'); await sleep(5000); process.kill(proc.pid, 'SIGCONT'); faults.push('stall'); at = 3; log('stalled consumer 5s'); }
-    if (at === 3 && progress >= 0.7) { peak = Math.max(peak, peakRss(proc.pid)); proc.kill('SIGKILL'); await proc; proc = start_(); faults.push('kill'); at = 4; log('SIGKILL engine'); }
+    if (at === 2 && progress >= 0.55 && proc.pid && proc.exitCode === null) {
+      const pid = proc.pid;
+      try { process.kill(pid, 'SIGSTOP'); await sleep(5000); process.kill(pid, 'SIGCONT'); faults.push('stall'); log('stalled consumer 5s'); } catch { log('engine gone before the stall'); }
+      at = 3;
+    }
+    if (at === 3 && progress >= 0.7) { peak = Math.max(peak, peakRss(proc.pid)); await killAndRestart(); faults.push('kill'); at = 4; log('SIGKILL engine'); }
     const wait = (chunk / rate) * 1000 - (Date.now() - t0);
     if (wait > 0) await sleep(wait);
   }
@@ -156,9 +182,11 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   let metricsText = '';
   try { metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { /* engine unreachable: reported as no latency */ }
   peak = Math.max(peak, peakRss(proc.pid));
+  killedOnPurpose.add(proc);
   proc.kill('SIGTERM');
   await proc;
   clearInterval(sampler);
+  if (exits) faults.push(`${exits} self-exit`);
 
   // Hot rows: the results topic's latest final rows, windows of the run only.
   const latest = new Map<string, { metric: string; final: boolean; row: ResultRow } | null>();

@@ -38,8 +38,8 @@ export interface KafkaRunnerOptions {
   readonly archive?: ArchiveWriter;
   readonly log?: (msg: string) => void;
   /**
-   * Called when a checkpoint fails (results not acknowledged, state not written). The process
-   * should exit: a restart resumes from the last good checkpoint and re-sends the results.
+   * Called when checkpoints keep failing (24 in a row: results not acknowledged, state not
+   * written). The process should exit: a restart resumes from the last good checkpoint.
    */
   readonly onFatal?: (err: Error) => void;
   /** Called as each batch reaches the engine (for event-to-result latency). */
@@ -135,7 +135,6 @@ export class KafkaRunner {
       const now = Date.now();
       for (const s of this.engine.streams) {
         const mine = owned.get(s.stream.name) ?? [];
-        for (const p of s.watermark.partitions()) if (!mine.includes(p.partition)) s.watermark.revoke(p.partition);
         for (const p of mine) s.watermark.assign(p, now);
       }
       log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
@@ -150,10 +149,14 @@ export class KafkaRunner {
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
     const archive = this.#opts.archive;
     if (archive) this.#timers.push(setInterval(() => { const n = archive.applyRetention(); if (n) log(`retention removed ${n} archive segments`); }, 600_000));
+    let failures = 0;
     this.#timers.push(setInterval(() => {
-      this.checkpoint().catch((err: unknown) => {
-        log(`checkpoint failed: ${(err as Error).message}`);
-        this.#opts.onFatal?.(err as Error);
+      this.checkpoint().then(() => { failures = 0; }, (err: unknown) => {
+        // A broker outage fails checkpoints until it is back: keep the last good one and retry;
+        // give up (exit, restart from the last checkpoint) only after a long run of failures.
+        failures++;
+        log(`checkpoint failed (${failures} in a row, will retry): ${(err as Error).message}`);
+        if (failures >= 24) this.#opts.onFatal?.(err as Error);
       });
     }, this.#opts.checkpointIntervalMs));
   }

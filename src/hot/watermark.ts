@@ -27,11 +27,10 @@ export class WatermarkTracker {
     if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false });
   }
 
-  /** Drops a partition handed to another process. */
-  revoke(partition: number): void {
-    this.#parts.delete(partition);
-    this.#recompute();
-  }
+  // There is deliberately no `revoke`: a partition taken away by a rebalance keeps holding the
+  // watermark until it has been silent for idle_timeout, like any quiet partition. Dropping it at
+  // once would let the watermark jump past its unread events when it comes back (a restart's
+  // rebalance hands partitions out in two steps), turning on-time events late.
 
   /** Records a valid event; returns the (possibly advanced) stream watermark. */
   observe(partition: number, eventTimeMs: number, nowMs: number): number {

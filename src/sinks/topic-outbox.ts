@@ -3,7 +3,8 @@
  * `relieve()` sends the buffer in the background (at most one send in flight, so the caller
  * waits when the broker falls behind: backpressure). `flush()` waits until everything written
  * so far is acknowledged (acks = all); the runner calls it before each checkpoint, so a
- * checkpoint never covers an unacknowledged message. A failed send fails the next flush.
+ * checkpoint never covers an unacknowledged message. A failed send keeps its messages for the
+ * next flush (so a broker outage delays results, never drops them) and fails that flush.
  */
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
 
@@ -42,7 +43,15 @@ export class TopicOutbox {
     const previous = this.#inflight;
     const send = batch.length === 0 ? Promise.resolve() : this.#producer.send({ topic: this.topic, acks: -1, compression: CompressionTypes.None, messages: batch });
     this.#inflight = Promise.all([previous, send]);
-    await this.#inflight;
+    try {
+      await this.#inflight;
+    } catch (err) {
+      // Not acknowledged (e.g. the broker is down): keep the messages, in order, for the next
+      // flush, and let the next send start afresh. The caller does not checkpoint this time.
+      this.#outbox = [...batch, ...this.#outbox];
+      this.#inflight = Promise.resolve();
+      throw err;
+    }
     this.sent += batch.length;
   }
 }

@@ -71,7 +71,16 @@ export class KafkaSource {
         await heartbeat();
       },
     });
-    for (const s of seekTo) this.#consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) });
+    // Seek once the group is joined (seeking before that throws). Correctness does not hang on
+    // it: records below the checkpointed offsets are skipped by the engine anyway.
+    const pending = [...seekTo];
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, (event) => {
+      const owned = event.payload.memberAssignment;
+      for (const s of pending.splice(0)) {
+        if (!owned[s.topic]?.includes(s.partition)) continue;
+        try { this.#consumer.seek({ topic: s.topic, partition: s.partition, offset: String(s.offset) }); } catch { /* skipped by offset */ }
+      }
+    });
   }
 
   pause(): void { this.#consumer.pause([...this.#opts.topics.keys()].map((topic) => ({ topic }))); }

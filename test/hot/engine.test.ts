@@ -40,6 +40,17 @@ describe('watermarks', () => {
     expect(w.observe(1, 200_000, 0)).toBe(95_000);
   });
 
+  it('a partition that goes quiet (or away in a rebalance) holds the watermark until idle_timeout', () => {
+    const w = new WatermarkTracker(0, 30_000);
+    w.assign(0, 0);
+    w.assign(1, 0);
+    w.observe(0, 100_000, 0);
+    w.observe(1, 90_000, 0);
+    w.observe(0, 120_000, 20_000); // partition 1 silent for 20 s: still holding
+    expect(w.watermarkMs).toBe(90_000);
+    expect(w.tick(30_000)).toBe(120_000); // silent for 30 s: released
+  });
+
   it('stops waiting for an idle partition after idle_timeout, and waits again when it sends', () => {
     const w = new WatermarkTracker(0, 30_000);
     w.assign(0, 0);
