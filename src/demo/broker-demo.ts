@@ -13,7 +13,8 @@ import { createServer } from '../serve/server.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
 import { LiveGenerator } from '../sources/live-generator.js';
 import { DemoOutputs } from './demo-outputs.js';
-import type { DemoOptions, DemoStatus } from './embedded-demo.js';
+import type { DemoStatus } from './demo-outputs.js';
+import type { DemoOptions } from './embedded-demo.js';
 
 export class BrokerDemo {
   readonly runner: KafkaRunner;
@@ -26,8 +27,6 @@ export class BrokerDemo {
   #app: FastifyInstance | undefined;
   #metrics: PitwallMetrics | undefined;
   #batchStart = performance.now();
-  #lastEvents = 0;
-  #lastAt = Date.now();
   #sending: Promise<unknown> = Promise.resolve();
   url = '';
 
@@ -74,14 +73,7 @@ export class BrokerDemo {
   }
 
   status(): DemoStatus {
-    const s = Object.values(this.runner.engine.stats().streams);
-    const events = s.reduce((n, x) => n + x.events, 0);
-    const now = Date.now();
-    const ratePerSec = (events - this.#lastEvents) / Math.max(0.001, (now - this.#lastAt) / 1000);
-    this.#lastEvents = events;
-    this.#lastAt = now;
-    const lag = [...this.runner.lag.values()].reduce((a, b) => a + b, 0);
-    return { events, ratePerSec, late: s.reduce((n, x) => n + x.late, 0), quarantined: s.reduce((n, x) => n + x.quarantined, 0), duplicates: s.reduce((n, x) => n + x.duplicates, 0), lag };
+    return this.#outputs.status(this.runner.engine, [...this.runner.lag.values()].reduce((a, b) => a + b, 0));
   }
 
   /** Stops producing, lets the engine catch up briefly, checkpoints, closes windows, writes results. */

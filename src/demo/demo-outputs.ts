@@ -10,6 +10,8 @@ import type { LatePair, RowChange } from '../hot/operator-types.js';
 import { ResultCollector } from '../hot/result-collector.js';
 import type { MetricPlan } from '../plan/index.js';
 import { ServingStore } from '../serve/serving-store.js';
+
+export interface DemoStatus { events: number; ratePerSec: number; late: number; quarantined: number; duplicates: number; lag: number }
 import { lateLine } from '../hot/late-line.js';
 
 export class DemoOutputs {
@@ -19,6 +21,8 @@ export class DemoOutputs {
   readonly #results = new ResultCollector();
   readonly #latePath: string;
   #lateBuf: string[] = [];
+  #lastEvents = 0;
+  #lastAt = Date.now();
 
   constructor(plans: readonly MetricPlan[], outDir: string) {
     this.#plans = plans;
@@ -41,6 +45,17 @@ export class DemoOutputs {
 
   flushLate(): void {
     if (this.#lateBuf.length) { appendFileSync(this.#latePath, `${this.#lateBuf.join('\n')}\n`); this.#lateBuf = []; }
+  }
+
+  /** The status line's figures: totals over every stream, and events/s since the last call. */
+  status(engine: Engine, lag: number): DemoStatus {
+    const s = Object.values(engine.stats().streams);
+    const events = s.reduce((n, x) => n + x.events, 0);
+    const now = Date.now();
+    const ratePerSec = (events - this.#lastEvents) / Math.max(0.001, (now - this.#lastAt) / 1000);
+    this.#lastEvents = events;
+    this.#lastAt = now;
+    return { events, ratePerSec, late: s.reduce((n, x) => n + x.late, 0), quarantined: s.reduce((n, x) => n + x.quarantined, 0), duplicates: s.reduce((n, x) => n + x.duplicates, 0), lag };
   }
 
   /** Writes `<metric>.ndjson` and `_summary.json` of the run into the hot directory. */

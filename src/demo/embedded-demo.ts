@@ -16,7 +16,9 @@ import { createServer } from '../serve/server.js';
 import type { ServingStore } from '../serve/serving-store.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
 import { LiveGenerator } from '../sources/live-generator.js';
-import { DemoOutputs } from './demo-outputs.js';
+import { DemoOutputs, type DemoStatus } from './demo-outputs.js';
+
+export type { DemoStatus } from './demo-outputs.js';
 
 export interface DemoOptions {
   readonly catalog: Catalog;
@@ -30,7 +32,6 @@ export interface DemoOptions {
   readonly seed?: number;
 }
 
-export interface DemoStatus { events: number; ratePerSec: number; late: number; quarantined: number; duplicates: number; lag: number }
 
 export class EmbeddedDemo {
   readonly engine: Engine;
@@ -43,8 +44,6 @@ export class EmbeddedDemo {
   #app: FastifyInstance | undefined;
   #metrics: PitwallMetrics | undefined;
   #batchStart = 0;
-  #lastEvents = 0;
-  #lastAt = Date.now();
   url = '';
 
   constructor(opts: DemoOptions) {
@@ -100,13 +99,7 @@ export class EmbeddedDemo {
   }
 
   status(): DemoStatus {
-    const s = Object.values(this.engine.stats().streams);
-    const events = s.reduce((n, x) => n + x.events, 0);
-    const now = Date.now();
-    const ratePerSec = (events - this.#lastEvents) / Math.max(0.001, (now - this.#lastAt) / 1000);
-    this.#lastEvents = events;
-    this.#lastAt = now;
-    return { events, ratePerSec, late: s.reduce((n, x) => n + x.late, 0), quarantined: s.reduce((n, x) => n + x.quarantined, 0), duplicates: s.reduce((n, x) => n + x.duplicates, 0), lag: 0 };
+    return this.#outputs.status(this.engine, 0);
   }
 
   /** Stops generating, closes every window, writes hot results and the archive, stops serving. */

@@ -9,7 +9,8 @@ import { appendEvents, compileDuckDb, createEventsTable, runCompiled } from '../
 import { Engine } from '../../src/hot/engine.js';
 import { ResultCollector } from '../../src/hot/result-collector.js';
 import type { RawRecord } from '../../src/hot/stream-runtime.js';
-import { findNode, type MetricPlan } from '../../src/plan/index.js';
+import type { MetricPlan } from '../../src/plan/index.js';
+import { columnTolerances } from '../../src/reconcile/reconcile.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 
 export interface HotRun {
@@ -58,41 +59,21 @@ export async function runColdExcludingLate(catalog: Catalog, plan: MetricPlan, r
   return runCompiled(conn, plan, compileDuckDb(plan, { excludeLate: 'late_pairs' }));
 }
 
-/** Per output column: exact, relative 1e-9 (double sums/averages), or a sketch bound. */
-export type Tolerance = { kind: 'exact' } | { kind: 'relative'; rel: number };
-
-export function tolerances(plan: MetricPlan): Tolerance[] {
-  const agg = findNode(plan.root, 'AggregateNode');
-  const project = findNode(plan.root, 'ProjectNode');
-  const topn = findNode(plan.root, 'TopNNode');
-  const projected = (project?.columns ?? []).map((c): Tolerance => {
-    if (c.expr.kind === 'AggRefExpr') {
-      const fn = agg?.aggregates[c.expr.index]?.fn;
-      // Exact below the sketch thresholds; past them, the documented sketch error (HLL p=12:
-      // 1.6% standard error, bound at ~3 sigma; DDSketch: 1% relative value error).
-      if (fn === 'approx_count_distinct') return { kind: 'relative', rel: 0.05 };
-      if (fn === 'approx_quantile' || fn === 'quantile_cont') return { kind: 'relative', rel: 0.02 };
-    }
-    return c.type === 'double' ? { kind: 'relative', rel: 1e-9 } : { kind: 'exact' };
-  });
-  if (!topn) return projected;
-  return [...topn.columns.map((i) => projected[i] as Tolerance), ...(topn.rankColumn ? [{ kind: 'exact' } as const] : [])];
-}
-
 /** Differences between hot and cold rows (empty when they agree). */
 export function diffRows(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[]): string[] {
-  const tol = tolerances(plan);
+  // The same per-column tolerances reconciliation uses (the rank column, not projected, is exact).
+  const tol = columnTolerances(plan);
   const out: string[] = [];
   if (hot.length !== cold.length) out.push(`${plan.name}: ${hot.length} hot rows vs ${cold.length} cold rows`);
   const n = Math.min(hot.length, cold.length);
   for (let i = 0; i < n && out.length < 10; i++) {
-    plan.columns.forEach((c, j) => {
+    plan.columns.forEach((c) => {
       const a = (hot[i] as ResultRow)[c.name] ?? null;
       const b = (cold[i] as ResultRow)[c.name] ?? null;
-      const t = tol[j] as Tolerance;
-      const ok = t.kind === 'exact' || typeof a !== 'number' || typeof b !== 'number'
+      const rel = tol.get(c.name) ?? 0;
+      const ok = rel === 0 || typeof a !== 'number' || typeof b !== 'number'
         ? a === b
-        : Math.abs(a - b) <= t.rel * Math.max(1, Math.abs(a), Math.abs(b));
+        : Math.abs(a - b) <= rel * Math.max(1, Math.abs(a), Math.abs(b));
       if (!ok) out.push(`${plan.name} row ${i} ${c.name}: hot ${JSON.stringify(a)} vs cold ${JSON.stringify(b)} (${JSON.stringify(hot[i])} / ${JSON.stringify(cold[i])})`);
     });
   }
