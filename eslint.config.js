@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.cache/', 'dist/', 'test-output/', 'src/serve/static/vendor/'] },
+  { ignores: ['node_modules/', '.cache/', '.scratch/', 'dist/', 'test-output/', 'src/serve/static/vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

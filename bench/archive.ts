@@ -18,13 +18,14 @@ export async function archiveFigures(n = Number(process.env.PITWALL_BENCH_ARCHIV
   const dir = mkdtempSync(join(tmpdir(), 'pw-bench-archive-'));
   const writer = new ArchiveWriter(dir, catalog, { segmentRows: 100_000 });
   writer.open();
-  const writeSecs = await timeIt(() => {
+  const writeSecs = await timeIt(async () => {
     for (let i = 0; i < n; i++) {
       const payload = benchPayload(i);
       const ev: ValidEvent = { ok: true, eventId: payload.eventId as string, eventTimeMs: payload.eventTime as number, payload };
-      writer.accepted(stream, ev, { partition: i % 3, offset: Math.floor(i / 3) });
+      writer.accepted(stream, ev, { partition: i % 3, offset: Math.floor(i / 3) }, JSON.stringify(payload));
+      if (i % 1000 === 0) await writer.relieve();
     }
-    writer.flush();
+    await writer.close();
   });
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   await attachArchive(conn, stream, dir);

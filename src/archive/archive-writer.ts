@@ -10,44 +10,77 @@
  *   the input after a crash never doubles the archive.
  * - PII: `pii: hash` fields are replaced by a keyed HMAC-SHA256 (hex), `pii: drop` fields are
  *   removed, both in the typed columns and in the JSON payload column.
- * - Bounded: each buffer holds at most `segmentRows` rows before it is written; `flush()`
- *   writes everything (the runner calls it before each checkpoint).
+ * - Off the processing thread: per event the processing thread only keeps the raw JSON text
+ *   and three numbers; a full buffer is handed to the segment writer (a worker thread) that
+ *   parses, builds the Arrow batch, encodes Parquet and writes the file (segment-writer.ts).
+ * - Bounded: each buffer holds at most `segmentRows` rows or `segmentChars` characters of
+ *   payload before it is handed over; at most `maxInFlight` segments wait for the writer, and
+ *   `relieve()` (awaited by the sources between batches) is the backpressure when more do.
+ * - Nothing lost: `flush()` hands over every buffer and resolves once every segment up to that
+ *   point is on disk and in the manifest (the runner awaits it before each checkpoint). A
+ *   segment that failed to write is kept and retried at the next flush, and that flush fails,
+ *   so no checkpoint moves past events the archive does not hold.
+ * - Restart-exact: the skip rule "offset ≤ the last archived offset of its partition" is only
+ *   right if the manifest always holds every event of a lane up to that offset. So when one
+ *   buffer of a (lane, stream) is handed over, every other hour's buffer of it goes too, and
+ *   manifest lines are added strictly in hand-over order (a segment written after one that
+ *   failed waits for the retry; if the process dies first, it is an unlisted file and `open()`
+ *   removes it).
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Field, Int32, Int64, Schema, TimestampMillisecond, Utf8, type Schema as ArrowSchema } from 'apache-arrow';
 import type { Catalog, StreamDef, ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
 import type { QuarantineRecord } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
-import { parseTimestampMs } from '../util/timestamp.js';
-import { archiveSchema } from './arrow-schema.js';
 import { Manifest, type Lane } from './manifest.js';
-import { piiHash } from './pii.js';
-import { toParquet, writeAtomically } from './parquet-segment.js';
+import type { EventsJob, SegmentJob } from './segment-job.js';
+import { SegmentWriter } from './segment-writer.js';
 
 export interface ArchiveOptions {
   /** Key for `pii: hash` fields; required when the catalog has any. */
   readonly piiKey?: string | undefined;
-  /** Rows per segment before a buffer is written (default 50,000). */
+  /** Rows per segment before a buffer is handed over (default 50,000). */
   readonly segmentRows?: number;
+  /** Characters of raw payload per segment before a buffer is handed over (default 32 Mi). */
+  readonly segmentChars?: number;
+  /** Segments handed over and not yet written before `relieve()` makes the caller wait (default 4). */
+  readonly maxInFlight?: number;
+  /** 1 (default): segments are written by a worker thread; 0: on the calling thread. */
+  readonly threads?: 0 | 1;
 }
 
-interface Buffer { lane: Lane; stream: StreamDef; hour: string; rows: Record<string, unknown>[]; ranges: Map<number, [number, number]> }
+interface Buffer {
+  readonly lane: Lane;
+  readonly stream: StreamDef;
+  readonly hour: string;
+  /** Events lane: raw JSON texts and their origin and time. */
+  readonly raws: string[];
+  readonly partitions: number[];
+  readonly offsets: number[];
+  readonly times: number[];
+  chars: number;
+  /** Set when handed over (the buffer is then out of `#buffers`). */
+  handed: boolean;
+  /** Quarantine and late lanes: row objects. */
+  readonly rows: Record<string, unknown>[];
+  readonly ranges: Map<number, [number, number]>;
+}
 
-const QUARANTINE_SCHEMA = new Schema([
-  new Field('_pw_partition', new Int32(), false), new Field('_pw_offset', new Int64(), false),
-  new Field('code', new Utf8(), false), new Field('reason', new Utf8(), false), new Field('raw', new Utf8(), false),
-  new Field('received_at', new TimestampMillisecond(), false),
-]);
-
-const LATE_SCHEMA = new Schema([
-  new Field('_pw_partition', new Int32(), false), new Field('_pw_offset', new Int64(), false),
-  new Field('metric', new Utf8(), false), new Field('event_id', new Utf8(), false), new Field('event_time', new TimestampMillisecond(), false),
-  new Field('window_start', new TimestampMillisecond(), false), new Field('window_end', new TimestampMillisecond(), false),
-  new Field('watermark', new TimestampMillisecond(), true),
-]);
+/** A segment handed to the writer: its job (kept until written, for retries) and its manifest line. */
+interface Handed {
+  readonly job: SegmentJob;
+  readonly lane: Lane;
+  readonly stream: StreamDef;
+  readonly hour: string;
+  readonly rows: number;
+  readonly ranges: Map<number, [number, number]>;
+  state: 'writing' | 'written' | 'failed';
+  bytes: number;
+  /** Settles (never rejects) when the current write attempt ends. */
+  done: Promise<void>;
+}
 
 const hourNames = new Map<number, string>();
 
@@ -64,109 +97,99 @@ function hourOf(ms: number): string {
   return name;
 }
 
-export interface ArchiveStats { events: number; quarantined: number; late: number; skipped: number; segments: number; bytes: number }
+export interface ArchiveStats {
+  events: number; quarantined: number; late: number; skipped: number; segments: number; bytes: number;
+  /** Segment writes that failed (each is retried at the next flush). */
+  writeFailures: number;
+}
 
 export class ArchiveWriter {
   readonly root: string;
   readonly manifest: Manifest;
-  readonly stats: ArchiveStats = { events: 0, quarantined: 0, late: 0, skipped: 0, segments: 0, bytes: 0 };
+  readonly stats: ArchiveStats = { events: 0, quarantined: 0, late: 0, skipped: 0, segments: 0, bytes: 0, writeFailures: 0 };
   readonly #catalog: Catalog;
-  readonly #piiKey: string | undefined;
   readonly #segmentRows: number;
-  readonly #schemas = new Map<string, ArrowSchema>();
+  readonly #segmentChars: number;
+  readonly #maxInFlight: number;
+  readonly #writer: SegmentWriter;
   readonly #buffers = new Map<string, Buffer>();
-  /** (lane/stream) → partition → last archived offset. */
-  readonly #upTo = new Map<string, Map<number, number>>();
+  /** The events buffer each stream wrote to last (most events fall in the same hour). */
+  readonly #lastEvents = new Map<string, Buffer>();
+  /** lane → stream → partition → last archived offset. */
+  readonly #upTo: Record<Lane, Map<string, Map<number, number>>> = { events: new Map(), quarantine: new Map(), late: new Map() };
+  /** Segments handed over and not yet in the manifest, by job id (= hand-over order). */
+  readonly #handed = new Map<number, Handed>();
+  #lastError: Error | undefined;
+  #jobs = 0;
 
   constructor(root: string, catalog: Catalog, options: ArchiveOptions = {}) {
     this.root = root;
     this.#catalog = catalog;
-    this.#piiKey = options.piiKey;
     this.#segmentRows = options.segmentRows ?? 50_000;
+    this.#segmentChars = options.segmentChars ?? 32 * 1024 * 1024;
+    this.#maxInFlight = options.maxInFlight ?? 4;
     this.manifest = new Manifest(root);
     const hashed = [...catalog.streams.values()].flatMap((s) => [...s.fields.values()].filter((f) => f.pii === 'hash').map((f) => `${s.name}.${f.path}`));
-    if (hashed.length && !this.#piiKey) {
+    if (hashed.length && !options.piiKey) {
       throw new ExecutionError('PW_ARCHIVE_PII_KEY', `fields ${hashed.join(', ')} are tagged pii: hash but no key is set; set PITWALL_PII_KEY (or --pii-key) so the archive never holds them in clear`);
     }
+    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()], piiKey: options.piiKey }, options.threads ?? 1);
   }
 
   /** Reads the manifest and removes partial or unlisted segments left by a crash. */
   open(): { orphans: number; temps: number } {
     const cleaned = this.manifest.open();
     for (const s of this.#catalog.streams.values()) {
-      for (const lane of ['events', 'quarantine', 'late'] as const) this.#upTo.set(`${lane}/${s.name}`, this.manifest.archivedUpTo(lane, s.name));
+      for (const lane of ['events', 'quarantine', 'late'] as const) this.#upTo[lane].set(s.name, this.manifest.archivedUpTo(lane, s.name));
     }
     return cleaned;
   }
 
+  /** Segments handed over and not yet written (including failed ones awaiting a retry). */
+  get pendingSegments(): number { return this.#handed.size; }
+
   #already(lane: Lane, stream: string, origin: EventOrigin): boolean {
-    const last = this.#upTo.get(`${lane}/${stream}`)?.get(origin.partition);
+    const last = this.#upTo[lane].get(stream)?.get(origin.partition);
     if (last !== undefined && origin.offset <= last) { this.stats.skipped++; return true; }
     return false;
   }
 
-  #schema(stream: StreamDef): ArrowSchema {
-    let s = this.#schemas.get(stream.name);
-    if (!s) { s = archiveSchema(stream); this.#schemas.set(stream.name, s); }
-    return s;
-  }
-
-  /** The payload after PII treatment (a copy when anything changes). */
-  #treat(stream: StreamDef, payload: Record<string, unknown>): Record<string, unknown> {
-    let out = payload;
-    for (const f of stream.fields.values()) {
-      if (!f.pii) continue;
-      if (out === payload) out = structuredClone(payload);
-      let parent: Record<string, unknown> | undefined = out;
-      for (const seg of f.segments.slice(0, -1)) {
-        const next: unknown = parent?.[seg];
-        parent = next !== null && typeof next === 'object' ? next as Record<string, unknown> : undefined;
-      }
-      const leaf = f.segments[f.segments.length - 1] as string;
-      if (!parent || !(leaf in parent)) continue;
-      if (f.pii === 'drop') delete parent[leaf];
-      else if (parent[leaf] !== null) parent[leaf] = piiHash(this.#piiKey as string, parent[leaf]);
-    }
-    return out;
-  }
-
-  /** Typed, nested row of an event for the events lane. */
-  #row(stream: StreamDef, event: ValidEvent, origin: EventOrigin, payload: Record<string, unknown>): Record<string, unknown> {
-    const row: Record<string, unknown> = {
-      _pw_partition: origin.partition, _pw_offset: BigInt(origin.offset), _pw_event_id: event.eventId, _pw_time: event.eventTimeMs,
-      _pw_payload: JSON.stringify(payload),
-    };
-    for (const f of stream.fields.values()) {
-      if (f.pii === 'drop') continue;
-      let v: unknown = payload;
-      for (const seg of f.segments) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[seg] : undefined;
-      if (v === undefined || v === null) continue;
-      const value = f.type === 'int' ? BigInt(v as number) : f.type === 'timestamp' ? parseTimestampMs(v) ?? null : v;
-      let target = row;
-      for (const seg of f.segments.slice(0, -1)) {
-        const next = target[seg];
-        if (next === undefined || next === null) target[seg] = {};
-        target = target[seg] as Record<string, unknown>;
-      }
-      target[f.segments[f.segments.length - 1] as string] = value;
-    }
-    return row;
-  }
-
-  #push(lane: Lane, stream: StreamDef, hour: string, origin: EventOrigin, row: Record<string, unknown>): void {
+  #buffer(lane: Lane, stream: StreamDef, hour: string): Buffer {
     const key = `${lane}/${stream.name}/${hour}`;
     let buf = this.#buffers.get(key);
-    if (!buf) { buf = { lane, stream, hour, rows: [], ranges: new Map() }; this.#buffers.set(key, buf); }
-    buf.rows.push(row);
-    const r = buf.ranges.get(origin.partition);
-    if (r) r[1] = Math.max(r[1], origin.offset); else buf.ranges.set(origin.partition, [origin.offset, origin.offset]);
-    if (buf.rows.length >= this.#segmentRows) this.#write(key, buf);
+    if (!buf) {
+      buf = { lane, stream, hour, raws: [], partitions: [], offsets: [], times: [], chars: 0, handed: false, rows: [], ranges: new Map() };
+      this.#buffers.set(key, buf);
+    }
+    return buf;
   }
 
-  accepted(stream: StreamDef, event: ValidEvent, origin: EventOrigin): void {
+  static #range(buf: Buffer, origin: EventOrigin): void {
+    const r = buf.ranges.get(origin.partition);
+    if (r) r[1] = Math.max(r[1], origin.offset); else buf.ranges.set(origin.partition, [origin.offset, origin.offset]);
+  }
+
+  /**
+   * An accepted event. `raw` is its JSON text as received (the payload is serialized when a
+   * source has no text, e.g. Parquet input).
+   */
+  accepted(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void {
     if (this.#already('events', stream.name, origin)) return;
     this.stats.events++;
-    this.#push('events', stream, hourOf(event.eventTimeMs), origin, this.#row(stream, event, origin, this.#treat(stream, event.payload)));
+    const hour = hourOf(event.eventTimeMs);
+    let buf = this.#lastEvents.get(stream.name);
+    if (buf === undefined || buf.hour !== hour || buf.handed) {
+      buf = this.#buffer('events', stream, hour);
+      this.#lastEvents.set(stream.name, buf);
+    }
+    const text = raw ?? JSON.stringify(event.payload);
+    buf.raws.push(text);
+    buf.partitions.push(origin.partition);
+    buf.offsets.push(origin.offset);
+    buf.times.push(event.eventTimeMs);
+    buf.chars += text.length;
+    ArchiveWriter.#range(buf, origin);
+    if (buf.raws.length >= this.#segmentRows || buf.chars >= this.#segmentChars) this.#handOverAll(buf);
   }
 
   quarantined(record: QuarantineRecord, nowMs = Date.now()): void {
@@ -174,7 +197,7 @@ export class ArchiveWriter {
     if (!stream || this.#already('quarantine', stream.name, record.origin)) return;
     this.stats.quarantined++;
     // The raw payload is kept as received: it failed validation, so its PII fields cannot be found reliably.
-    this.#push('quarantine', stream, hourOf(nowMs), record.origin, {
+    this.#pushRow('quarantine', stream, hourOf(nowMs), record.origin, {
       _pw_partition: record.origin.partition, _pw_offset: BigInt(record.origin.offset), code: record.code, reason: record.reason, raw: record.raw, received_at: nowMs,
     });
   }
@@ -182,34 +205,120 @@ export class ArchiveWriter {
   late(plan: MetricPlan, pair: LatePair): void {
     if (this.#already('late', plan.stream.name, pair.origin)) return;
     this.stats.late++;
-    this.#push('late', plan.stream, hourOf(pair.event.eventTimeMs), pair.origin, {
+    this.#pushRow('late', plan.stream, hourOf(pair.event.eventTimeMs), pair.origin, {
       _pw_partition: pair.origin.partition, _pw_offset: BigInt(pair.origin.offset), metric: plan.name, event_id: pair.event.eventId,
       event_time: pair.event.eventTimeMs, window_start: pair.windowStart, window_end: pair.windowEnd,
       watermark: Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null,
     });
   }
 
-  #write(key: string, buf: Buffer): void {
-    this.#buffers.delete(key);
-    if (buf.rows.length === 0) return;
-    const schema = buf.lane === 'events' ? this.#schema(buf.stream) : buf.lane === 'quarantine' ? QUARANTINE_SCHEMA : LATE_SCHEMA;
+  #pushRow(lane: Lane, stream: StreamDef, hour: string, origin: EventOrigin, row: Record<string, unknown>): void {
+    const buf = this.#buffer(lane, stream, hour);
+    buf.rows.push(row);
+    ArchiveWriter.#range(buf, origin);
+    if (buf.rows.length >= this.#segmentRows) this.#handOverAll(buf);
+  }
+
+  /** Turns a buffer into a segment job and hands it to the writer. */
+  #handOver(buf: Buffer): void {
+    this.#buffers.delete(`${buf.lane}/${buf.stream.name}/${buf.hour}`);
+    buf.handed = true;
+    const rows = buf.lane === 'events' ? buf.raws.length : buf.rows.length;
+    if (rows === 0) return;
     const laneDir = buf.lane === 'events' ? buf.stream.name : `_${buf.lane}/${buf.stream.name}`;
     const first = [...buf.ranges].map(([p, [a, b]]) => `p${p}-${a}-${b}`).join('_').slice(0, 120);
     const file = `${laneDir}/${buf.hour}/part-${first}-${Date.now().toString(36)}.parquet`;
-    const bytes = toParquet(schema, buf.rows);
-    writeAtomically(join(this.root, file), bytes);
-    const ranges = Object.fromEntries(buf.ranges);
-    this.manifest.add({ lane: buf.lane, stream: buf.stream.name, topic: buf.stream.topic, file, rows: buf.rows.length, bytes: bytes.length, ranges, hour: buf.hour, writtenAt: new Date().toISOString() });
-    const upTo = this.#upTo.get(`${buf.lane}/${buf.stream.name}`) ?? new Map<number, number>();
-    for (const [p, [, last]] of buf.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
-    this.#upTo.set(`${buf.lane}/${buf.stream.name}`, upTo);
-    this.stats.segments++;
-    this.stats.bytes += bytes.length;
+    const id = ++this.#jobs;
+    let job: SegmentJob;
+    if (buf.lane === 'events') {
+      const lengths = new Int32Array(rows);
+      for (let i = 0; i < rows; i++) lengths[i] = (buf.raws[i] as string).length;
+      job = {
+        kind: 'events', id, stream: buf.stream.name, file, rows, joined: buf.raws.join(','), lengths,
+        partitions: Int32Array.from(buf.partitions), offsets: Float64Array.from(buf.offsets), times: Float64Array.from(buf.times),
+      } satisfies EventsJob;
+    } else {
+      job = { kind: 'rows', id, lane: buf.lane, file, rows: buf.rows };
+    }
+    const h: Handed = { job, lane: buf.lane, stream: buf.stream, hour: buf.hour, rows, ranges: buf.ranges, state: 'writing', bytes: 0, done: Promise.resolve() };
+    this.#handed.set(id, h);
+    this.#submit(h);
   }
 
-  /** Writes every buffered row as segments. */
-  flush(): void {
-    for (const [key, buf] of [...this.#buffers]) this.#write(key, buf);
+  /** Hands over every buffer of the (lane, stream) of `buf`, oldest hour first (see "Restart-exact"). */
+  #handOverAll(buf: Buffer): void {
+    const group = [...this.#buffers.values()].filter((b) => b.lane === buf.lane && b.stream === buf.stream).sort((x, y) => (x.hour < y.hour ? -1 : 1));
+    for (const b of group) this.#handOver(b);
+  }
+
+  #submit(h: Handed): void {
+    h.state = 'writing';
+    h.done = this.#writer.submit(h.job).then((bytes) => {
+      h.state = 'written';
+      h.bytes = bytes;
+      this.#commit();
+    }, (err: unknown) => {
+      h.state = 'failed';
+      this.stats.writeFailures++;
+      this.#lastError = err as Error;
+    });
+  }
+
+  /** Adds the manifest lines of written segments, in hand-over order, up to the first one not yet written. */
+  #commit(): void {
+    for (const [id, h] of this.#handed) {
+      if (h.state !== 'written') return;
+      this.#handed.delete(id);
+      this.#written(h, h.bytes);
+    }
+  }
+
+  /** A segment is on disk: its manifest line, then the archived offsets move on. */
+  #written(h: Handed, bytes: number): void {
+    this.manifest.add({ lane: h.lane, stream: h.stream.name, topic: h.stream.topic, file: h.job.file, rows: h.rows, bytes, ranges: Object.fromEntries(h.ranges), hour: h.hour, writtenAt: new Date().toISOString() });
+    const byStream = this.#upTo[h.lane];
+    const upTo = byStream.get(h.stream.name) ?? new Map<number, number>();
+    for (const [p, [, last]] of h.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
+    byStream.set(h.stream.name, upTo);
+    this.stats.segments++;
+    this.stats.bytes += bytes;
+  }
+
+  /**
+   * Backpressure for sources, awaited between batches: undefined while fewer than
+   * `maxInFlight` segments wait for the writer, else a promise that settles when the oldest
+   * is written (or, when it failed, after a pause and a retry).
+   */
+  relieve(): Promise<void> | undefined {
+    if (this.#handed.size < this.#maxInFlight) return undefined;
+    const oldest = this.#handed.values().next().value as Handed;
+    if (oldest.state === 'writing') return oldest.done;
+    return new Promise<void>((resolve) => setTimeout(resolve, 1000)).then(() => { this.#retryFailed(); });
+  }
+
+  #retryFailed(): void {
+    for (const h of this.#handed.values()) if (h.state === 'failed') this.#submit(h);
+  }
+
+  /**
+   * Hands over every buffered row and resolves when every segment handed over so far is
+   * written and in the manifest. Segments that failed before are retried; if any write fails,
+   * rejects (the segment stays in memory for the next flush).
+   */
+  async flush(): Promise<void> {
+    for (const buf of [...this.#buffers.values()].sort((x, y) => (x.hour < y.hour ? -1 : 1))) this.#handOver(buf);
+    this.#retryFailed();
+    const covered = [...this.#handed.values()];
+    await Promise.all(covered.map((h) => h.done));
+    const failed = covered.filter((h) => h.state === 'failed').length;
+    if (failed) {
+      throw new ExecutionError('PW_ARCHIVE_WRITE', `${failed} archive segment(s) could not be written under ${this.root}: ${this.#lastError?.message ?? 'unknown error'}; they are kept in memory and retried at the next flush — check free space and permissions`);
+    }
+  }
+
+  /** Flushes, then stops the segment writer's thread. */
+  async close(): Promise<void> {
+    try { await this.flush(); } finally { await this.#writer.close(); }
   }
 
   /**

@@ -28,6 +28,7 @@ export function registerReplayCommand(program: Command): void {
         archive.open();
       }
       const summary = await replay(catalog, plans, inputs, opts.out, { maxGroups: opts.maxGroups, ...(archive ? { archive } : {}) });
+      await archive?.close();
       if (archive) process.stdout.write(`archived ${archive.stats.events} events, ${archive.stats.quarantined} quarantined, ${archive.stats.late} late pairs in ${archive.stats.segments} segments (${archive.stats.bytes} bytes) under ${opts.archive}${archive.stats.skipped ? `; ${archive.stats.skipped} already archived` : ''}\n`);
       const secs = (performance.now() - started) / 1000;
       for (const [name, s] of Object.entries(summary.streams)) {

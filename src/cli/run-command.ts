@@ -97,8 +97,7 @@ export function registerRunCommand(program: Command): void {
         reconcileTimer = setInterval(() => {
           if (running) return;
           running = true;
-          const finals = captureFinals(plans, store, () => archive.flush());
-          selfReconcile(catalog, plans, finals, archiveDir, opts.piiKey ?? process.env.PITWALL_PII_KEY).then((summaries) => {
+          captureFinals(plans, store, () => archive.flush()).then((finals) => selfReconcile(catalog, plans, finals, archiveDir, opts.piiKey ?? process.env.PITWALL_PII_KEY)).then((summaries) => {
             for (const m of summaries) for (const [cls, n] of Object.entries(m.classes)) metrics?.reconcile.set({ metric: m.metric, class: cls }, n);
             const unexplained = summaries.reduce((n, m) => n + m.unexplained, 0);
             log(`self-reconcile: ${summaries.reduce((n, m) => n + m.rows, 0)} rows compared, ${unexplained} unexplained`);
@@ -110,7 +109,7 @@ export function registerRunCommand(program: Command): void {
         const stop = (): void => {
           log('stopping: final checkpoint');
           clearInterval(reconcileTimer);
-          runner.stop().then(() => app?.close()).then(() => resolve(), (err: unknown) => { log(`stop failed: ${(err as Error).message}`); resolve(); });
+          runner.stop().then(() => archive?.close()).then(() => app?.close()).then(() => resolve(), (err: unknown) => { log(`stop failed: ${(err as Error).message}`); resolve(); });
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

@@ -85,7 +85,7 @@ export class BrokerDemo {
     while ([...this.runner.lag.values()].some((l) => l > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     await this.runner.stop();
     this.runner.engine.endOfInput();
-    this.archive.flush();
+    await this.archive.close();
     this.#outputs.writeHotResults(this.runner.engine);
     await this.#app?.close();
     return { hotDir: this.#outputs.hotDir, archiveDir: join(this.#opts.outDir, 'archive') };

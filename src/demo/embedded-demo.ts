@@ -57,7 +57,7 @@ export class EmbeddedDemo {
         this.#outputs.result(p, c);
         this.#metrics?.latency.observe((performance.now() - this.#batchStart) / 1000);
       },
-      accepted: (s, e, o) => this.archive.accepted(s, e, o),
+      accepted: (s, e, o, raw) => this.archive.accepted(s, e, o, raw),
       quarantine: (r) => this.archive.quarantined(r),
       late: (p, pair) => {
         this.archive.late(p, pair);
@@ -108,7 +108,7 @@ export class EmbeddedDemo {
     this.#timers = [];
     this.#step();
     this.engine.endOfInput();
-    this.archive.flush();
+    await this.archive.close();
     this.#outputs.writeHotResults(this.engine);
     await this.#app?.close();
     return { hotDir: this.#outputs.hotDir, archiveDir: join(this.#opts.outDir, 'archive') };

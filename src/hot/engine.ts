@@ -16,7 +16,8 @@ export interface EngineSink {
   late?(plan: MetricPlan, pair: LatePair): void;
   overflow?(plan: MetricPlan, event: ValidEvent, origin: EventOrigin): void;
   quarantine?(record: QuarantineRecord): void;
-  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin): void;
+  /** `raw` is the event's JSON text when the source had it. */
+  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void;
 }
 
 export interface EngineOptions {

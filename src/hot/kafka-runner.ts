@@ -3,12 +3,14 @@
  *
  * 1. on start, restore the latest checkpoint and seek every partition to its offsets;
  * 2. per batch, process records (records below a partition's checkpointed offset are skipped);
- * 3. every `checkpointIntervalMs` and on shutdown: snapshot → flush the results topic (wait
- *    for acks) → write the checkpoint atomically → commit the offsets it covers.
+ * 3. every `checkpointIntervalMs` and on shutdown: snapshot → hand the archive's buffers to its
+ *    writer and wait until they are on disk → flush the results topic (wait for acks) → write
+ *    the checkpoint atomically → commit the offsets it covers.
  *
  * A crash at any point restarts from the last checkpoint and re-sends results for the same
  * keys (idempotent upserts), so final results equal an uninterrupted run. Backpressure: when
- * the results outbox passes its bound, the next batch waits until the previous send is acked.
+ * the results outbox passes its bound, the next batch waits until the previous send is acked;
+ * when the archive has too many segments waiting for its writer, until the oldest is written.
  */
 import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
@@ -86,7 +88,7 @@ export class KafkaRunner {
         extra.quarantine?.(r);
       },
       ...(archive ? {
-        accepted: (s, e, o) => { archive.accepted(s, e, o); extra.accepted?.(s, e, o); },
+        accepted: (s, e, o, raw) => { archive.accepted(s, e, o, raw); extra.accepted?.(s, e, o, raw); },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
       } : {}),
     };
@@ -145,6 +147,7 @@ export class KafkaRunner {
       // Backpressure: the next batch waits while a full outbox is still being sent.
       await this.#results.relieve();
       await this.#dlq.relieve();
+      await this.#opts.archive?.relieve();
     }, seek);
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
     const archive = this.#opts.archive;
@@ -168,7 +171,7 @@ export class KafkaRunner {
       try {
         const snap = this.engine.snapshot();
         // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
-        this.#opts.archive?.flush();
+        await this.#opts.archive?.flush();
         await this.#results.flush();
         await this.#dlq.flush();
         this.store.save(snap);

@@ -59,7 +59,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   const archive = options.archive;
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),
-    ...(archive ? { accepted: (s, e, o) => archive.accepted(s, e, o) } : {}),
+    ...(archive ? { accepted: (s, e, o, raw) => archive.accepted(s, e, o, raw) } : {}),
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
     late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
   }, options);
@@ -74,6 +74,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
       for await (const batch of readInput(input.file)) {
         const shifted = base === 0 ? batch : batch.map((r) => ({ ...r, offset: r.offset + base }));
         engine.process(stream, shifted, nowMs);
+        await archive?.relieve();
         next = (shifted[shifted.length - 1]?.offset ?? next - 1) + 1;
       }
       base = next;
@@ -81,7 +82,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     engine.endOfInput(stream);
   }
   engine.endOfInput();
-  archive?.flush();
+  await archive?.flush();
   quarantine.flush();
   late.flush();
   const stats = engine.stats();

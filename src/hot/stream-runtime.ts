@@ -29,8 +29,8 @@ export interface QuarantineRecord {
 
 export interface StreamSink {
   quarantine(record: QuarantineRecord): void;
-  /** An accepted (valid, first-arrival) event, e.g. for the archive. */
-  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin): void;
+  /** An accepted (valid, first-arrival) event, e.g. for the archive; `raw` is its JSON text when the source had it. */
+  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void;
 }
 
 export interface RawRecord {
@@ -76,7 +76,7 @@ export class StreamRuntime {
       const origin = { partition: r.partition, offset: r.offset };
       const result = decodeAndValidate(r.value, this.#validate);
       if (result.ok) {
-        this.processValid(result, origin, nowMs);
+        this.processValid(result, origin, nowMs, r.value);
       } else {
         this.stats.quarantined++;
         this.#sink.quarantine({ stream: this.stream.name, origin, code: result.code, reason: result.reason, raw: r.value });
@@ -86,14 +86,14 @@ export class StreamRuntime {
     this.endBatch();
   }
 
-  /** Processes one validated event (used directly by pre-decoded sources and benchmarks). */
-  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number): void {
+  /** Processes one validated event (used directly by pre-decoded sources and benchmarks); `raw` is its JSON text if known. */
+  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number, raw?: string): void {
     if (this.dedup.isDuplicate(origin.partition, event.eventId, event.eventTimeMs)) {
       this.stats.duplicates++;
       return;
     }
     this.stats.accepted++;
-    this.#sink.accepted?.(this.stream, event, origin);
+    this.#sink.accepted?.(this.stream, event, origin, raw);
     const wm = this.watermark.watermarkMs;
     let late = false;
     for (const m of this.#metrics) {

@@ -33,12 +33,12 @@ export async function lateLane(archive: string, streams: Iterable<string>): Prom
 }
 
 /**
- * The store's final rows, with the archive flushed in the same tick: every event those rows
- * counted is then in the archive (call this synchronously, then `selfReconcile`).
+ * The store's final rows, with the archive's buffers handed over in the same tick and written
+ * before this resolves: every event those rows counted is then in the archive.
  */
-export function captureFinals(plans: readonly MetricPlan[], store: ServingStore, flushArchive: () => void): Map<string, ResultRow[]> {
+export async function captureFinals(plans: readonly MetricPlan[], store: ServingStore, flushArchive: () => Promise<void>): Promise<Map<string, ResultRow[]>> {
   const out = new Map(plans.map((p) => [p.name, store.query(p.name, { limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows.filter((r) => r.final).map((r) => r.row)]));
-  flushArchive();
+  await flushArchive();
   return out;
 }
 

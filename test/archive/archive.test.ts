@@ -50,7 +50,7 @@ describe('archive round trip', () => {
     const writer = new ArchiveWriter(dir, catalog, { piiKey: 'secret' });
     writer.open();
     events(stream, payloads).forEach((e, i) => writer.accepted(stream, e, { partition: 2, offset: 100 + i }));
-    writer.flush();
+    await writer.flush();
     const rows = await query(`SELECT _pw_partition, _pw_offset, _pw_event_id, epoch_ms(_pw_time) AS t, eventType, data, data.restaurantId AS r, date, hour, _pw_payload
       FROM read_parquet('${dir}/orders/**/*.parquet', hive_partitioning = true) ORDER BY _pw_offset`);
     expect(rows).toHaveLength(3);
@@ -73,7 +73,7 @@ describe('archive round trip', () => {
     expect(() => new ArchiveWriter(mkdtempSync(join(tmpdir(), 'pw-arch-')), catalogOf(YAML))).toThrow(/PITWALL_PII_KEY/);
   });
 
-  it('deletes whole hour partitions past retention, with their manifest lines', () => {
+  it('deletes whole hour partitions past retention, with their manifest lines', async () => {
     const catalog = catalogOf(YAML);
     const stream = catalog.streams.get('orders');
     if (!stream) throw new Error('no stream');
@@ -82,7 +82,7 @@ describe('archive round trip', () => {
     writer.open();
     events(stream, [{ eventId: 'old', eventTime: '2024-03-15T10:10:00Z' }, { eventId: 'new', eventTime: '2024-03-15T13:10:00Z' }])
       .forEach((e, i) => writer.accepted(stream, e, { partition: 0, offset: i }));
-    writer.flush();
+    await writer.flush();
     // retention 2h: at 14:30 the 10:00 hour (ends 11:00) is gone, the 13:00 hour stays.
     expect(writer.applyRetention(Date.parse('2024-03-15T14:30:00Z'))).toBe(1);
     expect(existsSync(join(dir, 'orders', 'date=2024-03-15', 'hour=10'))).toBe(false);
