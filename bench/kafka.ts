@@ -43,6 +43,7 @@ async function pitwall(brokers: string, topic: string, n: number, archive = fals
   const first = await waitUntil(() => events() > 0, 120_000);
   const end = await waitUntil(() => events() >= n, 300_000);
   await runner.stop();
+  await archiveWriter?.close();
   return (end - first) / 1000;
 }
 
@@ -64,13 +65,19 @@ export async function kafkaThroughput(brokers: string, n = 300_000): Promise<Fig
     await producer.send({ topic, messages });
   }
   await producer.disconnect();
-  // Side by side, twice, alternating; the better of each is reported (the machine is shared).
+  // Side by side, twice each, alternating; the better of each is reported (the machine is shared).
   const bareSecs = Math.min(await bare(kafka, topic, n), await bare(kafka, topic, n));
-  const pwSecs = Math.min(await pitwall(brokers, topic, n), await pitwall(brokers, topic, n));
-  const archSecs = Math.min(await pitwall(brokers, topic, n, true), await pitwall(brokers, topic, n, true));
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    off.push(await pitwall(brokers, topic, n));
+    on.push(await pitwall(brokers, topic, n, true));
+  }
+  const pwSecs = Math.min(...off);
+  const archSecs = Math.min(...on);
   const ratio = bareSecs / pwSecs;
   return [{
-    id: 'c2', what: 'Kafka end to end with the archive on (Arrow → Parquet segments on the processing thread) vs archive off',
+    id: 'c2', what: 'Kafka end to end with the archive on (raw events handed in chunks to the archive\'s worker thread, which builds Arrow batches and writes Parquet segments) vs archive off',
     value: `${Math.round(n / archSecs).toLocaleString('en-US')} events/s vs ${Math.round(n / pwSecs).toLocaleString('en-US')} events/s`, ratio: (pwSecs / archSecs).toFixed(2), target: '≥ 0.8 of archive off', met: pwSecs / archSecs >= 0.8,
   }, {
     id: 'c', what: `Kafka end to end (3 partitions, ${n.toLocaleString('en-US')} events, decode + validate + dedup + 1-min TUMBLE + results topic + checkpoints) vs bare kafkajs eachBatch doing nothing`,

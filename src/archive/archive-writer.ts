@@ -11,8 +11,9 @@
  * - PII: `pii: hash` fields are replaced by a keyed HMAC-SHA256 (hex), `pii: drop` fields are
  *   removed, both in the typed columns and in the JSON payload column.
  * - Off the processing thread: per event the processing thread only keeps the raw JSON text
- *   and three numbers; a full buffer is handed to the segment writer (a worker thread) that
- *   parses, builds the Arrow batch, encodes Parquet and writes the file (segment-writer.ts).
+ *   and three numbers, and every 4,096 events sends them as one chunk to the segment writer (a
+ *   worker thread, segment-writer.ts); when a segment is complete it asks the writer to parse,
+ *   build the Arrow batch, encode Parquet and write the file.
  * - Bounded: each buffer holds at most `segmentRows` rows or `segmentChars` characters of
  *   payload before it is handed over; at most `maxInFlight` segments wait for the writer, and
  *   `relieve()` (awaited by the sources between batches) is the backpressure when more do.
@@ -35,6 +36,7 @@ import type { EventOrigin, LatePair } from '../hot/operator-types.js';
 import type { QuarantineRecord } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
 import { Manifest, type Lane } from './manifest.js';
+import type { EventChunk } from './columnar.js';
 import type { EventsJob, SegmentJob } from './segment-job.js';
 import { SegmentWriter } from './segment-writer.js';
 
@@ -49,17 +51,23 @@ export interface ArchiveOptions {
   readonly maxInFlight?: number;
   /** 1 (default): segments are written by a worker thread; 0: on the calling thread. */
   readonly threads?: 0 | 1;
+  /** Nice value of the worker thread on Linux (default 10: the hot path gets the CPU first). */
+  readonly niceness?: number;
 }
 
 interface Buffer {
   readonly lane: Lane;
   readonly stream: StreamDef;
   readonly hour: string;
-  /** Events lane: raw JSON texts and their origin and time. */
+  /** Events lane: the chunk being filled (see `EventChunk`), sealed every CHUNK_ROWS events. */
   readonly raws: string[];
-  readonly partitions: number[];
-  readonly offsets: number[];
-  readonly times: number[];
+  readonly lengths: Int32Array;
+  readonly partitions: Int32Array;
+  readonly offsets: Float64Array;
+  readonly times: Float64Array;
+  /** Events lane: the segment's id (its chunks go to the segment writer as they are sealed), rows and payload characters so far. */
+  readonly segment: number;
+  events: number;
   chars: number;
   /** Set when handed over (the buffer is then out of `#buffers`). */
   handed: boolean;
@@ -81,6 +89,9 @@ interface Handed {
   /** Settles (never rejects) when the current write attempt ends. */
   done: Promise<void>;
 }
+
+/** Events per chunk handed from the processing thread (see `#seal`). */
+const CHUNK_ROWS = 1024;
 
 const hourNames = new Map<number, string>();
 
@@ -121,6 +132,7 @@ export class ArchiveWriter {
   readonly #handed = new Map<number, Handed>();
   #lastError: Error | undefined;
   #jobs = 0;
+  #ready: Promise<void> = Promise.resolve();
 
   constructor(root: string, catalog: Catalog, options: ArchiveOptions = {}) {
     this.root = root;
@@ -133,17 +145,27 @@ export class ArchiveWriter {
     if (hashed.length && !options.piiKey) {
       throw new ExecutionError('PW_ARCHIVE_PII_KEY', `fields ${hashed.join(', ')} are tagged pii: hash but no key is set; set PITWALL_PII_KEY (or --pii-key) so the archive never holds them in clear`);
     }
-    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()], piiKey: options.piiKey }, options.threads ?? 1);
+    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()], piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
   }
 
-  /** Reads the manifest and removes partial or unlisted segments left by a crash. */
+  /**
+   * Reads the manifest and removes partial or unlisted segments left by a crash, and starts the
+   * segment writer's thread (`ready()` resolves when it can take work).
+   */
   open(): { orphans: number; temps: number } {
     const cleaned = this.manifest.open();
+    this.#ready = this.#writer.start();
     for (const s of this.#catalog.streams.values()) {
       for (const lane of ['events', 'quarantine', 'late'] as const) this.#upTo[lane].set(s.name, this.manifest.archivedUpTo(lane, s.name));
     }
     return cleaned;
   }
+
+  /** Resolves when the segment writer's thread is started (call after `open()`). */
+  ready(): Promise<void> { return this.#ready; }
+
+  /** Set when events handed to the segment writer were lost with its thread: every flush fails from then on. */
+  get broken(): Error | undefined { return this.#writer.lost; }
 
   /** Segments handed over and not yet written (including failed ones awaiting a retry). */
   get pendingSegments(): number { return this.#handed.size; }
@@ -158,7 +180,11 @@ export class ArchiveWriter {
     const key = `${lane}/${stream.name}/${hour}`;
     let buf = this.#buffers.get(key);
     if (!buf) {
-      buf = { lane, stream, hour, raws: [], partitions: [], offsets: [], times: [], chars: 0, handed: false, rows: [], ranges: new Map() };
+      const n = lane === 'events' ? CHUNK_ROWS : 0;
+      buf = {
+        lane, stream, hour, raws: [], lengths: new Int32Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n), times: new Float64Array(n),
+        segment: ++this.#jobs, events: 0, chars: 0, handed: false, rows: [], ranges: new Map(),
+      };
       this.#buffers.set(key, buf);
     }
     return buf;
@@ -183,13 +209,32 @@ export class ArchiveWriter {
       this.#lastEvents.set(stream.name, buf);
     }
     const text = raw ?? JSON.stringify(event.payload);
+    const i = buf.raws.length;
     buf.raws.push(text);
-    buf.partitions.push(origin.partition);
-    buf.offsets.push(origin.offset);
-    buf.times.push(event.eventTimeMs);
+    buf.lengths[i] = text.length;
+    buf.partitions[i] = origin.partition;
+    buf.offsets[i] = origin.offset;
+    buf.times[i] = event.eventTimeMs;
+    buf.events++;
     buf.chars += text.length;
     ArchiveWriter.#range(buf, origin);
-    if (buf.raws.length >= this.#segmentRows || buf.chars >= this.#segmentChars) this.#handOverAll(buf);
+    if (i + 1 === CHUNK_ROWS) this.#seal(buf);
+    if (buf.events >= this.#segmentRows || buf.chars >= this.#segmentChars) this.#handOverAll(buf);
+  }
+
+  /**
+   * Seals the chunk being filled (its texts joined into one string) and sends it to the segment
+   * writer: the processing thread then holds no payload text, and raw texts die young.
+   */
+  #seal(buf: Buffer): void {
+    const n = buf.raws.length;
+    if (n === 0) return;
+    const chunk: EventChunk = {
+      rows: n, joined: buf.raws.join(','), lengths: buf.lengths.slice(0, n),
+      partitions: buf.partitions.slice(0, n), offsets: buf.offsets.slice(0, n), times: buf.times.slice(0, n),
+    };
+    buf.raws.length = 0;
+    this.#writer.send({ kind: 'chunk', segment: buf.segment, stream: buf.stream.name, chunk });
   }
 
   quarantined(record: QuarantineRecord, nowMs = Date.now()): void {
@@ -223,23 +268,19 @@ export class ArchiveWriter {
   #handOver(buf: Buffer): void {
     this.#buffers.delete(`${buf.lane}/${buf.stream.name}/${buf.hour}`);
     buf.handed = true;
-    const rows = buf.lane === 'events' ? buf.raws.length : buf.rows.length;
+    const rows = buf.lane === 'events' ? buf.events : buf.rows.length;
     if (rows === 0) return;
     const laneDir = buf.lane === 'events' ? buf.stream.name : `_${buf.lane}/${buf.stream.name}`;
     const first = [...buf.ranges].map(([p, [a, b]]) => `p${p}-${a}-${b}`).join('_').slice(0, 120);
     const file = `${laneDir}/${buf.hour}/part-${first}-${Date.now().toString(36)}.parquet`;
-    const id = ++this.#jobs;
     let job: SegmentJob;
     if (buf.lane === 'events') {
-      const lengths = new Int32Array(rows);
-      for (let i = 0; i < rows; i++) lengths[i] = (buf.raws[i] as string).length;
-      job = {
-        kind: 'events', id, stream: buf.stream.name, file, rows, joined: buf.raws.join(','), lengths,
-        partitions: Int32Array.from(buf.partitions), offsets: Float64Array.from(buf.offsets), times: Float64Array.from(buf.times),
-      } satisfies EventsJob;
+      this.#seal(buf);
+      job = { kind: 'events', id: buf.segment, stream: buf.stream.name, file, rows } satisfies EventsJob;
     } else {
-      job = { kind: 'rows', id, lane: buf.lane, file, rows: buf.rows };
+      job = { kind: 'rows', id: ++this.#jobs, lane: buf.lane, file, rows: buf.rows };
     }
+    const id = job.id;
     const h: Handed = { job, lane: buf.lane, stream: buf.stream, hour: buf.hour, rows, ranges: buf.ranges, state: 'writing', bytes: 0, done: Promise.resolve() };
     this.#handed.set(id, h);
     this.#submit(h);
@@ -311,6 +352,7 @@ export class ArchiveWriter {
     const covered = [...this.#handed.values()];
     await Promise.all(covered.map((h) => h.done));
     const failed = covered.filter((h) => h.state === 'failed').length;
+    if (this.#writer.lost) throw new ExecutionError('PW_ARCHIVE_WRITE', this.#writer.lost.message);
     if (failed) {
       throw new ExecutionError('PW_ARCHIVE_WRITE', `${failed} archive segment(s) could not be written under ${this.root}: ${this.#lastError?.message ?? 'unknown error'}; they are kept in memory and retried at the next flush — check free space and permissions`);
     }

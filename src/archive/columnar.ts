@@ -16,8 +16,8 @@ import { parseTimestampMs } from '../util/timestamp.js';
 import { archiveSchema } from './arrow-schema.js';
 import { hasPii, treatPii } from './pii.js';
 
-/** The events of one segment as the processing thread hands them over (all arrays of length `rows`). */
-export interface EventColumnsInput {
+/** A chunk of a segment's events as the processing thread hands them over (all arrays of length `rows`). */
+export interface EventChunk {
   readonly rows: number;
   /** The raw JSON texts joined by ',' (so the worker parses them as one array). */
   readonly joined: string;
@@ -41,34 +41,63 @@ class Validity {
   get bitmap(): Uint8Array { return this.nulls === 0 ? EMPTY : this.bits; }
 }
 
-/** UTF-8 column data of strings (null entries allowed). */
-export function utf8Data(values: readonly (string | null)[]): Data<Utf8> {
-  const n = values.length;
-  const validity = new Validity(n);
-  const offsets = new Int32Array(n + 1);
-  const text = values.join(''); // null → ''
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length > 0x7fffffff) throw new RangeError('a UTF-8 column passed 2 GiB in one segment');
-  // ASCII only (the common case): byte offsets equal character offsets.
-  const ascii = bytes.length === text.length;
-  let at = 0;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (v === null || v === undefined) validity.null();
-    else {
-      validity.set(i);
-      at += ascii ? v.length : Buffer.byteLength(v, 'utf8');
-    }
-    offsets[i + 1] = at;
+/**
+ * A UTF-8 column written straight into a growing byte buffer: no JS string of the column
+ * outlives the row that produced it, so the worker's heap holds no per-row survivors.
+ */
+export class Utf8Column {
+  readonly validity: Validity;
+  readonly offsets: Int32Array;
+  #data = Buffer.allocUnsafe(64 * 1024);
+  #at = 0;
+  #row = 0;
+
+  constructor(n: number) {
+    this.validity = new Validity(n);
+    this.offsets = new Int32Array(n + 1);
   }
-  return makeData({ type: new Utf8(), length: n, nullCount: validity.nulls, nullBitmap: validity.bitmap, valueOffsets: offsets, data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) });
+
+  #reserve(bytes: number): void {
+    if (this.#at + bytes <= this.#data.length) return;
+    let size = this.#data.length * 2;
+    while (size < this.#at + bytes) size *= 2;
+    if (size > 0x7fffffff) throw new RangeError('a UTF-8 column passed 2 GiB in one segment');
+    const next = Buffer.allocUnsafe(size);
+    this.#data.copy(next, 0, 0, this.#at);
+    this.#data = next;
+  }
+
+  append(value: string): void {
+    this.#reserve(value.length * 3);
+    this.#at += this.#data.write(value, this.#at, 'utf8');
+    this.validity.set(this.#row);
+    this.offsets[++this.#row] = this.#at;
+  }
+
+  /** Appends bytes already encoded as UTF-8. */
+  appendBytes(source: Uint8Array, start: number, end: number): void {
+    this.#reserve(end - start);
+    this.#data.set(source.subarray(start, end), this.#at);
+    this.#at += end - start;
+    this.validity.set(this.#row);
+    this.offsets[++this.#row] = this.#at;
+  }
+
+  appendNull(): void {
+    this.validity.null();
+    this.offsets[++this.#row] = this.#at;
+  }
+
+  data(): Data<Utf8> {
+    return makeData({ type: new Utf8(), length: this.#row, nullCount: this.validity.nulls, nullBitmap: this.validity.bitmap, valueOffsets: this.offsets, data: this.#data.subarray(0, this.#at) });
+  }
 }
 
 /** One catalog leaf field's column, filled row by row. */
 class LeafColumn {
   readonly field: FieldDef;
   readonly validity: Validity;
-  readonly strings: (string | null)[] = [];
+  readonly strings: Utf8Column | undefined;
   readonly ints: BigInt64Array | undefined;
   readonly doubles: Float64Array | undefined;
   readonly bools: Uint8Array | undefined;
@@ -76,7 +105,8 @@ class LeafColumn {
   constructor(field: FieldDef, n: number) {
     this.field = field;
     this.validity = new Validity(n);
-    if (field.type === 'int' || field.type === 'timestamp') this.ints = new BigInt64Array(n);
+    if (field.type === 'string') this.strings = new Utf8Column(n);
+    else if (field.type === 'int' || field.type === 'timestamp') this.ints = new BigInt64Array(n);
     else if (field.type === 'double') this.doubles = new Float64Array(n);
     else if (field.type === 'boolean') this.bools = new Uint8Array((n + 7) >> 3);
   }
@@ -84,7 +114,7 @@ class LeafColumn {
   set(i: number, v: unknown): void {
     if (v === undefined || v === null) { this.absent(); return; }
     switch (this.field.type) {
-      case 'string': this.strings.push(String(v)); break;
+      case 'string': (this.strings as Utf8Column).append(String(v)); return;
       case 'double': (this.doubles as Float64Array)[i] = v as number; break;
       case 'int': (this.ints as BigInt64Array)[i] = BigInt.asIntN(64, BigInt(v as number)); break;
       case 'timestamp': {
@@ -99,14 +129,14 @@ class LeafColumn {
   }
 
   absent(): void {
-    if (this.field.type === 'string') this.strings.push(null);
-    this.validity.null();
+    if (this.strings) this.strings.appendNull();
+    else this.validity.null();
   }
 
   data(n: number): Data {
     const v = this.validity;
     switch (this.field.type) {
-      case 'string': return utf8Data(this.strings);
+      case 'string': return (this.strings as Utf8Column).data();
       case 'double': return makeData({ type: new Float64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap, data: this.doubles as Float64Array });
       case 'int': return makeData({ type: new Int64(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap, data: this.ints as BigInt64Array });
       case 'timestamp': return makeData({ type: new TimestampMillisecond(), length: n, nullCount: v.nulls, nullBitmap: v.bitmap, data: this.ints as BigInt64Array });
@@ -178,34 +208,46 @@ export class EventTableBuilder {
     this.#idSegments = stream.eventId.split('.');
   }
 
-  build(input: EventColumnsInput): Table {
-    const n = input.rows;
-    const parsed = JSON.parse(`[${input.joined}]`) as Record<string, unknown>[];
-    if (parsed.length !== n) throw new Error(`segment holds ${parsed.length} payloads, expected ${n}`);
-    const ids: string[] = new Array<string>(n);
-    const texts: string[] = new Array<string>(n);
+  /** One record batch of the chunks' events, in order. */
+  build(chunks: readonly EventChunk[]): Table {
+    let n = 0;
+    for (const c of chunks) n += c.rows;
+    const ids = new Utf8Column(n);
+    const texts = new Utf8Column(n);
+    const partitions = new Int32Array(n);
     const offsets = new BigInt64Array(n);
     const times = new BigInt64Array(n);
     const tree = fieldTree(this.#kept, n);
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      const raw = parsed[i] as Record<string, unknown>;
-      const len = input.lengths[i] as number;
-      ids[i] = String(getPath(raw, this.#idSegments));
-      const payload = this.#pii ? treatPii(this.stream, raw, this.#piiKey) : raw;
-      texts[i] = this.#pii ? JSON.stringify(payload) : input.joined.substring(at, at + len);
-      at += len + 1;
-      offsets[i] = BigInt(input.offsets[i] as number);
-      times[i] = BigInt(input.times[i] as number);
-      fill(tree, payload, i);
+    let i = 0;
+    for (const chunk of chunks) {
+      const parsed = JSON.parse(`[${chunk.joined}]`) as Record<string, unknown>[];
+      if (parsed.length !== chunk.rows) throw new Error(`a chunk holds ${parsed.length} payloads, expected ${chunk.rows}`);
+      partitions.set(chunk.partitions, i);
+      // Payload texts are copied as bytes: byte offsets equal character offsets when the chunk is ASCII.
+      const bytes = this.#pii ? undefined : Buffer.from(chunk.joined, 'utf8');
+      const ascii = bytes?.length === chunk.joined.length;
+      let at = 0;
+      for (let j = 0; j < chunk.rows; j++, i++) {
+        const raw = parsed[j] as Record<string, unknown>;
+        const len = chunk.lengths[j] as number;
+        ids.append(String(getPath(raw, this.#idSegments)));
+        const payload = this.#pii ? treatPii(this.stream, raw, this.#piiKey) : raw;
+        if (!bytes) texts.append(JSON.stringify(payload));
+        else if (ascii) texts.appendBytes(bytes, at, at + len);
+        else texts.append(chunk.joined.substring(at, at + len));
+        at += len + 1;
+        offsets[i] = BigInt(chunk.offsets[j] as number);
+        times[i] = BigInt(chunk.times[j] as number);
+        fill(tree, payload, i);
+      }
     }
     const columns: Data[] = [
-      makeData({ type: new Int32(), length: n, nullCount: 0, data: input.partitions }),
+      makeData({ type: new Int32(), length: n, nullCount: 0, data: partitions }),
       makeData({ type: new Int64(), length: n, nullCount: 0, data: offsets }),
-      utf8Data(ids),
+      ids.data(),
       makeData({ type: new TimestampMillisecond(), length: n, nullCount: 0, data: times }),
       ...tree.map((node, i) => nodeData(node, this.schema.fields[4 + i] as Field, n)),
-      utf8Data(texts),
+      texts.data(),
     ];
     const batch = new RecordBatch(this.schema, makeData({ type: new Struct(this.schema.fields), length: n, nullCount: 0, children: columns }));
     return new Table([batch]);

@@ -1,21 +1,37 @@
 /**
- * One archive segment to write: the processing thread hands it over, the segment writer (a
- * worker thread, or the calling thread with `threads: 0`) builds the Arrow batch, encodes it as
- * Parquet and writes it atomically. A job carries everything it needs, so a failed job can be
- * retried as it is, and the writer keeps no state between jobs.
+ * The messages between the archive writer (processing thread) and its segment writer (a worker
+ * thread, or the calling thread with `threads: 0`):
+ *
+ * - `chunk`: a few thousand events of an events segment, sent as soon as they are sealed, so
+ *   the processing thread keeps no payload text; the segment writer holds the chunks of each
+ *   segment until that segment is written.
+ * - `write` (events) or `rows` (quarantine and late lanes, small, carried whole): build the
+ *   Arrow batch, encode Parquet, write it atomically, answer with the byte count or the error.
+ *   A failed `write` keeps its chunks, so the same message can be sent again to retry.
  */
 import { join } from 'node:path';
 import { Field, Int32, Int64, Schema, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import type { StreamDef } from '../catalog/index.js';
-import { EventTableBuilder, type EventColumnsInput } from './columnar.js';
+import { EventTableBuilder, type EventChunk } from './columnar.js';
 import { toArrowTable, toParquetBytes, writeAtomically } from './parquet-segment.js';
 
-export interface EventsJob extends EventColumnsInput {
+/** Events of segment `segment`, appended in order. */
+export interface ChunkMessage {
+  readonly kind: 'chunk';
+  readonly segment: number;
+  readonly stream: string;
+  readonly chunk: EventChunk;
+}
+
+/** Writes events segment `id` from the chunks sent for it. */
+export interface EventsJob {
   readonly kind: 'events';
   readonly id: number;
   readonly stream: string;
   /** Path under the archive root. */
   readonly file: string;
+  /** Events expected (a check against lost chunks). */
+  readonly rows: number;
 }
 
 /** Quarantine and late lanes: few rows, handed over as row objects. */
@@ -28,6 +44,7 @@ export interface RowsJob {
 }
 
 export type SegmentJob = EventsJob | RowsJob;
+export type SegmentMessage = ChunkMessage | SegmentJob;
 
 /** What the segment writer answers: the bytes written, or why it failed. */
 export type SegmentReply = { readonly id: number; readonly bytes: number } | { readonly id: number; readonly error: string };
@@ -37,6 +54,8 @@ export interface SegmentWriterInit {
   readonly root: string;
   readonly streams: readonly StreamDef[];
   readonly piiKey: string | undefined;
+  /** Nice value of the worker thread (Linux; 0 = same as the processing thread). */
+  readonly niceness?: number;
 }
 
 export const QUARANTINE_SCHEMA = new Schema([
@@ -56,23 +75,41 @@ export const LATE_SCHEMA = new Schema([
 export class SegmentContext {
   readonly #root: string;
   readonly #builders = new Map<string, EventTableBuilder>();
+  /** Chunks of events segments not yet written, by segment id. */
+  readonly #chunks = new Map<number, EventChunk[]>();
 
   constructor(init: SegmentWriterInit) {
     this.#root = init.root;
     for (const s of init.streams) this.#builders.set(s.name, new EventTableBuilder(s, init.piiKey));
   }
 
-  /** Writes the job's segment; returns its size in bytes. */
+  /** Encodes a one-row segment in memory, so the Parquet encoder is compiled before the first real one. */
+  warmUp(): void {
+    toParquetBytes(toArrowTable(QUARANTINE_SCHEMA, [{ _pw_partition: 0, _pw_offset: 0n, code: '', reason: '', raw: '', received_at: 0 }]));
+  }
+
+  /** Keeps a chunk for its segment. */
+  chunk(message: ChunkMessage): void {
+    let chunks = this.#chunks.get(message.segment);
+    if (!chunks) { chunks = []; this.#chunks.set(message.segment, chunks); }
+    chunks.push(message.chunk);
+  }
+
+  /** Writes the job's segment; returns its size in bytes. An events segment's chunks are released once it is written. */
   run(job: SegmentJob): number {
     let bytes: Uint8Array;
     if (job.kind === 'events') {
       const builder = this.#builders.get(job.stream);
       if (!builder) throw new Error(`no stream '${job.stream}' in the archive writer`);
-      bytes = toParquetBytes(builder.build(job));
+      const chunks = this.#chunks.get(job.id) ?? [];
+      const rows = chunks.reduce((n, c) => n + c.rows, 0);
+      if (rows !== job.rows) throw new Error(`segment ${job.id} has ${rows} events, expected ${job.rows}`);
+      bytes = toParquetBytes(builder.build(chunks));
     } else {
       bytes = toParquetBytes(toArrowTable(job.lane === 'quarantine' ? QUARANTINE_SCHEMA : LATE_SCHEMA, job.rows));
     }
     writeAtomically(join(this.#root, job.file), bytes);
+    if (job.kind === 'events') this.#chunks.delete(job.id);
     return bytes.length;
   }
 }

@@ -1,11 +1,33 @@
-/** The archive's worker thread: runs segment jobs posted by `SegmentWriter` and answers each. */
+/**
+ * The archive's worker thread: keeps the chunks posted by `SegmentWriter`, runs its segment jobs
+ * and answers each.
+ *
+ * It runs at a lower scheduling priority (nice +10, this thread only) than the processing
+ * thread: on a busy machine the hot path wins the CPU and archiving takes what is left, which
+ * is enough on average; the archive writer's backpressure (`relieve`) bounds how far it may lag.
+ */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import { SegmentContext, type SegmentJob, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
+import { SegmentContext, type SegmentMessage, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
 
 const port = parentPort;
 if (!port) throw new Error('segment-worker.ts runs as a worker thread only');
-const context = new SegmentContext(workerData as SegmentWriterInit);
-port.on('message', (job: SegmentJob) => {
+const init = workerData as SegmentWriterInit;
+try {
+  // Linux keeps a nice value per thread: /proc/thread-self names this thread's id.
+  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+  if (Number.isInteger(tid) && init.niceness) setPriority(tid, init.niceness);
+} catch {
+  // Not Linux, or not allowed: the worker runs at the process's priority.
+}
+const context = new SegmentContext(init);
+context.warmUp();
+port.postMessage('ready');
+port.on('message', (job: SegmentMessage) => {
+  if (job.kind === 'chunk') { context.chunk(job); return; }
+  // Fault injection for the tests: this thread dies (alone) holding chunks.
+  if (process.env.PITWALL_FAILPOINT === 'archive-worker-exit') process.exit(3);
   let reply: SegmentReply;
   try {
     reply = { id: job.id, bytes: context.run(job) };

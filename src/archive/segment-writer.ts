@@ -3,12 +3,15 @@
  * Arrow batches, Parquet encoding (zstd, in WebAssembly) and fsync never run on the thread that
  * processes events; with `threads: 0`, on the calling thread (synchronously inside `submit`).
  *
- * The worker starts on the first job and holds the process open only while jobs are in
- * flight. If it dies, every job in flight is rejected (the archive writer keeps their data and
- * retries them) and the next job starts a new worker.
+ * The worker starts with `start()` (the archive writer calls it when opened, so its start-up —
+ * loading modules, compiling the Parquet encoder — is paid before events flow) or else on the
+ * first message, and holds the process open only while jobs are in flight. It holds the chunks of unwritten events segments, so if it dies those events are no
+ * longer anywhere in this process: `lost` is then set for good, every job in flight is
+ * rejected, and the archive writer fails every flush from then on — no checkpoint moves past
+ * the lost events, and a restart archives them again from the input.
  */
 import { Worker } from 'node:worker_threads';
-import { SegmentContext, type SegmentJob, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
+import { SegmentContext, type ChunkMessage, type SegmentJob, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
 
 interface InFlight { resolve(bytes: number): void; reject(err: Error): void }
 
@@ -20,6 +23,8 @@ export class SegmentWriter {
   #inline: SegmentContext | undefined;
   /** Workers started so far (1 unless one died). */
   workersStarted = 0;
+  /** Set when a worker died holding chunks: those events are gone from this process. */
+  lost: Error | undefined;
 
   constructor(init: SegmentWriterInit, threads: 0 | 1 = 1) {
     this.#init = init;
@@ -28,8 +33,20 @@ export class SegmentWriter {
 
   get inFlight(): number { return this.#inFlight.size; }
 
+  /** Hands over a chunk of an events segment (kept by the segment writer until the segment is written). */
+  send(message: ChunkMessage): void {
+    if (this.#threads === 0) {
+      this.#inline ??= new SegmentContext(this.#init);
+      this.#inline.chunk(message);
+      return;
+    }
+    this.#start().postMessage(message);
+    this.#holds = true;
+  }
+
   /** Writes the job's segment; resolves with its size in bytes. */
   submit(job: SegmentJob): Promise<number> {
+    if (this.lost) return Promise.reject(this.lost);
     if (this.#threads === 0) {
       try {
         this.#inline ??= new SegmentContext(this.#init);
@@ -46,11 +63,34 @@ export class SegmentWriter {
     });
   }
 
+  /** Starts the worker; resolves when it is ready (modules loaded, encoder warmed up), rejects if it cannot start. */
+  start(): Promise<void> {
+    if (this.#threads === 0) return Promise.resolve();
+    this.#start();
+    return this.#ready;
+  }
+
+  #ready: Promise<void> = Promise.resolve();
+  /** Whether the current worker holds chunks (then its death loses events). */
+  #holds = false;
+
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./segment-worker-entry.mjs', import.meta.url), { workerData: this.#init, name: 'pitwall-archive' });
     this.workersStarted++;
-    worker.on('message', (reply: SegmentReply) => {
+    this.#holds = false;
+    let started = false;
+    let ready: () => void = () => undefined;
+    let failed: (err: Error) => void = () => undefined;
+    this.#ready = new Promise<void>((resolve, reject) => { ready = resolve; failed = reject; });
+    this.#ready.catch(() => undefined); // also reported by every job sent to this worker
+    worker.on('message', (reply: SegmentReply | 'ready') => {
+      if (reply === 'ready') {
+        started = true;
+        if (this.#inFlight.size === 0) worker.unref();
+        ready();
+        return;
+      }
       const waiting = this.#inFlight.get(reply.id);
       if (!waiting) return;
       this.#inFlight.delete(reply.id);
@@ -59,15 +99,17 @@ export class SegmentWriter {
       else waiting.resolve(reply.bytes);
     });
     const fail = (err: Error): void => {
+      if (!started) failed(new Error(`the archive's worker thread did not start: ${err.message}`));
       if (this.#worker !== worker) return;
       this.#worker = undefined;
+      if (this.#holds) this.lost ??= new Error(`the archive's worker thread stopped (${err.message}); events it held are not archived — restart pitwall to archive them again from the input`);
       const waiting = [...this.#inFlight.values()];
       this.#inFlight.clear();
       for (const w of waiting) w.reject(err);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the archive worker exited (code ${code})`)));
-    worker.unref();
+    // Held open until ready (someone may be awaiting it), then only while jobs are in flight.
     this.#worker = worker;
     return worker;
   }
@@ -76,6 +118,9 @@ export class SegmentWriter {
   async close(): Promise<void> {
     const worker = this.#worker;
     if (!worker) return;
+    this.#worker = undefined;
+    for (const w of this.#inFlight.values()) w.reject(new Error('the archive writer was closed'));
+    this.#inFlight.clear();
     await worker.terminate();
   }
 }

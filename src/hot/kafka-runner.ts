@@ -120,6 +120,7 @@ export class KafkaRunner {
       throw new ExecutionError('PW_KAFKA', `cannot reach or prepare Kafka at ${this.#opts.brokers.join(',')}: ${(err as Error).message}; check --brokers and that the broker is up`, { cause: err });
     }
     this.#opts.archive?.open();
+    await this.#opts.archive?.ready();
     const snap = this.store.load();
     const seek: { topic: string; partition: number; offset: number }[] = [];
     if (snap) {
@@ -159,7 +160,8 @@ export class KafkaRunner {
         // give up (exit, restart from the last checkpoint) only after a long run of failures.
         failures++;
         log(`checkpoint failed (${failures} in a row, will retry): ${(err as Error).message}`);
-        if (failures >= 24) this.#opts.onFatal?.(err as Error);
+        // Events lost with the archive's worker thread come back only by reading the input again.
+        if (failures >= 24 || this.#opts.archive?.broken) this.#opts.onFatal?.(err as Error);
       });
     }, this.#opts.checkpointIntervalMs));
   }

@@ -37,7 +37,7 @@ async function query(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 describe('archive round trip', () => {
-  it('returns every accepted event field for field, nested fields as structs, PII hashed or dropped', async () => {
+  it.each([{ threads: 1 as const, on: 'a worker thread' }, { threads: 0 as const, on: 'the calling thread' }])('returns every accepted event field for field, nested fields as structs, PII hashed or dropped (segments written on $on)', async ({ threads }) => {
     const catalog = catalogOf(YAML);
     const stream = catalog.streams.get('orders');
     if (!stream) throw new Error('no stream');
@@ -47,10 +47,10 @@ describe('archive round trip', () => {
       { eventId: 'c', eventTime: '2024-03-15T21:05:00Z', data: { restaurantId: null, items: -7 } },
     ];
     const dir = mkdtempSync(join(tmpdir(), 'pw-arch-'));
-    const writer = new ArchiveWriter(dir, catalog, { piiKey: 'secret' });
+    const writer = new ArchiveWriter(dir, catalog, { piiKey: 'secret', threads });
     writer.open();
     events(stream, payloads).forEach((e, i) => writer.accepted(stream, e, { partition: 2, offset: 100 + i }));
-    await writer.flush();
+    await writer.close();
     const rows = await query(`SELECT _pw_partition, _pw_offset, _pw_event_id, epoch_ms(_pw_time) AS t, eventType, data, data.restaurantId AS r, date, hour, _pw_payload
       FROM read_parquet('${dir}/orders/**/*.parquet', hive_partitioning = true) ORDER BY _pw_offset`);
     expect(rows).toHaveLength(3);
