@@ -40,7 +40,7 @@ export async function archiveFigures(n = Number(process.env.PITWALL_BENCH_ARCHIV
   rmSync(dir, { recursive: true, force: true });
   const rate = n / writeSecs;
   return [
-    { id: 'e1', what: `archive write rate: ${n.toLocaleString('en-US')} events → Arrow batches → Parquet (zstd) segments of 100k rows, written by the archive\'s worker thread (the caller hands over raw JSON and waits on backpressure)`, value: `${Math.round(rate).toLocaleString('en-US')} events/s`, target: '(figure)', met: undefined },
+    { id: 'e1', what: `archive write rate: ${n.toLocaleString('en-US')} events → Arrow batches → Parquet (zstd) segments of 100k rows, written by the archive's worker thread (the caller hands over raw JSON and waits on backpressure)`, value: `${Math.round(rate).toLocaleString('en-US')} events/s`, target: '(figure)', met: undefined },
     { id: 'e2', what: 'archive bytes per event (5 catalog fields + payload JSON column, zstd)', value: `${(writer.stats.bytes / n).toFixed(1)} bytes`, target: '(figure)', met: undefined },
     { id: 'e3', what: `recompute of the bench metric over the archive (compiled SQL, 1-min TUMBLE, ${metricRows.toLocaleString('en-US')} rows) vs a plain DuckDB GROUP BY over the same Parquet`, value: `${recomputeSecs.toFixed(2)} s vs ${plainSecs.toFixed(2)} s`, ratio: (recomputeSecs / plainSecs).toFixed(2), target: '(figure: time ratio)', met: undefined },
   ];
