@@ -133,6 +133,7 @@ export class ArchiveWriter {
   #lastError: Error | undefined;
   #jobs = 0;
   #ready: Promise<void> = Promise.resolve();
+  #retrying: Promise<void> | undefined;
 
   constructor(root: string, catalog: Catalog, options: ArchiveOptions = {}) {
     this.root = root;
@@ -334,7 +335,12 @@ export class ArchiveWriter {
     if (this.#handed.size < this.#maxInFlight) return undefined;
     const oldest = this.#handed.values().next().value as Handed;
     if (oldest.state === 'writing') return oldest.done;
-    return new Promise<void>((resolve) => setTimeout(resolve, 1000)).then(() => { this.#retryFailed(); });
+    // The oldest failed: one shared pause, then every failed segment is tried again.
+    this.#retrying ??= new Promise<void>((resolve) => setTimeout(resolve, 1000)).then(() => {
+      this.#retrying = undefined;
+      this.#retryFailed();
+    });
+    return this.#retrying;
   }
 
   #retryFailed(): void {

@@ -87,7 +87,16 @@ export class EmbeddedDemo {
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
   }
 
+  /** Set while the archive's writer is behind: generated events wait (they are paced by time, none is lost). */
+  #archiveWait: Promise<void> | undefined;
+
   #step(): void {
+    if (this.#archiveWait) return;
+    const behind = this.archive.relieve();
+    if (behind) {
+      this.#archiveWait = behind.then(() => { this.#archiveWait = undefined; });
+      return;
+    }
     const now = Date.now();
     for (const g of this.#generators) {
       const arrivals = g.gen.take(now);
