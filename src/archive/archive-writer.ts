@@ -23,10 +23,11 @@
  *   so no checkpoint moves past events the archive does not hold.
  * - Restart-exact: the skip rule "offset ≤ the last archived offset of its partition" is only
  *   right if the manifest always holds every event of a lane up to that offset. So when one
- *   buffer of a (lane, stream) is handed over, every other hour's buffer of it goes too, and
- *   manifest lines are added strictly in hand-over order (a segment written after one that
- *   failed waits for the retry; if the process dies first, it is an unlisted file and `open()`
- *   removes it).
+ *   buffer of a (lane, stream) is handed over, every other hour's buffer of it goes too, as one
+ *   group whose manifest lines are appended together once all its segments are written, and
+ *   groups are listed strictly in hand-over order (a segment written after one that failed
+ *   waits for the retry; if the process dies first, it is an unlisted file or part of an
+ *   incomplete group, and `open()` removes it).
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,6 +80,8 @@ interface Buffer {
 /** A segment handed to the writer: its job (kept until written, for retries) and its manifest line. */
 interface Handed {
   readonly job: SegmentJob;
+  /** The segments handed over with this one (itself included): listed in the manifest together. */
+  readonly group: Handed[];
   readonly lane: Lane;
   readonly stream: StreamDef;
   readonly hour: string;
@@ -265,8 +268,8 @@ export class ArchiveWriter {
     if (buf.rows.length >= this.#segmentRows) this.#handOverAll(buf);
   }
 
-  /** Turns a buffer into a segment job and hands it to the writer. */
-  #handOver(buf: Buffer): void {
+  /** Turns a buffer into a segment job of `group` and hands it to the writer. */
+  #handOver(buf: Buffer, group: Handed[]): void {
     this.#buffers.delete(`${buf.lane}/${buf.stream.name}/${buf.hour}`);
     buf.handed = true;
     const rows = buf.lane === 'events' ? buf.events : buf.rows.length;
@@ -282,15 +285,24 @@ export class ArchiveWriter {
       job = { kind: 'rows', id: ++this.#jobs, lane: buf.lane, file, rows: buf.rows };
     }
     const id = job.id;
-    const h: Handed = { job, lane: buf.lane, stream: buf.stream, hour: buf.hour, rows, ranges: buf.ranges, state: 'writing', bytes: 0, done: Promise.resolve() };
+    const h: Handed = { job, group, lane: buf.lane, stream: buf.stream, hour: buf.hour, rows, ranges: buf.ranges, state: 'writing', bytes: 0, done: Promise.resolve() };
+    group.push(h);
     this.#handed.set(id, h);
     this.#submit(h);
   }
 
-  /** Hands over every buffer of the (lane, stream) of `buf`, oldest hour first (see "Restart-exact"). */
+  /**
+   * Hands over buffers as one group, oldest hour first: their manifest lines are added together,
+   * in one write, once all are written.
+   */
+  #handOverGroup(buffers: Buffer[]): void {
+    const group: Handed[] = [];
+    for (const b of buffers.sort((x, y) => (x.hour < y.hour ? -1 : x.hour > y.hour ? 1 : 0))) this.#handOver(b, group);
+  }
+
+  /** Hands over every buffer of the (lane, stream) of `buf` (see "Restart-exact"). */
   #handOverAll(buf: Buffer): void {
-    const group = [...this.#buffers.values()].filter((b) => b.lane === buf.lane && b.stream === buf.stream).sort((x, y) => (x.hour < y.hour ? -1 : 1));
-    for (const b of group) this.#handOver(b);
+    this.#handOverGroup([...this.#buffers.values()].filter((b) => b.lane === buf.lane && b.stream === buf.stream));
   }
 
   #submit(h: Handed): void {
@@ -306,24 +318,30 @@ export class ArchiveWriter {
     });
   }
 
-  /** Adds the manifest lines of written segments, in hand-over order, up to the first one not yet written. */
+  /**
+   * Adds the manifest lines of written segments, group by group in hand-over order, up to the
+   * first group not completely written; then the archived offsets move on.
+   */
   #commit(): void {
-    for (const [id, h] of this.#handed) {
-      if (h.state !== 'written') return;
-      this.#handed.delete(id);
-      this.#written(h, h.bytes);
+    while (this.#handed.size > 0) {
+      const group = (this.#handed.values().next().value as Handed).group;
+      if (group.some((h) => h.state !== 'written')) return;
+      const at = new Date().toISOString();
+      const name = `${group[0]?.job.id ?? 0}-${Date.now().toString(36)}`;
+      this.manifest.addGroup(group.map((h) => ({
+        lane: h.lane, stream: h.stream.name, topic: h.stream.topic, file: h.job.file, rows: h.rows, bytes: h.bytes,
+        ranges: Object.fromEntries(h.ranges), hour: h.hour, writtenAt: at, ...(group.length > 1 ? { group: name, groupSize: group.length } : {}),
+      })));
+      for (const h of group) {
+        this.#handed.delete(h.job.id);
+        const byStream = this.#upTo[h.lane];
+        const upTo = byStream.get(h.stream.name) ?? new Map<number, number>();
+        for (const [p, [, last]] of h.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
+        byStream.set(h.stream.name, upTo);
+        this.stats.segments++;
+        this.stats.bytes += h.bytes;
+      }
     }
-  }
-
-  /** A segment is on disk: its manifest line, then the archived offsets move on. */
-  #written(h: Handed, bytes: number): void {
-    this.manifest.add({ lane: h.lane, stream: h.stream.name, topic: h.stream.topic, file: h.job.file, rows: h.rows, bytes, ranges: Object.fromEntries(h.ranges), hour: h.hour, writtenAt: new Date().toISOString() });
-    const byStream = this.#upTo[h.lane];
-    const upTo = byStream.get(h.stream.name) ?? new Map<number, number>();
-    for (const [p, [, last]] of h.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
-    byStream.set(h.stream.name, upTo);
-    this.stats.segments++;
-    this.stats.bytes += bytes;
   }
 
   /**
@@ -353,7 +371,7 @@ export class ArchiveWriter {
    * rejects (the segment stays in memory for the next flush).
    */
   async flush(): Promise<void> {
-    for (const buf of [...this.#buffers.values()].sort((x, y) => (x.hour < y.hour ? -1 : 1))) this.#handOver(buf);
+    if (this.#buffers.size > 0) this.#handOverGroup([...this.#buffers.values()]);
     this.#retryFailed();
     const covered = [...this.#handed.values()];
     await Promise.all(covered.map((h) => h.done));

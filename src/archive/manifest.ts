@@ -1,7 +1,9 @@
 /**
  * The archive manifest: one JSON line per complete segment (its lane, stream, topic, file,
  * rows and the offset range it holds per input partition), appended and fsynced only after
- * the segment was renamed into place. A crash leaves at worst a torn last line (ignored) or a
+ * the segment was renamed into place. Segments handed over together form a group whose lines
+ * are appended in one write and count only when all are present. A crash leaves at worst a
+ * torn last line (ignored), an incomplete group (dropped, its segments removed at open) or a
  * segment without a line (removed at open as an orphan), so what the manifest lists is exactly
  * what is archived, and `archivedUpTo` tells which offsets need no second copy.
  */
@@ -23,6 +25,16 @@ export interface SegmentEntry {
   /** `date=YYYY-MM-DD/hour=HH` of the segment. */
   readonly hour: string;
   readonly writtenAt: string;
+  /** The group of segments handed over together, and its size (absent: a group of one). */
+  readonly group?: string;
+  readonly groupSize?: number;
+}
+
+/** Entries without those of incomplete groups. */
+function complete(entries: SegmentEntry[]): SegmentEntry[] {
+  const seen = new Map<string, number>();
+  for (const e of entries) if (e.group !== undefined) seen.set(e.group, (seen.get(e.group) ?? 0) + 1);
+  return entries.filter((e) => e.group === undefined || (seen.get(e.group) ?? 0) >= (e.groupSize ?? 1));
 }
 
 export class Manifest {
@@ -35,9 +47,12 @@ export class Manifest {
     this.#path = join(root, '_manifest.ndjson');
   }
 
-  /** Reads the manifest's entries without touching any file (for readers of the archive). */
+  /** Reads the manifest's entries (complete groups only) without touching any file (for readers of the archive). */
   static read(root: string): SegmentEntry[] {
-    const path = join(root, '_manifest.ndjson');
+    return complete(Manifest.#lines(join(root, '_manifest.ndjson')));
+  }
+
+  static #lines(path: string): SegmentEntry[] {
     if (!existsSync(path)) return [];
     return readFileSync(path, 'utf8').split('\n').flatMap((line) => {
       if (!line.trim()) return [];
@@ -47,8 +62,11 @@ export class Manifest {
 
   /** Reads the manifest, then removes temp files and segments the manifest does not list. */
   open(): { orphans: number; temps: number } {
-    // A torn last line from a crash is skipped: its segment is then an orphan, removed below.
-    this.entries = Manifest.read(this.root);
+    // A torn last line from a crash is skipped and an incomplete group dropped (the manifest is
+    // rewritten without it): their segments are then orphans, removed below.
+    const lines = Manifest.#lines(this.#path);
+    this.entries = complete(lines);
+    if (this.entries.length !== lines.length) this.#rewrite();
     const listed = new Set(this.entries.map((e) => e.file));
     let orphans = 0;
     let temps = 0;
@@ -67,10 +85,16 @@ export class Manifest {
 
   /** Appends a segment's line (after its file is in place). */
   add(entry: SegmentEntry): void {
-    appendFileSync(this.#path, `${JSON.stringify(entry)}\n`);
+    this.addGroup([entry]);
+  }
+
+  /** Appends the lines of segments handed over together, in one write (after their files are in place). */
+  addGroup(entries: readonly SegmentEntry[]): void {
+    if (entries.length === 0) return;
+    appendFileSync(this.#path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     const fd = openSync(this.#path, 'r');
     try { fsyncSync(fd); } finally { closeSync(fd); }
-    this.entries.push(entry);
+    this.entries.push(...entries);
   }
 
   /** The last archived offset per partition of a (lane, stream), or -1. */
@@ -85,7 +109,12 @@ export class Manifest {
 
   /** Rewrites the manifest without `removed` (retention), atomically. */
   remove(removed: ReadonlySet<string>): void {
-    this.entries = this.entries.filter((e) => !removed.has(e.file));
+    // Retention removes whole hours, so a group may lose members: the rest stay counted.
+    this.entries = this.entries.filter((e) => !removed.has(e.file)).map(({ group: _g, groupSize: _s, ...e }) => e);
+    this.#rewrite();
+  }
+
+  #rewrite(): void {
     const tmp = `${this.#path}.tmp`;
     writeFileSync(tmp, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     renameSync(tmp, this.#path);

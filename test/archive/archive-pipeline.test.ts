@@ -3,7 +3,7 @@
  * across segment boundaries, failed writes retried with the manifest kept in hand-over order,
  * every hour of a stream handed over together, backpressure, and a worker that dies.
  */
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -107,6 +107,24 @@ describe('archive hand-over to the segment writer', () => {
     times.forEach((t, i) => again.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
     again.accepted(stream, valid(raw(4)), { partition: 0, offset: 4 }, raw(4));
     expect(again.stats).toMatchObject({ skipped: 4, events: 1 });
+  });
+
+  it('counts a group only when all its manifest lines are there: a torn write drops the group and its segments', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-pipe-'));
+    const w = writer(dir, { segmentRows: 3 });
+    const times = [T0, T0 + HOUR, T0 + 1, T0 + 2];
+    times.forEach((t, i) => w.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
+    await w.flush();
+    const manifest = join(dir, '_manifest.ndjson');
+    const lines = readFileSync(manifest, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    writeFileSync(manifest, `${lines[0] as string}\n`); // the crash tore the group's second line
+    expect(Manifest.read(dir)).toEqual([]);
+    const again = new ArchiveWriter(dir, catalog, { threads: 0 });
+    expect(again.open().orphans).toBe(2); // both segments of the group
+    expect(readFileSync(manifest, 'utf8')).toBe('');
+    times.forEach((t, i) => again.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
+    expect(again.stats).toMatchObject({ skipped: 0, events: 4 });
   });
 
   it('makes sources wait while too many segments are waiting for the writer', async () => {
