@@ -81,7 +81,7 @@ export function registerRunCommand(program: Command): void {
       await runner.start();
       let app: FastifyInstance | undefined;
       if (port > 0) {
-        const handle: EngineHandle = { plans, engine: runner.engine, lag: () => runner.lag, lastCheckpointAt: () => runner.lastCheckpointAt || undefined, checkpoint: () => runner.checkpoint() };
+        const handle: EngineHandle = { plans, engine: runner.engine, lag: () => runner.lag, lastCheckpointAt: () => runner.lastCheckpointAt || undefined, checkpoint: () => runner.checkpoint(), ...(archive ? { archive } : {}) };
         const server = await createServer({ store, handle, tokens: parseTokens(opts.tokens), corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
         app = server.app;
         metrics = server.metrics;

@@ -73,7 +73,7 @@ export class EmbeddedDemo {
   }
 
   handle(): EngineHandle {
-    return { plans: this.#opts.plans, engine: this.engine, lag: () => new Map(), lastCheckpointAt: () => undefined };
+    return { plans: this.#opts.plans, engine: this.engine, lag: () => new Map(), lastCheckpointAt: () => undefined, archive: this.archive };
   }
 
   /** Starts the server and the generators. */

@@ -1,4 +1,5 @@
 /** What the server reads from a running engine (Kafka runner or the embedded demo). */
+import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Engine } from '../hot/engine.js';
 import type { MetricPlan } from '../plan/index.js';
 
@@ -11,4 +12,6 @@ export interface EngineHandle {
   lastCheckpointAt(): number | undefined;
   /** Runs a checkpoint now (admin). */
   checkpoint?(): Promise<void>;
+  /** The archive being written, if any (its counters go to /metrics). */
+  readonly archive?: Pick<ArchiveWriter, 'stats' | 'pendingSegments'>;
 }

@@ -53,6 +53,21 @@ export class PitwallMetrics {
       const at = handle.lastCheckpointAt();
       if (at !== undefined) this.set((Date.now() - at) / 1000);
     } });
+    const archive = handle.archive;
+    if (archive) {
+      new Gauge({ name: 'pitwall_archive_rows_total', help: 'Rows handed to the archive per lane (events, quarantine, late).', labelNames: ['lane'], registers: [r], collect() {
+        this.set({ lane: 'events' }, archive.stats.events);
+        this.set({ lane: 'quarantine' }, archive.stats.quarantined);
+        this.set({ lane: 'late' }, archive.stats.late);
+      } });
+      const archiveGauge = (name: string, help: string, pick: () => number): void => {
+        new Gauge({ name, help, registers: [r], collect() { this.set(pick()); } });
+      };
+      archiveGauge('pitwall_archive_segments_total', 'Archive segments written and listed in the manifest.', () => archive.stats.segments);
+      archiveGauge('pitwall_archive_bytes_total', 'Bytes of archive segments written.', () => archive.stats.bytes);
+      archiveGauge('pitwall_archive_pending_segments', 'Segments handed to the archive writer and not yet listed (sources wait at 4).', () => archive.pendingSegments);
+      archiveGauge('pitwall_archive_write_failures_total', 'Segment writes that failed (each is kept and retried).', () => archive.stats.writeFailures);
+    }
     this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
     this.checkpointSeconds = new Histogram({ name: 'pitwall_checkpoint_duration_seconds', help: 'Checkpoint duration.', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
     this.sseClients = new Gauge({ name: 'pitwall_sse_clients', help: 'Connected Server-Sent Events clients.', registers: [r] });

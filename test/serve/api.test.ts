@@ -1,11 +1,17 @@
 /** The HTTP API through `app.inject()`: every route, every error case, tokens and the rate limit. */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ArchiveWriter } from '../../src/archive/archive-writer.js';
+import { compilePayloadValidator, decodeAndValidate } from '../../src/catalog/index.js';
+import { generate } from '../../src/sources/generator.js';
 import { displayWindow } from '../../src/plan/index.js';
 import { createServer, type ServerOptions } from '../../src/serve/server.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { formatTimestamp } from '../../src/util/timestamp.js';
-import { fixture, handleOf, plans, promValue, type Fixture } from './serve-harness.js';
+import { catalog, fixture, handleOf, plans, promValue, type Fixture } from './serve-harness.js';
 
 type Json = Record<string, unknown>;
 interface RowsBody { metric: string; hash: string; rows: ResultRow[]; total: number; nextCursor: string | null }
@@ -275,10 +281,35 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
     expect(promValue(text, 'pitwall_sse_clients')).toBe(0);
     expect(promValue(text, 'pitwall_sse_dropped_total')).toBe(0);
     expect(text).toContain('# TYPE pitwall_event_to_result_seconds histogram');
+    expect(text).not.toContain('pitwall_archive_'); // no archive in this engine
     // Scraped again after more input, the totals follow the engine.
     noisy.engine.endOfInput();
     const again = (await get(app, '/metrics')).body;
     expect(promValue(again, 'pitwall_rows_emitted_total', { metric: 'restaurant_orders_5m' })).toBe(noisy.engine.stats().metrics.restaurant_orders_5m?.rows);
+  });
+
+  it('/metrics exposes the archive: rows per lane, segments, bytes, pending segments, write failures', async () => {
+    const archive = new ArchiveWriter(mkdtempSync(join(tmpdir(), 'pw-serve-arch-')), catalog, { piiKey: 'k', threads: 0 });
+    archive.open();
+    const orders = catalog.streams.get('orders');
+    if (!orders) throw new Error('no orders stream');
+    const noisy = fixture({ generator: { malformedRate: 0.05 }, close: false });
+    const validate = compilePayloadValidator(orders);
+    generate('food-delivery', 200, { seed: 4, ratePerSec: 5, malformedRate: 0.05 }).forEach((r, i) => {
+      const v = decodeAndValidate(r.value, validate);
+      if (v.ok) archive.accepted(orders, v, { partition: 0, offset: i }, r.value);
+      else archive.quarantined({ stream: 'orders', origin: { partition: 0, offset: i }, code: v.code, reason: v.reason, raw: r.value });
+    });
+    await archive.flush();
+    const text = (await get(await server({ handle: handleOf(noisy.engine, { archive }) }, noisy), '/metrics')).body;
+    expect(archive.stats.events).toBeGreaterThan(0);
+    expect(archive.stats.quarantined).toBeGreaterThan(0);
+    expect(promValue(text, 'pitwall_archive_rows_total', { lane: 'events' })).toBe(archive.stats.events);
+    expect(promValue(text, 'pitwall_archive_rows_total', { lane: 'quarantine' })).toBe(archive.stats.quarantined);
+    expect(promValue(text, 'pitwall_archive_segments_total')).toBe(2);
+    expect(promValue(text, 'pitwall_archive_bytes_total')).toBe(archive.stats.bytes);
+    expect(promValue(text, 'pitwall_archive_pending_segments')).toBe(0);
+    expect(promValue(text, 'pitwall_archive_write_failures_total')).toBe(0);
   });
 
   it('/openapi.json is an OpenAPI 3.1 document listing every route', async () => {
