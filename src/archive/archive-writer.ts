@@ -11,12 +11,13 @@
  * - PII: `pii: hash` fields are replaced by a keyed HMAC-SHA256 (hex), `pii: drop` fields are
  *   removed, both in the typed columns and in the JSON payload column.
  * - Off the processing thread: per event the processing thread only keeps the raw JSON text
- *   and three numbers, and every 4,096 events sends them as one chunk to the segment writer (a
+ *   and three numbers, and every 1,024 events sends them as one chunk to the segment writer (a
  *   worker thread, segment-writer.ts); when a segment is complete it asks the writer to parse,
  *   build the Arrow batch, encode Parquet and write the file.
- * - Bounded: each buffer holds at most `segmentRows` rows or `segmentChars` characters of
- *   payload before it is handed over; at most `maxInFlight` segments wait for the writer, and
- *   `relieve()` (awaited by the sources between batches) is the backpressure when more do.
+ * - Bounded: the open buffers of a (lane, stream), all hours together, hold at most
+ *   `segmentRows` rows or `segmentChars` characters of payload before they are handed over;
+ *   at most `maxInFlight` segments wait for the writer, and `relieve()` (awaited by the
+ *   sources between batches) is the backpressure when more do.
  * - Nothing lost: `flush()` hands over every buffer and resolves once every segment up to that
  *   point is on disk and in the manifest (the runner awaits it before each checkpoint). A
  *   segment that failed to write is kept and retried at the next flush, and that flush fails,
@@ -56,7 +57,7 @@ export interface ArchiveOptions {
   readonly niceness?: number;
 }
 
-interface Buffer {
+interface LaneBuffer {
   readonly lane: Lane;
   readonly stream: StreamDef;
   readonly hour: string;
@@ -66,10 +67,9 @@ interface Buffer {
   readonly partitions: Int32Array;
   readonly offsets: Float64Array;
   readonly times: Float64Array;
-  /** Events lane: the segment's id (its chunks go to the segment writer as they are sealed), rows and payload characters so far. */
+  /** Events lane: the segment's id (its chunks go to the segment writer as they are sealed) and its rows so far. */
   readonly segment: number;
   events: number;
-  chars: number;
   /** Set when handed over (the buffer is then out of `#buffers`). */
   handed: boolean;
   /** Quarantine and late lanes: row objects. */
@@ -126,9 +126,9 @@ export class ArchiveWriter {
   readonly #segmentChars: number;
   readonly #maxInFlight: number;
   readonly #writer: SegmentWriter;
-  readonly #buffers = new Map<string, Buffer>();
+  readonly #buffers = new Map<string, LaneBuffer>();
   /** The events buffer each stream wrote to last (most events fall in the same hour). */
-  readonly #lastEvents = new Map<string, Buffer>();
+  readonly #lastEvents = new Map<string, LaneBuffer>();
   /** lane → stream → partition → last archived offset. */
   readonly #upTo: Record<Lane, Map<string, Map<number, number>>> = { events: new Map(), quarantine: new Map(), late: new Map() };
   /** Segments handed over and not yet in the manifest, by job id (= hand-over order). */
@@ -137,6 +137,15 @@ export class ArchiveWriter {
   #jobs = 0;
   #ready: Promise<void> = Promise.resolve();
   #retrying: Promise<void> | undefined;
+  /** Rows and payload characters in the open buffers of each (lane, stream), all hours together. */
+  readonly #openTotals: Record<Lane, Map<string, { rows: number; chars: number }>> = { events: new Map(), quarantine: new Map(), late: new Map() };
+
+  #openOf(lane: Lane, stream: string): { rows: number; chars: number } {
+    const byStream = this.#openTotals[lane];
+    let open = byStream.get(stream);
+    if (!open) { open = { rows: 0, chars: 0 }; byStream.set(stream, open); }
+    return open;
+  }
 
   constructor(root: string, catalog: Catalog, options: ArchiveOptions = {}) {
     this.root = root;
@@ -180,21 +189,21 @@ export class ArchiveWriter {
     return false;
   }
 
-  #buffer(lane: Lane, stream: StreamDef, hour: string): Buffer {
+  #buffer(lane: Lane, stream: StreamDef, hour: string): LaneBuffer {
     const key = `${lane}/${stream.name}/${hour}`;
     let buf = this.#buffers.get(key);
     if (!buf) {
       const n = lane === 'events' ? CHUNK_ROWS : 0;
       buf = {
         lane, stream, hour, raws: [], lengths: new Int32Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n), times: new Float64Array(n),
-        segment: ++this.#jobs, events: 0, chars: 0, handed: false, rows: [], ranges: new Map(),
+        segment: ++this.#jobs, events: 0, handed: false, rows: [], ranges: new Map(),
       };
       this.#buffers.set(key, buf);
     }
     return buf;
   }
 
-  static #range(buf: Buffer, origin: EventOrigin): void {
+  static #range(buf: LaneBuffer, origin: EventOrigin): void {
     const r = buf.ranges.get(origin.partition);
     if (r) r[1] = Math.max(r[1], origin.offset); else buf.ranges.set(origin.partition, [origin.offset, origin.offset]);
   }
@@ -220,17 +229,19 @@ export class ArchiveWriter {
     buf.offsets[i] = origin.offset;
     buf.times[i] = event.eventTimeMs;
     buf.events++;
-    buf.chars += text.length;
     ArchiveWriter.#range(buf, origin);
     if (i + 1 === CHUNK_ROWS) this.#seal(buf);
-    if (buf.events >= this.#segmentRows || buf.chars >= this.#segmentChars) this.#handOverAll(buf);
+    const open = this.#openOf('events', stream.name);
+    open.rows++;
+    open.chars += text.length;
+    if (open.rows >= this.#segmentRows || open.chars >= this.#segmentChars) this.#handOverAll(buf);
   }
 
   /**
    * Seals the chunk being filled (its texts joined into one string) and sends it to the segment
    * writer: the processing thread then holds no payload text, and raw texts die young.
    */
-  #seal(buf: Buffer): void {
+  #seal(buf: LaneBuffer): void {
     const n = buf.raws.length;
     if (n === 0) return;
     const chunk: EventChunk = {
@@ -265,11 +276,12 @@ export class ArchiveWriter {
     const buf = this.#buffer(lane, stream, hour);
     buf.rows.push(row);
     ArchiveWriter.#range(buf, origin);
-    if (buf.rows.length >= this.#segmentRows) this.#handOverAll(buf);
+    const open = this.#openOf(lane, stream.name);
+    if (++open.rows >= this.#segmentRows) this.#handOverAll(buf);
   }
 
   /** Turns a buffer into a segment job of `group` and hands it to the writer. */
-  #handOver(buf: Buffer, group: Handed[]): void {
+  #handOver(buf: LaneBuffer, group: Handed[]): void {
     this.#buffers.delete(`${buf.lane}/${buf.stream.name}/${buf.hour}`);
     buf.handed = true;
     const rows = buf.lane === 'events' ? buf.events : buf.rows.length;
@@ -295,14 +307,15 @@ export class ArchiveWriter {
    * Hands over buffers as one group, oldest hour first: their manifest lines are added together,
    * in one write, once all are written.
    */
-  #handOverGroup(buffers: Buffer[]): void {
+  #handOverGroup(buffers: LaneBuffer[]): void {
     const group: Handed[] = [];
     for (const b of buffers.sort((x, y) => (x.hour < y.hour ? -1 : x.hour > y.hour ? 1 : 0))) this.#handOver(b, group);
   }
 
   /** Hands over every buffer of the (lane, stream) of `buf` (see "Restart-exact"). */
-  #handOverAll(buf: Buffer): void {
+  #handOverAll(buf: LaneBuffer): void {
     this.#handOverGroup([...this.#buffers.values()].filter((b) => b.lane === buf.lane && b.stream === buf.stream));
+    this.#openTotals[buf.lane].delete(buf.stream.name);
   }
 
   #submit(h: Handed): void {
@@ -372,6 +385,7 @@ export class ArchiveWriter {
    */
   async flush(): Promise<void> {
     if (this.#buffers.size > 0) this.#handOverGroup([...this.#buffers.values()]);
+    for (const totals of Object.values(this.#openTotals)) totals.clear();
     this.#retryFailed();
     const covered = [...this.#handed.values()];
     await Promise.all(covered.map((h) => h.done));

@@ -98,11 +98,11 @@ describe('archive hand-over to the segment writer', () => {
   it('hands over every hour of a stream when one hour rolls over, so a restart skips exactly what is archived', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-pipe-'));
     const w = writer(dir, { segmentRows: 3 });
-    const times = [T0, T0 + HOUR, T0 + 1, T0 + 2]; // hour A, hour B, A, A: the third A rolls over
+    const times = [T0, T0 + HOUR, T0 + 1, T0 + 2]; // hour A, hour B, A (3 open rows: rolls over), A
     times.forEach((t, i) => w.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
-    expect(w.pendingSegments).toBe(2); // hour A (3 events) and hour B (1 event) together
+    expect(w.pendingSegments).toBe(2); // hour A (2 events) and hour B (1 event) together
     await w.flush();
-    expect(Manifest.read(dir).map((e) => `${e.hour}:${e.rows}`)).toEqual(['date=2024-03-15/hour=19:3', 'date=2024-03-15/hour=20:1']);
+    expect(Manifest.read(dir).map((e) => `${e.hour}:${e.rows}:${e.groupSize ?? 1}`)).toEqual(['date=2024-03-15/hour=19:2:2', 'date=2024-03-15/hour=20:1:2', 'date=2024-03-15/hour=19:1:1']);
     const again = writer(dir);
     times.forEach((t, i) => again.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
     again.accepted(stream, valid(raw(4)), { partition: 0, offset: 4 }, raw(4));
@@ -112,7 +112,7 @@ describe('archive hand-over to the segment writer', () => {
   it('counts a group only when all its manifest lines are there: a torn write drops the group and its segments', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-pipe-'));
     const w = writer(dir, { segmentRows: 3 });
-    const times = [T0, T0 + HOUR, T0 + 1, T0 + 2];
+    const times = [T0, T0 + HOUR, T0 + 1];
     times.forEach((t, i) => w.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
     await w.flush();
     const manifest = join(dir, '_manifest.ndjson');
@@ -124,7 +124,7 @@ describe('archive hand-over to the segment writer', () => {
     expect(again.open().orphans).toBe(2); // both segments of the group
     expect(readFileSync(manifest, 'utf8')).toBe('');
     times.forEach((t, i) => again.accepted(stream, valid(raw(i, t)), { partition: 0, offset: i }, raw(i, t)));
-    expect(again.stats).toMatchObject({ skipped: 0, events: 4 });
+    expect(again.stats).toMatchObject({ skipped: 0, events: 3 });
   });
 
   it('makes sources wait while too many segments are waiting for the writer', async () => {
