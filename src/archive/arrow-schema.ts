@@ -19,10 +19,11 @@ const ARROW: Record<FieldType, () => DataType> = {
   string: () => new Utf8(), int: () => new Int64(), double: () => new Float64(), boolean: () => new Bool(), timestamp: () => new TimestampMillisecond(),
 };
 
-interface Tree { leaf?: FieldDef; children: Map<string, Tree> }
+/** Catalog fields by dot path as a tree: nested objects are inner nodes, fields are leaves (schema order). */
+export interface FieldTree { leaf?: FieldDef; children: Map<string, FieldTree> }
 
-function tree(fields: Iterable<FieldDef>): Tree {
-  const root: Tree = { children: new Map() };
+export function fieldTree(fields: Iterable<FieldDef>): FieldTree {
+  const root: FieldTree = { children: new Map() };
   for (const f of fields) {
     let node = root;
     for (const seg of f.segments) {
@@ -35,7 +36,7 @@ function tree(fields: Iterable<FieldDef>): Tree {
   return root;
 }
 
-function arrowFields(t: Tree): Field[] {
+function arrowFields(t: FieldTree): Field[] {
   return [...t.children].map(([name, node]) => (node.leaf
     ? new Field(name, ARROW[node.leaf.type](), !node.leaf.required)
     : new Field(name, new Struct(arrowFields(node)), true)));
@@ -51,7 +52,7 @@ export function archiveSchema(stream: StreamDef): Schema {
     new Field('_pw_offset', new Int64(), false),
     new Field('_pw_event_id', new Utf8(), false),
     new Field('_pw_time', new TimestampMillisecond(), false),
-    ...arrowFields(tree(kept)),
+    ...arrowFields(fieldTree(kept)),
     new Field('_pw_payload', new Utf8(), false),
   ]);
 }

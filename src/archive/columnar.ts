@@ -13,7 +13,7 @@ import { Bool, type Data, Float64, Int32, Int64, makeData, RecordBatch, Struct, 
 import type { FieldDef, StreamDef } from '../catalog/index.js';
 import { getPath } from '../catalog/index.js';
 import { parseTimestampMs } from '../util/timestamp.js';
-import { archiveSchema } from './arrow-schema.js';
+import { archiveSchema, fieldTree, type FieldTree } from './arrow-schema.js';
 import { hasPii, treatPii } from './pii.js';
 
 /** A chunk of a segment's events as the processing thread hands them over (all arrays of length `rows`). */
@@ -148,22 +148,12 @@ class LeafColumn {
 /** A node of the field tree: a leaf column or a struct of children. */
 interface Node { readonly name: string; readonly leaf?: LeafColumn; readonly children: Node[]; readonly validity?: Validity }
 
-function fieldTree(fields: readonly FieldDef[], n: number): Node[] {
-  interface Draft { leaf?: FieldDef; children: Map<string, Draft> }
-  const root: Draft = { children: new Map() };
-  for (const f of fields) {
-    let node = root;
-    for (const seg of f.segments) {
-      let next = node.children.get(seg);
-      if (!next) { next = { children: new Map() }; node.children.set(seg, next); }
-      node = next;
-    }
-    node.leaf = f;
-  }
-  const build = (d: Draft): Node[] => [...d.children].map(([name, c]) => (c.leaf
+/** The column tree of the catalog fields, the same tree the schema is built from. */
+function columnTree(fields: readonly FieldDef[], n: number): Node[] {
+  const build = (t: FieldTree): Node[] => [...t.children].map(([name, c]) => (c.leaf
     ? { name, leaf: new LeafColumn(c.leaf, n), children: [] }
     : { name, children: build(c), validity: new Validity(n) }));
-  return build(root);
+  return build(fieldTree(fields));
 }
 
 function fill(nodes: readonly Node[], obj: Record<string, unknown> | undefined, i: number): void {
@@ -217,7 +207,7 @@ export class EventTableBuilder {
     const partitions = new Int32Array(n);
     const offsets = new BigInt64Array(n);
     const times = new BigInt64Array(n);
-    const tree = fieldTree(this.#kept, n);
+    const tree = columnTree(this.#kept, n);
     let i = 0;
     for (const chunk of chunks) {
       const parsed = JSON.parse(`[${chunk.joined}]`) as Record<string, unknown>[];
