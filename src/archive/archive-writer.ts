@@ -67,8 +67,9 @@ interface LaneBuffer {
   readonly partitions: Int32Array;
   readonly offsets: Float64Array;
   readonly times: Float64Array;
-  /** Events lane: the segment's id (its chunks go to the segment writer as they are sealed) and its rows so far. */
+  /** The segment's id (an events segment's chunks go to the segment writer under it as they are sealed). */
   readonly segment: number;
+  /** Events lane: rows so far. */
   events: number;
   /** Set when handed over (the buffer is then out of `#buffers`). */
   handed: boolean;
@@ -77,16 +78,13 @@ interface LaneBuffer {
   readonly ranges: Map<number, [number, number]>;
 }
 
-/** A segment handed to the writer: its job (kept until written, for retries) and its manifest line. */
+/** A segment handed to the writer: its job (kept until written, for retries) and the buffer it came from (its manifest line). */
 interface Handed {
   readonly job: SegmentJob;
+  readonly buf: LaneBuffer;
   /** The segments handed over with this one (itself included): listed in the manifest together. */
   readonly group: Handed[];
-  readonly lane: Lane;
-  readonly stream: StreamDef;
-  readonly hour: string;
   readonly rows: number;
-  readonly ranges: Map<number, [number, number]>;
   state: 'writing' | 'written' | 'failed';
   bytes: number;
   /** Settles (never rejects) when the current write attempt ends. */
@@ -131,10 +129,10 @@ export class ArchiveWriter {
   readonly #lastEvents = new Map<string, LaneBuffer>();
   /** lane → stream → partition → last archived offset. */
   readonly #upTo: Record<Lane, Map<string, Map<number, number>>> = { events: new Map(), quarantine: new Map(), late: new Map() };
-  /** Segments handed over and not yet in the manifest, by job id (= hand-over order). */
+  /** Segments handed over and not yet in the manifest, by segment id, in hand-over order. */
   readonly #handed = new Map<number, Handed>();
   #lastError: Error | undefined;
-  #jobs = 0;
+  #lastSegment = 0;
   #ready: Promise<void> = Promise.resolve();
   #retrying: Promise<void> | undefined;
   /** Rows and payload characters in the open buffers of each (lane, stream), all hours together. */
@@ -196,7 +194,7 @@ export class ArchiveWriter {
       const n = lane === 'events' ? CHUNK_ROWS : 0;
       buf = {
         lane, stream, hour, raws: [], lengths: new Int32Array(n), partitions: new Int32Array(n), offsets: new Float64Array(n), times: new Float64Array(n),
-        segment: ++this.#jobs, events: 0, handed: false, rows: [], ranges: new Map(),
+        segment: ++this.#lastSegment, events: 0, handed: false, rows: [], ranges: new Map(),
       };
       this.#buffers.set(key, buf);
     }
@@ -294,12 +292,11 @@ export class ArchiveWriter {
       this.#seal(buf);
       job = { kind: 'events', id: buf.segment, stream: buf.stream.name, file, rows } satisfies EventsJob;
     } else {
-      job = { kind: 'rows', id: ++this.#jobs, lane: buf.lane, file, rows: buf.rows };
+      job = { kind: 'rows', id: buf.segment, lane: buf.lane, file, rows: buf.rows };
     }
-    const id = job.id;
-    const h: Handed = { job, group, lane: buf.lane, stream: buf.stream, hour: buf.hour, rows, ranges: buf.ranges, state: 'writing', bytes: 0, done: Promise.resolve() };
+    const h: Handed = { job, buf, group, rows, state: 'writing', bytes: 0, done: Promise.resolve() };
     group.push(h);
-    this.#handed.set(id, h);
+    this.#handed.set(job.id, h);
     this.#submit(h);
   }
 
@@ -341,16 +338,16 @@ export class ArchiveWriter {
       if (group.some((h) => h.state !== 'written')) return;
       const at = new Date().toISOString();
       const name = `${group[0]?.job.id ?? 0}-${Date.now().toString(36)}`;
-      this.manifest.addGroup(group.map((h) => ({
-        lane: h.lane, stream: h.stream.name, topic: h.stream.topic, file: h.job.file, rows: h.rows, bytes: h.bytes,
-        ranges: Object.fromEntries(h.ranges), hour: h.hour, writtenAt: at, ...(group.length > 1 ? { group: name, groupSize: group.length } : {}),
+      this.manifest.addGroup(group.map(({ buf, job, rows, bytes }) => ({
+        lane: buf.lane, stream: buf.stream.name, topic: buf.stream.topic, file: job.file, rows, bytes,
+        ranges: Object.fromEntries(buf.ranges), hour: buf.hour, writtenAt: at, ...(group.length > 1 ? { group: name, groupSize: group.length } : {}),
       })));
       for (const h of group) {
         this.#handed.delete(h.job.id);
-        const byStream = this.#upTo[h.lane];
-        const upTo = byStream.get(h.stream.name) ?? new Map<number, number>();
-        for (const [p, [, last]] of h.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
-        byStream.set(h.stream.name, upTo);
+        const byStream = this.#upTo[h.buf.lane];
+        const upTo = byStream.get(h.buf.stream.name) ?? new Map<number, number>();
+        for (const [p, [, last]] of h.buf.ranges) upTo.set(p, Math.max(upTo.get(p) ?? -1, last));
+        byStream.set(h.buf.stream.name, upTo);
         this.stats.segments++;
         this.stats.bytes += h.bytes;
       }

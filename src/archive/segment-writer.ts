@@ -21,8 +21,6 @@ export class SegmentWriter {
   readonly #inFlight = new Map<number, InFlight>();
   #worker: Worker | undefined;
   #inline: SegmentContext | undefined;
-  /** Workers started so far (1 unless one died). */
-  workersStarted = 0;
   /** Set when a worker died holding chunks: those events are gone from this process. */
   lost: Error | undefined;
 
@@ -31,13 +29,10 @@ export class SegmentWriter {
     this.#threads = threads;
   }
 
-  get inFlight(): number { return this.#inFlight.size; }
-
   /** Hands over a chunk of an events segment (kept by the segment writer until the segment is written). */
   send(message: ChunkMessage): void {
     if (this.#threads === 0) {
-      this.#inline ??= new SegmentContext(this.#init);
-      this.#inline.chunk(message);
+      this.#context().chunk(message);
       return;
     }
     this.#start().postMessage(message);
@@ -49,8 +44,7 @@ export class SegmentWriter {
     if (this.lost) return Promise.reject(this.lost);
     if (this.#threads === 0) {
       try {
-        this.#inline ??= new SegmentContext(this.#init);
-        return Promise.resolve(this.#inline.run(job));
+        return Promise.resolve(this.#context().run(job));
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -61,6 +55,12 @@ export class SegmentWriter {
       worker.ref();
       worker.postMessage(job);
     });
+  }
+
+  /** The in-thread context (`threads: 0`). */
+  #context(): SegmentContext {
+    this.#inline ??= new SegmentContext(this.#init);
+    return this.#inline;
   }
 
   /** Starts the worker; resolves when it is ready (modules loaded, encoder warmed up), rejects if it cannot start. */
@@ -77,7 +77,6 @@ export class SegmentWriter {
   #start(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./segment-worker-entry.mjs', import.meta.url), { workerData: this.#init, name: 'pitwall-archive' });
-    this.workersStarted++;
     this.#holds = false;
     let started = false;
     let ready: () => void = () => undefined;
