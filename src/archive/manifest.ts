@@ -7,8 +7,9 @@
  * segment without a line (removed at open as an orphan), so what the manifest lists is exactly
  * what is archived, and `archivedUpTo` tells which offsets need no second copy.
  */
-import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { writeFileAtomically } from '../util/atomic-file.js';
 
 export type Lane = 'events' | 'quarantine' | 'late';
 
@@ -115,8 +116,6 @@ export class Manifest {
   }
 
   #rewrite(): void {
-    const tmp = `${this.#path}.tmp`;
-    writeFileSync(tmp, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
-    renameSync(tmp, this.#path);
+    writeFileAtomically(this.#path, this.entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
   }
 }

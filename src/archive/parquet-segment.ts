@@ -5,10 +5,9 @@
  * extension here, and parquet-wasm is the writer that takes Arrow as it is. The file is
  * written under a temp name, fsynced and renamed, so a reader never sees a partial segment.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { makeBuilder, Table, tableToIPC, type Schema } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { writeFileAtomically } from '../util/atomic-file.js';
 
 /**
  * zstd, no dictionary encoding: most archive columns are unique per row (event id, payload
@@ -34,21 +33,10 @@ export function toParquetBytes(table: Table): Uint8Array {
 }
 
 
-/** Writes `bytes` to `path` atomically (temp file, fsync, rename, directory fsync). */
-export function writeAtomically(path: string, bytes: Uint8Array): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  // Fault injection for the crash tests: die with the complete temp file not yet renamed.
-  if (process.env.PITWALL_FAILPOINT === 'archive-before-rename') process.kill(process.pid, 'SIGKILL');
-  renameSync(tmp, path);
-  const dfd = openSync(dir, 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
+/** Writes a segment atomically (util/atomic-file.ts: temp file, fsync, rename, directory fsync). */
+export function writeSegment(path: string, bytes: Uint8Array): void {
+  writeFileAtomically(path, bytes, () => {
+    // Fault injection for the crash tests: die with the complete temp file not yet renamed.
+    if (process.env.PITWALL_FAILPOINT === 'archive-before-rename') process.kill(process.pid, 'SIGKILL');
+  });
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Field, Int32, Int64, Schema, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import type { StreamDef } from '../catalog/index.js';
 import { EventTableBuilder, type EventChunk } from './columnar.js';
-import { toArrowTable, toParquetBytes, writeAtomically } from './parquet-segment.js';
+import { toArrowTable, toParquetBytes, writeSegment } from './parquet-segment.js';
 
 /** Events of segment `segment`, appended in order. */
 export interface ChunkMessage {
@@ -108,7 +108,7 @@ export class SegmentContext {
     } else {
       bytes = toParquetBytes(toArrowTable(job.lane === 'quarantine' ? QUARANTINE_SCHEMA : LATE_SCHEMA, job.rows));
     }
-    writeAtomically(join(this.#root, job.file), bytes);
+    writeSegment(join(this.#root, job.file), bytes);
     if (job.kind === 'events') this.#chunks.delete(job.id);
     return bytes.length;
   }

@@ -4,9 +4,10 @@
  * `checkpoint.json`, directory fsynced — so a crash at any moment leaves either the previous
  * or the new checkpoint, never a torn one.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionError } from '../errors.js';
+import { writeFileAtomically } from '../util/atomic-file.js';
 import type { EngineSnapshot } from './engine.js';
 
 export class CheckpointStore {
@@ -31,18 +32,6 @@ export class CheckpointStore {
 
   /** Writes `snap` atomically; returns the bytes written. */
   save(snap: EngineSnapshot): number {
-    const tmp = `${this.#path}.tmp`;
-    const body = Buffer.from(JSON.stringify(snap));
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, body);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.#path);
-    const dirFd = openSync(this.dir, 'r');
-    try { fsyncSync(dirFd); } finally { closeSync(dirFd); }
-    return body.length;
+    return writeFileAtomically(this.#path, JSON.stringify(snap));
   }
 }
