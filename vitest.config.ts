@@ -13,6 +13,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/integration/**', 'node_modules/**'],
+          globalSetup: ['test/setup/build.ts'],
           testTimeout: 30_000,
         },
       },
@@ -21,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/setup/integration.ts'],
+          globalSetup: ['test/setup/build.ts', 'test/setup/integration.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
           // One broker for the whole suite: run integration files one at a time so their

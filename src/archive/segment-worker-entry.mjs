@@ -1,5 +1,6 @@
-// Entry of the archive's worker thread: a worker does not inherit the TypeScript loader of the
-// thread that starts it, so it registers tsx itself, then loads the worker.
+// Entry of the archive's worker thread when pitwall runs from its TypeScript sources (tests,
+// benchmarks): a worker does not inherit the loader of the thread that starts it, so it registers
+// tsx itself, then loads the worker. Compiled pitwall (dist/) starts segment-worker.js directly.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -13,6 +13,16 @@
 import { Worker } from 'node:worker_threads';
 import { SegmentContext, type ChunkMessage, type SegmentJob, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
 
+/**
+ * The worker's entry: the compiled `segment-worker.js` beside this module when pitwall runs from
+ * dist/ (always, for users); when this module itself is TypeScript source (tests and benchmarks
+ * under vitest or tsx), a small entry that registers tsx in the worker first, since a worker does
+ * not inherit its parent's loader.
+ */
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./segment-worker-entry.mjs', import.meta.url)
+  : new URL('./segment-worker.js', import.meta.url);
+
 interface InFlight { resolve(bytes: number): void; reject(err: Error): void }
 
 export class SegmentWriter {
@@ -76,7 +86,10 @@ export class SegmentWriter {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(new URL('./segment-worker-entry.mjs', import.meta.url), { workerData: this.#init, name: 'pitwall-archive' });
+    // A worker inherits the parent's Node flags; `--input-type` (a parent started with `node -e`)
+    // is refused for a file entry, so it is the one flag left out.
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(WORKER_URL, { workerData: this.#init, name: 'pitwall-archive', execArgv });
     this.#holds = false;
     let started = false;
     let ready: () => void = () => undefined;
