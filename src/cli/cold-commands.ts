@@ -1,11 +1,7 @@
 /** `pitwall recompute` and `pitwall reconcile`: the cold path's commands. */
 import type { Command } from 'commander';
-import { loadCatalog } from '../catalog/index.js';
-import { recompute } from '../cold/recompute.js';
 import { ExecutionError } from '../errors.js';
-import { parseInputs } from '../hot/replay.js';
-import { loadQueries } from '../plan/index.js';
-import { formatReconciliation, reconcile } from '../reconcile/reconcile.js';
+import { loadDefinitions } from './load-definitions.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -21,8 +17,8 @@ export function registerColdCommands(program: Command): void {
       if ((opts.input.length > 0) === Boolean(opts.archive)) {
         throw new ExecutionError('PW_INPUT_SPEC', 'give either --input STREAM=FILE (one or more) or --archive DIR');
       }
-      const catalog = loadCatalog(opts.catalog);
-      const plans = loadQueries(opts.queries, catalog);
+      const { catalog, plans } = await loadDefinitions(opts);
+      const [{ parseInputs }, { recompute }] = await Promise.all([import('../hot/replay.js'), import('../cold/recompute.js')]);
       const source = opts.archive ? { archive: opts.archive } : { inputs: parseInputs(opts.input, catalog) };
       const started = performance.now();
       const summary = await recompute(catalog, plans, source, opts.out);
@@ -41,10 +37,10 @@ export function registerColdCommands(program: Command): void {
     .requiredOption('--cold <dir>', 'cold results (pitwall recompute --out)')
     .option('--format <format>', 'table or json', 'table')
     .option('--pii-key <key>', 'the archive\'s key for pii: hash fields (default: $PITWALL_PII_KEY)')
-    .action((opts: { catalog: string; queries: string; hot: string; cold: string; format: string; piiKey?: string }) => {
+    .action(async (opts: { catalog: string; queries: string; hot: string; cold: string; format: string; piiKey?: string }) => {
       if (opts.format !== 'table' && opts.format !== 'json') throw new ExecutionError('PW_BAD_OPTION', `--format '${opts.format}': use table or json`);
-      const catalog = loadCatalog(opts.catalog);
-      const plans = loadQueries(opts.queries, catalog);
+      const { plans } = await loadDefinitions(opts);
+      const { formatReconciliation, reconcile } = await import('../reconcile/reconcile.js');
       const r = reconcile(plans, opts.hot, opts.cold, opts.piiKey ?? process.env.PITWALL_PII_KEY);
       process.stdout.write(opts.format === 'json' ? `${JSON.stringify(r, null, 2)}\n` : `${formatReconciliation(r)}\n`);
       if (r.unexplained > 0) process.exitCode = 1;

@@ -6,12 +6,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
-import { loadCatalog } from '../catalog/index.js';
-import { ConnectSupervisor, findConnectBinary, generateConnectConfig, ingestUrl, readyUrl } from '../connect/index.js';
 import { ExecutionError } from '../errors.js';
-import { catalogTopics, ensureTopics } from '../sources/topics.js';
-import { brokersFrom } from './run-command.js';
+import { brokersFrom } from './brokers.js';
 
 interface ConnectFlags { catalog: string; brokers?: string; http: string; print?: boolean; file?: string; stdin?: string; stateDir?: string }
 
@@ -42,24 +38,27 @@ export function registerConnectCommand(program: Command): void {
   program.command('connect')
     .description('ingest events over HTTP (and from a file or stdin) through Redpanda Connect into the stream topics, bad payloads to <topic>.dlq')
     .option('--catalog <dir>', 'catalog directory', 'catalog')
-    .option('--brokers <list>', 'Kafka bootstrap brokers (default: $PITWALL_BROKERS)')
+    .option('--brokers <list>', 'Kafka bootstrap brokers (default: $PITWALL_BROKERS); with --print, the default written after ${PITWALL_BROKERS:…}')
     .option('--http <host:port>', 'address of Connect\'s HTTP server (ingest endpoints, /ready, /metrics)', '127.0.0.1:4195')
     .option('--print', 'print the generated Connect config (YAML) and exit')
     .option('--file <stream=file>', 'also load an NDJSON file into a stream, once')
     .option('--stdin <stream>', 'also read NDJSON lines from stdin into a stream')
     .option('--state-dir <dir>', 'where the generated connect.yaml is written (default: a temporary directory)')
     .action(async (flags: ConnectFlags) => {
+      const [{ loadCatalog }, { ConnectSupervisor, findConnectBinary, generateConnectConfig, ingestUrl, readyUrl, BROKERS_ENV }] = await Promise.all([
+        import('../catalog/index.js'), import('../connect/index.js'),
+      ]);
       const catalog = loadCatalog(flags.catalog);
-      const brokers = brokersFrom(flags.brokers);
-      const yaml = generateConnectConfig(catalog, {
-        brokers, httpAddress: flags.http,
-        ...(flags.file ? { file: parseFileSpec(flags.file) } : {}),
-        ...(flags.stdin ? { stdinStream: flags.stdin } : {}),
-      });
+      const inputs = { httpAddress: flags.http, ...(flags.file ? { file: parseFileSpec(flags.file) } : {}), ...(flags.stdin ? { stdinStream: flags.stdin } : {}) };
       if (flags.print) {
-        process.stdout.write(yaml);
+        // No broker needed: the file reads ${PITWALL_BROKERS} where it runs, --brokers as its default.
+        const defaults = flags.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+        process.stdout.write(generateConnectConfig(catalog, { ...inputs, ...(defaults?.length ? { brokers: defaults } : {}) }));
         return;
       }
+      const brokers = brokersFrom(flags.brokers);
+      const yaml = generateConnectConfig(catalog, { ...inputs, brokers });
+      const [{ Kafka, logLevel }, { catalogTopics, ensureTopics }] = await Promise.all([import('kafkajs'), import('../sources/topics.js')]);
       const binary = findConnectBinary();
       const log = (line: string): void => { process.stderr.write(`${line}\n`); };
       const say = (msg: string): void => log(`${new Date().toISOString()} pitwall: ${msg}`);
@@ -67,6 +66,8 @@ export function registerConnectCommand(program: Command): void {
       if (created.length) say(`created topics ${created.join(', ')}`);
       const supervisor = new ConnectSupervisor({
         binary, configYaml: yaml, httpAddress: flags.http, log,
+        // The brokers this command was given win over a PITWALL_BROKERS inherited from the shell.
+        env: { [BROKERS_ENV]: brokers.join(',') },
         ...(flags.stateDir ? { stateDir: flags.stateDir } : {}),
         ...(flags.stdin ? { stdin: 'inherit' as const } : {}),
       });

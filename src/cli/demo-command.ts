@@ -1,13 +1,11 @@
 /** `pitwall demo`: the live demo on an embedded engine (no broker), or through a real broker. */
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { loadCatalog } from '../catalog/index.js';
-import { BrokerDemo } from '../demo/broker-demo.js';
-import { EmbeddedDemo } from '../demo/embedded-demo.js';
 import { ExecutionError } from '../errors.js';
-import { loadQueries } from '../plan/index.js';
 import { parseCatalogDuration } from '../util/duration.js';
+import { loadDefinitions } from './load-definitions.js';
 
 /** The package's own sample catalog and queries, wherever pitwall is run from. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,12 +31,17 @@ export function registerDemoCommand(program: Command): void {
       if (!(rate > 0)) throw new ExecutionError('PW_BAD_OPTION', `--rate ${flags.rate} must be a positive number`);
       const duration = flags.duration === undefined ? undefined : parseCatalogDuration(flags.duration);
       if (flags.duration !== undefined && !duration) throw new ExecutionError('PW_BAD_OPTION', `--duration ${flags.duration} is not a duration like 30s`);
-      const catalog = loadCatalog(flags.catalog);
-      const plans = loadQueries(flags.queries, catalog);
+      const { catalog, plans } = await loadDefinitions(flags);
+      const outExisted = existsSync(flags.out);
       const piiKey = flags.piiKey ?? process.env.PITWALL_PII_KEY ?? 'pitwall-demo-key-not-for-production';
       const options = { catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey };
-      const demo = flags.brokers ? new BrokerDemo({ ...options, brokers: flags.brokers.split(',') }) : new EmbeddedDemo(options);
-      await demo.start();
+      const demo = flags.brokers
+        ? new (await import('../demo/broker-demo.js')).BrokerDemo({ ...options, brokers: flags.brokers.split(',') })
+        : new (await import('../demo/embedded-demo.js')).EmbeddedDemo(options);
+      await demo.start().catch((err: unknown) => {
+        if (!outExisted) rmSync(flags.out, { recursive: true, force: true }); // nothing ran: leave no empty run behind
+        throw err;
+      });
       const tty = process.stderr.isTTY;
       process.stdout.write(`pitwall demo${flags.brokers ? ` through ${flags.brokers}` : ''}: ${plans.length} metrics live at ${demo.url}  (Ctrl-C to stop)\n`);
       const status = setInterval(() => {
@@ -46,11 +49,16 @@ export function registerDemoCommand(program: Command): void {
         const line = `events/s ${Math.round(s.ratePerSec).toString().padStart(5)} | events ${s.events} | lag ${s.lag} | late ${s.late} | quarantined ${s.quarantined} | duplicates ${s.duplicates} | ${demo.url}`;
         process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
       }, tty ? 1000 : 5000);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-        if (duration) setTimeout(resolve, duration).unref();
+      // Ctrl-C, a kill, or the terminal closing (SIGHUP) all end the run the same way: every
+      // window closed, results and archive written. A second signal while stopping is ignored.
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+      const ignore = (): void => undefined;
+      const stopBy = await new Promise<string>((resolve) => {
+        for (const sig of signals) process.once(sig, () => resolve(sig));
+        if (duration) setTimeout(() => resolve('duration'), duration).unref();
       });
+      for (const sig of signals) process.on(sig, ignore);
+      if (stopBy === 'SIGHUP') { process.stdout.on('error', ignore); process.stderr.on('error', ignore); } // the terminal may be gone
       clearInterval(status);
       const { hotDir, archiveDir } = await demo.stop();
       const rel = (p: string): string => relative(process.cwd(), p) || '.';

@@ -2,16 +2,23 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Command } from 'commander';
-import { Kafka, logLevel } from 'kafkajs';
-import { loadCatalog, type Catalog, type StreamDef } from '../catalog/index.js';
+import type { Kafka } from 'kafkajs';
+import type { Catalog, StreamDef } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
-import { groupByReason, readDlq, replayDlq, type FixFunction } from '../sources/dlq-tools.js';
-import { brokersFrom } from './run-command.js';
+import type { FixFunction } from '../sources/dlq-tools.js';
+import { brokersFrom } from './brokers.js';
 
 function streamOf(catalog: Catalog, name: string): StreamDef {
   const s = catalog.streams.get(name);
   if (!s || s.kind !== 'stream') throw new ExecutionError('PW_UNKNOWN_STREAM', `unknown stream '${name}'; catalog streams: ${[...catalog.streams.values()].filter((x) => x.kind === 'stream').map((x) => x.name).join(', ')}`);
   return s;
+}
+
+/** The stream's catalog entry and a client for its brokers (kafkajs and the catalog loaded lazily). */
+async function open(catalogDir: string, name: string, brokers: string | undefined): Promise<{ stream: StreamDef; kafka: Kafka }> {
+  const [{ Kafka, logLevel }, { loadCatalog }] = await Promise.all([import('kafkajs'), import('../catalog/index.js')]);
+  const stream = streamOf(loadCatalog(catalogDir), name);
+  return { stream, kafka: new Kafka({ clientId: 'pitwall-dlq', brokers: brokersFrom(brokers), logLevel: logLevel.ERROR }) };
 }
 
 async function loadFix(path: string | undefined): Promise<FixFunction> {
@@ -29,8 +36,8 @@ export function registerDlqCommand(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers (default: $PITWALL_BROKERS)')
     .option('--format <format>', 'table or json', 'table')
     .action(async (name: string, opts: { catalog: string; brokers?: string; format: string }) => {
-      const stream = streamOf(loadCatalog(opts.catalog), name);
-      const kafka = new Kafka({ clientId: 'pitwall-dlq', brokers: brokersFrom(opts.brokers), logLevel: logLevel.ERROR });
+      const { stream, kafka } = await open(opts.catalog, name, opts.brokers);
+      const { groupByReason, readDlq } = await import('../sources/dlq-tools.js');
       const messages = await readDlq(kafka, stream);
       const groups = groupByReason(messages);
       if (opts.format === 'json') { process.stdout.write(`${JSON.stringify({ stream: name, total: messages.length, groups }, null, 2)}\n`); return; }
@@ -43,8 +50,8 @@ export function registerDlqCommand(program: Command): void {
     .option('--brokers <list>', 'Kafka brokers (default: $PITWALL_BROKERS)')
     .option('--fix <script>', 'ES module whose default export repairs a payload: (raw, message) => string | null')
     .action(async (name: string, opts: { catalog: string; brokers?: string; fix?: string }) => {
-      const stream = streamOf(loadCatalog(opts.catalog), name);
-      const kafka = new Kafka({ clientId: 'pitwall-dlq', brokers: brokersFrom(opts.brokers), logLevel: logLevel.ERROR });
+      const { stream, kafka } = await open(opts.catalog, name, opts.brokers);
+      const { readDlq, replayDlq } = await import('../sources/dlq-tools.js');
       const fix = await loadFix(opts.fix);
       const messages = await readDlq(kafka, stream);
       const r = await replayDlq(kafka, stream, messages, fix);

@@ -1,11 +1,8 @@
 /** `pitwall gen <scenario>`: seeded scenario events to a file, stdout, or a broker topic. */
 import { createWriteStream } from 'node:fs';
 import type { Command } from 'commander';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { loadCatalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { generate, SCENARIO_STREAM, SCENARIOS, type Scenario } from '../sources/generator.js';
-import { ensureTopics } from '../sources/topics.js';
 import { parseCatalogDuration } from '../util/duration.js';
 
 interface GenFlags { rate: string; duration: string; out?: string; brokers?: string; catalog: string; seed: string; start?: string; duplicates: string; late: string; malformed: string }
@@ -36,6 +33,9 @@ export function registerGenCommand(program: Command): void {
         seed: Number(f.seed), startMs, ratePerSec: rate, duplicateRate: Number(f.duplicates), lateRate: Number(f.late), lateByMs: 120_000, malformedRate: Number(f.malformed),
       });
       if (f.brokers) {
+        const [{ Kafka, logLevel, Partitioners }, { loadCatalog }, { ensureTopics }] = await Promise.all([
+          import('kafkajs'), import('../catalog/index.js'), import('../sources/topics.js'),
+        ]);
         const stream = loadCatalog(f.catalog).streams.get(SCENARIO_STREAM[scenario]);
         if (!stream) throw new ExecutionError('PW_UNKNOWN_STREAM', `the catalog has no stream '${SCENARIO_STREAM[scenario]}' for scenario ${scenario}`);
         const kafka = new Kafka({ clientId: 'pitwall-gen', brokers: f.brokers.split(','), logLevel: logLevel.ERROR });

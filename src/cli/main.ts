@@ -2,6 +2,7 @@
  * The `pitwall` command line. Each subcommand lives in its own module; this file wires them
  * into commander and turns pitwall errors into a coded message and a non-zero exit status.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerColdCommands } from './cold-commands.js';
@@ -30,9 +31,16 @@ export function reportError(err: unknown, write: (s: string) => void = (s) => pr
   return 70;
 }
 
+/** The package's version, from its package.json (two levels up from src/cli and dist/cli alike). */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('pitwall')
     .description('Stream-SQL analytics for live events: windowed metrics in SQL, hot over Kafka, cold over DuckDB.')
+    .version(packageVersion(), '-V, --version', 'print the pitwall version')
     .showHelpAfterError()
     .exitOverride();
   registerPlanCommand(program);

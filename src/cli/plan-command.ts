@@ -1,12 +1,12 @@
 /** `pitwall plan <file.sql>`: the logical plan, the hot operator pipeline and the DuckDB SQL. */
 import type { Command } from 'commander';
-import { compileDuckDb } from '../cold/index.js';
-import { loadCatalog } from '../catalog/index.js';
-import { describeHotPipeline } from '../hot/describe-pipeline.js';
-import { explainPlan, loadQueries, planFile, type MetricPlan } from '../plan/index.js';
+import type { MetricPlan } from '../plan/index.js';
 
 /** The three parts `pitwall plan` prints for one metric. */
-export function renderPlan(plan: MetricPlan): string {
+export async function renderPlan(plan: MetricPlan): Promise<string> {
+  const [{ compileDuckDb }, { describeHotPipeline }, { explainPlan }] = await Promise.all([
+    import('../cold/index.js'), import('../hot/describe-pipeline.js'), import('../plan/index.js'),
+  ]);
   const compiled = compileDuckDb(plan);
   const params = compiled.parameters.map((p, i) => `--   $${i + 1} = ${JSON.stringify(p)}`);
   return [
@@ -29,12 +29,13 @@ export function registerPlanCommand(program: Command): void {
     .option('--catalog <dir>', 'catalog directory', 'catalog')
     .option('--queries <dir>', 'queries directory (with --all)', 'queries')
     .option('--all', 'plan every metric of --queries')
-    .action((file: string | undefined, opts: { catalog: string; queries: string; all?: boolean }) => {
-      const catalog = loadCatalog(opts.catalog);
+    .action(async (file: string | undefined, opts: { catalog: string; queries: string; all?: boolean }) => {
       if (!file && !opts.all) {
         program.error('pitwall plan: give a metric file, or --all for every metric in --queries');
       }
+      const [{ loadCatalog }, { loadQueries, planFile }] = await Promise.all([import('../catalog/index.js'), import('../plan/index.js')]);
+      const catalog = loadCatalog(opts.catalog);
       const plans = file ? [planFile(file, catalog)] : loadQueries(opts.queries, catalog);
-      process.stdout.write(plans.map(renderPlan).join('\n'));
+      process.stdout.write((await Promise.all(plans.map(renderPlan))).join('\n'));
     });
 }

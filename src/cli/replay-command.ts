@@ -1,9 +1,7 @@
 /** `pitwall replay`: the hot-path operators over files, final rows per metric. */
 import type { Command } from 'commander';
-import { ArchiveWriter } from '../archive/archive-writer.js';
-import { loadCatalog } from '../catalog/index.js';
-import { parseInputs, replay } from '../hot/replay.js';
-import { loadQueries } from '../plan/index.js';
+import type { ArchiveWriter } from '../archive/archive-writer.js';
+import { loadDefinitions } from './load-definitions.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
@@ -18,8 +16,8 @@ export function registerReplayCommand(program: Command): void {
     .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY)')
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (opts: { catalog: string; queries: string; input: string[]; out: string; maxGroups: number; archive?: string; piiKey?: string }) => {
-      const catalog = loadCatalog(opts.catalog);
-      const plans = loadQueries(opts.queries, catalog);
+      const { catalog, plans } = await loadDefinitions(opts);
+      const [{ parseInputs, replay }, { ArchiveWriter }] = await Promise.all([import('../hot/replay.js'), import('../archive/archive-writer.js')]);
       const inputs = parseInputs(opts.input, catalog);
       const started = performance.now();
       let archive: ArchiveWriter | undefined;

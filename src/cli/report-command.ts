@@ -1,12 +1,9 @@
 /** `pitwall report` (metrics over the archive as Parquet, CSV and one HTML page) and `pitwall sql` (ad-hoc SQL over the archive). */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadCatalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
-import { loadQueries } from '../plan/index.js';
-import { runArchiveSql } from '../report/archive-sql.js';
-import { buildReport } from '../report/build-report.js';
-import { SQL_FORMATS, formatResult, type SqlFormat } from '../report/format-results.js';
+import { SQL_FORMATS, type SqlFormat } from '../report/sql-formats.js';
+import { loadDefinitions } from './load-definitions.js';
 
 export function registerReportCommands(program: Command): void {
   program.command('report')
@@ -18,8 +15,8 @@ export function registerReportCommands(program: Command): void {
     .option('--pii-key <key>', 'the archive\'s key for pii: hash fields, to reconcile hashed keys (default: $PITWALL_PII_KEY)')
     .requiredOption('--out <dir>', 'output directory (the recomputation itself goes to <out>/cold)')
     .action(async (opts: { archive: string; catalog: string; queries: string; hot?: string; piiKey?: string; out: string }) => {
-      const catalog = loadCatalog(opts.catalog);
-      const plans = loadQueries(opts.queries, catalog);
+      const { catalog, plans } = await loadDefinitions(opts);
+      const { buildReport } = await import('../report/build-report.js');
       const started = performance.now();
       const r = await buildReport(catalog, plans, { archive: opts.archive, out: opts.out, hot: opts.hot, piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY });
       for (const s of r.streams) {
@@ -39,6 +36,9 @@ export function registerReportCommands(program: Command): void {
     .action(async (query: string, opts: { archive: string; catalog?: string; format: string }) => {
       if (!(SQL_FORMATS as readonly string[]).includes(opts.format)) throw new ExecutionError('PW_BAD_OPTION', `--format '${opts.format}': use ${SQL_FORMATS.join(', ')}`);
       const catalogDir = opts.catalog ?? (existsSync('catalog') ? 'catalog' : undefined);
+      const [{ runArchiveSql }, { formatResult }, { loadCatalog }] = await Promise.all([
+        import('../report/archive-sql.js'), import('../report/format-results.js'), import('../catalog/index.js'),
+      ]);
       const result = await runArchiveSql(opts.archive, query, catalogDir ? loadCatalog(catalogDir) : undefined);
       process.stdout.write(`${formatResult(result, opts.format as SqlFormat)}\n`);
     });

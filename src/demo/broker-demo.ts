@@ -9,6 +9,7 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
 import type { PitwallMetrics } from '../serve/prom-metrics.js';
+import { listenOn } from '../serve/listen.js';
 import { createServer } from '../serve/server.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
 import { LiveGenerator } from '../sources/live-generator.js';
@@ -61,7 +62,16 @@ export class BrokerDemo {
     const { app, metrics } = await createServer({ store: this.#outputs.store, handle });
     this.#app = app;
     this.#metrics = metrics;
-    this.url = `${(await app.listen({ port: this.#opts.port, host: this.#opts.host })).replace('0.0.0.0', '127.0.0.1')}/`;
+    let address: string;
+    try {
+      address = await listenOn(app, this.#opts.port, this.#opts.host);
+    } catch (err) {
+      await this.#producer.disconnect().catch(() => undefined);
+      await this.runner.stop().catch(() => undefined);
+      await this.archive.close().catch(() => undefined);
+      throw err;
+    }
+    this.url = `${address.replace('0.0.0.0', '127.0.0.1')}/`;
     this.#timer = setInterval(() => {
       const now = Date.now();
       const sends = this.#generators.map((g) => {

@@ -12,6 +12,7 @@ import { Engine } from '../hot/engine.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
 import type { PitwallMetrics } from '../serve/prom-metrics.js';
+import { listenOn } from '../serve/listen.js';
 import { createServer } from '../serve/server.js';
 import type { ServingStore } from '../serve/serving-store.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
@@ -81,7 +82,13 @@ export class EmbeddedDemo {
     const { app, metrics } = await createServer({ store: this.store, handle: this.handle() });
     this.#app = app;
     this.#metrics = metrics;
-    const address = await app.listen({ port: this.#opts.port, host: this.#opts.host });
+    let address: string;
+    try {
+      address = await listenOn(app, this.#opts.port, this.#opts.host);
+    } catch (err) {
+      await this.archive.close(); // nothing was generated yet: an empty archive, and no worker left running
+      throw err;
+    }
     this.url = `${address.replace('0.0.0.0', '127.0.0.1')}/`;
     this.#timers.push(setInterval(() => this.#step(), 100));
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));

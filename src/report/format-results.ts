@@ -8,8 +8,9 @@ import type { DuckDBValue } from '@duckdb/node-api';
 import { assertNever } from '../errors.js';
 import type { SqlResult } from './archive-sql.js';
 
-export const SQL_FORMATS = ['table', 'json', 'csv'] as const;
-export type SqlFormat = (typeof SQL_FORMATS)[number];
+import type { SqlFormat } from './sql-formats.js';
+
+export { SQL_FORMATS, type SqlFormat } from './sql-formats.js';
 
 /** Widest cell the table format prints before cutting it with `…`. */
 export const MAX_CELL = 80;

@@ -12,6 +12,7 @@ import { loadQueries } from '../../src/plan/index.js';
 import { replay } from '../../src/hot/replay.js';
 import { generate } from '../../src/sources/generator.js';
 import { catalogOf, events } from '../support/cold-harness.js';
+import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
 
 const YAML = `
 name: orders
@@ -90,7 +91,8 @@ describe('archive round trip', () => {
   });
 });
 
-describe('archive crash safety', () => {
+// Three `pitwall replay` processes end to end: the process-test timeout, not the unit default.
+describe('archive crash safety', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('a writer killed between batch and rename leaves no partial segment, and a rerun archives each event once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pw-crash-'));
     const input = join(dir, 'orders.ndjson');

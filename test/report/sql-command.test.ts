@@ -6,6 +6,7 @@ import { PitwallError } from '../../src/errors.js';
 import { runArchiveSql } from '../../src/report/archive-sql.js';
 import { formatResult } from '../../src/report/format-results.js';
 import { buildArchiveFixture, type ArchiveFixture } from './report-fixture.js';
+import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
 
 let fx: ArchiveFixture;
 beforeAll(async () => { fx = await buildArchiveFixture(2000); }, 60_000);
@@ -77,7 +78,7 @@ describe('formatResult', () => {
   });
 });
 
-describe('pitwall sql (CLI)', () => {
+describe('pitwall sql (CLI)', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints an aligned table for a query over a nested field', () => {
     const r = cli('sql', 'SELECT data.restaurantId AS restaurant, count(*) AS n FROM orders GROUP BY ALL ORDER BY restaurant LIMIT 3', '--archive', fx.archive);
     expect(r.stderr).toBe('');
