@@ -14,6 +14,11 @@
  *   Both batch (count or period, whichever first), wait for acks=all, and write uncompressed
  *   batches (kafkajs reads only gzip natively; franz-go's default would be snappy).
  *
+ * The brokers are not written into the file: `seed_brokers` is `${PITWALL_BROKERS}` (Redpanda
+ * Connect interpolates environment variables when it loads a config; franz-go splits a
+ * comma-separated item into several brokers), with the `brokers` option as the default after the
+ * colon, so one generated file works in every environment and the environment wins.
+ *
  * The result is YAML text, deterministic for a given catalog and options.
  */
 import { stringify } from 'yaml';
@@ -26,8 +31,12 @@ import { HEADER_PREFIX, META_KEY, META_TOPIC, shapeCheckMapping } from './shape-
 export type ConnectInputKind = 'http' | 'stdin' | 'file';
 
 export interface ConnectConfigOptions {
-  /** Kafka bootstrap brokers (`host:port`) as Connect reaches them. */
-  readonly brokers: readonly string[];
+  /**
+   * Default Kafka bootstrap brokers (`host:port`) as Connect reaches them, used when
+   * PITWALL_BROKERS is unset in Connect's environment. Omitted: PITWALL_BROKERS is required
+   * there (Connect refuses to start without it, naming the variable).
+   */
+  readonly brokers?: readonly string[];
   /** `host:port` of Connect's HTTP server: ingest paths, `/ready`, `/metrics`. */
   readonly httpAddress: string;
   /** Inputs to include; default `['http']`, plus `file` / `stdin` when those options are given. */
@@ -66,10 +75,29 @@ function label(prefix: string, name: string, used: Set<string>): string {
   return l;
 }
 
-function producer(brokers: readonly string[], keyed: boolean): ConfigNode {
+/** Environment variable Connect reads the brokers from. */
+export const BROKERS_ENV = 'PITWALL_BROKERS';
+
+/** A `host:port` broker address: no characters that would end or split the interpolation. */
+const BROKER = /^[A-Za-z0-9._\-[\]:]+:\d{1,5}$/;
+
+/**
+ * `${PITWALL_BROKERS}` or `${PITWALL_BROKERS:a:9092,b:9092}` (Connect's `${VAR:default}` form).
+ *
+ * @throws ExecutionError PW_BAD_OPTION when a default is not a `host:port` address.
+ */
+export function brokersInterpolation(defaults: readonly string[] | undefined): string {
+  if (!defaults || defaults.length === 0) return `\${${BROKERS_ENV}}`;
+  for (const b of defaults) {
+    if (!BROKER.test(b)) throw new ExecutionError('PW_BAD_OPTION', `broker '${b}' is not host:port (e.g. 127.0.0.1:9092)`);
+  }
+  return `\${${BROKERS_ENV}:${defaults.join(',')}}`;
+}
+
+function producer(seedBrokers: string, keyed: boolean): ConfigNode {
   return {
     redpanda: {
-      seed_brokers: [...brokers],
+      seed_brokers: [seedBrokers],
       topic: `\${! @${META_TOPIC} }`,
       ...(keyed ? { key: `\${! @${META_KEY} }` } : {}),
       partitioner: 'murmur2_hash',
@@ -85,7 +113,7 @@ function producer(brokers: readonly string[], keyed: boolean): ConfigNode {
 /** Builds the config as plain data (what {@link generateConnectConfig} serializes). */
 export function connectConfigObject(catalog: Catalog, opts: ConnectConfigOptions): ConfigNode {
   parseHttpAddress(opts.httpAddress);
-  if (opts.brokers.length === 0) throw new ExecutionError('PW_NO_BROKERS', 'no Kafka brokers for the Connect config: pass --brokers host:port or set PITWALL_BROKERS');
+  const seedBrokers = brokersInterpolation(opts.brokers);
   const kinds = new Set<ConnectInputKind>(opts.inputs ?? ['http', ...(opts.file ? ['file' as const] : []), ...(opts.stdinStream ? ['stdin' as const] : [])]);
   const used = new Set<string>();
   const checks = new Map<string, ConfigNode>();
@@ -140,8 +168,8 @@ export function connectConfigObject(catalog: Catalog, opts: ConnectConfigOptions
     output: {
       switch: {
         cases: [
-          { check: `@${META_KEY} != null`, output: producer(opts.brokers, true) },
-          { output: producer(opts.brokers, false) },
+          { check: `@${META_KEY} != null`, output: producer(seedBrokers, true) },
+          { output: producer(seedBrokers, false) },
         ],
       },
     },

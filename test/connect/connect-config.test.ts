@@ -10,9 +10,10 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { compilePayloadValidator, decodeAndValidate, loadCatalog } from '../../src/catalog/index.js';
-import { connectConfigObject, generateConnectConfig } from '../../src/connect/index.js';
+import { brokersInterpolation, connectConfigObject, generateConnectConfig } from '../../src/connect/index.js';
 import type { PitwallError } from '../../src/errors.js';
 import { localConnectBin } from './connect-binary-path.js';
+import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
 
 const catalog = loadCatalog('catalog');
 const opts = { brokers: ['127.0.0.1:9092'], httpAddress: '127.0.0.1:4195' };
@@ -47,7 +48,8 @@ describe('generateConnectConfig', () => {
     expect(keyed?.output.redpanda.key).toBe('${! @pitwall_key }');
     expect(unkeyed?.check).toBeUndefined();
     expect(unkeyed?.output.redpanda.key).toBeUndefined();
-    expect(keyed?.output.redpanda.seed_brokers).toEqual(['127.0.0.1:9092']);
+    expect(keyed?.output.redpanda.seed_brokers).toEqual(['${PITWALL_BROKERS:127.0.0.1:9092}']);
+    expect(unkeyed?.output.redpanda.seed_brokers).toEqual(['${PITWALL_BROKERS:127.0.0.1:9092}']);
     expect(keyed?.output.redpanda.batching.count).toBe(500);
     // kafkajs, pitwall's consumer, cannot read franz-go's default snappy batches.
     expect([keyed?.output.redpanda.compression, unkeyed?.output.redpanda.compression]).toEqual(['none', 'none']);
@@ -68,15 +70,40 @@ describe('generateConnectConfig', () => {
   it('is deterministic', () => {
     expect(generateConnectConfig(catalog, opts)).toBe(generateConnectConfig(catalog, opts));
   });
+
+  it('reads the brokers from ${PITWALL_BROKERS}, with the given brokers only as its default', () => {
+    expect(brokersInterpolation(undefined)).toBe('${PITWALL_BROKERS}');
+    expect(brokersInterpolation([])).toBe('${PITWALL_BROKERS}');
+    expect(brokersInterpolation(['a:9092', '[::1]:9093'])).toBe('${PITWALL_BROKERS:a:9092,[::1]:9093}');
+    for (const bad of ['a', 'a:b', 'a:9092}', 'a:9092,b:9092', 'a b:9092']) {
+      expect(() => brokersInterpolation([bad]), bad).toThrow(expect.objectContaining({ code: 'PW_BAD_OPTION' }) as Error);
+    }
+    const doc = connectConfigObject(catalog, { httpAddress: '127.0.0.1:4195' }) as { output: { switch: { cases: Case[] } } };
+    expect(doc.output.switch.cases.map((c) => c.output.redpanda.seed_brokers)).toEqual([['${PITWALL_BROKERS}'], ['${PITWALL_BROKERS}']]);
+  });
 });
 
-describe.skipIf(!bin)('generated config against the real Redpanda Connect binary', () => {
+describe.skipIf(!bin)('generated config against the real Redpanda Connect binary', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('passes `redpanda-connect lint` (http only, and with file and stdin inputs)', async () => {
     for (const o of [opts, { ...opts, file: { stream: 'orders', path: '/data/orders.ndjson' }, stdinStream: 'match_events' }]) {
       const cfg = tmpFile('connect.yaml', generateConnectConfig(catalog, o));
       const lint = await execa(bin as string, ['lint', cfg], { reject: false });
       expect(lint.exitCode, lint.stdout + lint.stderr).toBe(0);
     }
+  });
+
+  it('resolves ${PITWALL_BROKERS} from the environment, and names it when it is missing', async () => {
+    const cfg = tmpFile('connect.yaml', generateConnectConfig(catalog, { httpAddress: '127.0.0.1:4195' }));
+    const env = { ...process.env };
+    delete env.PITWALL_BROKERS;
+    const missing = await execa(bin as string, ['lint', cfg], { reject: false, env, extendEnv: false });
+    expect(missing.exitCode).not.toBe(0);
+    expect(missing.stdout + missing.stderr).toContain('PITWALL_BROKERS');
+    const set = await execa(bin as string, ['lint', cfg], { reject: false, env: { ...env, PITWALL_BROKERS: 'a:9092,b:9092' }, extendEnv: false });
+    expect(set.exitCode, set.stdout + set.stderr).toBe(0);
+    // What it resolves to: franz-go splits the comma-separated item into two seed brokers.
+    const echo = await execa(bin as string, ['echo', cfg], { reject: false, env: { ...env, PITWALL_BROKERS: 'a:9092,b:9092' }, extendEnv: false });
+    expect(echo.stdout).toContain('- a:9092,b:9092');
   });
 
   it('routes payloads like pitwall\'s validator: raw bytes kept, DLQ with code and reason, key from the partition key', async () => {

@@ -41,7 +41,9 @@ async function rig(): Promise<Rig> {
   const httpAddress = `127.0.0.1:${await freePort()}`;
   const supervisor = new ConnectSupervisor({
     binary: { command: connectBin as string, args: [], via: 'PITWALL_CONNECT_BIN' },
-    configYaml: generateConnectConfig(catalog, { brokers: [brokers as string], httpAddress }),
+    // As `pitwall connect --print` writes it with no --brokers: Connect resolves ${PITWALL_BROKERS}.
+    configYaml: generateConnectConfig(catalog, { httpAddress }),
+    env: { PITWALL_BROKERS: brokers as string },
     httpAddress, readyTimeoutMs: 30_000,
     log: (l) => { if (/ error | warn |supervisor/.test(l)) process.stderr.write(`${l}\n`); },
   });

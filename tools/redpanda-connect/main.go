@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"runtime/debug"
 
 	"github.com/redpanda-data/benthos/v4/public/service"
 
@@ -22,6 +23,35 @@ import (
 	_ "github.com/redpanda-data/connect/v4/public/components/kafka"
 )
 
+// connectModule is the Redpanda Connect release this distribution is built
+// from; its version (from go.mod, read out of the binary's build info) is the
+// one `--version` reports, not the version of the benthos core underneath.
+const connectModule = "github.com/redpanda-data/connect/v4"
+
+func connectVersion() (version, built string) {
+	version, built = "unknown", ""
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	for _, dep := range info.Deps {
+		if dep.Path == connectModule {
+			version = dep.Version
+		}
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.time" {
+			built = s.Value
+		}
+	}
+	return
+}
+
 func main() {
-	service.RunCLI(context.Background())
+	version, built := connectVersion()
+	service.RunCLI(context.Background(),
+		service.CLIOptSetVersion(version, built),
+		service.CLIOptSetBinaryName("redpanda-connect"),
+		service.CLIOptSetProductName("Redpanda Connect (pitwall distribution)"),
+	)
 }
