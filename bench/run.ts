@@ -11,11 +11,13 @@ import { archiveFigures } from './archive.js';
 import { kafkaThroughput } from './kafka.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
+import { startupFigures } from './startup.js';
 
 const only = process.argv.slice(2);
 const want = (id: string): boolean => only.length === 0 || only.includes(id);
 const figures: Figure[] = [];
 
+if (want('s')) figures.push(...startupFigures());
 if (want('a')) figures.push(...await operatorThroughput());
 if (want('b')) figures.push(...await replayVsParse());
 if (want('d')) figures.push(...await stateBytes());
