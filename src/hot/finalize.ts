@@ -59,12 +59,15 @@ export class WindowFinalizer {
     const width = this.#columns.length;
     out.sort((a, b) => {
       for (const o of topn.orderBy) {
-        const c = compareValues(a.values[o.column] as Val, b.values[o.column] as Val);
-        if (c !== 0) {
-          // NULLs stay last in both directions, as in the compiled SQL (NULLS LAST).
-          const nullInvolved = a.values[o.column] === null || b.values[o.column] === null;
-          return o.descending && !nullInvolved ? -c : c;
+        const av = a.values[o.column] as Val;
+        const bv = b.values[o.column] as Val;
+        if (av === null || bv === null) {
+          // NULLs go first or last whatever the direction, as the compiled SQL's NULLS FIRST / LAST.
+          if (av === bv) continue;
+          return (av === null) === o.nullsFirst ? -1 : 1;
         }
+        const c = compareValues(av, bv);
+        if (c !== 0) return o.descending ? -c : c;
       }
       for (let i = 0; i < width; i++) {
         const c = compareValues(a.values[i] as Val, b.values[i] as Val);

@@ -8,12 +8,14 @@
  */
 import type { StreamDef } from '../catalog/index.js';
 import { PlanError } from '../errors.js';
-import { child, children, columnPath, functionArgs, functionName, isNode, type SqlNode } from '../sql/ast.js';
+import { accept, child, children, columnPath, functionArgs, functionName, isNode, type SqlNode } from '../sql/ast.js';
+import { rawAst } from '../sql/ast-usage.js';
 import type { SourceText } from '../sql/source-text.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { parseTimestampMs } from '../util/timestamp.js';
+import { findBySignature } from './find-by-signature.js';
 import {
-  isNumeric, sameExpr, type AggRefExpr, type BinaryOp, type Expr, type SqlType,
+  isNumeric, type AggRefExpr, type BinaryOp, type Expr, type SqlType,
 } from './expr.js';
 import type { AggregateCall, AggregateFunction, GroupKey } from './nodes.js';
 
@@ -45,7 +47,9 @@ const CAST_TYPES: Record<string, SqlType> = {
   'DOUBLE PRECISION': 'double', BOOLEAN: 'boolean', BOOL: 'boolean', TIMESTAMP: 'timestamp', TIMESTAMPTZ: 'timestamp',
 };
 
-export function offsetOf(node: SqlNode, scope: Pick<BindScope, 'source' | 'hint'>): number {
+export function offsetOf(tracked: SqlNode, scope: Pick<BindScope, 'source' | 'hint'>): number {
+  // Locating a node is not binding it: read the plain AST, so nothing here counts as handled.
+  const node = rawAst(tracked);
   if (node.loc) return node.loc.start.offset;
   const { source, hint } = scope;
   if (node.type === 'column_ref' && columnPath(node).join('.') === '*') {
@@ -59,10 +63,10 @@ export function offsetOf(node: SqlNode, scope: Pick<BindScope, 'source' | 'hint'
   if (node.type === 'case') return source.findKeyword('case', undefined, hint) ?? hint;
   if (node.type === 'cast') return node.symbol === '::' ? offsetOf(child(node, 'expr') ?? {}, scope) : source.findKeyword('cast', undefined, hint) ?? hint;
   if (isNode(node.ast)) return source.findKeyword('select', undefined, hint + 1) ?? hint;
-  if (node.type === 'number' || node.type === 'single_quote_string' || node.type === 'timestamp') {
+  if (node.type === 'number' || node.type === 'bigint' || node.type === 'single_quote_string' || node.type === 'timestamp') {
     const escape = (t: string): string => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const quoted = escape(`'${String(node.value)}'`); // the parser keeps '' doubled: this is the source text
-    const text = node.type === 'number' ? escape(String(node.value)) : node.type === 'timestamp' ? `timestamp\\s*${quoted}` : quoted;
+    const text = node.type === 'number' || node.type === 'bigint' ? escape(String(node.value)) : node.type === 'timestamp' ? `timestamp\\s*${quoted}` : quoted;
     const re = new RegExp(`(?<![\\w.'])${text}(?![\\w.'])`, 'gi');
     re.lastIndex = hint;
     return re.exec(source.text)?.index ?? hint;
@@ -75,7 +79,9 @@ export function planError(code: string, message: string, node: SqlNode, scope: P
 }
 
 /** True if the AST holds an aggregate call anywhere. */
-export function containsAggregate(node: unknown): boolean {
+export function containsAggregate(tracked: unknown): boolean {
+  // A search, not binding: read the plain AST (see AstUsage).
+  const node = rawAst(tracked);
   if (Array.isArray(node)) return node.some(containsAggregate);
   if (!isNode(node)) return false;
   if (node.type === 'aggr_func') return true;
@@ -113,6 +119,22 @@ function numberLiteral(node: SqlNode): Expr {
   return { kind: 'LiteralExpr', value, type: isInt ? 'int' : 'double' };
 }
 
+/**
+ * A number the parser kept as text (`1e3`, `9007199254740991`): an int when written without `.`
+ * or exponent and exactly representable, a double when finite and not rounded to zero; anything
+ * else would silently become another number on one path or both, so it is rejected.
+ */
+function bigNumberLiteral(node: SqlNode, scope: BindScope): Expr {
+  const text = String(node.value);
+  const value = Number(text);
+  const isInt = !/[.eE]/.test(text);
+  const writtenZero = !/[1-9]/.test(text.replace(/[eE].*$/, ''));
+  if (isInt ? !Number.isSafeInteger(value) : !Number.isFinite(value) || (value === 0 && !writtenZero)) {
+    throw planError('PW_PLAN_UNSUPPORTED', `the number ${text} is outside what both engines hold exactly (integers up to ±9007199254740991, finite doubles)`, node, scope);
+  }
+  return { kind: 'LiteralExpr', value, type: isInt ? 'int' : 'double' };
+}
+
 /** Common type of several (numeric types widen to double; NULL takes the other side's type). */
 function unify(types: readonly SqlType[], what: string, node: SqlNode, scope: BindScope): SqlType {
   const real = types.filter((t) => t !== 'null');
@@ -145,6 +167,36 @@ function expectType(e: Expr, ok: (t: SqlType) => boolean, want: string, node: Sq
 }
 
 const isBool = (t: SqlType): boolean => t === 'boolean' || t === 'null';
+
+/**
+ * The `ESCAPE '<c>'` of a LIKE (node-sql-parser hangs it on the pattern node), or undefined.
+ * Both engines must read the pattern the same way, so the escape is one ASCII character (DuckDB
+ * takes one byte), the pattern is a literal, and it does not end with an unpaired escape
+ * (DuckDB fails on that at run time). `ESCAPE ''` means no escape character, as in both engines.
+ */
+function likeEscape(node: SqlNode, patternNode: SqlNode, pattern: Expr, scope: BindScope): string | undefined {
+  const clause = child(patternNode, 'escape');
+  if (!clause) return undefined;
+  const likeAt = { source: scope.source, hint: offsetOf(node, scope) };
+  const at = { source: scope.source, hint: scope.source.findKeyword('escape', undefined, likeAt.hint) ?? likeAt.hint };
+  const value = child(clause, 'value');
+  const text = value?.type === 'single_quote_string' ? String(value.value).replace(/''/g, "'") : undefined;
+  if (text === undefined || text.length > 1 || (text !== '' && text.charCodeAt(0) > 0x7f)) {
+    throw planError('PW_PLAN_LIKE_ESCAPE', "ESCAPE takes one ASCII character in single quotes, e.g. LIKE 'x!%' ESCAPE '!' (or '' for none)", clause, at);
+  }
+  if (text === '') return undefined;
+  if (pattern.kind !== 'LiteralExpr') {
+    throw planError('PW_PLAN_LIKE_ESCAPE', "LIKE … ESCAPE needs a literal pattern ('…'), so that it can be checked before the metric runs", patternNode, likeAt);
+  }
+  if (typeof pattern.value === 'string') {
+    let i = 0;
+    while (i < pattern.value.length) i += pattern.value[i] === text ? 2 : 1;
+    if (i > pattern.value.length) {
+      throw planError('PW_PLAN_LIKE_ESCAPE', `the LIKE pattern ends with its escape character '${text}'; double it ('${text}${text}') to match '${text}' itself`, patternNode, likeAt);
+    }
+  }
+  return text;
+}
 
 function bindBinary(node: SqlNode, scope: BindScope): Expr {
   const op = String(node.operator).toUpperCase();
@@ -185,7 +237,8 @@ function bindBinary(node: SqlNode, scope: BindScope): Expr {
     const pattern = bindExpr(rightNode, scope);
     expectType(operand, (t) => t === 'string' || t === 'null', 'a string on the left of LIKE', leftNode, scope);
     expectType(pattern, (t) => t === 'string' || t === 'null', 'a string pattern for LIKE', rightNode, scope);
-    return { kind: 'LikeExpr', operand, pattern, negated: op === 'NOT LIKE', type: 'boolean' };
+    const escape = likeEscape(node, rightNode, pattern, scope);
+    return { kind: 'LikeExpr', operand, pattern, escape, negated: op === 'NOT LIKE', type: 'boolean' };
   }
   let left = bindExpr(leftNode, scope);
   let right = bindExpr(rightNode, scope);
@@ -238,6 +291,8 @@ function bindCase(node: SqlNode, scope: BindScope): Expr {
 }
 
 function bindCast(node: SqlNode, scope: BindScope): Expr {
+  // `CAST(x AS t)` and `x::t` mean the same; the spelling (keyword, symbol) is read and accepted.
+  accept(node, 'keyword', 'symbol');
   const target = (node.target as { dataType?: string }[] | undefined)?.[0]?.dataType?.toUpperCase() ?? '';
   const type = CAST_TYPES[target];
   if (!type) {
@@ -246,9 +301,10 @@ function bindCast(node: SqlNode, scope: BindScope): Expr {
     throw planError('PW_PLAN_CAST_TYPE', `cannot CAST to ${target || 'that type'}; allowed: VARCHAR, BIGINT/INTEGER, DOUBLE, BOOLEAN, TIMESTAMP`, {}, at);
   }
   const operand = bindExpr(child(node, 'expr') as SqlNode, scope);
-  // Casts whose result text differs between engines (DuckDB prints 1.0 where JavaScript prints
-  // 1, and formats timestamps its own way) would make hot and cold disagree: not allowed.
-  if (type === 'string' && (operand.type === 'double' || operand.type === 'timestamp')) {
+  // DOUBLE text is left out of the dialect (both paths print it alike, DuckDB's way, but `1.0`
+  // surprises users of JavaScript's `1`); TIMESTAMP text is ISO-8601 UTC on both paths
+  // (hot/eval/cast.ts), as result rows print it.
+  if (type === 'string' && operand.type === 'double') {
     throw planError('PW_PLAN_CAST_UNSUPPORTED', `CAST from ${operand.type} to VARCHAR is not supported (its text form is engine-specific); keep the value as ${operand.type}`, node, scope);
   }
   if ((type === 'timestamp' && operand.type !== 'string' && operand.type !== 'timestamp' && operand.type !== 'null')
@@ -280,14 +336,15 @@ function bindAggregate(node: SqlNode, scope: BindScope): AggRefExpr {
   const argScope: BindScope = { ...scope, mode: 'row', clause: `${name}()`, hint: offsetOf(node, scope) };
   const argsNode = child(node, 'args');
   const distinct = argsNode?.distinct === 'DISTINCT';
-  const filterNode = child(child(node, 'filter') ?? {}, 'where');
+  const filterClause = child(node, 'filter');
+  const filterNode = filterClause?.keyword === 'filter' ? child(filterClause, 'where') : undefined;
   const argNodes = node.type === 'aggr_func' ? (argsNode && child(argsNode, 'expr') ? [child(argsNode, 'expr') as SqlNode] : []) : functionArgs(node);
   for (const a of argNodes) {
     if (containsAggregate(a)) throw planError('PW_PLAN_NESTED_AGGREGATE', `aggregate calls cannot be nested inside ${name}()`, a, scope);
   }
   if (node.over) throw planError('PW_PLAN_UNSUPPORTED', `${name}() OVER (…) window functions are not supported; only ROW_NUMBER() for top-N per window`, node, scope);
   const first = argNodes[0];
-  const isStar = first?.type === 'star' || (first?.type === 'column_ref' && columnPath(first).join('.') === '*');
+  const isStar = (first?.type === 'star' && first.value === '*') || (first?.type === 'column_ref' && columnPath(first).join('.') === '*');
   let fn: AggregateFunction;
   let arg: Expr | undefined;
   let quantile: number | undefined;
@@ -340,13 +397,22 @@ function bindAggregate(node: SqlNode, scope: BindScope): AggRefExpr {
   }
   const call: AggregateCall = { fn, arg, filter, quantile, type, name: '' };
   const registry = scope.aggregates;
-  let index = registry.findIndex((a) => a.fn === fn && a.quantile === quantile && JSON.stringify([a.arg, a.filter]) === JSON.stringify([arg, filter]));
+  let index = findBySignature(registry, aggregateSignature, aggregateSignature(call));
   if (index < 0) {
     index = registry.length;
     registry.push({ ...call, name: `_agg${index}` });
   }
   return { kind: 'AggRefExpr', index, name: (registry[index] as AggregateCall).name, type };
 }
+
+/** What makes two aggregate calls the same slot: function, quantile, argument and FILTER. */
+const aggregateSignature = (a: AggregateCall): string => JSON.stringify([a.fn, a.quantile ?? null, a.arg ?? null, a.filter ?? null]);
+
+/** The form `sameExpr` (expr.ts) compares, for lookups by expression. */
+export const exprSignature = (e: Expr): string => JSON.stringify(e);
+
+/** A group key's lookup signature: its expression's. */
+export const keySignature = (k: GroupKey): string => exprSignature(k.expr);
 
 function isAggregateNode(node: SqlNode): boolean {
   return node.type === 'aggr_func' || (node.type === 'function' && isAggregateName(functionName(node)));
@@ -378,7 +444,7 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
       if (!(err instanceof PlanError) || err.code !== 'PW_PLAN_WINDOW_COLUMN') throw err;
     }
     if (asRow) {
-      const k = keys.findIndex((key) => sameExpr(key.expr, asRow));
+      const k = findBySignature(keys, keySignature, exprSignature(asRow));
       if (k >= 0) return { kind: 'KeyRefExpr', index: k, name: (keys[k] as GroupKey).name, type: (keys[k] as GroupKey).type };
       if (node.type === 'column_ref') {
         throw planError('PW_PLAN_NOT_GROUPED', `column '${columnPath(node).join('.')}' in ${scope.clause} must appear in GROUP BY or be used in an aggregate function`, node, scope);
@@ -389,6 +455,8 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
   switch (node.type) {
     case 'column_ref': return resolveField(columnPath(node), node, scope);
     case 'number': return numberLiteral(node);
+    // The parser's type for numbers it keeps as text: exponent forms and integers from 2^53 - 1 up.
+    case 'bigint': return bigNumberLiteral(node, scope);
     // The parser keeps a quote doubled inside '…' ('it''s'); the value has it once.
     case 'single_quote_string': return { kind: 'LiteralExpr', value: String(node.value).replace(/''/g, "'"), type: 'string' };
     case 'string': case 'natural_string': case 'var_string':

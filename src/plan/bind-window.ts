@@ -2,10 +2,11 @@
 import type { Catalog, StreamDef } from '../catalog/index.js';
 import { child, children, columnPath, functionArgs, functionName, type SqlNode } from '../sql/ast.js';
 import type { SourceText } from '../sql/source-text.js';
-import { INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
+import { formatDuration, INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { offsetOf, planError } from './bind-expr.js';
 import type { WindowSpec } from './nodes.js';
+import { WINDOW_LIMITS } from './window-limits.js';
 
 export interface BoundFrom {
   readonly stream: StreamDef;
@@ -82,12 +83,20 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     const value = parseIntervalMs(String(body?.value ?? ''), String(s.unit ?? ''));
     if (value === undefined) throw planError('PW_PLAN_WINDOW_SIZE', `cannot read the window ${label} '${`${String(body?.value ?? '')} ${String(s.unit ?? '')}`.trim()}'; use ${INTERVAL_HELP}`, s, nth(i));
     if (value <= 0) throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be positive, got ${value} ms`, s, nth(i));
+    if (value > WINDOW_LIMITS.maxDurationMs) {
+      throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} is ${formatDuration(value)}; the longest supported is ${formatDuration(WINDOW_LIMITS.maxDurationMs)} (100 years)`, s, nth(i));
+    }
     return value;
   });
   const alias = typeof item.as === 'string' ? item.as : undefined;
   if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number } };
   if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
   const [slideMs, sizeMs] = ms as [number, number];
+  const perEvent = Math.ceil(sizeMs / slideMs);
+  if (perEvent > WINDOW_LIMITS.maxHopWindowsPerEvent) {
+    // Every event is folded into size/slide windows: a tiny slide would hang or exhaust memory.
+    throw planError('PW_PLAN_WINDOW_SIZE', `HOP with slide ${formatDuration(slideMs)} and size ${formatDuration(sizeMs)} puts every event in ${perEvent} windows; at most ${WINDOW_LIMITS.maxHopWindowsPerEvent} are supported: use a longer slide (at least ${formatDuration(Math.ceil(sizeMs / WINDOW_LIMITS.maxHopWindowsPerEvent))})`, args[2] as SqlNode, nth(0));
+  }
   if (sizeMs % slideMs !== 0) {
     throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, nth(1));
   }

@@ -6,11 +6,13 @@
 import { createHash } from 'node:crypto';
 import type { Catalog, StreamDef } from '../catalog/index.js';
 import { PlanError } from '../errors.js';
-import { child, children, columnPath, isNode, type SqlNode } from '../sql/ast.js';
+import { accept, child, children, columnPath, isNode, type SqlNode } from '../sql/ast.js';
 import type { ParsedQuery } from '../sql/parse-query.js';
 import type { SourceText } from '../sql/source-text.js';
-import { bindExpr, containsAggregate, offsetOf, planError, type BindScope } from './bind-expr.js';
+import { bindExpr, containsAggregate, exprSignature, keySignature, offsetOf, planError, type BindScope } from './bind-expr.js';
+import { findBySignature } from './find-by-signature.js';
 import { bindFrom } from './bind-window.js';
+import { rejectUnread } from './reject-unread.js';
 import { sameExpr, walkExpr, type Expr } from './expr.js';
 import type {
   AggregateCall, AggregateNode, GroupKey, MetricPlan, OutputColumn, PlanNode, ProjectNode, SortKey, TopNNode, WindowSpec,
@@ -88,6 +90,9 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   const groupHint = clauseAt('group');
   const keys: GroupKey[] = [];
   const keyNodes: SqlNode[] = [];
+  let itemsByExpr: Map<string, number> | undefined;
+  // SELECT aliases by name (the first item wins), for GROUP BY <alias>.
+  const aliases = new Map(items.flatMap((item, i): [string, number][] => (typeof item.as === 'string' ? [[item.as, i]] : [])).reverse());
   let hasWindowStart = false;
   for (const g of groupItems) {
     let target = g;
@@ -98,7 +103,7 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
       target = child(item, 'expr') as SqlNode;
     } else if (g.type === 'column_ref' && columnPath(g).length === 1) {
       const name = columnPath(g)[0] as string;
-      const aliased = items.findIndex((item, i) => item.as === names[i] && names[i] === name && typeof item.as === 'string');
+      const aliased = aliases.get(name) ?? -1;
       if (aliased >= 0 && !stream.fields.has(name)) target = child(items[aliased] as SqlNode, 'expr') as SqlNode;
     }
     if (target.type === 'column_ref' && columnPath(target).length === 1 && ['window_start', 'window_end'].includes((columnPath(target)[0] as string).toLowerCase())) {
@@ -109,12 +114,14 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
       throw planError('PW_PLAN_AGGREGATE_IN_GROUP_BY', 'aggregates are not allowed in GROUP BY', g, { source: ctx.source, hint: groupHint });
     }
     const expr = bindExpr(target, { ...base, mode: 'row', clause: 'GROUP BY', hint: groupHint });
-    if (keys.some((k) => sameExpr(k.expr, expr))) continue;
-    const itemIdx = items.findIndex((item) => {
+    if (findBySignature(keys, keySignature, exprSignature(expr)) >= 0) continue;
+    // The SELECT item computing this key names it; each item is bound (as a row expression) once.
+    itemsByExpr ??= new Map(items.flatMap((item, i): [string, number][] => {
       const ie = child(item, 'expr') as SqlNode;
-      if (containsAggregate(ie)) return false;
-      try { return sameExpr(bindExpr(ie, { ...base, mode: 'row', clause: 'SELECT', hint: selectHint }), expr); } catch { return false; }
-    });
+      if (containsAggregate(ie)) return [];
+      try { return [[exprSignature(bindExpr(ie, { ...base, mode: 'row', clause: 'SELECT', hint: selectHint })), i]]; } catch { return []; }
+    }).reverse());
+    const itemIdx = itemsByExpr.get(exprSignature(expr)) ?? -1;
     const name = itemIdx >= 0 ? (names[itemIdx] as string) : target.type === 'column_ref' ? (columnPath(target).at(-1) as string) : `_key${keys.length}`;
     keys.push({ name, expr, type: expr.type });
     keyNodes.push(g);
@@ -169,6 +176,20 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   return { project, stream, window, keys };
 }
 
+/**
+ * The SELECT of a FROM item that is a subquery, or undefined. Its alias only names it (columns
+ * are read unqualified), and `tableList` / `columnList` are the parser's own bookkeeping.
+ */
+function subquery(fromItem: SqlNode): SqlNode | undefined {
+  const expr = child(fromItem, 'expr');
+  const ast = expr ? child(expr, 'ast') : undefined;
+  if (ast) {
+    accept(fromItem, 'as');
+    accept(expr, 'tableList', 'columnList');
+  }
+  return ast;
+}
+
 function rankItem(select: SqlNode): SqlNode | undefined {
   return children(select, 'columns').find((c) => child(c, 'expr')?.type === 'window_func');
 }
@@ -180,7 +201,7 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   const fromItems = children(outer, 'from');
   const hint0 = ctx.source.findKeyword('from', 0) ?? 0;
   if (fromItems.length !== 1) throw planError('PW_PLAN_JOIN', 'join is not supported: a top-N query reads one ranked subquery', outer, { source: ctx.source, hint: hint0 });
-  const ranked = child(child(fromItems[0] as SqlNode, 'expr') as SqlNode, 'ast') as SqlNode;
+  const ranked = subquery(fromItems[0] as SqlNode) as SqlNode;
   const rank = rankItem(ranked);
   const rankedAt = ctx.source.findKeyword('select', 1) ?? hint0;
   if (!rank) {
@@ -196,7 +217,7 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
 
   // Two shapes: the aggregate query itself holds ROW_NUMBER, or ranks a subquery that aggregates.
   const innerFrom = children(ranked, 'from')[0];
-  const innerAst = innerFrom ? child(child(innerFrom, 'expr') ?? {}, 'ast') : undefined;
+  const innerAst = innerFrom ? subquery(innerFrom) : undefined;
   const agg = innerAst ? bindAggregateQuery(innerAst, ctx, 2) : bindAggregateQuery(ranked, ctx, 1, [rank]);
   if (agg.window.type === 'session') {
     // Sessions of different keys close at different times: a per-window ranking has no moment
@@ -246,7 +267,9 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
       }
     }
     if (idx < 0) throw planError('PW_PLAN_TOPN_ORDER', `ROW_NUMBER() orders by the query's output columns (${aggCols.map((c) => c.name).join(', ')})`, e, fnScope);
-    return { column: idx, descending: String(o.type ?? 'ASC').toUpperCase() === 'DESC' };
+    // node-sql-parser writes `NULLS FIRST` / `NULLS LAST` as one string, null when absent.
+    const nulls = typeof o.nulls === 'string' ? o.nulls.toUpperCase().replace(/\s+/g, ' ') : undefined;
+    return { column: idx, descending: String(o.type ?? 'ASC').toUpperCase() === 'DESC', nullsFirst: nulls === 'NULLS FIRST' };
   });
 
   // Outer: WHERE rn <= N (or rn < N, N >= rn).
@@ -312,7 +335,7 @@ export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
   const ctx: Ctx = { catalog, source: query.source };
   const select = query.select;
   const fromItems = children(select, 'from');
-  const sub = fromItems.length === 1 ? child(child(fromItems[0] as SqlNode, 'expr') ?? {}, 'ast') : undefined;
+  const sub = fromItems.length === 1 ? subquery(fromItems[0] as SqlNode) : undefined;
   let root: PlanNode;
   let agg: AggregateQuery;
   let columns: { name: string; type: OutputColumn['type'] }[];
@@ -331,6 +354,7 @@ export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
     columns = agg.project.columns.map((c) => ({ name: c.name, type: c.type }));
     keyColumns = agg.project.columns.flatMap((c, i) => (c.expr.kind === 'KeyRefExpr' ? [i] : []));
   }
+  rejectUnread(query);
   // Binding invariant: post-aggregation expressions never read raw fields.
   for (const c of agg.project.columns) {
     walkExpr(c.expr, (e) => { if (e.kind === 'FieldExpr') throw new PlanError('PW_INTERNAL', `unbound field ${e.path} after aggregation`); });

@@ -22,7 +22,7 @@ export function displayExpr(e: Expr): string {
     case 'BinaryExpr': return `(${displayExpr(e.left)} ${e.op} ${displayExpr(e.right)})`;
     case 'InExpr': return `${displayExpr(e.operand)} ${e.negated ? 'NOT IN' : 'IN'} (${e.list.map(displayExpr).join(', ')})`;
     case 'BetweenExpr': return `${displayExpr(e.operand)} ${e.negated ? 'NOT BETWEEN' : 'BETWEEN'} ${displayExpr(e.low)} AND ${displayExpr(e.high)}`;
-    case 'LikeExpr': return `${displayExpr(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${displayExpr(e.pattern)}`;
+    case 'LikeExpr': return `${displayExpr(e.operand)} ${e.negated ? 'NOT LIKE' : 'LIKE'} ${displayExpr(e.pattern)}${e.escape === undefined ? '' : ` ESCAPE ${literal(e.escape, 'string')}`}`;
     case 'IsNullExpr': return `${displayExpr(e.operand)} IS ${e.negated ? 'NOT NULL' : 'NULL'}`;
     case 'CaseExpr': {
       const head = e.operand ? `CASE ${displayExpr(e.operand)}` : 'CASE';

@@ -39,7 +39,7 @@ export function displayNode(node: PlanNode): string {
     case 'ProjectNode': return `Project: ${node.columns.map((c) => (c.name === displayExpr(c.expr) ? c.name : `${c.name} := ${displayExpr(c.expr)}`)).join(', ')}`;
     case 'TopNNode': {
       const cols = node.input.kind === 'ProjectNode' ? node.input.columns : [];
-      const order = node.orderBy.map((o) => `${cols[o.column]?.name ?? `#${o.column}`} ${o.descending ? 'DESC' : 'ASC'}`).join(', ');
+      const order = node.orderBy.map((o) => `${cols[o.column]?.name ?? `#${o.column}`} ${o.descending ? 'DESC' : 'ASC'}${o.nullsFirst ? ' NULLS FIRST' : ''}`).join(', ');
       return `TopN: per window, ORDER BY ${order}, limit=${node.limit}${node.rankColumn ? `, rank=${node.rankColumn}` : ''}`;
     }
     default: return assertNever(node, 'plan node');

@@ -38,8 +38,19 @@ export interface NotExpr { readonly kind: 'NotExpr'; readonly operand: Expr; rea
 export interface BinaryExpr { readonly kind: 'BinaryExpr'; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr; readonly type: SqlType }
 export interface InExpr { readonly kind: 'InExpr'; readonly operand: Expr; readonly list: readonly Expr[]; readonly negated: boolean; readonly type: 'boolean' }
 export interface BetweenExpr { readonly kind: 'BetweenExpr'; readonly operand: Expr; readonly low: Expr; readonly high: Expr; readonly negated: boolean; readonly type: 'boolean' }
-/** `LIKE` with `%` and `_` wildcards, case-sensitive, no escape character. */
-export interface LikeExpr { readonly kind: 'LikeExpr'; readonly operand: Expr; readonly pattern: Expr; readonly negated: boolean; readonly type: 'boolean' }
+/**
+ * `LIKE` with `%` and `_` wildcards, case-sensitive. `escape` (one ASCII character, from `ESCAPE
+ * '!'`) makes the character after it literal; it is only set with a literal pattern, which the
+ * binder has checked does not end with an unpaired escape. Without it, no character escapes.
+ */
+export interface LikeExpr {
+  readonly kind: 'LikeExpr';
+  readonly operand: Expr;
+  readonly pattern: Expr;
+  readonly escape: string | undefined;
+  readonly negated: boolean;
+  readonly type: 'boolean';
+}
 export interface IsNullExpr { readonly kind: 'IsNullExpr'; readonly operand: Expr; readonly negated: boolean; readonly type: 'boolean' }
 export interface CaseExpr {
   readonly kind: 'CaseExpr';

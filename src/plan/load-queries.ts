@@ -1,16 +1,17 @@
 /** Loads and plans every metric of a queries/ directory, collecting every error. */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Catalog } from '../catalog/index.js';
-import { AggregateUserError, PitwallError, PlanError } from '../errors.js';
+import { AggregateUserError, InternalError, PitwallError, PlanError } from '../errors.js';
 import { parseQuery } from '../sql/parse-query.js';
+import { readSqlFile } from '../sql/read-sql-file.js';
 import { buildPlan } from './build-plan.js';
 import type { MetricPlan } from './nodes.js';
 
-/** Plans one metric file. */
+/** Plans one metric file (UTF-8; see {@link readSqlFile} for what is refused before parsing). */
 export function planFile(path: string, catalog: Catalog): MetricPlan {
   const file = relative(process.cwd(), path) || path;
-  return buildPlan(parseQuery(file, readFileSync(path, 'utf8')), catalog);
+  return buildPlan(parseQuery(file, readSqlFile(path, file)), catalog);
 }
 
 /** Lists `*.sql` files of a directory, sorted. */
@@ -23,7 +24,8 @@ export function queryFiles(dir: string): string[] {
 
 /**
  * Plans every metric of `dir`. Metric names must be unique. Throws one error listing every
- * problem found, so an analyst fixes them in one pass.
+ * problem found, so an analyst fixes them in one pass: a file that breaks pitwall itself (an
+ * error without a code, reported as PW_INTERNAL at that file) does not hide the others' errors.
  */
 export function loadQueries(dir: string, catalog: Catalog): MetricPlan[] {
   const plans: MetricPlan[] = [];
@@ -38,8 +40,9 @@ export function loadQueries(dir: string, catalog: Catalog): MetricPlan[] {
       }
       plans.push(plan);
     } catch (err) {
-      if (!(err instanceof PitwallError)) throw err;
-      errors.push(err);
+      const file = relative(process.cwd(), path) || path;
+      errors.push(err instanceof PitwallError ? err
+        : new InternalError(`planning failed: ${err instanceof Error ? err.message : String(err)}`, { position: { file, line: 1, col: 1 }, cause: err }));
     }
   }
   if (errors.length === 1) throw errors[0] as PitwallError;

@@ -66,6 +66,11 @@ export interface SortKey {
   /** Index into the input's output columns. */
   readonly column: number;
   readonly descending: boolean;
+  /**
+   * Where NULLs go, whatever the direction: first with `NULLS FIRST`, last otherwise (`NULLS
+   * LAST` is the default for ASC and DESC alike, as in DuckDB; PostgreSQL puts them first for DESC).
+   */
+  readonly nullsFirst: boolean;
 }
 
 /**

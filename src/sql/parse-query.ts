@@ -3,18 +3,25 @@
  * and one `CREATE VIEW <metric> AS SELECT …;` statement (node-sql-parser, PostgreSQL dialect).
  * Syntax errors carry file:line:col. Two gaps of the parser are closed here: FILTER after
  * pitwall's own aggregates ({@link liftCallFilters}) and AND binding tighter than OR
- * ({@link fixBooleanPrecedence}).
+ * ({@link fixBooleanPrecedence}). The file's size, nesting and identifier lengths are bounded
+ * ({@link SQL_LIMITS}) before anything recursive runs over it, and a UTF-8 byte-order mark at
+ * its start is ignored.
  */
 // The PostgreSQL-only build: one grammar (0.3 MB) instead of every dialect (2.5 MB) at each start.
 import sqlParser from 'node-sql-parser/build/postgresql.js';
 import { PlanError } from '../errors.js';
 import { SourceText } from './source-text.js';
 import type { SqlNode } from './ast.js';
+import { findTooDeep } from './ast-depth.js';
+import { AstUsage } from './ast-usage.js';
 import { fixBooleanPrecedence } from './bool-precedence.js';
 import { attachCallFilters, liftCallFilters } from './call-filter.js';
+import { hideBackslashes } from './literal-backslashes.js';
+import { meteredInput, ParseBudgetExceeded, type MeteredInput } from './metered-input.js';
+import { SQL_LIMITS } from './sql-limits.js';
 
 const parser = new sqlParser.Parser();
-const astify = (sql: string): unknown => parser.astify(sql, { database: 'PostgresQL', trimQuery: false, parseOptions: { includeLocations: true } });
+const astify = (input: MeteredInput): unknown => parser.astify(input.input, { database: 'PostgresQL', trimQuery: false, parseOptions: { includeLocations: true } });
 
 export const EMIT_MODES = ['on_window_close', 'on_update'] as const;
 export type EmitMode = (typeof EMIT_MODES)[number];
@@ -22,10 +29,32 @@ export type EmitMode = (typeof EMIT_MODES)[number];
 export interface ParsedQuery {
   readonly name: string;
   readonly emit: EmitMode;
-  /** The SELECT of the view, as node-sql-parser's AST. */
+  /** The SELECT of the view, as node-sql-parser's AST, seen through `usage` (every read is recorded). */
   readonly select: SqlNode;
   readonly source: SourceText;
+  /** What of the statement has been read so far; the planner rejects what it leaves unread. */
+  readonly usage: AstUsage;
 }
+
+const BOM = '\uFEFF';
+
+const tooDeep = (source: SourceText, offset: number, parens = false): PlanError => new PlanError('PW_SQL_TOO_DEEP', parens
+  ? `parentheses nested more than ${SQL_LIMITS.maxParenDepth} deep; simplify the expression`
+  : `expression nested too deeply (more than ${SQL_LIMITS.maxExprDepth} levels: each operator, call, CASE and CAST is one, and a chain a OR b OR … one per term); simplify it, and write long OR chains as x IN (…)`,
+{ position: source.position(offset) });
+
+/** Size, parenthesis nesting and identifier lengths: checked on the text, before the parser runs. */
+function checkText(source: SourceText): void {
+  const deepParen = source.firstParenAtLevel(SQL_LIMITS.maxParenDepth + 1);
+  if (deepParen !== undefined) throw tooDeep(source, deepParen, true);
+  const long = source.firstLongIdentifier(SQL_LIMITS.maxNameLength);
+  if (long) {
+    throw new PlanError('PW_SQL_NAME_TOO_LONG', `identifier '${long.text.slice(0, 20)}…' has ${[...long.text].length} characters; names are at most ${SQL_LIMITS.maxNameLength}`,
+      { position: source.position(long.offset) });
+  }
+}
+
+const isStackOverflow = (err: unknown): boolean => err instanceof RangeError && /call stack/i.test(err.message);
 
 function leadingDirectives(source: SourceText): { emit: EmitMode } {
   let emit: EmitMode = 'on_window_close';
@@ -50,17 +79,39 @@ function leadingDirectives(source: SourceText): { emit: EmitMode } {
 interface PegError { message: string; found?: string | null; location?: { start: { offset: number } } }
 
 /** Parses a metric file's text. `file` is used in positions only. */
-export function parseQuery(file: string, text: string): ParsedQuery {
+export function parseQuery(file: string, fileText: string): ParsedQuery {
+  // A byte-order mark (Windows editors write one) is not part of the SQL; columns count without it.
+  const text = fileText.startsWith(BOM) ? fileText.slice(BOM.length) : fileText;
+  if (text.length > SQL_LIMITS.maxFileChars) {
+    throw new PlanError('PW_SQL_TOO_LONG', `the file has ${text.length} characters; a metric file holds at most ${SQL_LIMITS.maxFileChars}: shorten it (e.g. long IN lists)`,
+      { position: { file, line: 1, col: 1 } });
+  }
   const source = new SourceText(file, text);
+  checkText(source);
   const { emit } = leadingDirectives(source);
   let ast: unknown;
+  let metered: MeteredInput | undefined;
+  const parse = (sql: string): unknown => {
+    metered = meteredInput(sql);
+    return astify(metered);
+  };
   try {
-    const lifted = liftCallFilters(text, (padded) => (astify(padded) as SqlNode).where as SqlNode);
-    ast = astify(lifted.text);
+    const hidden = hideBackslashes(text);
+    const lifted = liftCallFilters(hidden.text, (padded) => hidden.restore((parse(padded) as SqlNode).where as SqlNode));
+    ast = hidden.restore(parse(lifted.text));
     attachCallFilters(ast, lifted.filters);
-    ast = fixBooleanPrecedence(ast);
   } catch (err) {
-    if (!(err instanceof Error) || !('location' in err)) throw err; // not a syntax error: a bug, keep it visible
+    if (err instanceof ParseBudgetExceeded) {
+      throw new PlanError('PW_SQL_TOO_DEEP', `too complex to parse: parenthesized AND/OR groups nested inside one another (such as ((a OR b) AND c) OR d) make the parser's work double with each level; flatten the nesting`,
+        { position: source.position(source.firstParenAtLevel(source.maxParenLevel) ?? metered?.furthest() ?? 0) });
+    }
+    // Nesting the text checks cannot see (NOT NOT NOT …) can still run the parser out of stack.
+    if (isStackOverflow(err)) throw tooDeep(source, source.findKeyword('create', 0) ?? 0);
+    if (!(err instanceof Error) || !('location' in err)) {
+      // The parser's grammar actions throw plain errors for some statements it cannot represent.
+      throw new PlanError('PW_SQL_SYNTAX', `SQL syntax error: the parser rejected the statement (${err instanceof Error ? err.message : String(err)}); a metric is CREATE VIEW <name> AS SELECT …`,
+        { position: source.position(Math.min(metered?.furthest() ?? 0, text.length)), cause: err });
+    }
     const e = err as PegError;
     const offset = e.location?.start.offset ?? 0;
     // Name the whole word the parser stopped at, and the constructs it rejects that users write.
@@ -77,11 +128,16 @@ export function parseQuery(file: string, text: string): ParsedQuery {
         position: source.position(before.search(/distinct\s+$/i)), cause: err,
       });
     }
-    const found = word ? `'${word}'` : e.found === null || e.found === undefined ? 'end of input' : `'${e.found}'`;
+    // The character from the file, not the parser's `found` (which sees hidden backslashes).
+    const found = word ? `'${word}'` : offset >= text.length ? 'end of input' : `'${text[offset] ?? ''}'`;
     throw new PlanError('PW_SQL_SYNTAX', `SQL syntax error: unexpected ${found}; a metric is CREATE VIEW <name> AS SELECT …`, {
       position: source.position(offset), cause: err,
     });
   }
+  // Measured without recursion; from here on every walk of the tree is bounded by the limit.
+  const deep = findTooDeep(ast, SQL_LIMITS.maxExprDepth);
+  if (deep) throw tooDeep(source, deep.offset);
+  ast = fixBooleanPrecedence(ast);
   const statements = (Array.isArray(ast) ? ast : [ast]) as SqlNode[];
   if (statements.length !== 1) {
     // Point at the second statement: its keyword after the first statement's semicolon.
@@ -89,16 +145,22 @@ export function parseQuery(file: string, text: string): ParsedQuery {
     throw new PlanError('PW_SQL_STATEMENTS', `a metric file holds exactly one CREATE VIEW statement, found ${statements.length}; put each metric in its own .sql file`,
       { position: source.position(second ?? 0) });
   }
-  const stmt = statements[0] as SqlNode;
+  const usage = new AstUsage(statements[0] as SqlNode);
+  const stmt = usage.root as SqlNode;
   if (stmt.type !== 'create' || stmt.keyword !== 'view') {
     const what = String(stmt.type ?? 'statement').toUpperCase();
     throw new PlanError('PW_SQL_NOT_VIEW', `expected CREATE VIEW <metric> AS SELECT …, found a ${what} statement`,
       { position: source.position(source.findKeyword(String(stmt.type ?? ''), 0) ?? 0) });
   }
-  const view = stmt.view as { view?: string } | string | undefined;
+  const view = stmt.view as { view?: string; db?: string | null } | string | undefined;
   const name = typeof view === 'string' ? view : view?.view;
-  if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-    throw new PlanError('PW_SQL_VIEW_NAME', 'the view name must be an identifier (letters, digits, _)', { position: source.position(source.findKeyword('view', 0) ?? 0) });
+  const schema = typeof view === 'string' ? undefined : view?.db;
+  const viewAt = source.findKeyword('view', 0) ?? 0;
+  if (!name || schema || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+    // A metric name is a file name, a topic key part and a URL segment: a plain identifier only.
+    const at = schema ? source.findPath([schema], viewAt) : name ? source.findPath([name], viewAt) : viewAt;
+    throw new PlanError('PW_SQL_VIEW_NAME', `the view name must be a plain identifier (letters, digits, _; not starting with a digit; no schema), got ${JSON.stringify(schema ? `${schema}.${name ?? ''}` : name ?? '')}`,
+      { position: source.position(at) });
   }
-  return { name, emit, select: stmt.select as SqlNode, source };
+  return { name, emit, select: stmt.select as SqlNode, source, usage };
 }

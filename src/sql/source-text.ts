@@ -19,6 +19,8 @@ export class SourceText {
   readonly #lineStarts: number[] = [0];
   readonly #tokens: Token[] = [];
   readonly #semicolons: number[] = [];
+  /** `#deepest[k]`: offset of the first `(` that opened nesting level k + 1. */
+  readonly #deepest: number[] = [];
 
   constructor(file: string, text: string) {
     this.file = file;
@@ -36,7 +38,12 @@ export class SourceText {
       if (c === '-' && t[i + 1] === '-') { while (i < t.length && t[i] !== '\n') i++; continue; }
       if (c === '/' && t[i + 1] === '*') { const e = t.indexOf('*/', i + 2); i = e < 0 ? t.length : e + 2; continue; }
       if (c === "'") { i++; while (i < t.length && !(t[i] === "'" && t[i + 1] !== "'")) i += t[i] === "'" ? 2 : 1; i++; continue; }
-      if (c === '(') { depth++; i++; continue; }
+      if (c === '(') {
+        depth++;
+        if (depth > this.#deepest.length) this.#deepest.push(i);
+        i++;
+        continue;
+      }
       if (c === ')') { depth--; i++; continue; }
       if (c === ';' && depth === 0) { this.#semicolons.push(i); i++; continue; }
       if (c === '"') {
@@ -64,6 +71,25 @@ export class SourceText {
   /** Offsets of the `;` outside parentheses, strings and comments: where statements end. */
   get semicolons(): readonly number[] {
     return this.#semicolons;
+  }
+
+  /**
+   * Offset of the first `(` (outside strings and comments) that opens nesting level `level`
+   * (1 = not inside any other parenthesis), or undefined when the text never nests that deep.
+   */
+  firstParenAtLevel(level: number): number | undefined {
+    return this.#deepest[level - 1];
+  }
+
+  /** The deepest parenthesis nesting in the text (0 when it has none). */
+  get maxParenLevel(): number {
+    return this.#deepest.length;
+  }
+
+  /** The first identifier (bare or "quoted") longer than `maxLength` characters, or undefined. */
+  firstLongIdentifier(maxLength: number): { readonly text: string; readonly offset: number } | undefined {
+    const tok = this.#tokens.find((t) => t.text.length > maxLength && [...t.text].length > maxLength);
+    return tok ? { text: tok.text, offset: tok.offset } : undefined;
   }
 
   /** 1-based line and column of a character offset. */

@@ -335,7 +335,7 @@ describe('top-N per window', () => {
     const top = findNode(p.root, 'TopNNode');
     expect(top?.limit).toBe(3);
     expect(top?.rankColumn).toBe('rn');
-    expect(top?.orderBy).toEqual([{ column: 3, descending: true }]);
+    expect(top?.orderBy).toEqual([{ column: 3, descending: true, nullsFirst: false }]);
     expect(columns(p)).toEqual(['window_start timestamp', 'window_end timestamp', 'page string', 'views int', 'rn int']);
     expect(p.keyColumns).toEqual([2]);
   });
@@ -355,7 +355,7 @@ describe('top-N per window', () => {
     expect(top?.limit).toBe(5);
     expect(top?.rankColumn).toBeUndefined();
     expect(top?.columns).toEqual([0, 2, 3, 4]);
-    expect(top?.orderBy).toEqual([{ column: 3, descending: true }, { column: 2, descending: false }]);
+    expect(top?.orderBy).toEqual([{ column: 3, descending: true, nullsFirst: false }, { column: 2, descending: false, nullsFirst: false }]);
     expect(p.emit).toBe('on_update');
     expect(p.window).toEqual({ type: 'hop', slideMs: 60_000, sizeMs: 600_000 });
     expect(columns(p)).toEqual(['window_start timestamp', 'userId string', 'spent double', 'purchases int']);
