@@ -15,7 +15,7 @@
 import { assertNever, InternalError } from '../errors.js';
 import type { AggregateCall, AggregateNode, MetricPlan, OutputColumn, ProjectNode } from '../plan/index.js';
 import { findNode } from '../plan/index.js';
-import { compileExpr, Parameters, rowNames, type ExprNames } from './compile-expr.js';
+import { compileExpr, finite, intInRange, Parameters, rowNames, type ExprNames } from './compile-expr.js';
 import { quoteIdent, relationName } from './duckdb-dialect.js';
 
 /** A compiled statement: SQL text plus its bound parameters (`$1`, `$2`, …). */
@@ -34,8 +34,10 @@ function aggregateSql(a: AggregateCall, params: Parameters): string {
     case 'count_star': return `count(*)${filter}`;
     case 'count': return `count(${arg})${filter}`;
     case 'count_distinct': return `count(DISTINCT ${arg})${filter}`;
-    case 'sum': return a.type === 'int' ? `CAST(sum(${arg})${filter} AS BIGINT)` : `fsum(${arg})${filter}`;
-    case 'avg': return `avg(CAST(${arg} AS DOUBLE))${filter}`;
+    // sum(BIGINT) is an exact HUGEINT; outside the int range it is NULL, as the hot path's
+    // exact int sum. A double SUM or AVG that overflows (inf, or NaN from fsum) is NULL.
+    case 'sum': return a.type === 'int' ? intInRange(`sum(${arg})${filter}`, params) : finite(`fsum(${arg})${filter}`, params);
+    case 'avg': return finite(`avg(CAST(${arg} AS DOUBLE))${filter}`, params);
     case 'min': return `min(${arg})${filter}`;
     case 'max': return `max(${arg})${filter}`;
     // The cold path is the reference: approximate aggregates are computed exactly here, and the
@@ -131,7 +133,7 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
   let outCols = project.columns.map((c) => c.name);
   if (topn) {
     const order = [
-      ...topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} NULLS LAST`),
+      ...topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} ${o.nullsFirst ? 'NULLS FIRST' : 'NULLS LAST'}`),
       ...outCols.map((n) => `${quoteIdent(n)} ASC NULLS LAST`),
     ].join(', ');
     const windowStart = project.columns.find((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start') as OutputColumn;

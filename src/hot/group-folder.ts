@@ -46,7 +46,12 @@ export class GroupFolder {
     const slots = node.aggregates.map((a, i): AggSlot => {
       const base = { arg: this.#args[i], filter: this.#filters[i] };
       if (a.fn === 'count' || a.fn === 'count_star') return { ...base, layout: { kind: 'count', col: numericCols++ } };
-      if (a.fn === 'sum' || a.fn === 'avg') { const col = numericCols; numericCols += 3; return { ...base, layout: { kind: a.fn, col } }; }
+      if (a.fn === 'sum' || a.fn === 'avg') {
+        const col = numericCols;
+        numericCols += 3;
+        // SUM of ints is exact (two-part sum), SUM and AVG of doubles compensated: see accumulators/basic.ts.
+        return { ...base, layout: { kind: a.fn === 'sum' && a.type === 'int' ? 'int_sum' : a.fn, col } };
+      }
       return { ...base, layout: { kind: 'object', obj: objectCols++, acc: this.#accs[i] as AnyAccumulator } };
     });
     this.layout = { slots, numericCols, objectCols };

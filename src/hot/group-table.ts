@@ -1,12 +1,14 @@
 /**
  * The groups of one window, stored by column: a map from encoded key to slot, the key values
  * per slot, and for COUNT / SUM / AVG plain Float64Array columns (count; or Neumaier sum,
- * compensation, count), so an open (window, key) costs a map entry, its key, and 8 bytes per
- * numeric state — no object per group. Other aggregates keep their accumulator objects in a
+ * compensation, count; or, for SUM of ints, the exact sum's high and low parts and count), so
+ * an open (window, key) costs a map entry, its key, and 8 bytes per numeric state — no object
+ * per group. Other aggregates keep their accumulator objects in a
  * per-aggregate array. Arithmetic is the same as the accumulators in accumulators/basic.ts, so
  * the columnar and object forms give identical results and snapshots.
  */
-import type { AccValue, AnyAccumulator } from './accumulators/index.js';
+import { exactCarry, exactIntResult, exactRest, type AccValue, type AnyAccumulator } from './accumulators/index.js';
+import { finiteOrNull } from './eval/arithmetic.js';
 import type { Evaluator, Val } from './eval/compile-expr.js';
 import type { GroupFolder } from './group-folder.js';
 
@@ -15,7 +17,7 @@ type Payload = Record<string, unknown>;
 /** How one aggregate is stored: numeric columns (first column index) or objects. */
 export type AggLayout =
   | { readonly kind: 'count'; readonly col: number }
-  | { readonly kind: 'sum' | 'avg'; readonly col: number }
+  | { readonly kind: 'sum' | 'avg' | 'int_sum'; readonly col: number }
   | { readonly kind: 'object'; readonly obj: number; readonly acc: AnyAccumulator };
 
 export interface AggSlot {
@@ -79,6 +81,18 @@ export class GroupTable {
           ns[slot] = (ns[slot] as number) + 1;
           break;
         }
+        case 'int_sum': {
+          const his = cols[layout.col] as Float64Array;
+          const los = cols[layout.col + 1] as Float64Array;
+          const x = v as number;
+          const lo = los[slot] as number;
+          const carry = exactCarry(lo, x);
+          if (carry !== 0) his[slot] = (his[slot] as number) + carry;
+          los[slot] = exactRest(lo, x, carry);
+          const ns = cols[layout.col + 2] as Float64Array;
+          ns[slot] = (ns[slot] as number) + 1;
+          break;
+        }
         case 'object': {
           const objs = this.#objs[layout.obj] as unknown[];
           objs[slot] = layout.acc.add(objs[slot], v as AccValue);
@@ -96,9 +110,11 @@ export class GroupTable {
       if (l.kind === 'count') return (cols[l.col] as Float64Array)[slot] as number;
       if (l.kind === 'object') return l.acc.result((this.#objs[l.obj] as unknown[])[slot]) as Val;
       const n = (cols[l.col + 2] as Float64Array)[slot] as number;
+      const first = (cols[l.col] as Float64Array)[slot] as number;
+      const second = (cols[l.col + 1] as Float64Array)[slot] as number;
+      if (l.kind === 'int_sum') return exactIntResult(first, second, n);
       if (n === 0) return null;
-      const sum = ((cols[l.col] as Float64Array)[slot] as number) + ((cols[l.col + 1] as Float64Array)[slot] as number);
-      return l.kind === 'sum' ? sum : sum / n;
+      return finiteOrNull(l.kind === 'sum' ? first + second : (first + second) / n);
     });
   }
 

@@ -2,17 +2,18 @@
 import { assertNever } from '../../errors.js';
 import type { AggregateCall } from '../../plan/index.js';
 import { erase, type AnyAccumulator } from './accumulator.js';
-import { avgAcc, countAcc, countDistinctAcc, maxAcc, minAcc, sumAcc } from './basic.js';
+import { avgAcc, countAcc, countDistinctAcc, intSumAcc, maxAcc, minAcc, sumAcc } from './basic.js';
 import { approxCountDistinctAcc } from './hll.js';
 import { approxQuantileAcc, quantileContAcc } from './quantile.js';
 
 export type { Accumulator, AccValue, AnyAccumulator } from './accumulator.js';
+export { exactCarry, exactIntResult, exactRest } from './basic.js';
 
 export function accumulatorFor(call: AggregateCall): AnyAccumulator {
   switch (call.fn) {
     case 'count_star': case 'count': return erase(countAcc);
     case 'count_distinct': return erase(countDistinctAcc);
-    case 'sum': return erase(sumAcc);
+    case 'sum': return call.type === 'int' ? erase(intSumAcc) : erase(sumAcc);
     case 'avg': return erase(avgAcc);
     case 'min': return erase(minAcc);
     case 'max': return erase(maxAcc);

@@ -1,14 +1,17 @@
 /**
  * Compiles bound expressions into JavaScript closures for the hot path. SQL semantics:
- * NULL propagates through operators, AND/OR/NOT use three-valued logic, `/` is
- * floating-point division, and division or modulo by zero is NULL (as the cold path's
- * compiled SQL does). Timestamps are epoch milliseconds.
+ * NULL propagates through operators, AND/OR/NOT use three-valued logic; arithmetic follows
+ * arithmetic.ts (exact ints in ±(2^53 − 1), finite doubles, NULL on overflow and on division or
+ * modulo by zero), CAST follows cast.ts, and text compares by code point (value-text.ts), each
+ * as the cold path's compiled SQL does. Timestamps are epoch milliseconds.
  */
 import { assertNever, InternalError } from '../../errors.js';
-import type { Expr } from '../../plan/index.js';
+import type { ComparisonOp, Expr, SqlType } from '../../plan/expr.js';
 import { parseTimestampMs } from '../../util/timestamp.js';
-import { castValue, type Val } from './cast.js';
+import { compileArithmetic, finiteOrNull, intOrNull, negate } from './arithmetic.js';
+import { compileCast, type Val } from './cast.js';
 import { likeRegExp } from './like.js';
+import { compareText, doubleToText, timestampToText } from './value-text.js';
 
 export type { Val } from './cast.js';
 
@@ -27,17 +30,44 @@ function leaf<T>(f: T | undefined, what: string): T {
   return f;
 }
 
-function compare(op: string, a: Val, b: Val): Val {
+/** Orders two non-NULL values of one comparable type: text by code point, others natively. */
+function order(a: Val, b: Val): number {
+  if (typeof a === 'string') return compareText(a, b as string);
+  return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+}
+
+function compare(op: ComparisonOp, a: Val, b: Val): Val {
   if (a === null || b === null) return null;
   switch (op) {
     case '=': return a === b;
     case '<>': return a !== b;
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    default: throw new InternalError(`comparison ${op}`);
+    case '<': return order(a, b) < 0;
+    case '<=': return order(a, b) <= 0;
+    case '>': return order(a, b) > 0;
+    case '>=': return order(a, b) >= 0;
+    default: return assertNever(op, 'comparison');
   }
+}
+
+/** The text of a non-NULL value of type `type`, as `CAST(x AS VARCHAR)` gives it (for `||`). */
+function textOf(type: SqlType): (v: Val) => Val {
+  switch (type) {
+    case 'string': return (v) => v;
+    case 'int': return (v) => String(v);
+    case 'double': return (v) => doubleToText(v as number);
+    case 'boolean': return (v) => (v ? 'true' : 'false');
+    case 'timestamp': return (v) => timestampToText(v as number);
+    case 'null': return () => null;
+    default: return assertNever(type, 'type');
+  }
+}
+
+/** A literal as the value domain holds it: ints past ±(2^53 − 1) and non-finite doubles are NULL. */
+function literalValue(e: Extract<Expr, { kind: 'LiteralExpr' }>): Val {
+  if (typeof e.value !== 'number') return e.value;
+  if (e.type === 'int') return intOrNull(e.value);
+  if (e.type === 'double') return finiteOrNull(e.value);
+  return e.value;
 }
 
 /** Compiles `expr` to a closure over the context type `C`. */
@@ -48,8 +78,12 @@ export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
     case 'WindowBoundExpr': return leaf(leaves.windowBound, 'a window bound')(expr.bound);
     case 'KeyRefExpr': return leaf(leaves.key, 'a group key')(expr.index);
     case 'AggRefExpr': return leaf(leaves.agg, 'an aggregate')(expr.index);
-    case 'LiteralExpr': { const v = expr.value; return () => v; }
-    case 'NegateExpr': { const o = c(expr.operand); return (x) => { const v = o(x); return v === null ? null : -(v as number); }; }
+    case 'LiteralExpr': { const v = literalValue(expr); return () => v; }
+    case 'NegateExpr': {
+      const o = c(expr.operand);
+      const neg = negate(expr.type);
+      return (x) => { const v = o(x); return v === null ? null : neg(v as number); };
+    }
     case 'NotExpr': { const o = c(expr.operand); return (x) => { const v = o(x); return v === null ? null : !v; }; }
     case 'BinaryExpr': {
       const l = c(expr.left);
@@ -69,12 +103,19 @@ export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
           if (b === true) return true;
           return a === null || b === null ? null : false;
         };
-        case '+': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) + (b as number); };
-        case '-': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) - (b as number); };
-        case '*': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : (a as number) * (b as number); };
-        case '/': return (x) => { const a = l(x); const b = r(x); return a === null || b === null || b === 0 ? null : (a as number) / (b as number); };
-        case '%': return (x) => { const a = l(x); const b = r(x); return a === null || b === null || b === 0 ? null : (a as number) % (b as number); };
-        case '||': return (x) => { const a = l(x); const b = r(x); return a === null || b === null ? null : String(a) + String(b); };
+        case '+': case '-': case '*': case '/': case '%': return compileArithmetic(expr.op, expr.type, l, r);
+        case '||': {
+          const lt = textOf(expr.left.type);
+          const rt = textOf(expr.right.type);
+          return (x) => {
+            const a = l(x);
+            const b = r(x);
+            if (a === null || b === null) return null;
+            const sa = lt(a);
+            const sb = rt(b);
+            return sa === null || sb === null ? null : `${String(sa)}${String(sb)}`;
+          };
+        }
         case '=': case '<>': case '<': case '<=': case '>': case '>=': {
           const op = expr.op;
           return (x) => compare(op, l(x), r(x));
@@ -118,7 +159,7 @@ export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
         const v = o(x);
         const pat = p(x);
         if (v === null || pat === null) return null;
-        const m = likeRegExp(String(pat)).test(String(v));
+        const m = likeRegExp(String(pat), expr.escape).test(String(v));
         return neg ? !m : m;
       };
     }
@@ -138,9 +179,8 @@ export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
     }
     case 'CastExpr': {
       const o = c(expr.operand);
-      const from = expr.operand.type;
-      const to = expr.type;
-      return (x) => castValue(o(x), from, to);
+      const cast = compileCast(expr.operand.type, expr.type);
+      return (x) => cast(o(x));
     }
     case 'CoalesceExpr': {
       const args = expr.args.map(c);
