@@ -164,7 +164,12 @@ export class ArchiveWriter {
    * segment writer's thread (`ready()` resolves when it can take work).
    */
   open(): { orphans: number; temps: number } {
-    const cleaned = this.manifest.open();
+    let cleaned: { orphans: number; temps: number };
+    try {
+      cleaned = this.manifest.open();
+    } catch (err) {
+      throw new ExecutionError('PW_ARCHIVE_WRITE', `cannot open the archive under '${this.root}': ${(err as Error).message}; pass a directory pitwall can create and write to`, { cause: err });
+    }
     this.#ready = this.#writer.start();
     for (const s of this.#catalog.streams.values()) {
       for (const lane of ['events', 'quarantine', 'late'] as const) this.#upTo[lane].set(s.name, this.manifest.archivedUpTo(lane, s.name));

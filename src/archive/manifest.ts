@@ -61,8 +61,13 @@ export class Manifest {
     });
   }
 
-  /** Reads the manifest, then removes temp files and segments the manifest does not list. */
+  /**
+   * Reads the manifest, then removes temp files and segments the manifest does not list. A new
+   * archive gets an empty manifest at once: an archive of an input with no events (a quiet
+   * period) is still an archive, which recompute and report accept.
+   */
   open(): { orphans: number; temps: number } {
+    if (!existsSync(this.#path)) writeFileAtomically(this.#path, '');
     // A torn last line from a crash is skipped and an incomplete group dropped (the manifest is
     // rewritten without it): their segments are then orphans, removed below.
     const lines = Manifest.#lines(this.#path);
@@ -95,7 +100,7 @@ export class Manifest {
     appendFileSync(this.#path, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
     const fd = openSync(this.#path, 'r');
     try { fsyncSync(fd); } finally { closeSync(fd); }
-    this.entries.push(...entries);
+    for (const e of entries) this.entries.push(e);
   }
 
   /** The last archived offset per partition of a (lane, stream), or -1. */

@@ -3,11 +3,11 @@
  * catalog (an HTTP endpoint per stream, optionally a file or stdin load), creates the stream and
  * DLQ topics, then runs Connect under a supervisor until Ctrl-C. `--print` only prints the config.
  */
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import type { PitwallCommand } from './pitwall-command.js';
 import { ExecutionError } from '../errors.js';
 import { brokersFrom } from './brokers.js';
+import { checkCatalogDir, checkInputFile, checkOutputDir } from './path-options.js';
 
 interface ConnectFlags { catalog: string; brokers?: string; http: string; print?: boolean; file?: string; stdin?: string; stateDir?: string }
 
@@ -15,7 +15,7 @@ function parseFileSpec(spec: string): { stream: string; path: string } {
   const eq = spec.indexOf('=');
   if (eq <= 0 || eq === spec.length - 1) throw new ExecutionError('PW_INPUT_SPEC', `--file '${spec}' must be STREAM=FILE, e.g. --file orders=events.ndjson`);
   const path = resolve(spec.slice(eq + 1));
-  if (!existsSync(path)) throw new ExecutionError('PW_INPUT_MISSING', `--file ${spec}: ${path} does not exist`);
+  checkInputFile('--file', path, 'PW_INPUT_MISSING', `fix the FILE of --file ${spec}`);
   return { stream: spec.slice(0, eq), path };
 }
 
@@ -34,7 +34,8 @@ function stopSignal(): { received: Promise<string>; dispose: () => void } {
   return { received, dispose: () => { process.off('SIGINT', onInt); process.off('SIGTERM', onTerm); } };
 }
 
-export function registerConnectCommand(program: Command): void {
+/** Registers `connect`. */
+export function registerConnectCommand(program: PitwallCommand): void {
   program.command('connect')
     .description('ingest events over HTTP (and from a file or stdin) through Redpanda Connect into the stream topics, bad payloads to <topic>.dlq')
     .option('--catalog <dir>', 'catalog directory', 'catalog')
@@ -48,7 +49,9 @@ export function registerConnectCommand(program: Command): void {
       const [{ loadCatalog }, { ConnectSupervisor, findConnectBinary, generateConnectConfig, ingestUrl, readyUrl, BROKERS_ENV }] = await Promise.all([
         import('../catalog/index.js'), import('../connect/index.js'),
       ]);
+      checkCatalogDir(flags.catalog);
       const catalog = loadCatalog(flags.catalog);
+      if (flags.stateDir !== undefined && !flags.print) checkOutputDir('--state-dir', flags.stateDir);
       const inputs = { httpAddress: flags.http, ...(flags.file ? { file: parseFileSpec(flags.file) } : {}), ...(flags.stdin ? { stdinStream: flags.stdin } : {}) };
       if (flags.print) {
         // No broker needed: the file reads ${PITWALL_BROKERS} where it runs, --brokers as its default.

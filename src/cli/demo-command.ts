@@ -2,37 +2,34 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
-import { ExecutionError } from '../errors.js';
-import { parseCatalogDuration } from '../util/duration.js';
+import type { PitwallCommand } from './pitwall-command.js';
 import { loadDefinitions } from './load-definitions.js';
+import { durationMs, portNumber, positiveNumber } from './option-values.js';
+import { checkOutputDir } from './path-options.js';
 
 /** The package's own sample catalog and queries, wherever pitwall is run from. */
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-interface DemoFlags { port: string; host: string; catalog: string; queries: string; rate: string; duration?: string; out: string; piiKey?: string; brokers?: string }
+interface DemoFlags { port: number; host: string; catalog: string; queries: string; rate: number; duration?: number; out: string; piiKey?: string; brokers?: string }
 
-export function registerDemoCommand(program: Command): void {
+/** Registers `demo`. */
+export function registerDemoCommand(program: PitwallCommand): void {
   program.command('demo')
     .description('live demo: generated events through the hot path, archive, API and pit-wall page on localhost')
-    .option('--port <n>', 'HTTP port', '8080')
+    .option('--port <n>', 'HTTP port (0: any free port)', portNumber('--port'), 8080)
     .option('--host <addr>', 'listen address', '127.0.0.1')
     .option('--catalog <dir>', 'catalog directory', join(PACKAGE_ROOT, 'catalog'))
     .option('--queries <dir>', 'queries directory', join(PACKAGE_ROOT, 'queries'))
-    .option('--rate <n>', 'mean events per second per scenario', '300')
-    .option('--duration <d>', 'stop by itself after this long (e.g. 30s); default: until Ctrl-C')
+    .option('--rate <n>', 'mean events per second per scenario', positiveNumber('--rate'), 300)
+    .option('--duration <d>', 'stop by itself after this long (e.g. 30s); default: until Ctrl-C', durationMs('--duration'))
     .option('--out <dir>', 'where the archive and the results of this run go', join('.pitwall', 'demo', new Date().toISOString().replace(/[:.]/g, '-')))
     .option('--brokers <list>', 'run through a real broker: producer → topics → engine (default: embedded, no broker)')
     .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY, else a demo key)')
     .action(async (flags: DemoFlags) => {
-      const port = Number(flags.port);
-      const rate = Number(flags.rate);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExecutionError('PW_BAD_OPTION', `--port ${flags.port} is not a port number`);
-      if (!(rate > 0)) throw new ExecutionError('PW_BAD_OPTION', `--rate ${flags.rate} must be a positive number`);
-      const duration = flags.duration === undefined ? undefined : parseCatalogDuration(flags.duration);
-      if (flags.duration !== undefined && !duration) throw new ExecutionError('PW_BAD_OPTION', `--duration ${flags.duration} is not a duration like 30s`);
+      const { port, rate, duration } = flags;
       const { catalog, plans } = await loadDefinitions(flags);
       const outExisted = existsSync(flags.out);
+      checkOutputDir('--out', flags.out);
       const piiKey = flags.piiKey ?? process.env.PITWALL_PII_KEY ?? 'pitwall-demo-key-not-for-production';
       const options = { catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey };
       const demo = flags.brokers

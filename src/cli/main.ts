@@ -3,13 +3,14 @@
  * into commander and turns pitwall errors into a coded message and a non-zero exit status.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
 import { registerColdCommands } from './cold-commands.js';
 import { registerConnectCommand } from './connect-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerDlqCommand } from './dlq-command.js';
 import { registerGenCommand } from './gen-command.js';
+import { PitwallCommand } from './pitwall-command.js';
 import { registerPlanCommand } from './plan-command.js';
 import { registerReplayCommand } from './replay-command.js';
 import { registerReportCommands } from './report-command.js';
@@ -37,8 +38,9 @@ export function packageVersion(): string {
   return pkg.version ?? 'unknown';
 }
 
-export function buildProgram(): Command {
-  const program = new Command('pitwall')
+/** The `pitwall` program with every subcommand registered. */
+export function buildProgram(): PitwallCommand {
+  const program = new PitwallCommand('pitwall')
     .description('Stream-SQL analytics for live events: windowed metrics in SQL, hot over Kafka, cold over DuckDB.')
     .version(packageVersion(), '-V, --version', 'print the pitwall version')
     .showHelpAfterError()
@@ -56,12 +58,18 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Runs the CLI; returns the exit status. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+/**
+ * Runs the CLI; returns the exit status: the status the action returned (see PitwallCommand),
+ * 1 for a user error, 2 for a usage error, 70 for a bug. A non-zero `process.exitCode` set on
+ * the way (by a library, say) is kept: the caller assigns the result to it, and a failure must
+ * never turn into 0.
+ */
+export async function main(argv: readonly string[], program: PitwallCommand = buildProgram()): Promise<number> {
   try {
     await program.parseAsync([...argv]);
-    return 0;
+    const status = program.status ?? 0;
+    const pending = Number(process.exitCode ?? 0);
+    return status !== 0 ? status : Number.isInteger(pending) ? pending : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     return reportError(err);

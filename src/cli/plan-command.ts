@@ -1,6 +1,7 @@
 /** `pitwall plan <file.sql>`: the logical plan, the hot operator pipeline and the DuckDB SQL. */
-import type { Command } from 'commander';
+import type { PitwallCommand } from './pitwall-command.js';
 import type { MetricPlan } from '../plan/index.js';
+import { checkCatalogDir, checkInputFile, checkQueriesDir } from './path-options.js';
 
 /** The three parts `pitwall plan` prints for one metric. */
 export async function renderPlan(plan: MetricPlan): Promise<string> {
@@ -22,7 +23,8 @@ export async function renderPlan(plan: MetricPlan): Promise<string> {
   ].join('\n');
 }
 
-export function registerPlanCommand(program: Command): void {
+/** Registers `plan`. */
+export function registerPlanCommand(program: PitwallCommand): void {
   program.command('plan')
     .description('print the logical plan, the hot-path operators and the DuckDB SQL of a metric')
     .argument('[file.sql]', 'metric file (CREATE VIEW … AS SELECT …)')
@@ -33,6 +35,9 @@ export function registerPlanCommand(program: Command): void {
       if (!file && !opts.all) {
         program.error('pitwall plan: give a metric file, or --all for every metric in --queries');
       }
+      checkCatalogDir(opts.catalog);
+      if (file) checkInputFile('metric file', file, 'PW_BAD_OPTION', 'pass a .sql file with one CREATE VIEW');
+      else checkQueriesDir(opts.queries);
       const [{ loadCatalog }, { loadQueries, planFile }] = await Promise.all([import('../catalog/index.js'), import('../plan/index.js')]);
       const catalog = loadCatalog(opts.catalog);
       const plans = file ? [planFile(file, catalog)] : loadQueries(opts.queries, catalog);

@@ -10,9 +10,9 @@ import type { PitwallMetrics } from '../serve/prom-metrics.js';
 import { listenOn } from '../serve/listen.js';
 import { createServer } from '../serve/server.js';
 import { ServingStore } from '../serve/serving-store.js';
-import { parseCatalogDuration } from '../util/duration.js';
 import { brokersFrom } from './brokers.js';
 import { loadDefinitions } from './load-definitions.js';
+import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
 
 /** Parses `token:scope,token:scope`. */
@@ -26,45 +26,76 @@ export function parseTokens(value: string | undefined): TokenConfig[] {
   });
 }
 
-/** Runs the engine until SIGINT or SIGTERM, then takes a final checkpoint. */
-export async function runAction(opts: RunOptions): Promise<void> {
+/** How long an orderly stop may take before the process exits anyway (Kubernetes kills at 30 s). */
+export const STOP_TIMEOUT_MS = 25_000;
+
+/** A KafkaRunner that remembers how its last checkpoint ended, so /readyz can say it failed. */
+class ObservedRunner extends KafkaRunner {
+  lastCheckpointError: Error | undefined;
+
+  override checkpoint(): Promise<void> {
+    return super.checkpoint().then(() => { this.lastCheckpointError = undefined; }, (err: unknown) => {
+      this.lastCheckpointError = err as Error;
+      throw err;
+    });
+  }
+}
+
+/**
+ * Runs the engine until SIGINT or SIGTERM, then takes a final checkpoint and closes the consumer,
+ * the producer, the archive and the server, each even when an earlier step failed. Returns the
+ * exit status: 0 after a clean stop, 1 when a step failed (the last good checkpoint stays the
+ * recovery point). The stop is bounded: past {@link STOP_TIMEOUT_MS} the process exits with 1.
+ */
+export async function runAction(opts: RunOptions): Promise<number> {
   const { catalog, plans } = await loadDefinitions(opts);
-  const interval = parseCatalogDuration(opts.checkpointInterval);
-  if (!interval) throw new ExecutionError('PW_BAD_OPTION', `--checkpoint-interval '${opts.checkpointInterval}' is not a duration like 5s`);
+  // Every option is checked before anything starts: nothing half-started to tear down.
+  if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
+  const tokens = parseTokens(opts.tokens);
+  const brokers = brokersFrom(opts.brokers);
+  checkOutputDir('--state-dir', opts.stateDir);
+  if (opts.archive) checkOutputDir('--archive', opts.archive);
+  const interval = opts.checkpointInterval;
   const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString()} pitwall: ${msg}\n`); };
   const archive = opts.archive ? new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY }) : undefined;
-  const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ExecutionError('PW_BAD_OPTION', `--port ${opts.port} is not a port number`);
+  const port = opts.port;
   const store = new ServingStore(plans);
   let metrics: PitwallMetrics | undefined;
   let batchStart = performance.now();
-  const runner = new KafkaRunner(catalog, plans, {
+  let stopping = false;
+  const runner = new ObservedRunner(catalog, plans, {
     sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
     onBatch: () => { batchStart = performance.now(); },
     ...(archive ? { archive } : {}),
-    brokers: brokersFrom(opts.brokers), groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
-    checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, log,
+    brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
+    checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, log,
     // Exit non-zero so a supervisor restarts from the last good checkpoint.
     onFatal: () => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); },
   });
-  await runner.start();
+  await runner.start().catch(async (err: unknown) => {
+    await archive?.close().catch(() => undefined); // its writer thread would keep the process alive
+    throw err;
+  });
   let app: FastifyInstance | undefined;
   if (port > 0) {
-    const handle: EngineHandle = { plans, engine: runner.engine, lag: () => runner.lag, lastCheckpointAt: () => runner.lastCheckpointAt || undefined, checkpoint: () => runner.checkpoint(), ...(archive ? { archive } : {}) };
-    const server = await createServer({ store, handle, tokens: parseTokens(opts.tokens), corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
+    const handle: EngineHandle = {
+      plans, engine: runner.engine, lag: () => runner.lag, outboxes: () => runner.outboxes(), lastCheckpointAt: () => runner.lastCheckpointAt || undefined, checkpoint: () => runner.checkpoint(),
+      notReadyReason: () => stopping ? 'stopping' : runner.lastCheckpointError ? `last checkpoint failed: ${runner.lastCheckpointError.message}` : undefined,
+      ...(archive ? { archive } : {}),
+    };
+    const server = await createServer({ store, handle, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
     app = server.app;
     metrics = server.metrics;
     runner.onCheckpoint = (ms) => metrics?.checkpointSeconds.observe(ms / 1000);
     const address = await listenOn(app, port, opts.host).catch(async (err: unknown) => {
-      await runner.stop().then(() => archive?.close()).catch(() => undefined);
+      await runner.stop().catch(() => undefined);
+      await archive?.close().catch(() => undefined);
       throw err;
     });
     log(`serving http://${opts.host}:${address.split(':').pop()}/`);
   }
   let reconcileTimer: NodeJS.Timeout | undefined;
-  if (opts.reconcileEvery) {
-    const every = parseCatalogDuration(opts.reconcileEvery);
-    if (!every || !archive || !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs a duration like 10m and --archive DIR');
+  if (opts.reconcileEvery !== undefined && archive && opts.archive) {
     const archiveDir = opts.archive;
     let running = false;
     reconcileTimer = setInterval(() => {
@@ -75,16 +106,33 @@ export async function runAction(opts: RunOptions): Promise<void> {
         const unexplained = summaries.reduce((n, m) => n + m.unexplained, 0);
         log(`self-reconcile: ${summaries.reduce((n, m) => n + m.rows, 0)} rows compared, ${unexplained} unexplained`);
       }, (err: unknown) => log(`self-reconcile failed: ${(err as Error).message}`)).finally(() => { running = false; });
-    }, every);
+    }, opts.reconcileEvery);
   }
-  log(`running ${plans.length} metrics; results to ${opts.resultsTopic}; checkpoints in ${opts.stateDir} every ${opts.checkpointInterval}`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      log('stopping: final checkpoint');
-      clearInterval(reconcileTimer);
-      runner.stop().then(() => archive?.close()).then(() => app?.close()).then(() => resolve(), (err: unknown) => { log(`stop failed: ${(err as Error).message}`); resolve(); });
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  log(`running ${plans.length} metrics; results to ${opts.resultsTopic}; checkpoints in ${opts.stateDir} every ${interval} ms`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  stopping = true;
+  clearInterval(reconcileTimer);
+  log(`stopping on ${signal}: final checkpoint`);
+  // Bounded: a broker that never answers must not keep a stopped engine alive.
+  const deadline = setTimeout(() => {
+    log(`stop did not finish within ${STOP_TIMEOUT_MS / 1000} s; exiting: the last good checkpoint stays the recovery point`);
+    process.exit(1);
+  }, STOP_TIMEOUT_MS);
+  const failures: string[] = [];
+  const step = async (what: string, run: () => Promise<void> | undefined): Promise<void> => {
+    try { await run(); } catch (err) { failures.push(`${what}: ${(err as Error).message}`); }
+  };
+  await step('final checkpoint', () => runner.stop());
+  await step('archive', () => archive?.close());
+  await step('server', () => app?.close());
+  const status = failures.length ? 1 : 0;
+  if (failures.length) log(`stop failed (${failures.join('; ')}); exiting with status 1: the last good checkpoint stays the recovery point`);
+  else log('stopped');
+  // Whatever still holds the event loop (a client that keeps a connection open) gets a moment, not forever.
+  clearTimeout(deadline);
+  setTimeout(() => process.exit(status), 2000).unref();
+  return status;
 }

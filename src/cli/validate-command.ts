@@ -1,8 +1,9 @@
 /** `pitwall validate`: checks the whole catalog and every metric, listing all errors. */
-import type { Command } from 'commander';
+import type { PitwallCommand } from './pitwall-command.js';
 import { loadDefinitions } from './load-definitions.js';
 
-export function registerValidateCommand(program: Command): void {
+/** Registers `validate`. */
+export function registerValidateCommand(program: PitwallCommand): void {
   program.command('validate')
     .description('check every catalog file and every metric; exits non-zero listing all errors')
     .option('--catalog <dir>', 'catalog directory', 'catalog')

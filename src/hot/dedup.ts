@@ -51,23 +51,40 @@ class PartitionIds {
   }
 }
 
+/** The dedup state of a checkpoint: ids in arrival order per partition, and the eviction count. */
+export interface DedupSnapshot {
+  readonly partitions: [number, [string, number][]][];
+  readonly evicted: number;
+}
+
+/**
+ * First-arrival-wins dedup over every partition of one stream. `evicted` counts ids forgotten
+ * early at the per-partition cap (`maxIds`); it is kept in checkpoints and reported (replay's
+ * `_summary.json`, `pitwall_dedup_evicted_total`), since each such id lets a later copy count twice.
+ */
 export class DedupFilter {
   readonly #ttlMs: number;
   readonly #maxIds: number;
   readonly #seen = new Map<number, PartitionIds>();
-  evicted = 0;
+  #evicted = 0;
 
   constructor(ttlMs: number, maxIds: number) {
     this.#ttlMs = ttlMs;
     this.#maxIds = maxIds;
   }
 
+  /** Ids forgotten early because a partition held more than the cap (not those past `dedup_ttl`). */
+  get evicted(): number { return this.#evicted; }
+
+  /** The cap on remembered ids per partition. */
+  get maxIds(): number { return this.#maxIds; }
+
   /** True when this id was seen before (a duplicate); records it otherwise. */
   isDuplicate(partition: number, eventId: string, eventTimeMs: number): boolean {
     let ids = this.#seen.get(partition);
     if (!ids) { ids = new PartitionIds(); this.#seen.set(partition, ids); }
     if (ids.seen(eventId, eventTimeMs)) return true;
-    if (ids.set.size > this.#maxIds && ids.popOldest()) this.evicted++;
+    if (ids.set.size > this.#maxIds && ids.popOldest()) this.#evicted++;
     return false;
   }
 
@@ -85,17 +102,23 @@ export class DedupFilter {
     return n;
   }
 
-  /** Ids in arrival order, per partition. */
-  snapshot(): unknown {
-    return [...this.#seen].map(([p, ids]) => [p, ids.ids.slice(ids.head).map((id, i) => [id, ids.times[ids.head + i]])]);
+  /** Ids in arrival order, per partition, and the eviction count. */
+  snapshot(): DedupSnapshot {
+    return {
+      partitions: [...this.#seen].map(([p, ids]) => [p, ids.ids.slice(ids.head).map((id, i): [string, number] => [id, ids.times[ids.head + i] as number])]),
+      evicted: this.#evicted,
+    };
   }
 
+  /** Restores a {@link snapshot} (or the bare per-partition list older checkpoints hold). */
   restore(json: unknown): void {
+    const snap = Array.isArray(json) ? { partitions: json as DedupSnapshot['partitions'], evicted: 0 } : json as DedupSnapshot;
     this.#seen.clear();
-    for (const [p, entries] of json as [number, [string, number][]][]) {
+    for (const [p, entries] of snap.partitions) {
       const ids = new PartitionIds();
       for (const [id, t] of entries) ids.seen(id, t);
       this.#seen.set(p, ids);
     }
+    this.#evicted = snap.evicted ?? 0;
   }
 }

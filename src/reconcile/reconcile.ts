@@ -7,13 +7,18 @@
  * - `late`: the rows differ, or one side is missing, in a window for which the hot path
  *   counted late (event, window) pairs of this metric — explained;
  * - `missing_hot`, `missing_cold`, `mismatch`: unexplained.
+ *
+ * Caps the hot path hit are never silent: the hot run's `_summary.json` names them as causes
+ * (event ids forgotten at the dedup cap, pairs dropped at the group cap). They do not explain a
+ * difference away (the data really differs), but they say where to look.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExecutionError } from '../errors.js';
 import { piiHash } from '../archive/pii.js';
 import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
 import type { ResultRow, ResultValue } from '../util/result-row.js';
+import type { ReplaySummary } from '../hot/replay.js';
 
 export type DiffClass = 'match' | 'late' | 'missing_hot' | 'missing_cold' | 'mismatch';
 
@@ -39,10 +44,27 @@ export interface MetricReconciliation {
   readonly classes: Record<DiffClass, number>;
 }
 
+/**
+ * A cap the hot run hit, read from its `_summary.json`: a possible cause of differences in the
+ * metrics it names (hot counts a redelivery twice, or misses dropped pairs).
+ */
+export interface ReconcileCause {
+  readonly kind: 'dedup_evicted' | 'group_overflow';
+  /** The stream (dedup_evicted) or metric (group_overflow) that hit the cap. */
+  readonly where: string;
+  /** Ids forgotten, or (event, window) pairs dropped. */
+  readonly count: number;
+  /** Metrics whose rows it can change. */
+  readonly metrics: readonly string[];
+  readonly message: string;
+}
+
 export interface Reconciliation {
   readonly metrics: MetricReconciliation[];
   readonly differences: Difference[];
   readonly unexplained: number;
+  /** Caps the hot run hit (see {@link ReconcileCause}); empty when none. */
+  readonly causes: ReconcileCause[];
 }
 
 function readRows(path: string): ResultRow[] {
@@ -50,6 +72,40 @@ function readRows(path: string): ResultRow[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as ResultRow);
 }
 
+/** A result directory must exist and be a directory; a typo must not reconcile as a clean pass. */
+function checkResultDir(side: 'hot' | 'cold', dir: string): void {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  const made = side === 'hot' ? 'pitwall replay --out' : 'pitwall recompute --out';
+  if (!st) throw new ExecutionError('PW_RECONCILE_INPUT', `${side} result directory '${dir}' does not exist; pass the directory of ${made}, or run that first`);
+  if (!st.isDirectory()) throw new ExecutionError('PW_RECONCILE_INPUT', `${side} result directory '${dir}' is a file, not a directory; pass the directory of ${made}`);
+}
+
+/** The caps the hot run hit, from its `_summary.json` (none when it has no summary). */
+export function capCauses(plans: readonly MetricPlan[], hotDir: string): ReconcileCause[] {
+  const path = join(hotDir, '_summary.json');
+  if (!existsSync(path)) return [];
+  const summary = JSON.parse(readFileSync(path, 'utf8')) as Partial<ReplaySummary>;
+  const causes: ReconcileCause[] = [];
+  for (const [stream, s] of Object.entries(summary.streams ?? {})) {
+    const count = s.dedupEvicted ?? 0;
+    if (count <= 0) continue;
+    const metrics = plans.filter((p) => p.stream.name === stream).map((p) => p.name);
+    causes.push({
+      kind: 'dedup_evicted', where: stream, count, metrics,
+      message: `stream ${stream}: ${count} event id(s) forgotten at the dedup cap (--max-dedup-ids); a later copy of one counted again on the hot path, the cold path drops it (metrics: ${metrics.join(', ') || 'none'})`,
+    });
+  }
+  for (const [metric, m] of Object.entries(summary.metrics ?? {})) {
+    if (!(m.overflow > 0)) continue;
+    causes.push({
+      kind: 'group_overflow', where: metric, count: m.overflow, metrics: [metric],
+      message: `metric ${metric}: ${m.overflow} (event, window) pair(s) dropped at the open-group cap (--max-groups); the hot rows miss them`,
+    });
+  }
+  return causes;
+}
+
+/** One line of a hot run's `_late.ndjson`. */
 export interface LateLine { metric: string; window_start: string; window_end: string; event_time: string }
 
 function readLate(dir: string): LateLine[] {
@@ -155,6 +211,13 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
  * first, so both sides compare the same form.
  */
 export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir: string, piiKey?: string): Reconciliation {
+  checkResultDir('hot', hotDir);
+  checkResultDir('cold', coldDir);
+  // Every metric needs its file on both sides: a metric in neither is not a pass, it was never computed.
+  const missing = plans.flatMap((p) => [join(hotDir, `${p.name}.ndjson`), join(coldDir, `${p.name}.ndjson`)]).filter((f) => !existsSync(f));
+  if (missing.length) {
+    throw new ExecutionError('PW_RECONCILE_INPUT', `missing result file(s): ${missing.join(', ')}; run pitwall replay (hot) and pitwall recompute (cold) with the same --queries into those directories first`);
+  }
   const late = readLate(hotDir);
   const coldSummary = join(coldDir, '_summary.json');
   const fromArchive = existsSync(coldSummary) && (JSON.parse(readFileSync(coldSummary, 'utf8')) as { source?: string }).source === 'archive';
@@ -163,25 +226,25 @@ export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir:
   for (const p of plans) {
     const hotPath = join(hotDir, `${p.name}.ndjson`);
     const coldPath = join(coldDir, `${p.name}.ndjson`);
-    if (!existsSync(hotPath) && !existsSync(coldPath)) continue;
     const hot = readRows(hotPath);
     const r = reconcileMetric(p, fromArchive ? hashPii(p, hot, piiKey) : hot, readRows(coldPath), late);
     metrics.push(r.summary);
-    differences.push(...r.differences);
+    for (const d of r.differences) differences.push(d);
   }
-  return { metrics, differences, unexplained: metrics.reduce((n, m) => n + m.unexplained, 0) };
+  return { metrics, differences, unexplained: metrics.reduce((n, m) => n + m.unexplained, 0), causes: capCauses(plans, hotDir) };
 }
 
 /** The per-metric summary as a text table. */
 export function formatReconciliation(r: Reconciliation): string {
   const head = ['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
   const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] as string).length)));
+  const widths = head.map((h, i) => rows.reduce((w, row) => Math.max(w, (row[i] as string).length), h.length));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   const out = [line(head), ...rows.map(line)];
   for (const d of r.differences.filter((x) => x.class !== 'late').slice(0, 20)) {
     out.push(`UNEXPLAINED ${d.class} ${d.metric} window ${d.windowStart} key ${JSON.stringify(d.key)}: hot ${JSON.stringify(d.hot ?? null)} cold ${JSON.stringify(d.cold ?? null)}`);
   }
+  for (const c of r.causes) out.push(`${r.unexplained === 0 ? 'note' : 'possible cause'}: ${c.message}`);
   out.push(r.unexplained === 0 ? 'ok: every difference is explained' : `FAILED: ${r.unexplained} unexplained difference(s)`);
   return out.join('\n');
 }

@@ -24,7 +24,8 @@ export async function lateLane(archive: string, streams: Iterable<string>): Prom
       if (!existsSync(dir)) continue;
       const iso = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'`;
       const r = await conn.runAndReadAll(`SELECT metric, ${iso('window_start')} AS window_start, ${iso('window_end')} AS window_end, ${iso('event_time')} AS event_time FROM read_parquet('${join(dir, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true)`);
-      out.push(...(r.getRowObjectsJson() as unknown as LateLine[]));
+      // One push per row: spreading a lane of any size into call arguments overflows the stack.
+      for (const row of r.getRowObjectsJson() as unknown as LateLine[]) out.push(row);
     }
   } finally {
     conn.closeSync();

@@ -33,7 +33,7 @@ function tableCell(v: DuckDBValue): string {
 function formatTable(r: SqlResult): string {
   const cells = r.values.map((row) => row.map(tableCell));
   const numeric = r.columns.map((_, i) => r.js.every((row) => row[i] === null || typeof row[i] === 'number' || typeof row[i] === 'bigint'));
-  const widths = r.columns.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] as string).length)));
+  const widths = r.columns.map((c, i) => cells.reduce((w, row) => Math.max(w, (row[i] as string).length), c.length)); // no spread: rows are unbounded
   const line = (row: readonly string[]): string => row.map((c, i) => (numeric[i] ? c.padStart(widths[i] as number) : c.padEnd(widths[i] as number))).join(' | ').trimEnd();
   const count = `(${r.values.length} row${r.values.length === 1 ? '' : 's'})`;
   return [line(r.columns), widths.map((w) => '-'.repeat(w)).join('-+-'), ...cells.map(line), count].join('\n');

@@ -76,7 +76,8 @@ export function lineChartSvg(points: readonly ChartPoint[], options: LineChartOp
   let xHi = sorted[sorted.length - 1]?.timeMs ?? 0;
   if (xHi === xLo) { xLo -= 60_000; xHi += 60_000; } // one window: centre it in a two-minute span
   const values = sorted.map((p) => p.value);
-  const yTicks = niceTicks(Math.min(0, ...values), Math.max(...values, 0) || 1);
+  // A fold, not a spread: a metric can have more windows than call arguments fit on the stack.
+  const yTicks = niceTicks(values.reduce((m, v) => Math.min(m, v), 0), values.reduce((m, v) => Math.max(m, v), 0) || 1);
   const yLo = yTicks[0] as number;
   const yHi = Math.max(yTicks[yTicks.length - 1] as number, yLo + 1);
   const x = (t: number): number => MARGIN.left + ((t - xLo) / (xHi - xLo)) * plotW;

@@ -34,7 +34,7 @@ function chart(svg, points) {
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
   if (points.length === 0) { svg.innerHTML = '<text x="' + W / 2 + '" y="' + H / 2 + '" fill="#667" text-anchor="middle">waiting for windows…</text>'; return; }
   const ys = points.map((p) => p[1]);
-  const max = Math.max(...ys, 0), min = Math.min(...ys, 0), span = max - min || 1;
+  const max = ys.reduce((m, v) => Math.max(m, v), 0), min = ys.reduce((m, v) => Math.min(m, v), 0), span = max - min || 1;
   const x = (i) => P + (points.length === 1 ? (W - 2 * P) / 2 : (i * (W - 2 * P)) / (points.length - 1));
   const y = (v) => H - P + 6 - ((v - min) / span) * (H - 2 * P);
   const d = points.map((p, i) => (i ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(p[1]).toFixed(1)).join(' ');
@@ -109,7 +109,7 @@ async function health() {
     document.getElementById('h-quar').textContent = sum('pitwall_quarantined_total').toLocaleString();
     document.getElementById('h-dup').textContent = sum('pitwall_duplicates_total').toLocaleString();
     const wm = text.split('\\n').filter((l) => l.startsWith('pitwall_watermark_lag_seconds{')).map((l) => Number(l.split(' ').pop()));
-    document.getElementById('h-wm').textContent = wm.length ? Math.max(...wm).toFixed(1) + ' s' : '–';
+    document.getElementById('h-wm').textContent = wm.length ? wm.reduce((m, v) => Math.max(m, v), -Infinity).toFixed(1) + ' s' : '–';
     document.getElementById('h-status').textContent = '';
   } catch (e) { document.getElementById('h-status').textContent = 'engine unreachable'; }
 }

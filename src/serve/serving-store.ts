@@ -97,7 +97,8 @@ export class ServingStore {
 
   #evict(m: MetricRows): void {
     if (m.windows.size <= this.maxWindows) return;
-    const oldest = Math.min(...m.windows.keys());
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const w of m.windows.keys()) if (w < oldest) oldest = w; // no spread: keys can be many
     for (const key of m.windows.get(oldest) ?? []) m.rows.delete(key);
     m.windows.delete(oldest);
     m.evictedWindows++;

@@ -26,6 +26,8 @@ export function healthRoutes(app: FastifyInstance, opts: HealthOptions): void {
     if (opts.handle.checkpoint && (at === undefined || Date.now() - at > opts.maxCheckpointAgeMs)) {
       reasons.push(at === undefined ? 'no checkpoint yet' : `last checkpoint ${Math.round((Date.now() - at) / 1000)}s ago`);
     }
+    const why = opts.handle.notReadyReason?.();
+    if (why) reasons.push(why);
     if (reasons.length) return reply.code(503).send({ status: 'not ready', reasons, lag });
     return { status: 'ready', lag };
   });
