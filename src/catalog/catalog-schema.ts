@@ -2,7 +2,7 @@
 
 export const STREAM_KEYS = [
   'name', 'kind', 'topic', 'format', 'event_id', 'event_time', 'watermark_delay', 'allowed_lateness',
-  'idle_timeout', 'dedup_ttl', 'partition_key', 'retention', 'partitions', 'fields', 'description',
+  'idle_timeout', 'dedup_ttl', 'max_future', 'partition_key', 'retention', 'partitions', 'fields', 'description',
 ] as const;
 
 export const FIELD_KEYS = ['type', 'required', 'pii', 'description'] as const;
@@ -22,6 +22,7 @@ export const catalogFileSchema = {
     allowed_lateness: { type: 'string' },
     idle_timeout: { type: 'string' },
     dedup_ttl: { type: 'string' },
+    max_future: { type: 'string' },
     partition_key: { type: 'string', minLength: 1 },
     retention: { type: 'string' },
     partitions: { type: 'integer', minimum: 1, maximum: 10000 },

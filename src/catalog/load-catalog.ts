@@ -7,21 +7,21 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
-import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { AggregateUserError, CatalogError, type SourcePosition } from '../errors.js';
-import { CATALOG_DURATION_HELP, parseCatalogDuration } from '../util/duration.js';
+import { CATALOG_DURATION_HELP, formatDuration, parseCatalogDuration } from '../util/duration.js';
 import { FIELD_KEYS, STREAM_KEYS, catalogFileSchema } from './catalog-schema.js';
 import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateFile = ajv.compile(catalogFileSchema);
 
-const DEFAULTS = { watermark_delay: '0s', allowed_lateness: '0s', idle_timeout: '30s', dedup_ttl: '1h' } as const;
+const DEFAULTS = { watermark_delay: '0s', allowed_lateness: '0s', idle_timeout: '30s', dedup_ttl: '1h', max_future: '1d' } as const;
 
 interface RawField { type: FieldType; required?: boolean; pii?: PiiMode }
 interface RawStream {
   name: string; kind?: 'stream' | 'table'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
-  watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string;
+  watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string; max_future?: string;
   partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>;
 }
 
@@ -86,19 +86,58 @@ function pointerPath(instancePath: string): string[] {
   return instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-/** Parses and validates one catalog file. Returns the stream or pushes errors. */
-export function parseCatalogFile(file: string, text: string, errors: CatalogError[]): StreamDef | undefined {
+/**
+ * Alias expansions one catalog file may make (the yaml library's `maxAliasCount`): a few
+ * anchors reused is fine; a "billion laughs" file that expands exponentially is refused.
+ */
+const MAX_YAML_ALIASES = 100;
+
+/**
+ * Longest catalog duration: 36,500 days (100 years), the same bound as window sizes
+ * (plan/window-limits.ts), so that times offset by it (window end + allowed_lateness, event
+ * time + dedup_ttl) stay exact integers near the supported timestamp range.
+ */
+const MAX_CATALOG_DURATION_MS = 36_500 * 86_400_000;
+
+/**
+ * The document as plain data, or a PW_CATALOG_YAML error: too many alias expansions (at the
+ * first alias), or nesting too deep to convert.
+ */
+function toPlainData(doc: Document, lines: LineCounter, file: string): { value: unknown } | { error: CatalogError } {
+  try {
+    return { value: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) };
+  } catch (err) {
+    let offset = 0;
+    visit(doc, { Alias: (_key, node) => { offset = node.range?.[0] ?? 0; return visit.BREAK; } });
+    const { line, col } = lines.linePos(offset);
+    const detail = err instanceof ReferenceError && /alias/i.test(err.message)
+      ? `too many YAML aliases (the file expands more than ${MAX_YAML_ALIASES} alias references); write the values out instead of nesting anchors`
+      : `cannot read the YAML: ${err instanceof Error ? err.message : String(err)}`;
+    return { error: new CatalogError('PW_CATALOG_YAML', detail, { position: { file, line, col }, cause: err }) };
+  }
+}
+
+/** Parses and validates one catalog file. Returns the stream or pushes errors. A UTF-8 byte-order mark at the start is ignored. */
+export function parseCatalogFile(file: string, fileText: string, errors: CatalogError[]): StreamDef | undefined {
+  const text = fileText.startsWith('\uFEFF') ? fileText.slice(1) : fileText;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const loc = new YamlLocator(doc, lines, file);
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const { line, col } = lines.linePos(e.pos[0]);
-      errors.push(new CatalogError('PW_CATALOG_YAML', `not valid YAML: ${e.message.split('\n')[0]}`, { position: { file, line, col } }));
+      // The yaml library reports its own stack overflow (absurdly deep nesting) as a parse error.
+      const message = /call stack/i.test(e.message) ? 'nested too deeply' : e.message.split('\n')[0];
+      errors.push(new CatalogError('PW_CATALOG_YAML', `not valid YAML: ${message}`, { position: { file, line, col } }));
     }
     return undefined;
   }
-  const raw: unknown = doc.toJS();
+  const data = toPlainData(doc, lines, file);
+  if ('error' in data) {
+    errors.push(data.error);
+    return undefined;
+  }
+  const raw = data.value;
   if (!validateFile(raw)) {
     // Report each problem once, the most specific first (ajv lists parents after children).
     const seen = new Set<string>();
@@ -120,6 +159,10 @@ export function parseCatalogFile(file: string, text: string, errors: CatalogErro
     const ms = parseCatalogDuration(text);
     if (ms === undefined) {
       errors.push(new CatalogError('PW_CATALOG_DURATION', `key '${key}' has '${text}'; a duration is ${CATALOG_DURATION_HELP}`, { position: loc.at([key], true) }));
+      return 0;
+    }
+    if (ms > MAX_CATALOG_DURATION_MS) {
+      errors.push(new CatalogError('PW_CATALOG_DURATION', `key '${key}' has '${text}'; durations are at most ${formatDuration(MAX_CATALOG_DURATION_MS)} (100 years)`, { position: loc.at([key], true) }));
       return 0;
     }
     return ms;
@@ -168,10 +211,13 @@ export function parseCatalogFile(file: string, text: string, errors: CatalogErro
   const stream: StreamDef = {
     kind, name: s.name, topic: s.topic ?? s.name, format: s.format ?? 'json', eventId, eventTime,
     watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
-    idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'),
+    idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'), maxFutureMs: duration('max_future'),
     partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
     partitions: s.partitions ?? 3, fields, file, position: loc.at(['name'], true),
   };
+  if (stream.maxFutureMs === 0 && s.max_future !== undefined) {
+    errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'max_future' must be greater than 0 (it bounds how far ahead of processing time an event time may be)", { position: loc.at(['max_future'], true) }));
+  }
   if (stream.idleTimeoutMs === 0 && s.idle_timeout !== undefined) {
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'idle_timeout' must be greater than 0", { position: loc.at(['idle_timeout'], true) }));
   }

@@ -1,12 +1,14 @@
 /**
  * Payload validation compiled from a stream's `fields` (ajv for shapes and types, then the
- * timestamp fields parsed). A payload that is not a JSON object, lacks a required field, or
- * holds a value of the wrong type is rejected with a code and a reason; it then goes to the
- * quarantine lane, never silently away. Fields not in the catalog are kept, not validated.
+ * timestamp fields parsed, then the value domain of value-domain.ts). A payload that is not a
+ * JSON object, lacks a required field, or holds a value of the wrong type or outside the value
+ * domain is rejected with a code and a reason; it then goes to the quarantine lane, never
+ * silently away. Fields not in the catalog are kept, not validated (but count for the depth).
  */
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseTimestampMs } from '../util/timestamp.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, formatTimestamp, parseTimestampMs } from '../util/timestamp.js';
 import type { FieldDef, FieldType, StreamDef } from './types.js';
+import { MAX_EXACT_INT, MAX_PAYLOAD_DEPTH, nestsDeeperThan, unpairedSurrogate } from './value-domain.js';
 
 /** Why a payload was quarantined (stable codes, listed in docs/errors.md). */
 export type QuarantineCode =
@@ -14,7 +16,8 @@ export type QuarantineCode =
   | 'PW_PAYLOAD_NOT_OBJECT'
   | 'PW_PAYLOAD_MISSING_FIELD'
   | 'PW_PAYLOAD_WRONG_TYPE'
-  | 'PW_PAYLOAD_BAD_TIMESTAMP';
+  | 'PW_PAYLOAD_BAD_TIMESTAMP'
+  | 'PW_PAYLOAD_TOO_DEEP';
 
 export interface ValidEvent {
   readonly ok: true;
@@ -49,6 +52,8 @@ function schemaFor(fields: readonly FieldDef[]): JsonSchema {
       if (last) {
         const t = JSON_TYPE[f.type];
         props[seg] = { type: f.required ? t : [...(Array.isArray(t) ? t : [t]), 'null'] };
+        // ints: exactly representable on every path (JSON.parse reads larger ones rounded).
+        if (f.type === 'int') Object.assign(props[seg] as JsonSchema, { minimum: -MAX_EXACT_INT, maximum: MAX_EXACT_INT });
       } else {
         props[seg] ??= { type: ['object', 'null'], properties: {}, required: [] };
         node = props[seg] as JsonSchema;
@@ -73,7 +78,10 @@ function schemaFor(fields: readonly FieldDef[]): JsonSchema {
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return 'a number too large for a double (it reads as ±Infinity)';
+    return Number.isInteger(value) ? 'integer' : 'number';
+  }
   return typeof value;
 }
 
@@ -91,11 +99,13 @@ export type PayloadValidator = (payload: unknown) => ValidationResult;
 
 /** Compiles the validator for `stream` (once per stream; the result is reused per event). */
 export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
-  const ajv = new Ajv({ allErrors: false, strict: false });
+  // strictNumbers: `strict: false` would let JSON.parse's ±Infinity (from 1e400) pass as a number.
+  const ajv = new Ajv({ allErrors: false, strict: false, strictNumbers: true });
   // An array, not the map's iterator: schemaFor walks the fields twice.
   const check = ajv.compile(schemaFor([...stream.fields.values()]));
   const byPath = new Map([...stream.fields.values()].map((f) => [f.path, f]));
   const timestamps = [...stream.fields.values()].filter((f) => f.type === 'timestamp');
+  const strings = [...stream.fields.values()].filter((f) => f.type === 'string');
   const idSegs = stream.eventId.split('.');
   const timeSegs = stream.eventTime.split('.');
 
@@ -107,6 +117,9 @@ export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
     }
     const path = parts.join('.');
     const f = byPath.get(path);
+    if (err.keyword === 'minimum' || err.keyword === 'maximum') {
+      return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field '${path}' must be int within ±${MAX_EXACT_INT} (2^53−1, exact on every path), got ${String(getPath(payload, parts))}; send larger ids or counters as strings` };
+    }
     const got = typeName(getPath(payload, parts));
     if (got === 'null' && f?.required) {
       return { ok: false, code: 'PW_PAYLOAD_MISSING_FIELD', reason: `required field '${path}' is null` };
@@ -122,8 +135,13 @@ export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
     if (!check(payload)) return reject((check.errors as ErrorObject[])[0] as ErrorObject, payload);
     for (const f of timestamps) {
       const v = getPath(payload, f.segments);
-      if (v !== undefined && v !== null && parseTimestampMs(v) === undefined) {
-        return { ok: false, code: 'PW_PAYLOAD_BAD_TIMESTAMP', reason: `field '${f.path}' holds ${JSON.stringify(v)}, which is not an ISO-8601 timestamp or integer epoch milliseconds` };
+      if (v !== undefined && v !== null && parseTimestampMs(v) === undefined) return badTimestamp(f.path, v);
+    }
+    for (const f of strings) {
+      const v = getPath(payload, f.segments);
+      const at = typeof v === 'string' ? unpairedSurrogate(v) : undefined;
+      if (at !== undefined) {
+        return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field '${f.path}' holds an unpaired UTF-16 surrogate (\\u${(v as string).charCodeAt(at).toString(16)}) at character ${at}; text must be well-formed Unicode to be stored as UTF-8` };
       }
     }
     return {
@@ -135,8 +153,30 @@ export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
   };
 }
 
-/** Decodes one raw message (bytes or text) and validates it. */
+/** The rejection of a payload whose bytes are not valid UTF-8 (`at`: byte offset of the first invalid sequence). */
+export function notUtf8(at: number): RejectedPayload {
+  return { ok: false, code: 'PW_PAYLOAD_NOT_JSON', reason: `payload is not valid UTF-8 (invalid byte sequence at byte ${at}); JSON must be UTF-8 (RFC 8259 §8.1)` };
+}
+
+/** The reason a timestamp value is refused: not a timestamp at all, or outside the supported range. */
+function badTimestamp(path: string, v: unknown): RejectedPayload {
+  const shown = typeof v === 'number' && !Number.isFinite(v) ? 'a number too large for a double' : JSON.stringify(v);
+  const range = `${formatTimestamp(MIN_TIMESTAMP_MS)} … ${formatTimestamp(MAX_TIMESTAMP_MS)}`;
+  const outside = typeof v === 'number' && Number.isInteger(v)
+    ? `, which is outside the supported range ${range} (${MIN_TIMESTAMP_MS} … ${MAX_TIMESTAMP_MS} epoch ms; microsecond or nanosecond epochs must be sent as milliseconds)`
+    : typeof v === 'string' && /^\s*[+-]?\d{5,}-/.test(v) ? `, which is outside the supported range ${range}` : ', which is not an ISO-8601 timestamp or integer epoch milliseconds';
+  return { ok: false, code: 'PW_PAYLOAD_BAD_TIMESTAMP', reason: `field '${path}' holds ${shown}${outside}` };
+}
+
+/**
+ * Decodes one raw message and validates it. A text nested deeper than {@link MAX_PAYLOAD_DEPTH}
+ * is refused before parsing (PW_PAYLOAD_TOO_DEEP): later stages (archive, sinks) re-serialize
+ * payloads, and no single record may make one of them fail.
+ */
 export function decodeAndValidate(raw: string, validate: PayloadValidator): ValidationResult {
+  if (nestsDeeperThan(raw)) {
+    return { ok: false, code: 'PW_PAYLOAD_TOO_DEEP', reason: `payload nests objects or arrays more than ${MAX_PAYLOAD_DEPTH} levels deep; flatten it or drop the deep part` };
+  }
   let payload: unknown;
   try {
     payload = JSON.parse(raw);

@@ -34,6 +34,13 @@ export interface StreamDef {
   readonly allowedLatenessMs: number;
   readonly idleTimeoutMs: number;
   readonly dedupTtlMs: number;
+  /**
+   * How far ahead an event time may be (ms, catalog `max_future`, default 1 day): of processing
+   * time under `run` and the demo, of the latest valid event time before it on the same
+   * partition in replay and recompute. Later events are quarantined (PW_PAYLOAD_BAD_TIMESTAMP)
+   * instead of dragging the watermark forward.
+   */
+  readonly maxFutureMs: number;
   readonly partitionKey: string | undefined;
   /** Archive retention; undefined keeps everything. */
   readonly retentionMs: number | undefined;

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { compilePayloadValidator, decodeAndValidate, type Catalog, type ValidEvent } from '../catalog/index.js';
+import { compilePayloadValidator, decodeAndValidate, FutureTimeGuard, notUtf8, type Catalog, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
@@ -40,6 +40,8 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
     if (!def) continue;
     await createEventsTable(conn, def);
     const validate = compilePayloadValidator(def);
+    // Replay's far-future rule, in the same arrival order, so both paths quarantine the same events.
+    const future = new FutureTimeGuard(def, 'event-time');
     const c: StreamCounts = { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0 };
     let arrival = 0;
     for (const input of inputs.filter((i) => i.stream === stream)) {
@@ -47,7 +49,8 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
         const valid: ValidEvent[] = [];
         for (const r of batch) {
           c.events++;
-          const v = decodeAndValidate(r.value, validate);
+          const decoded = r.invalidUtf8At === undefined ? decodeAndValidate(r.value, validate) : notUtf8(r.invalidUtf8At);
+          const v = decoded.ok ? future.check(decoded, r.partition, 0) ?? decoded : decoded;
           if (v.ok) valid.push(v); else c.quarantined++;
         }
         arrival = await appendEvents(conn, def, valid, undefined, arrival);

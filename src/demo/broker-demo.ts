@@ -58,7 +58,7 @@ export class BrokerDemo {
   async start(): Promise<void> {
     await this.runner.start(); // creates the topics
     await this.#producer.connect();
-    const handle = { plans: this.#opts.plans, engine: this.runner.engine, lag: () => this.runner.lag, lastCheckpointAt: () => this.runner.lastCheckpointAt || undefined, checkpoint: () => this.runner.checkpoint(), archive: this.archive };
+    const handle = { plans: this.#opts.plans, engine: this.runner.engine, lag: () => this.runner.lag, outboxes: () => this.runner.outboxes(), lastCheckpointAt: () => this.runner.lastCheckpointAt || undefined, checkpoint: () => this.runner.checkpoint(), archive: this.archive };
     const { app, metrics } = await createServer({ store: this.#outputs.store, handle });
     this.#app = app;
     this.#metrics = metrics;

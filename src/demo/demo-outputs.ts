@@ -67,6 +67,8 @@ export class DemoOutputs {
       writeFileSync(join(this.hotDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
     }
     const metrics = Object.fromEntries(this.#plans.map((p) => [p.name, { rows: this.#results.rows(p).length, late: stats.metrics[p.name]?.late ?? 0, overflow: stats.metrics[p.name]?.overflow ?? 0, hash: p.hash }]));
-    writeFileSync(join(this.hotDir, '_summary.json'), `${JSON.stringify({ streams: stats.streams, metrics }, null, 2)}\n`);
+    // As replay writes it: reconcile names dedup evictions as a cause from `dedupEvicted`.
+    const streams = Object.fromEntries(engine.streams.map((s) => [s.stream.name, { ...stats.streams[s.stream.name], dedupEvicted: s.dedup.evicted }]));
+    writeFileSync(join(this.hotDir, '_summary.json'), `${JSON.stringify({ streams, metrics }, null, 2)}\n`);
   }
 }

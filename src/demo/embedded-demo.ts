@@ -64,7 +64,7 @@ export class EmbeddedDemo {
         this.archive.late(p, pair);
         this.#outputs.late(p, pair);
       },
-    });
+    }, { futureReference: 'processing-time' }); // live generators: event times follow the wall clock
     const now = Date.now();
     SCENARIOS.forEach((scenario, i) => {
       const stream = SCENARIO_STREAM[scenario];

@@ -4,7 +4,7 @@
  * every operator's state together with the next offset of every partition, so a restore
  * followed by a seek to those offsets continues exactly where the snapshot was taken.
  */
-import type { Catalog, StreamDef, ValidEvent } from '../catalog/index.js';
+import type { Catalog, FutureReference, StreamDef, ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
@@ -25,6 +25,12 @@ export interface EngineOptions {
   readonly maxGroups?: number;
   /** Cap on remembered event ids per stream partition. Default 2,000,000. */
   readonly maxDedupIds?: number;
+  /**
+   * What the far-future rule (catalog `max_future`) measures against: the latest valid event
+   * time per partition (default: deterministic, whatever `nowMs` callers pass) or processing
+   * time (`nowMs`; live sources with a real clock: `pitwall run`, the demo).
+   */
+  readonly futureReference?: FutureReference;
 }
 
 /** Snapshot format version: bump when the layout changes. */
@@ -62,7 +68,7 @@ export class Engine {
     }
     for (const s of catalog.streams.values()) {
       if (s.kind !== 'stream') continue;
-      this.#streams.set(s.name, new StreamRuntime(s, byStream.get(s.name) ?? [], streamSink, { maxDedupIds: options.maxDedupIds ?? 2_000_000 }));
+      this.#streams.set(s.name, new StreamRuntime(s, byStream.get(s.name) ?? [], streamSink, { maxDedupIds: options.maxDedupIds ?? 2_000_000, futureReference: options.futureReference ?? 'event-time' }));
     }
   }
 

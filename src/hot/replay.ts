@@ -3,14 +3,14 @@
  * input, and writes the final rows of every metric plus a summary and the two lanes:
  *
  * - `<out>/<metric>.ndjson`: final rows, sorted (window_start, then SELECT order);
- * - `<out>/_summary.json`: per stream events/accepted/quarantined/duplicates/late, per metric
- *   rows/late/overflow;
+ * - `<out>/_summary.json`: per stream events/accepted/quarantined/duplicates/late and the event
+ *   ids forgotten at the dedup cap (`dedupEvicted`), per metric rows/late/overflow;
  * - `<out>/_quarantine.ndjson`: every rejected payload with its code and reason;
  * - `<out>/_late.ndjson`: every late (event, window) pair.
  *
  * Bad rows never stop a replay: they go to the quarantine lane.
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
@@ -23,12 +23,17 @@ import { ResultCollector } from './result-collector.js';
 
 export interface ReplayInput { readonly stream: string; readonly file: string }
 
+/** What `_summary.json` holds (reconcile reads it to name the causes of differences). */
 export interface ReplaySummary {
-  streams: Record<string, { events: number; accepted: number; quarantined: number; duplicates: number; late: number }>;
+  /**
+   * Per stream. `dedupEvicted`: event ids forgotten early at the per-partition cap
+   * (`--max-dedup-ids`); a later copy of one of them counts again on the hot path.
+   */
+  streams: Record<string, { events: number; accepted: number; quarantined: number; duplicates: number; late: number; dedupEvicted: number }>;
   metrics: Record<string, { rows: number; late: number; overflow: number; hash: string }>;
 }
 
-/** Parses `STREAM=FILE` arguments. */
+/** Parses `STREAM=FILE` arguments; each file must exist (PW_INPUT_MISSING) and the stream be in the catalog (PW_INPUT_SPEC). */
 export function parseInputs(specs: readonly string[], catalog: Catalog): ReplayInput[] {
   return specs.map((spec) => {
     const eq = spec.indexOf('=');
@@ -38,7 +43,11 @@ export function parseInputs(specs: readonly string[], catalog: Catalog): ReplayI
     if (!def || def.kind !== 'stream') {
       throw new ExecutionError('PW_INPUT_SPEC', `--input names unknown stream '${stream}'; catalog streams: ${[...catalog.streams.values()].filter((s) => s.kind === 'stream').map((s) => s.name).join(', ')}`);
     }
-    return { stream, file: spec.slice(eq + 1) };
+    const file = spec.slice(eq + 1);
+    const st = statSync(file, { throwIfNoEntry: false });
+    if (!st) throw new ExecutionError('PW_INPUT_MISSING', `--input ${spec}: file '${file}' does not exist; fix the path`);
+    if (st.isDirectory()) throw new ExecutionError('PW_INPUT_MISSING', `--input ${spec}: '${file}' is a directory, not a file; pass an NDJSON or Parquet file`);
+    return { stream, file };
   });
 }
 
@@ -62,7 +71,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     ...(archive ? { accepted: (s, e, o, raw) => archive.accepted(s, e, o, raw) } : {}),
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
     late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
-  }, options);
+  }, { futureReference: 'event-time', ...options });
   // Replay is deterministic: processing time stands still, so no partition turns idle.
   const nowMs = 0;
   const streams = [...new Set(inputs.map((i) => i.stream))];
@@ -89,7 +98,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   const summary: ReplaySummary = { streams: {}, metrics: {} };
   for (const [name, s] of Object.entries(stats.streams)) {
     if (!streams.includes(name)) continue;
-    summary.streams[name] = { events: s.events, accepted: s.accepted, quarantined: s.quarantined, duplicates: s.duplicates, late: s.late };
+    summary.streams[name] = { events: s.events, accepted: s.accepted, quarantined: s.quarantined, duplicates: s.duplicates, late: s.late, dedupEvicted: engine.stream(name).dedup.evicted };
   }
   for (const p of plans) {
     const rows = results.rows(p);

@@ -2,7 +2,7 @@
  * One stream on the hot path: decode → validate (bad payloads to the quarantine lane) →
  * dedup by event id → watermark → every metric reading the stream. Counts what it sees.
  */
-import { compilePayloadValidator, decodeAndValidate, type PayloadValidator, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { compilePayloadValidator, decodeAndValidate, FutureTimeGuard, notUtf8, type FutureReference, type PayloadValidator, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { DedupFilter } from './dedup.js';
 import type { MetricOperator } from './metric-operator.js';
 import type { EventOrigin } from './operator-types.js';
@@ -16,6 +16,8 @@ export interface StreamStats {
   duplicates: number;
   /** Events late for at least one window of at least one metric. */
   late: number;
+  /** Records whose key belongs on another partition under Kafka's default partitioner (see RawRecord.keyPartition). */
+  misrouted: number;
 }
 
 /** A payload that failed decoding or validation. */
@@ -24,7 +26,10 @@ export interface QuarantineRecord {
   readonly origin: EventOrigin;
   readonly code: QuarantineCode;
   readonly reason: string;
+  /** The payload as text (for a payload that is not valid UTF-8: decoded with U+FFFD replacements). */
   readonly raw: string;
+  /** The payload's exact bytes, when `raw` cannot hold them (not valid UTF-8). */
+  readonly bytes?: Uint8Array;
 }
 
 export interface StreamSink {
@@ -36,25 +41,42 @@ export interface StreamSink {
 export interface RawRecord {
   readonly partition: number;
   readonly offset: number;
+  /** The payload as UTF-8 text. */
   readonly value: string;
+  /**
+   * Set by sources when the payload's bytes are not valid UTF-8: the byte offset of the first
+   * invalid sequence. The record is quarantined (JSON is UTF-8, RFC 8259 §8.1) and `value` is
+   * the lossy decoding, so `bytes` carries the exact payload.
+   */
+  readonly invalidUtf8At?: number;
+  readonly bytes?: Uint8Array;
+  /**
+   * Set by the Kafka source when the record's key belongs on another partition under Kafka's
+   * default (murmur2) partitioner: the producer used another partitioner (librdkafka's CRC32
+   * default). Counted (`misrouted`), and dedup checks the id where the key belongs, so a copy
+   * produced through either partitioner is still recognized.
+   */
+  readonly keyPartition?: number;
 }
 
 export class StreamRuntime {
   readonly stream: StreamDef;
-  readonly stats: StreamStats = { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0 };
+  readonly stats: StreamStats = { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0, misrouted: 0 };
   readonly watermark: WatermarkTracker;
   readonly dedup: DedupFilter;
   readonly #metrics: MetricOperator[];
   readonly #validate: PayloadValidator;
   readonly #sink: StreamSink;
+  readonly #future: FutureTimeGuard;
   /** Next offset to read per partition (what a checkpoint resumes from). */
   readonly offsets = new Map<number, number>();
 
-  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number }) {
+  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number; futureReference?: FutureReference }) {
     this.stream = stream;
     this.#metrics = metrics;
     this.#sink = sink;
     this.#validate = compilePayloadValidator(stream);
+    this.#future = new FutureTimeGuard(stream, opts.futureReference ?? 'processing-time');
     this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs);
     this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds);
   }
@@ -74,21 +96,27 @@ export class StreamRuntime {
       if (r.offset < (this.offsets.get(r.partition) ?? 0)) { this.skippedOffsets++; continue; }
       this.stats.events++;
       const origin = { partition: r.partition, offset: r.offset };
-      const result = decodeAndValidate(r.value, this.#validate);
+      const decoded = r.invalidUtf8At === undefined ? decodeAndValidate(r.value, this.#validate) : notUtf8(r.invalidUtf8At);
+      const result = decoded.ok ? this.#future.check(decoded, r.partition, nowMs) ?? decoded : decoded;
+      if (r.keyPartition !== undefined) this.stats.misrouted++;
       if (result.ok) {
-        this.processValid(result, origin, nowMs, r.value);
+        this.processValid(result, origin, nowMs, r.value, r.keyPartition);
       } else {
         this.stats.quarantined++;
-        this.#sink.quarantine({ stream: this.stream.name, origin, code: result.code, reason: result.reason, raw: r.value });
+        this.#sink.quarantine({ stream: this.stream.name, origin, code: result.code, reason: result.reason, raw: r.value, ...(r.bytes ? { bytes: r.bytes } : {}) });
       }
       this.offsets.set(r.partition, r.offset + 1);
     }
     this.endBatch();
   }
 
-  /** Processes one validated event (used directly by pre-decoded sources and benchmarks); `raw` is its JSON text if known. */
-  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number, raw?: string): void {
-    if (this.dedup.isDuplicate(origin.partition, event.eventId, event.eventTimeMs)) {
+  /**
+   * Processes one validated event (used directly by pre-decoded sources and benchmarks); `raw` is
+   * its JSON text if known; `dedupPartition` the partition whose ids it is checked against (its
+   * key's partition when it arrived elsewhere, else its own).
+   */
+  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number, raw?: string, dedupPartition = origin.partition): void {
+    if (this.dedup.isDuplicate(dedupPartition, event.eventId, event.eventTimeMs)) {
       this.stats.duplicates++;
       return;
     }

@@ -3,8 +3,10 @@
  * read through DuckDB), in file order, as partition 0 with the line/row number as offset.
  * Records come in bounded batches so a large file never sits in memory whole.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { firstInvalidUtf8 } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
 
@@ -14,6 +16,23 @@ function checkFile(path: string): void {
   if (!statSync(path, { throwIfNoEntry: false })?.isFile()) {
     throw new ExecutionError('PW_INPUT_MISSING', `input file '${path}' does not exist`);
   }
+}
+
+/** Whether the file opens with the UTF-8 byte-order mark EF BB BF. */
+function startsWithBom(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(3);
+    return readSync(fd, head, 0, 3, 0) === 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A line as a raw record; bytes that are not valid UTF-8 travel along (copied: the stream owns the chunk). */
+function record(offset: number, line: string, bytes: Buffer): RawRecord {
+  if (isUtf8(bytes)) return { partition: 0, offset, value: line };
+  return { partition: 0, offset, value: line, invalidUtf8At: firstInvalidUtf8(bytes), bytes: Uint8Array.prototype.slice.call(bytes) };
 }
 
 /** Bytes per read of an NDJSON file: large reads keep the per-chunk overhead negligible. */
@@ -27,6 +46,10 @@ export const NDJSON_CHUNK_BYTES = 1 << 20;
  * non-empty. Lines are found in the raw bytes (neither byte occurs inside a multi-byte UTF-8
  * sequence) and each is decoded on its own, so a character split across two reads is whole
  * by then, and lines before `fromOffset` are never decoded. `chunkBytes` is the read size.
+ *
+ * A UTF-8 byte-order mark at the start of the file is ignored (RFC 8259 §8.1 lets parsers do
+ * so; Windows tools write one). A line whose bytes are not valid UTF-8 comes with
+ * `invalidUtf8At` and its exact `bytes`, so it is quarantined rather than silently altered.
  */
 export async function* readNdjson(
   path: string,
@@ -35,7 +58,8 @@ export async function* readNdjson(
   chunkBytes = NDJSON_CHUNK_BYTES,
 ): AsyncGenerator<RawRecord[]> {
   checkFile(path);
-  const input = createReadStream(path, { highWaterMark: chunkBytes });
+  // Start past a UTF-8 byte-order mark (only at the very start of the file).
+  const input = createReadStream(path, { highWaterMark: chunkBytes, start: startsWithBom(path) ? 3 : 0 });
   let offset = 0;
   let batch: RawRecord[] = [];
   let carry: Buffer[] = []; // the unterminated start of a line, from earlier reads
@@ -63,11 +87,10 @@ export async function* readNdjson(
       }
       const here = offset++;
       if (!(here < fromOffset)) { // not `>=`: a NaN fromOffset skips nothing, as before
-        const line = carry.length === 0
-          ? chunk.toString('utf8', pos, end)
-          : Buffer.concat([...carry, chunk.subarray(pos, end)]).toString('utf8');
+        const bytes = carry.length === 0 ? chunk.subarray(pos, end) : Buffer.concat([...carry, chunk.subarray(pos, end)]);
+        const line = bytes.toString('utf8');
         if (line.trim() !== '') {
-          batch.push({ partition: 0, offset: here, value: line });
+          batch.push(record(here, line, bytes));
           if (batch.length >= batchSize) { yield batch; batch = []; }
         }
       }
@@ -80,8 +103,9 @@ export async function* readNdjson(
   }
   if (carry.length !== 0) {
     const here = offset++;
-    const line = Buffer.concat(carry).toString('utf8');
-    if (!(here < fromOffset) && line.trim() !== '') batch.push({ partition: 0, offset: here, value: line });
+    const bytes = Buffer.concat(carry);
+    const line = bytes.toString('utf8');
+    if (!(here < fromOffset) && line.trim() !== '') batch.push(record(here, line, bytes));
   }
   if (batch.length) yield batch;
 }

@@ -1,19 +1,34 @@
 /**
  * Event-time parsing, shared by validation (hot path) and the cold path's loaders, so both
  * read the same instant from the same value. Accepts an ISO-8601 string (a value without an
- * offset is read as UTC) or integer epoch milliseconds.
+ * offset is read as UTC) or integer epoch milliseconds, inside one supported range on every
+ * path: 0001-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z (JavaScript Dates, Arrow/Parquet
+ * timestamp[ms] and DuckDB TIMESTAMP all hold it, and four-digit years print the same
+ * everywhere). Microsecond or nanosecond epochs, a common producer mistake, fall outside it.
  */
+
+/** First supported instant, 0001-01-01T00:00:00.000Z, in epoch ms. */
+export const MIN_TIMESTAMP_MS = -62_135_596_800_000;
+/** Last supported instant, 9999-12-31T23:59:59.999Z, in epoch ms. */
+export const MAX_TIMESTAMP_MS = 253_402_300_799_999;
+
+/** Whether `ms` is an integer inside the supported range. */
+export function inTimestampRange(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS;
+}
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
-/** Epoch milliseconds of a timestamp value, or undefined when it is not one. */
+/** Epoch milliseconds of a timestamp value, or undefined when it is not one or is outside the supported range. */
 export function parseTimestampMs(value: unknown): number | undefined {
+  let t: number | undefined;
   if (typeof value === 'string') {
-    const t = parseIsoFast(value);
-    return t === t ? t : parseIsoSlow(value); // NaN: not a shape the fast path vouches for
+    t = parseIsoFast(value);
+    if (t !== t) t = parseIsoSlow(value); // NaN: not a shape the fast path vouches for
+  } else if (typeof value === 'number') {
+    t = value;
   }
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
-  return undefined;
+  return t !== undefined && inTimestampRange(t) ? t : undefined;
 }
 
 /** Value of the decimal digit at `i`, or -1 (callers keep `i` inside the string). */
@@ -119,24 +134,26 @@ function epochDays(y: number, mo: number, d: number): number {
   return era * 146_097 + doe - 719_468;
 }
 
-/** The general path: the ISO regex, with calendar overflow rejected through `Date`. */
+/**
+ * The general path: the ISO regex, calendar checked field by field. Days are counted with
+ * {@link epochDays}, not `Date.UTC`, which maps years 0–99 to 1900–1999; year 0000 does not exist.
+ */
 function parseIsoSlow(value: string): number | undefined {
   const m = ISO.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
-  const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
+  const ms = frac ? Number(`${frac.slice(1, 4)}00`.slice(0, 3)) : 0; // digits past the third truncate away, never rounding up a second
   let offsetMin = 0;
   if (zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
     if (!z) return undefined;
     offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3] ?? '0'));
   }
+  const year = Number(y);
   const month = Number(mo);
   const day = Number(d);
-  const t = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s), ms);
-  // Reject calendar overflow (2024-02-30) that Date.UTC would roll into the next month.
-  const check = new Date(t);
-  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  const t = epochDays(year, month, day) * 86_400_000 + Number(h) * 3_600_000 + Number(mi) * 60_000 + Number(s) * 1000 + ms;
   return t - offsetMin * 60_000;
 }
 

@@ -10,5 +10,10 @@ export default function setup(): void {
   const problem = checkBuild();
   if (!problem) return;
   process.stderr.write(`pitwall tests: ${problem.code}, building dist/ first (npm run build)\n`);
-  execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  try {
+    execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch {
+    // Tests of the sources still run; those that start bin/pitwall.js fail with PW_BUILD_STALE.
+    process.stderr.write('\n!!! pitwall tests: `npm run build` failed (above); tests that start the pitwall command will fail\n');
+  }
 }

@@ -1,16 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatTimestamp, parseTimestampMs } from '../../src/util/timestamp.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, formatTimestamp, parseTimestampMs } from '../../src/util/timestamp.js';
 
-/** The implementation before the charCodeAt fast path, verbatim: the reference for every input. */
+/**
+ * The implementation before the charCodeAt fast path, with the documented range applied: the
+ * reference for every input. Years 1–99 are those years (setUTCFullYear, not Date.UTC's
+ * 1900 + y), year 0 does not exist, and results outside 0001-01-01 … 9999-12-31T23:59:59.999Z
+ * are refused.
+ */
 const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 function referenceParse(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;
+  const inRange = (t: number): number | undefined => (t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS ? t : undefined);
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? inRange(value) : undefined;
   if (typeof value !== 'string') return undefined;
   const m = ISO.exec(value);
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '', zone = 'Z'] = m;
-  const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
+  const ms = frac ? Number(`${frac.slice(1, 4)}00`.slice(0, 3)) : 0; // digits past the third truncate away, never rounding up a second
   let offsetMin = 0;
   if (zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
@@ -19,10 +25,12 @@ function referenceParse(value: unknown): number | undefined {
   }
   const month = Number(mo);
   const day = Number(d);
-  const t = Date.UTC(Number(y), month - 1, day, Number(h), Number(mi), Number(s), ms);
-  const check = new Date(t);
+  if (Number(y) < 1) return undefined;
+  const check = new Date(0);
+  check.setUTCFullYear(Number(y), month - 1, day);
+  check.setUTCHours(Number(h), Number(mi), Number(s), ms);
   if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
-  return t - offsetMin * 60_000;
+  return inRange(check.getTime() - offsetMin * 60_000);
 }
 
 /** Same result as the reference, -0 vs 0 and undefined vs NaN included (toBe is Object.is). */
