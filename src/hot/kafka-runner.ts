@@ -33,6 +33,8 @@ export interface KafkaRunnerOptions {
   readonly checkpointIntervalMs: number;
   readonly fromBeginning: boolean;
   readonly maxGroups?: number;
+  /** Cap on remembered event ids per stream partition (EngineOptions.maxDedupIds). */
+  readonly maxDedupIds?: number;
   readonly clientId?: string;
   /** Extra sink (serving store) fed alongside the results topic. */
   readonly sink?: Partial<EngineSink>;
@@ -49,6 +51,20 @@ export interface KafkaRunnerOptions {
 }
 
 interface StreamSnap { offsets: [number, number][] }
+
+/**
+ * One offset per (topic, partition): the lowest, i.e. what every stream reading that topic has
+ * processed (several catalog streams may read one topic; each skips offsets it already holds).
+ */
+export function lowestPerPartition(offsets: readonly { topic: string; partition: number; offset: number }[]): { topic: string; partition: number; offset: number }[] {
+  const low = new Map<string, { topic: string; partition: number; offset: number }>();
+  for (const o of offsets) {
+    const k = `${o.topic}\u0000${o.partition}`;
+    const seen = low.get(k);
+    if (!seen || o.offset < seen.offset) low.set(k, o);
+  }
+  return [...low.values()];
+}
 
 export class KafkaRunner {
   readonly engine: Engine;
@@ -92,18 +108,24 @@ export class KafkaRunner {
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
       } : {}),
     };
-    this.engine = new Engine(catalog, plans, sink, { maxGroups: opts.maxGroups });
+    // Live input: the far-future rule measures against the wall clock passed to process().
+    this.engine = new Engine(catalog, plans, sink, { maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, futureReference: 'processing-time' });
     this.store = new CheckpointStore(opts.stateDir);
-    const topics = new Map<string, string>();
+    const topics = new Map<string, string[]>();
     for (const s of this.engine.streams) {
       if (s.metrics.length === 0) continue;
-      topics.set(s.stream.topic, s.stream.name);
+      topics.set(s.stream.topic, [...(topics.get(s.stream.topic) ?? []), s.stream.name]);
       this.#topicOf.set(s.stream.name, s.stream.topic);
     }
     this.#source = new KafkaSource(this.#kafka, { groupId: opts.groupId, topics, fromBeginning: opts.fromBeginning });
   }
 
   get lag(): ReadonlyMap<string, number> { return this.#source.lag; }
+
+  /** Messages buffered for the broker per output topic (the results topic and each DLQ). */
+  outboxes(): Map<string, number> {
+    return new Map([[this.#results.topic, this.#results.buffered], ...this.#dlq.buffered()]);
+  }
 
   async start(): Promise<void> {
     const log = this.#opts.log ?? (() => undefined);
@@ -131,6 +153,7 @@ export class KafkaRunner {
         if (!topic) continue;
         for (const [partition, offset] of (json as StreamSnap).offsets) seek.push({ topic, partition, offset });
       }
+      seek.splice(0, seek.length, ...lowestPerPartition(seek)); // one seek per partition, bounded by the partition count
       log(`restored checkpoint of ${snap.takenAt} (${seek.length} partition offsets)`);
     }
     await this.#producer.connect();
@@ -181,7 +204,8 @@ export class KafkaRunner {
           const topic = this.#topicOf.get(stream);
           return topic ? (json as StreamSnap).offsets.map(([partition, offset]) => ({ topic, partition, offset })) : [];
         });
-        await this.#source.commit(offsets);
+        // Streams sharing a topic: commit what every one of them has processed.
+        await this.#source.commit(lowestPerPartition(offsets));
         this.checkpoints++;
         this.lastCheckpointAt = Date.now();
         this.lastCheckpointMs = performance.now() - started;
@@ -193,16 +217,27 @@ export class KafkaRunner {
     return this.#checkpointing;
   }
 
-  /** Stops consuming, writes a final checkpoint, disconnects. */
+  /**
+   * Stops consuming, writes a final checkpoint, disconnects. The consumer and the producer are
+   * closed even when the checkpoint fails (the last good one stays the recovery point); then
+   * the first error is thrown.
+   */
   async stop(): Promise<void> {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     // Pause, then checkpoint while the group is still joined (offsets can only be committed
     // by a member), then leave the group.
     this.#source.pause();
-    await this.#checkpointing; // one already running took its snapshot before the last batch
-    await this.checkpoint();
-    await this.#source.stop();
-    await this.#producer.disconnect();
+    let failure: unknown;
+    try {
+      await this.#checkpointing?.catch(() => undefined); // one already running took its snapshot before the last batch
+      await this.checkpoint();
+    } catch (err) {
+      failure = err;
+    }
+    for (const close of [() => this.#source.stop(), () => this.#producer.disconnect()]) {
+      try { await close(); } catch (err) { failure ??= err; }
+    }
+    if (failure !== undefined) throw failure;
   }
 }

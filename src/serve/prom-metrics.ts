@@ -1,6 +1,7 @@
 /**
  * Prometheus metrics (prom-client): the pit-wall figures of a running engine. Totals are read
- * from the engine's counters at scrape time; latency and checkpoint durations are histograms
+ * from the engine's counters at scrape time (`pitwall_dedup_evicted_total`, a counter, follows
+ * each stream's DedupFilter.evicted); latency and checkpoint durations are histograms
  * observed as they happen.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -26,6 +27,18 @@ export class PitwallMetrics {
     streamTotal('pitwall_quarantined_total', 'Payloads sent to the quarantine lane per stream.', (s) => s.quarantined);
     streamTotal('pitwall_duplicates_total', 'Redelivered events dropped by dedup per stream.', (s) => s.duplicates);
     streamTotal('pitwall_late_total', 'Events late for at least one window, per stream.', (s) => s.late);
+    streamTotal('pitwall_misrouted_total', 'Records whose key belongs on another partition under Kafka\'s default (murmur2) partitioner, per stream: their producer uses another partitioner (deduplicated where the key belongs).', (s) => s.misrouted);
+    const evictedSeen = new Map<string, number>();
+    new Counter({ name: 'pitwall_dedup_evicted_total', help: 'Event ids forgotten early at the per-partition dedup cap (--max-dedup-ids), per stream: a later copy of one counts again on the hot path.', labelNames: ['stream'], registers: [r], collect() {
+      // The engine's count only grows (a restore starts it at the checkpoint's); the counter follows it.
+      for (const s of handle.engine.streams) {
+        const stream = s.stream.name;
+        const delta = s.dedup.evicted - (evictedSeen.get(stream) ?? 0);
+        if (delta < 0) continue;
+        this.inc({ stream }, delta);
+        evictedSeen.set(stream, s.dedup.evicted);
+      }
+    } });
     const metricGauge = (name: string, help: string, pick: (name: string) => number): void => {
       new Gauge({ name, help, labelNames: ['metric'], registers: [r], collect() {
         for (const p of handle.plans) this.set({ metric: p.name }, pick(p.name));
@@ -48,6 +61,9 @@ export class PitwallMetrics {
         const i = tp.lastIndexOf(':');
         this.set({ topic: tp.slice(0, i), partition: tp.slice(i + 1) }, lag);
       }
+    } });
+    new Gauge({ name: 'pitwall_outbox_messages', help: 'Messages buffered for the broker per output topic (results topic, DLQs), not yet handed to a send; a growing figure means the broker falls behind.', labelNames: ['topic'], registers: [r], collect() {
+      for (const [topic, n] of handle.outboxes?.() ?? []) this.set({ topic }, n);
     } });
     new Gauge({ name: 'pitwall_last_checkpoint_age_seconds', help: 'Seconds since the last checkpoint.', registers: [r], collect() {
       const at = handle.lastCheckpointAt();

@@ -22,16 +22,20 @@ export class DlqSink {
 
   write(sourceTopic: string, record: QuarantineRecord): void {
     let out = this.#outboxes.get(sourceTopic);
-    if (!out) { out = new TopicOutbox(this.#producer, `${sourceTopic}.dlq`); this.#outboxes.set(sourceTopic, out); }
+    // A payload too large for one request is cut to fit (header pitwall-truncated-from); the archive keeps it whole.
+    if (!out) { out = new TopicOutbox(this.#producer, `${sourceTopic}.dlq`, { truncateOversized: true }); this.#outboxes.set(sourceTopic, out); }
     out.push({
       key: `${record.origin.partition}:${record.origin.offset}`,
-      value: record.raw,
+      value: record.bytes ? Buffer.from(record.bytes) : record.raw, // byte for byte, even when not UTF-8
       headers: {
         [DLQ_HEADERS.code]: record.code, [DLQ_HEADERS.reason]: record.reason, [DLQ_HEADERS.topic]: sourceTopic,
         [DLQ_HEADERS.partition]: String(record.origin.partition), [DLQ_HEADERS.offset]: String(record.origin.offset),
       },
     });
   }
+
+  /** Quarantined payloads waiting to be sent, per DLQ topic (for /metrics). */
+  buffered(): Map<string, number> { return new Map([...this.#outboxes.values()].map((o) => [o.topic, o.buffered])); }
 
   async relieve(): Promise<void> { for (const o of this.#outboxes.values()) await o.relieve(); }
   async flush(): Promise<void> { for (const o of this.#outboxes.values()) await o.flush(); }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { compilePayloadValidator, decodeAndValidate, getPath, type StreamDef } from '../catalog/index.js';
 import { DLQ_HEADERS } from '../sinks/dlq-topic.js';
+import { sendInRequests } from '../sinks/topic-outbox.js';
 
 export interface DlqMessage {
   readonly partition: number;
@@ -92,7 +93,7 @@ export async function replayDlq(kafka: Kafka, stream: StreamDef, messages: reado
       const key = stream.partitionKey ? getPath(v.payload, stream.partitionKey.split('.')) : undefined;
       batch.push({ key: key === undefined || key === null ? null : String(key), value: fixed });
     }
-    for (let i = 0; i < batch.length; i += 1000) await producer.send({ topic: stream.topic, acks: -1, messages: batch.slice(i, i + 1000) });
+    await sendInRequests(producer, stream.topic, batch); // below the broker's request limit, in order
   } finally {
     await producer.disconnect();
   }

@@ -3,15 +3,32 @@
  * manual offset resolution and no auto-commit (offsets are committed only after a checkpoint
  * that covers them). Consumer lag per partition is tracked from each batch's high watermark.
  */
+import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { firstInvalidUtf8 } from '../catalog/index.js';
+import { keyPartition } from './murmur2-partition.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
 import './kafka-codecs.js';
 
 export interface KafkaSourceOptions {
   readonly groupId: string;
-  /** topic → stream name. */
-  readonly topics: ReadonlyMap<string, string>;
+  /** topic → the catalog streams reading it (several streams may read one topic, each with its own fields). */
+  readonly topics: ReadonlyMap<string, readonly string[]>;
   readonly fromBeginning: boolean;
+}
+
+/**
+ * A message as a raw record; a value that is not valid UTF-8 keeps its bytes and where it breaks
+ * (quarantined downstream). A keyed message on another partition than Kafka's default
+ * partitioner gives its key (`partitions` known) carries `keyPartition`: its producer used
+ * another partitioner, and dedup looks for its copies where the key belongs.
+ */
+function rawRecord(partition: number, offset: number, value: Buffer | null, key: Buffer | null, partitions: number | undefined): RawRecord {
+  const expected = key && partitions ? keyPartition(key, partitions) : partition;
+  const routing = expected === partition ? {} : { keyPartition: expected };
+  if (!value) return { partition, offset, value: '', ...routing };
+  if (isUtf8(value)) return { partition, offset, value: value.toString('utf8'), ...routing };
+  return { partition, offset, value: value.toString('utf8'), invalidUtf8At: firstInvalidUtf8(value), bytes: value, ...routing };
 }
 
 export type BatchHandler = (stream: string, records: readonly RawRecord[]) => Promise<void>;
@@ -25,7 +42,10 @@ export class KafkaSource {
   /** `${topic}:${partition}` → messages behind the partition's high watermark. */
   readonly lag = new Map<string, number>();
 
+  readonly #kafka: Kafka;
+
   constructor(kafka: Kafka, opts: KafkaSourceOptions) {
+    this.#kafka = kafka;
     this.#opts = opts;
     // A short session lets a restarted process take its partitions back within seconds of a crash.
     this.#consumer = kafka.consumer({
@@ -34,13 +54,26 @@ export class KafkaSource {
     });
   }
 
+  /** Partition count per topic (from the broker's metadata), for the key-routing check. */
+  readonly #partitions = new Map<string, number>();
+
+  async #readPartitionCounts(): Promise<void> {
+    const admin = this.#kafka.admin();
+    await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [...this.#opts.topics.keys()] });
+      for (const t of topics) this.#partitions.set(t.name, t.partitions.length);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Reports partition ownership after each rebalance (watermarks wait for owned partitions). */
   onAssignment(handler: AssignmentHandler): void {
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, (event) => {
       const owned = new Map<string, number[]>();
       for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
-        const stream = this.#opts.topics.get(topic);
-        if (stream) owned.set(stream, partitions);
+        for (const stream of this.#opts.topics.get(topic) ?? []) owned.set(stream, partitions);
       }
       handler(owned);
     });
@@ -53,6 +86,7 @@ export class KafkaSource {
    * of that partition (backpressure). `seekTo` positions partitions at checkpoint offsets.
    */
   async start(handler: BatchHandler, seekTo: readonly { topic: string; partition: number; offset: number }[]): Promise<void> {
+    await this.#readPartitionCounts();
     await this.#consumer.connect();
     for (const topic of this.#opts.topics.keys()) await this.#consumer.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
     await this.#consumer.run({
@@ -62,9 +96,10 @@ export class KafkaSource {
       eachBatch: async (payload: EachBatchPayload) => {
         const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
-        const stream = this.#opts.topics.get(batch.topic) as string;
-        const records = batch.messages.map((m) => ({ partition: batch.partition, offset: Number(m.offset), value: m.value ? m.value.toString('utf8') : '' }));
-        await handler(stream, records);
+        const partitions = this.#partitions.get(batch.topic);
+        const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
+        // Every stream of the topic sees every record (each skips offsets its state already holds).
+        for (const stream of this.#opts.topics.get(batch.topic) ?? []) await handler(stream, records);
         const last = batch.messages[batch.messages.length - 1]?.offset as string;
         resolveOffset(last);
         this.lag.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));

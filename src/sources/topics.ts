@@ -25,8 +25,14 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): P
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.topic));
+    const known = new Set(await admin.listTopics());
+    // Several catalog streams may read one topic: create each topic once (the first spec wins).
+    const missing: TopicSpec[] = [];
+    for (const s of specs) {
+      if (known.has(s.topic)) continue;
+      known.add(s.topic);
+      missing.push(s);
+    }
     if (missing.length === 0) return [];
     await admin.createTopics({
       waitForLeaders: true,

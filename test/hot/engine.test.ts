@@ -193,3 +193,20 @@ describe('dedup', () => {
     expect(d.evicted).toBe(290_000);
   });
 });
+
+describe('records whose key belongs on another partition (another producer partitioner)', () => {
+  it('are counted as misrouted and deduplicated against the partition their key belongs on', () => {
+    const catalog = catalogOf(ORDERS_YAML);
+    const metric = plan("CREATE VIEW n AS SELECT window_start, COUNT(*) AS n FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start", catalog);
+    const rows: unknown[] = [];
+    const engine = new Engine(catalog, [metric], { result: (_p, c) => { rows.push(c); } });
+    const value = JSON.stringify({ eventId: 'dup-1', eventTime: '2024-03-15T19:00:00Z', data: {} });
+    engine.process('orders', [
+      { partition: 0, offset: 0, value, keyPartition: 1 }, // a CRC32 producer put it on 0; its key belongs on 1
+      { partition: 0, offset: 1, value, keyPartition: 1 },
+      { partition: 1, offset: 0, value }, // the same event from a murmur2 producer
+    ]);
+    engine.endOfInput();
+    expect(engine.stats().streams.orders).toMatchObject({ events: 3, accepted: 1, duplicates: 2, misrouted: 2 });
+  });
+});
