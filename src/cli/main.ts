@@ -22,6 +22,11 @@ export function reportError(err: unknown, write: (s: string) => void = (s) => pr
   if (err instanceof AggregateUserError) {
     write(`${err.errors.length} errors:\n`);
     for (const e of err.errors) write(`error[${e.code}] ${e.message}\n`);
+    // One of them a bug in pitwall: the status says so, as for a lone PW_INTERNAL.
+    if (err.errors.some((e) => e.code === 'PW_INTERNAL')) {
+      write('(an error above is a bug in pitwall; please report it)\n');
+      return 70;
+    }
     return 1;
   }
   if (err instanceof PitwallError) {

@@ -17,7 +17,7 @@ export function inTimestampRange(ms: number): boolean {
   return Number.isInteger(ms) && ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS;
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?[ \t\n\v\f\r]*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /** Epoch milliseconds of a timestamp value, or undefined when it is not one or is outside the supported range. */
 export function parseTimestampMs(value: unknown): number | undefined {
@@ -106,13 +106,13 @@ function parseIsoFast(s: string): number {
   const rest = n - i;
   if (rest !== 3 && rest !== 5 && rest !== 6) return NaN;
   const oh = dig2(s, i + 1);
-  if (oh < 0) return NaN;
+  if (oh < 0 || oh > 23) return NaN;
   let om = 0;
   if (rest > 3) {
     const at = rest === 6 ? i + 4 : i + 3;
     if (rest === 6 && s.charCodeAt(i + 3) !== 58) return NaN;
     om = dig2(s, at);
-    if (om < 0) return NaN;
+    if (om < 0 || om > 59) return NaN;
   }
   const off = (oh * 60 + om) * 60_000;
   t = z === 45 ? t + off : t - off;
@@ -146,7 +146,8 @@ function parseIsoSlow(value: string): number | undefined {
   let offsetMin = 0;
   if (zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
-    if (!z) return undefined;
+    // Offsets as CAST reads them: hours ≤ 23, minutes ≤ 59 (hot/eval/value-text.ts).
+    if (!z || Number(z[2]) > 23 || Number(z[3] ?? '0') > 59) return undefined;
     offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3] ?? '0'));
   }
   const year = Number(y);

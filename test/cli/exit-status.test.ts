@@ -52,3 +52,16 @@ describe('main() exit status', () => {
     for (const c of all) expect(c, c.name()).toBeInstanceOf(PitwallCommand);
   });
 });
+
+describe('reportError', () => {
+  it('gives 1 for user errors reported together, and 70 when one of them is PW_INTERNAL', async () => {
+    const { reportError } = await import('../../src/cli/main.js');
+    const { AggregateUserError, InternalError, PlanError } = await import('../../src/errors.js');
+    let out = '';
+    const write = (s: string): void => { out += s; };
+    const user = new PlanError('PW_SQL_SYNTAX', 'bad');
+    expect(reportError(new AggregateUserError([user, user]), write)).toBe(1);
+    expect(reportError(new AggregateUserError([user, new InternalError('broken')]), write)).toBe(70);
+    expect(out).toContain('error[PW_INTERNAL] broken (this is a bug in pitwall; please report it)');
+  });
+});

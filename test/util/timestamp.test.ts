@@ -8,7 +8,7 @@ import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, formatTimestamp, parseTimestampMs }
  * 1900 + y), year 0 does not exist, and results outside 0001-01-01 … 9999-12-31T23:59:59.999Z
  * are refused.
  */
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?)?[ \t\n\v\f\r]*(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
 function referenceParse(value: unknown): number | undefined {
   const inRange = (t: number): number | undefined => (t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS ? t : undefined);
   if (typeof value === 'number') return Number.isSafeInteger(value) ? inRange(value) : undefined;
@@ -20,7 +20,7 @@ function referenceParse(value: unknown): number | undefined {
   let offsetMin = 0;
   if (zone !== 'Z' && zone !== 'z') {
     const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone);
-    if (!z) return undefined;
+    if (!z || Number(z[2]) > 23 || Number(z[3] ?? '0') > 59) return undefined;
     offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3] ?? '0'));
   }
   const month = Number(mo);
@@ -164,5 +164,20 @@ describe('parseTimestampMs', () => {
     for (const s of ['2024-03-15Z', '2024-03-15 Z', '2024-03-15T19:30Z', '2024-03-15T19:30:00 Z', '2024-03-15T19:30:00\n', '2024-03-15T19:30:00.Z',
       '2024-03-15T19:30:00+01:', '2024-03-15T19:30:00+1', '2024-03-15T19:30:00+010', '2024-03-15t19:30:00Z', '2024-03-15T19:30:00.9999999999999999999Z',
       '2024-12-31T23:59:59.99999999999999999Z', '2024-03-15T19:30:00.1234567Z', '-2024-03-15', '+002024-03-15T00:00:00Z', '２０２４-03-15', '']) same(s);
+  });
+});
+
+describe('the catalog reader and CAST(text AS TIMESTAMP) read one grammar', () => {
+  it('give the same instant, or both refuse, for any text without surrounding whitespace', async () => {
+    const { textToTimestamp } = await import('../../src/hot/eval/value-text.js');
+    const part = fc.constantFrom('0001', '0099', '1970', '2024', '9999', '0000', '10000', '-', '01', '02', '12', '13', '29', '30', '31', '00', '23', '24', '59', '60', 'T', ' ', ':', '.', '5', '123', '999999999', 'Z', 'z', '+', '+02', '+0230', '+02:30', '+24', '-01:60', '\u00a0', '\t');
+    fc.assert(fc.property(fc.array(part, { minLength: 1, maxLength: 14 }), (parts) => {
+      const s = parts.join('');
+      if (s.trim() !== s) return; // CAST trims surrounding ASCII whitespace; a payload value is read as it is
+      expect(parseTimestampMs(s) ?? null, JSON.stringify(s)).toBe(textToTimestamp(s));
+    }), { numRuns: 20_000 });
+    for (const s of ['2024-03-15T19:00:00+02', '2024-03-15 19:00:00.123456789-0130', '0050-06-01', '2024-03-15T19:00:00+24', '2024-03-15T19:00\u00a0Z']) {
+      expect(parseTimestampMs(s) ?? null, s).toBe(textToTimestamp(s));
+    }
   });
 });
