@@ -394,7 +394,13 @@ export class ArchiveWriter {
     const failed = covered.filter((h) => h.state === 'failed').length;
     if (this.#writer.lost) throw new ExecutionError('PW_ARCHIVE_WRITE', this.#writer.lost.message);
     if (failed) {
-      throw new ExecutionError('PW_ARCHIVE_WRITE', `${failed} archive segment(s) could not be written under ${this.root}: ${this.#lastError?.message ?? 'unknown error'}; they are kept in memory and retried at the next flush — check free space and permissions`);
+      const why = this.#lastError?.message ?? 'unknown error';
+      // A file-system error (ENOSPC, EACCES, EROFS, …) has a fix on the machine; anything else
+      // happened while encoding the data, which validation should have made impossible.
+      const advice = /^E[A-Z]+\b/.test(why)
+        ? 'check free space and permissions'
+        : 'this failure is in encoding the events, not in the disk: a bug in pitwall (please report it with the message)';
+      throw new ExecutionError('PW_ARCHIVE_WRITE', `${failed} archive segment(s) could not be written under ${this.root}: ${why}; they are kept in memory and retried at the next flush — ${advice}`);
     }
   }
 

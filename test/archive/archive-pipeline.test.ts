@@ -76,7 +76,8 @@ describe('archive hand-over to the segment writer', () => {
     const w = writer(dir);
     for (let i = 0; i < 10; i++) w.accepted(stream, valid(raw(i)), { partition: 0, offset: i }, raw(i));
     w.quarantined({ stream: 'orders', origin: { partition: 0, offset: 10 }, code: 'PW_PAYLOAD_NOT_JSON', reason: 'payload is not JSON', raw: '{oops' });
-    await expect(w.flush()).rejects.toMatchObject({ code: 'PW_ARCHIVE_WRITE' });
+    // A file-system failure: the message says so and points at the machine, not at pitwall.
+    await expect(w.flush()).rejects.toMatchObject({ code: 'PW_ARCHIVE_WRITE', message: expect.stringMatching(/: E[A-Z]+: .*check free space and permissions$/) as string });
     expect(w.stats.writeFailures).toBe(1);
     // The quarantine segment is on disk but waits for the events segment handed over before it.
     expect(Manifest.read(dir)).toEqual([]);
