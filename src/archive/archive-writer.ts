@@ -39,7 +39,7 @@ import type { QuarantineRecord } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
 import { Manifest, type Lane } from './manifest.js';
 import type { EventChunk } from './columnar.js';
-import type { EventsJob, SegmentJob } from './segment-job.js';
+import type { EventsJob, RejectedEvent, SegmentJob } from './segment-job.js';
 import { SegmentWriter } from './segment-writer.js';
 
 export interface ArchiveOptions {
@@ -84,7 +84,8 @@ interface Handed {
   readonly buf: LaneBuffer;
   /** The segments handed over with this one (itself included): listed in the manifest together. */
   readonly group: Handed[];
-  readonly rows: number;
+  /** Rows the segment holds (fewer than handed over when the writer rejected events). */
+  rows: number;
   state: 'writing' | 'written' | 'failed';
   bytes: number;
   /** Settles (never rejects) when the current write attempt ends. */
@@ -113,12 +114,19 @@ export interface ArchiveStats {
   events: number; quarantined: number; late: number; skipped: number; segments: number; bytes: number;
   /** Segment writes that failed (each is retried at the next flush). */
   writeFailures: number;
+  /**
+   * Accepted events the segment writer could not encode: left out of the events lane and put in
+   * the quarantine lane as PW_ARCHIVE_RECORD with the reason (counted in `quarantined` too).
+   */
+  rejected: number;
 }
 
 export class ArchiveWriter {
   readonly root: string;
   readonly manifest: Manifest;
-  readonly stats: ArchiveStats = { events: 0, quarantined: 0, late: 0, skipped: 0, segments: 0, bytes: 0, writeFailures: 0 };
+  readonly stats: ArchiveStats = { events: 0, quarantined: 0, late: 0, skipped: 0, segments: 0, bytes: 0, writeFailures: 0, rejected: 0 };
+  /** Set when rejected events went to new quarantine buffers: the running flush covers them too. */
+  #rejectedSinceHandOver = false;
   readonly #catalog: Catalog;
   readonly #segmentRows: number;
   readonly #segmentChars: number;
@@ -322,15 +330,36 @@ export class ArchiveWriter {
 
   #submit(h: Handed): void {
     h.state = 'writing';
-    h.done = this.#writer.submit(h.job).then((bytes) => {
+    h.done = this.#writer.submit(h.job).then(({ bytes, rejected }) => {
       h.state = 'written';
       h.bytes = bytes;
+      if (rejected.length > 0) this.#reject(h, rejected);
       this.#commit();
     }, (err: unknown) => {
       h.state = 'failed';
       this.stats.writeFailures++;
       this.#lastError = err as Error;
     });
+  }
+
+  /**
+   * Events the segment writer left out of `h`'s segment (it could not encode them): the segment
+   * holds fewer rows, and each goes to the quarantine lane with the stage and reason, raw text
+   * kept. The hot path already counted them, so reconcile shows the difference (never silent).
+   */
+  #reject(h: Handed, rejected: readonly RejectedEvent[]): void {
+    h.rows -= rejected.length;
+    this.stats.events -= rejected.length;
+    this.stats.rejected += rejected.length;
+    this.stats.quarantined += rejected.length;
+    const now = Date.now();
+    for (const r of rejected) {
+      // Straight to the lane: these offsets were never quarantined, whatever the lane archived since.
+      this.#pushRow('quarantine', h.buf.stream, hourOf(now), { partition: r.partition, offset: r.offset }, {
+        _pw_partition: r.partition, _pw_offset: BigInt(r.offset), code: 'PW_ARCHIVE_RECORD', reason: `archive: the event could not be encoded (${r.reason})`, raw: r.raw, received_at: now,
+      });
+    }
+    this.#rejectedSinceHandOver = true;
   }
 
   /**
@@ -386,6 +415,17 @@ export class ArchiveWriter {
    * rejects (the segment stays in memory for the next flush).
    */
   async flush(): Promise<void> {
+    // Events the writer rejects while this flush waits go to new quarantine buffers: a second
+    // round hands those over too (quarantine segments reject nothing, so it ends there).
+    for (let round = 0; round < 3; round++) {
+      this.#rejectedSinceHandOver = false;
+      await this.#flushOnce();
+      if (!this.#rejectedSinceHandOver) return;
+    }
+    await this.#flushOnce();
+  }
+
+  async #flushOnce(): Promise<void> {
     if (this.#buffers.size > 0) this.#handOverGroup([...this.#buffers.values()]);
     for (const totals of Object.values(this.#openTotals)) totals.clear();
     this.#retryFailed();

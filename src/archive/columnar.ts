@@ -188,8 +188,12 @@ export class EventTableBuilder {
   readonly #pii: boolean;
   readonly #kept: FieldDef[];
   readonly #idSegments: string[];
+  /** Fault injection for the tests (`PITWALL_FAILPOINT=archive-record:<text>`): an event whose text holds it fails to encode. */
+  readonly #failOn: string | undefined;
 
   constructor(stream: StreamDef, piiKey: string | undefined) {
+    const fp = process.env.PITWALL_FAILPOINT;
+    this.#failOn = fp?.startsWith('archive-record:') ? fp.slice('archive-record:'.length) : undefined;
     this.stream = stream;
     this.schema = archiveSchema(stream);
     this.#piiKey = piiKey;
@@ -220,6 +224,7 @@ export class EventTableBuilder {
       for (let j = 0; j < chunk.rows; j++, i++) {
         const raw = parsed[j] as Record<string, unknown>;
         const len = chunk.lengths[j] as number;
+        if (this.#failOn !== undefined && chunk.joined.substring(at, at + len).includes(this.#failOn)) throw new Error(`failpoint archive-record:${this.#failOn}`);
         ids.append(String(getPath(raw, this.#idSegments)));
         const payload = this.#pii ? treatPii(this.stream, raw, this.#piiKey) : raw;
         if (!bytes) texts.append(JSON.stringify(payload));

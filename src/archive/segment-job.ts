@@ -46,8 +46,22 @@ export interface RowsJob {
 export type SegmentJob = EventsJob | RowsJob;
 export type SegmentMessage = ChunkMessage | SegmentJob;
 
-/** What the segment writer answers: the bytes written, or why it failed. */
-export type SegmentReply = { readonly id: number; readonly bytes: number } | { readonly id: number; readonly error: string };
+/** An event the segment writer could not encode: left out of its segment, sent back for the quarantine lane. */
+export interface RejectedEvent {
+  readonly partition: number;
+  readonly offset: number;
+  readonly raw: string;
+  readonly reason: string;
+}
+
+/** What a job produced: the bytes written and the events left out of an events segment. */
+export interface SegmentResult {
+  readonly bytes: number;
+  readonly rejected: readonly RejectedEvent[];
+}
+
+/** What the segment writer answers: the bytes written (and events rejected), or why it failed. */
+export type SegmentReply = ({ readonly id: number } & SegmentResult) | { readonly id: number; readonly error: string };
 
 /** What a segment writer is started with (structured-clonable: it crosses to the worker). */
 export interface SegmentWriterInit {
@@ -95,21 +109,69 @@ export class SegmentContext {
     chunks.push(message.chunk);
   }
 
-  /** Writes the job's segment; returns its size in bytes. An events segment's chunks are released once it is written. */
-  run(job: SegmentJob): number {
+  /**
+   * Writes the job's segment; returns its size in bytes and the events left out of it. An events
+   * segment's chunks are released once it is written.
+   *
+   * One event that cannot be encoded must not fail its segment forever (every retry, every
+   * checkpoint after it): when building the segment throws, each event is built alone to find
+   * the ones that fail; those are left out and returned (for the quarantine lane, with the
+   * reason), and the segment is written without them. A failure no single event causes fails
+   * the job as before.
+   */
+  run(job: SegmentJob): SegmentResult {
     let bytes: Uint8Array;
+    let rejected: RejectedEvent[] = [];
     if (job.kind === 'events') {
       const builder = this.#builders.get(job.stream);
       if (!builder) throw new Error(`no stream '${job.stream}' in the archive writer`);
       const chunks = this.#chunks.get(job.id) ?? [];
       const rows = chunks.reduce((n, c) => n + c.rows, 0);
       if (rows !== job.rows) throw new Error(`segment ${job.id} has ${rows} events, expected ${job.rows}`);
-      bytes = toParquetBytes(builder.build(chunks));
+      let table;
+      try {
+        table = builder.build(chunks);
+      } catch (err) {
+        const split = isolate(builder, chunks);
+        if (split.rejected.length === 0) throw err;
+        rejected = split.rejected;
+        table = builder.build([split.kept]);
+      }
+      bytes = toParquetBytes(table);
     } else {
       bytes = toParquetBytes(toArrowTable(job.lane === 'quarantine' ? QUARANTINE_SCHEMA : LATE_SCHEMA, job.rows));
     }
     writeSegment(join(this.#root, job.file), bytes);
     if (job.kind === 'events') this.#chunks.delete(job.id);
-    return bytes.length;
+    return { bytes: bytes.length, rejected };
   }
 }
+
+/** The events of `chunks` one by one: those that build alone (as one chunk, in order) and those that do not. */
+function isolate(builder: EventTableBuilder, chunks: readonly EventChunk[]): { kept: EventChunk; rejected: RejectedEvent[] } {
+  const raws: string[] = [];
+  const keep: { partition: number; offset: number; time: number }[] = [];
+  const rejected: RejectedEvent[] = [];
+  for (const c of chunks) {
+    let at = 0;
+    for (let j = 0; j < c.rows; j++) {
+      const len = c.lengths[j] as number;
+      const raw = c.joined.substring(at, at + len);
+      at += len + 1;
+      const one = { partition: c.partitions[j] as number, offset: c.offsets[j] as number, time: c.times[j] as number };
+      try {
+        builder.build([{ rows: 1, joined: raw, lengths: Int32Array.of(len), partitions: Int32Array.of(one.partition), offsets: Float64Array.of(one.offset), times: Float64Array.of(one.time) }]);
+        raws.push(raw);
+        keep.push(one);
+      } catch (err) {
+        rejected.push({ partition: one.partition, offset: one.offset, raw, reason: (err as Error).message });
+      }
+    }
+  }
+  const kept: EventChunk = {
+    rows: keep.length, joined: raws.join(','), lengths: Int32Array.from(raws, (r) => r.length),
+    partitions: Int32Array.from(keep, (k) => k.partition), offsets: Float64Array.from(keep, (k) => k.offset), times: Float64Array.from(keep, (k) => k.time),
+  };
+  return { kept, rejected };
+}
+

@@ -30,7 +30,7 @@ port.on('message', (job: SegmentMessage) => {
   if (process.env.PITWALL_FAILPOINT === 'archive-worker-exit') process.exit(3);
   let reply: SegmentReply;
   try {
-    reply = { id: job.id, bytes: context.run(job) };
+    reply = { id: job.id, ...context.run(job) };
   } catch (err) {
     reply = { id: job.id, error: (err as Error).message };
   }

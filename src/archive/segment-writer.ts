@@ -11,7 +11,7 @@
  * the lost events, and a restart archives them again from the input.
  */
 import { Worker } from 'node:worker_threads';
-import { SegmentContext, type ChunkMessage, type SegmentJob, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
+import { SegmentContext, type ChunkMessage, type SegmentJob, type SegmentReply, type SegmentResult, type SegmentWriterInit } from './segment-job.js';
 
 /**
  * The worker's entry: the compiled `segment-worker.js` beside this module when pitwall runs from
@@ -23,7 +23,7 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('./segment-worker-entry.mjs', import.meta.url)
   : new URL('./segment-worker.js', import.meta.url);
 
-interface InFlight { resolve(bytes: number): void; reject(err: Error): void }
+interface InFlight { resolve(result: SegmentResult): void; reject(err: Error): void }
 
 export class SegmentWriter {
   readonly #init: SegmentWriterInit;
@@ -49,8 +49,8 @@ export class SegmentWriter {
     this.#holds = true;
   }
 
-  /** Writes the job's segment; resolves with its size in bytes. */
-  submit(job: SegmentJob): Promise<number> {
+  /** Writes the job's segment; resolves with its size in bytes and the events it had to leave out. */
+  submit(job: SegmentJob): Promise<SegmentResult> {
     if (this.lost) return Promise.reject(this.lost);
     if (this.#threads === 0) {
       try {
@@ -60,7 +60,7 @@ export class SegmentWriter {
       }
     }
     const worker = this.#start();
-    return new Promise<number>((resolve, reject) => {
+    return new Promise<SegmentResult>((resolve, reject) => {
       this.#inFlight.set(job.id, { resolve, reject });
       worker.ref();
       worker.postMessage(job);
@@ -108,7 +108,7 @@ export class SegmentWriter {
       this.#inFlight.delete(reply.id);
       if (this.#inFlight.size === 0) worker.unref();
       if ('error' in reply) waiting.reject(new Error(reply.error));
-      else waiting.resolve(reply.bytes);
+      else waiting.resolve({ bytes: reply.bytes, rejected: reply.rejected });
     });
     const fail = (err: Error): void => {
       if (!started) failed(new Error(`the archive's worker thread did not start: ${err.message}`));

@@ -83,6 +83,7 @@ export class PitwallMetrics {
       archiveGauge('pitwall_archive_bytes_total', 'Bytes of archive segments written.', () => archive.stats.bytes);
       archiveGauge('pitwall_archive_pending_segments', 'Segments handed to the archive writer and not yet listed (sources wait at 4).', () => archive.pendingSegments);
       archiveGauge('pitwall_archive_write_failures_total', 'Segment writes that failed (each is kept and retried).', () => archive.stats.writeFailures);
+      archiveGauge('pitwall_archive_rejected_total', 'Accepted events the archive could not encode: moved to its quarantine lane as PW_ARCHIVE_RECORD (reconcile shows each as a difference).', () => archive.stats.rejected);
     }
     this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
     this.checkpointSeconds = new Histogram({ name: 'pitwall_checkpoint_duration_seconds', help: 'Checkpoint duration.', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });

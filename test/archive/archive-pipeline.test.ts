@@ -158,3 +158,30 @@ describe('archive hand-over to the segment writer', () => {
     expect(Manifest.read(dir)).toEqual([]);
   });
 });
+
+describe('an event the segment writer cannot encode', () => {
+  it('goes to the quarantine lane with the stage and reason; its segment and every flush go on', async () => {
+    // The worker reads the failpoint when it starts; the in-thread writer when it builds.
+    process.env.PITWALL_FAILPOINT = 'archive-record:"e7"';
+    try {
+      for (const threads of [0, 1] as const) {
+        const dir = mkdtempSync(join(tmpdir(), 'pw-reject-'));
+        const w = writer(dir, { threads, segmentRows: 1000 });
+        for (let i = 0; i < 20; i++) w.accepted(stream, valid(raw(i)), { partition: 0, offset: i }, raw(i));
+        await w.flush(); // used to fail here, and at every retry after it
+        expect(w.stats).toMatchObject({ events: 19, rejected: 1, quarantined: 1, writeFailures: 0 });
+        const entries = Manifest.read(dir);
+        expect(entries.filter((e) => e.lane === 'events').reduce((n, e) => n + e.rows, 0)).toBe(19);
+        expect(entries.filter((e) => e.lane === 'quarantine').reduce((n, e) => n + e.rows, 0)).toBe(1);
+        const events = await rows(`SELECT _pw_event_id AS id FROM read_parquet('${dir}/orders/**/*.parquet') ORDER BY _pw_offset`);
+        expect(events.map((r) => r.id)).toEqual(Array.from({ length: 20 }, (_, i) => `e${i}`).filter((id) => id !== 'e7'));
+        const [q] = await rows(`SELECT _pw_offset AS o, code, reason, raw FROM read_parquet('${dir}/_quarantine/orders/**/*.parquet')`);
+        expect(q).toMatchObject({ o: '7', code: 'PW_ARCHIVE_RECORD', raw: raw(7) });
+        expect(String(q?.reason)).toMatch(/^archive: the event could not be encoded \(failpoint archive-record:/);
+        await w.close();
+      }
+    } finally {
+      delete process.env.PITWALL_FAILPOINT;
+    }
+  });
+});
