@@ -11,6 +11,7 @@ import { archiveFigures } from './archive.js';
 import { kafkaThroughput } from './kafka.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
+import { sessionScaling } from './session.js';
 import { startupFigures } from './startup.js';
 
 const only = process.argv.slice(2);
@@ -22,6 +23,7 @@ if (want('a')) figures.push(...await operatorThroughput());
 if (want('b')) figures.push(...await replayVsParse());
 if (want('d')) figures.push(...await stateBytes());
 if (want('e')) figures.push(...await archiveFigures());
+if (want('g')) figures.push(...await sessionScaling());
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
 if (want('c')) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;

@@ -8,14 +8,24 @@
  * it joins no open session and its own span is already closed. `closedUntil` remembers,
  * per key, the end of the last closed session until no on-time event could reach it.
  * Memory: open sessions (at most `maxGroups`), plus one number per recently closed key.
+ *
+ * Closing: each session has one timer in a queue (a min-heap) at its close time (end +
+ * allowed_lateness) when it opened; a timer that fires for a session that grew since is pushed
+ * again at the new close time, and one of a merged-away session is dropped (lazy deletion). A watermark step costs O(sessions closed · log open sessions),
+ * not a walk over every open key; `closedUntil` entries expire through a second queue.
  */
 import type { ValidEvent } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
 import { WindowFinalizer } from './finalize.js';
 import type { Group, GroupFolder } from './group-folder.js';
 import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+import { TimerQueue } from './timer-queue.js';
 
-interface Session { readonly id: string; start: number; end: number; group: Group; emittedStart: number | undefined }
+interface Session {
+  readonly id: string; start: number; end: number; group: Group; emittedStart: number | undefined;
+  /** Merged into another session, or closed: its timers are stale. */
+  gone?: boolean;
+}
 
 export class SessionOperator implements WindowOperator {
   readonly #folder: GroupFolder;
@@ -28,8 +38,11 @@ export class SessionOperator implements WindowOperator {
   readonly #sessions = new Map<string, Session[]>();
   readonly #closedUntil = new Map<string, number>();
   readonly #dirty = new Set<Session>();
+  /** Open sessions by close time (end + allowed lateness); stale entries skipped when popped. */
+  readonly #closing = new TimerQueue<Session>();
+  /** `closedUntil` entries by the time they stop mattering: [key, the `until` it was pushed for]. */
+  readonly #forget = new TimerQueue<[string, number]>();
   #count = 0;
-  #nextCloseAt = Number.POSITIVE_INFINITY;
   #watermark = Number.NEGATIVE_INFINITY;
 
   constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
@@ -70,6 +83,7 @@ export class SessionOperator implements WindowOperator {
         session.end = Math.max(session.end, other.end);
         if (other.emittedStart !== undefined) this.#out.emit({ kind: 'delete', windowStart: other.emittedStart, id, values: undefined, final: false });
         this.#dirty.delete(other);
+        other.gone = true;
         this.#count--;
       }
       if (overlapping.length > 1) this.#sessions.set(id, (list as Session[]).filter((s) => s === session || !overlapping.includes(s)));
@@ -77,7 +91,9 @@ export class SessionOperator implements WindowOperator {
       session.end = Math.max(session.end, t + gap);
     }
     this.#folder.fold(session.group, event.payload);
-    if (session.end + this.#latenessMs < this.#nextCloseAt) this.#nextCloseAt = session.end + this.#latenessMs;
+    // One timer per session, pushed when it opens; a session that grew since is pushed again
+    // when its timer fires (onWatermark), so extending a session costs no queue work.
+    if (overlapping.length === 0) this.#closing.push(session.end + this.#latenessMs, session);
     if (this.#onUpdate) this.#dirty.add(session);
   }
 
@@ -97,28 +113,30 @@ export class SessionOperator implements WindowOperator {
 
   onWatermark(watermarkMs: number): void {
     this.#watermark = watermarkMs;
-    if (watermarkMs < this.#nextCloseAt) return;
     const L = this.#latenessMs;
-    const closing: [string, Session][] = [];
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, list] of this.#sessions) {
-      const open = list.filter((s) => {
-        if (s.end + L <= watermarkMs) { closing.push([id, s]); return false; }
-        next = Math.min(next, s.end + L);
-        return true;
-      });
-      if (open.length === 0) this.#sessions.delete(id); else if (open.length !== list.length) this.#sessions.set(id, open);
-    }
-    closing.sort((a, b) => a[1].start - b[1].start || (a[0] < b[0] ? -1 : 1));
-    for (const [id, s] of closing) {
-      this.#row(id, s, true);
-      this.#dirty.delete(s);
-      this.#count--;
-      this.#closedUntil.set(id, Math.max(this.#closedUntil.get(id) ?? Number.NEGATIVE_INFINITY, s.end));
+    if (this.#closing.peekTime() <= watermarkMs) {
+      const closing: Session[] = [];
+      for (const s of this.#closing.popDue(watermarkMs)) {
+        if (s.gone) continue; // merged into another session (whose own timer stands)
+        if (s.end + L > watermarkMs) { this.#closing.push(s.end + L, s); continue; } // grew since: not due yet
+        s.gone = true;
+        closing.push(s);
+      }
+      closing.sort((a, b) => a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const s of closing) {
+        const list = this.#sessions.get(s.id);
+        const open = list ? list.filter((o) => o !== s) : [];
+        if (open.length === 0) this.#sessions.delete(s.id); else this.#sessions.set(s.id, open);
+        this.#row(s.id, s, true);
+        this.#dirty.delete(s);
+        this.#count--;
+        const until = Math.max(this.#closedUntil.get(s.id) ?? Number.NEGATIVE_INFINITY, s.end);
+        this.#closedUntil.set(s.id, until);
+        this.#forget.push(until + this.#gapMs + L, [s.id, until]);
+      }
     }
     // A closed session can only make an event late while that event could still be on time.
-    for (const [id, until] of this.#closedUntil) if (until + this.#gapMs + L <= watermarkMs) this.#closedUntil.delete(id);
-    this.#nextCloseAt = next;
+    for (const [id, until] of this.#forget.popDue(watermarkMs)) if (this.#closedUntil.get(id) === until) this.#closedUntil.delete(id);
   }
 
   flushUpdates(): void {
@@ -139,17 +157,22 @@ export class SessionOperator implements WindowOperator {
     const s = json as { sessions: [string, [number, number, number | null, unknown][]][]; closedUntil: [string, number][] };
     this.#sessions.clear();
     this.#dirty.clear();
+    this.#closing.clear();
+    this.#forget.clear();
     this.#count = 0;
-    this.#nextCloseAt = Number.POSITIVE_INFINITY;
     for (const [id, list] of s.sessions) {
       this.#sessions.set(id, list.map(([start, end, emitted, g]) => {
         this.#count++;
-        this.#nextCloseAt = Math.min(this.#nextCloseAt, end + this.#latenessMs);
-        return { id, start, end, emittedStart: emitted ?? undefined, group: this.#folder.restore(g) };
+        const session: Session = { id, start, end, emittedStart: emitted ?? undefined, group: this.#folder.restore(g) };
+        this.#closing.push(end + this.#latenessMs, session);
+        return session;
       }));
     }
     this.#closedUntil.clear();
-    for (const [id, until] of s.closedUntil) this.#closedUntil.set(id, until);
+    for (const [id, until] of s.closedUntil) {
+      this.#closedUntil.set(id, until);
+      this.#forget.push(until + this.#gapMs + this.#latenessMs, [id, until]);
+    }
   }
 
   stateSize(): { groups: number; bytes: number } {
