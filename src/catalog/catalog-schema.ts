@@ -12,9 +12,12 @@ export const catalogFileSchema = {
   required: ['name', 'fields'],
   additionalProperties: false,
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    // A stream name becomes a directory of the archive, a DuckDB view and a /metrics label; 63
+    // characters like SQL identifiers (sql/sql-limits.ts), so every stream can be named in SQL.
+    name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 63 },
     kind: { enum: ['stream', 'table'] },
-    topic: { type: 'string', minLength: 1 },
+    // Kafka's own rule for topic names: at most 249 of [a-zA-Z0-9._-] (the DLQ adds '.dlq').
+    topic: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', maxLength: 245 },
     format: { enum: ['json'] },
     event_id: { type: 'string', minLength: 1 },
     event_time: { type: 'string', minLength: 1 },
@@ -30,7 +33,8 @@ export const catalogFileSchema = {
     fields: {
       type: 'object',
       minProperties: 1,
-      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$' },
+      // Each segment at most 63 characters, as SQL identifiers (data.orderTotal is two).
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})*$' },
       additionalProperties: {
         type: 'object',
         required: ['type'],

@@ -73,10 +73,15 @@ function ajvMessage(err: ErrorObject, path: readonly string[]): { message: strin
     }
     case 'propertyNames': {
       const bad = String((err.params as { propertyName: string }).propertyName);
-      return { message: `field name '${bad}' in ${where} must be a dot path of identifiers (e.g. data.orderTotal)`, keyPath: [...path, bad], onValue: false };
+      return { message: `field name '${bad}' in ${where} must be a dot path of identifiers of at most 63 characters each (e.g. data.orderTotal)`, keyPath: [...path, bad], onValue: false };
     }
     case 'pattern':
+      if (path[0] === 'topic') return { message: "key 'topic' must be a Kafka topic name: letters, digits, '.', '_' and '-'", keyPath: path, onValue: true };
       return { message: `key ${where} must be an identifier (letters, digits, _; not starting with a digit)`, keyPath: path, onValue: true };
+    case 'maxLength': {
+      const limit = (err.params as { limit: number }).limit;
+      return { message: `key ${where} is longer than ${limit} characters${path[0] === 'name' ? ' (it must be nameable in SQL)' : ' (Kafka allows 249, and the DLQ topic adds .dlq)'}`, keyPath: path, onValue: true };
+    }
     default:
       return { message: `${path.length ? `key ${where}` : 'the top level'} ${err.message ?? 'is invalid'}`, keyPath: path, onValue: true };
   }

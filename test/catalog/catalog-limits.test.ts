@@ -63,3 +63,29 @@ describe('catalog resource bounds', () => {
     expect(parse(`\uFEFF${BASE}colour: red\n`).errors).toEqual([expect.stringMatching(/^PW_CATALOG_INVALID clicks\.yaml:7:1 unknown key 'colour'/)]);
   });
 });
+
+describe('names a catalog gives: stream, topic, fields', () => {
+  const base = (over: string): string => `name: ${over.includes('name:') ? '' : 'ok'}\n${over}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`;
+  const errors = async (yaml: string): Promise<string[]> => {
+    const { parseCatalogFile } = await import('../../src/catalog/index.js');
+    const errs: { code: string; message: string }[] = [];
+    parseCatalogFile('s.yaml', yaml, errs as never);
+    return errs.map((e) => `${e.code} ${e.message}`);
+  };
+  it('limits a stream name to 63 characters, as SQL identifiers, so every stream can be named in a query', async () => {
+    expect(await errors(`name: ${'s'.repeat(63)}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`)).toEqual([]);
+    const [e] = await errors(`name: ${'s'.repeat(64)}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`);
+    expect(e).toMatch(/^PW_CATALOG_INVALID s\.yaml:1:7: key 'name' is longer than 63 characters \(it must be nameable in SQL\)/);
+  });
+  it('takes topic names Kafka takes', async () => {
+    expect(await errors(base('topic: bk6.orders_v2-eu'))).toEqual([]);
+    expect((await errors(base('topic: "orders/eu"')))[0]).toContain("key 'topic' must be a Kafka topic name");
+    expect((await errors(base(`topic: ${'t'.repeat(246)}`)))[0]).toContain("key 'topic' is longer than 245 characters");
+  });
+  it('limits each segment of a field path to 63 characters', async () => {
+    const long = `${'f'.repeat(64)}`;
+    const [e] = await errors(base('topic: t').replace('fields:\n', `fields:\n  data.${long}: { type: string }\n`));
+    expect(e).toContain(`field name 'data.${long}'`);
+    expect(e).toContain('at most 63 characters each');
+  });
+});

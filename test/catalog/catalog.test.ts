@@ -126,8 +126,8 @@ describe('catalog file errors', () => {
 
   it('field names that are not dot paths, at the name', () => {
     expect(errorsOf(`${BASE}  "bad-name": { type: int }\n  data.1x: { type: int }\n`)).toEqual([
-      "PW_CATALOG_INVALID 7:3 field name 'bad-name' in 'fields' must be a dot path of identifiers (e.g. data.orderTotal)",
-      "PW_CATALOG_INVALID 8:3 field name 'data.1x' in 'fields' must be a dot path of identifiers (e.g. data.orderTotal)",
+      "PW_CATALOG_INVALID 7:3 field name 'bad-name' in 'fields' must be a dot path of identifiers of at most 63 characters each (e.g. data.orderTotal)",
+      "PW_CATALOG_INVALID 8:3 field name 'data.1x' in 'fields' must be a dot path of identifiers of at most 63 characters each (e.g. data.orderTotal)",
     ]);
   });
 
