@@ -4,15 +4,16 @@
  * text. Each function has a DuckDB twin in cold/compile-expr.ts; the property test
  * test/hot/eval/scalar-parity.test.ts holds them equal.
  */
-import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '../../util/timestamp.js';
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, parseTimestampMs } from '../../util/timestamp.js';
 import { finiteOrNull, intOrNull } from './arithmetic.js';
-import { DOUBLE_TEXT, FALSE_TEXT, INT_TEXT, TIMESTAMP_TEXT, TRUE_TEXT } from './text-forms.js';
+import { DOUBLE_TEXT, FALSE_TEXT, INT_TEXT, TRUE_TEXT } from './text-forms.js';
 
 const INT_RE = new RegExp(INT_TEXT);
 const DOUBLE_RE = new RegExp(DOUBLE_TEXT);
 const TRUE_RE = new RegExp(TRUE_TEXT);
 const FALSE_RE = new RegExp(FALSE_TEXT);
-const TIMESTAMP_RE = new RegExp(TIMESTAMP_TEXT);
+/** PostgreSQL's whitespace (text-forms.ts) at either end of a text. */
+const SURROUNDING_WS = /^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g;
 
 /**
  * Text to BIGINT: {@link INT_TEXT}, and the value inside ±(2^53 − 1); otherwise NULL.
@@ -38,46 +39,17 @@ export function textToBoolean(s: string): boolean | null {
   return TRUE_RE.test(s) ? true : FALSE_RE.test(s) ? false : null;
 }
 
-function daysInMonth(y: number, mo: number): number {
-  if (mo === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
-  return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
-}
-
-/** Days from 1970-01-01 to a proleptic Gregorian date with y ≥ 1 (Hinnant's days_from_civil). */
-export function daysFromCivil(y: number, mo: number, d: number): number {
-  const yy = mo <= 2 ? y - 1 : y;
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * ((mo + 9) % 12) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146_097 + doe - 719_468;
-}
-
 /**
- * Text to TIMESTAMP (epoch ms): {@link TIMESTAMP_TEXT} with a real calendar date (years
+ * Text to TIMESTAMP (epoch ms): `TIMESTAMP_TEXT` of text-forms.ts with a real calendar date (years
  * 0001–9999, proleptic Gregorian), hours ≤ 23, minutes and seconds ≤ 59, offset hours ≤ 23 and
  * minutes ≤ 59; the offset is applied (`10:00+02` is 08:00 UTC) and the instant must lie in the
  * catalog's timestamp range (0001-01-01T00:00:00.000Z … 9999-12-31T23:59:59.999Z). Otherwise
  * NULL.
  */
 export function textToTimestamp(s: string): number | null {
-  const m = TIMESTAMP_RE.exec(s);
-  if (!m) return null;
-  const n = (i: number): number => Number(m[i] ?? 0);
-  const y = n(1);
-  const mo = n(2);
-  const d = n(3);
-  const h = n(4);
-  const mi = n(5);
-  const sec = n(6);
-  const oh = n(10);
-  const om = n(11);
-  if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo) || h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59) return null;
-  // Fraction digits past the third truncate away (milliseconds are the engine's resolution).
-  const ms = Number(`${m[7] ?? ''}000`.slice(0, 3));
-  const offsetMin = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
-  const t = daysFromCivil(y, mo, d) * 86_400_000 + h * 3_600_000 + mi * 60_000 + sec * 1000 + ms - offsetMin * 60_000;
-  return t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS ? t : null;
+  // The catalog's reader (util/timestamp.ts) reads the same grammar; CAST also allows the
+  // surrounding whitespace of every text form.
+  return parseTimestampMs(s.replace(SURROUNDING_WS, '')) ?? null;
 }
 
 /**
