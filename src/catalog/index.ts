@@ -2,7 +2,7 @@ export type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.j
 export { FIELD_TYPES, PII_MODES } from './types.js';
 export { loadCatalog, parseCatalogFile, catalogFiles } from './load-catalog.js';
 export { FutureTimeGuard, type FutureReference } from './future-guard.js';
-export { MAX_EXACT_INT, MAX_PAYLOAD_DEPTH, firstInvalidUtf8, nestsDeeperThan, unpairedSurrogate } from './value-domain.js';
+export { MAX_EXACT_INT, MAX_PAYLOAD_DEPTH, nestsDeeperThan, unpairedSurrogate } from './value-domain.js';
 export {
   compilePayloadValidator, decodeAndValidate, getPath, notUtf8,
   type PayloadValidator, type QuarantineCode, type RejectedPayload, type ValidEvent, type ValidationResult,

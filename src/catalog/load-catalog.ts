@@ -10,6 +10,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import { AggregateUserError, CatalogError, type SourcePosition } from '../errors.js';
 import { CATALOG_DURATION_HELP, formatDuration, parseCatalogDuration } from '../util/duration.js';
+import { stripBom } from '../util/utf8.js';
 import { FIELD_KEYS, STREAM_KEYS, catalogFileSchema } from './catalog-schema.js';
 import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
 
@@ -124,7 +125,7 @@ function toPlainData(doc: Document, lines: LineCounter, file: string): { value: 
 
 /** Parses and validates one catalog file. Returns the stream or pushes errors. A UTF-8 byte-order mark at the start is ignored. */
 export function parseCatalogFile(file: string, fileText: string, errors: CatalogError[]): StreamDef | undefined {
-  const text = fileText.startsWith('\uFEFF') ? fileText.slice(1) : fileText;
+  const text = stripBom(fileText);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const loc = new YamlLocator(doc, lines, file);

@@ -11,7 +11,7 @@
  * | `string` | well-formed Unicode: no unpaired UTF-16 surrogates (`"\ud800"` escapes) |
  * | `boolean` | true / false |
  *
- * Every payload: valid UTF-8 bytes (RFC 8259 §8.1), a JSON object nested at most
+ * Every payload: valid UTF-8 bytes (RFC 8259 §8.1; util/utf8.ts finds the first bad byte), a JSON object nested at most
  * {@link MAX_PAYLOAD_DEPTH} levels deep (undeclared fields included: they are archived).
  * Event ids are strings or ints of that domain, so two different ids never read as one.
  */
@@ -45,32 +45,6 @@ export function nestsDeeperThan(text: string, limit = MAX_PAYLOAD_DEPTH): boolea
     }
   }
   return false;
-}
-
-/**
- * Byte offset of the first byte that is not part of a well-formed UTF-8 sequence (overlong
- * forms, surrogates U+D800–U+DFFF and values above U+10FFFF are ill-formed, per the Unicode
- * Standard's table 3-7), or -1 when every byte is. Only called for bytes `isUtf8` refused.
- */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i] as number;
-    if (b < 0x80) { i++; continue; }
-    let n: number;
-    let lo = 0x80;
-    let hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) n = 1;
-    else if (b >= 0xe0 && b <= 0xef) { n = 2; if (b === 0xe0) lo = 0xa0; else if (b === 0xed) hi = 0x9f; }
-    else if (b >= 0xf0 && b <= 0xf4) { n = 3; if (b === 0xf0) lo = 0x90; else if (b === 0xf4) hi = 0x8f; }
-    else return i;
-    for (let k = 1; k <= n; k++) {
-      const c = bytes[i + k];
-      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
-    }
-    i += n + 1;
-  }
-  return -1;
 }
 
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { firstInvalidUtf8 } from '../catalog/index.js';
+import { firstInvalidUtf8 } from '../util/utf8.js';
 import { ExecutionError } from '../errors.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
 

@@ -5,7 +5,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { firstInvalidUtf8 } from '../catalog/index.js';
+import { firstInvalidUtf8 } from '../util/utf8.js';
 import { keyPartition } from './murmur2-partition.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
 import './kafka-codecs.js';

@@ -18,6 +18,7 @@ import { fixBooleanPrecedence } from './bool-precedence.js';
 import { attachCallFilters, liftCallFilters } from './call-filter.js';
 import { hideBackslashes } from './literal-backslashes.js';
 import { meteredInput, ParseBudgetExceeded, type MeteredInput } from './metered-input.js';
+import { stripBom } from '../util/utf8.js';
 import { SQL_LIMITS } from './sql-limits.js';
 
 const parser = new sqlParser.Parser();
@@ -35,8 +36,6 @@ export interface ParsedQuery {
   /** What of the statement has been read so far; the planner rejects what it leaves unread. */
   readonly usage: AstUsage;
 }
-
-const BOM = '\uFEFF';
 
 const tooDeep = (source: SourceText, offset: number, parens = false): PlanError => new PlanError('PW_SQL_TOO_DEEP', parens
   ? `parentheses nested more than ${SQL_LIMITS.maxParenDepth} deep; simplify the expression`
@@ -81,7 +80,7 @@ interface PegError { message: string; found?: string | null; location?: { start:
 /** Parses a metric file's text. `file` is used in positions only. */
 export function parseQuery(file: string, fileText: string): ParsedQuery {
   // A byte-order mark (Windows editors write one) is not part of the SQL; columns count without it.
-  const text = fileText.startsWith(BOM) ? fileText.slice(BOM.length) : fileText;
+  const text = stripBom(fileText);
   if (text.length > SQL_LIMITS.maxFileChars) {
     throw new PlanError('PW_SQL_TOO_LONG', `the file has ${text.length} characters; a metric file holds at most ${SQL_LIMITS.maxFileChars}: shorten it (e.g. long IN lists)`,
       { position: { file, line: 1, col: 1 } });

@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { PlanError } from '../errors.js';
+import { firstInvalidUtf8, stripBom } from '../util/utf8.js';
 import { SQL_LIMITS } from './sql-limits.js';
 
 /** UTF-8 takes at most four bytes per character: a larger file cannot be within the limit. */
@@ -14,20 +15,8 @@ const strict = new TextDecoder('utf-8', { fatal: true });
 
 /** Line and column (1-based, in characters) just after the valid UTF-8 prefix `bytes[0, end)`. */
 function positionAfter(bytes: Buffer, end: number): { line: number; col: number } {
-  const before = bytes.subarray(0, end).toString('utf8').replace(/^\uFEFF/, '');
-  const lines = before.split('\n');
+  const lines = stripBom(bytes.subarray(0, end).toString('utf8')).split('\n');
   return { line: lines.length, col: [...(lines.at(-1) ?? '')].length + 1 };
-}
-
-/** Offset of the first byte that is not part of valid UTF-8 (the file is known to hold one). */
-function firstInvalidByte(bytes: Buffer): number {
-  let at = 0;
-  for (const ch of bytes.toString('utf8')) {
-    // The lenient decoder writes U+FFFD for each invalid sequence; a real U+FFFD is EF BF BD.
-    if (ch === '\uFFFD' && !(bytes[at] === 0xef && bytes[at + 1] === 0xbf && bytes[at + 2] === 0xbd)) return at;
-    at += Buffer.byteLength(ch);
-  }
-  return at;
 }
 
 /**
@@ -44,7 +33,7 @@ export function readSqlFile(path: string, file: string): string {
   try {
     return strict.decode(bytes);
   } catch {
-    const at = firstInvalidByte(bytes);
+    const at = firstInvalidUtf8(bytes);
     throw new PlanError('PW_SQL_SYNTAX', `the file is not valid UTF-8 (byte ${at}, 0x${(bytes[at] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8`,
       { position: { file, ...positionAfter(bytes, at) } });
   }

@@ -1,6 +1,7 @@
 /** The value-domain helpers and the far-future rule, driven by hand. */
 import { describe, expect, it } from 'vitest';
-import { FutureTimeGuard, firstInvalidUtf8, nestsDeeperThan, unpairedSurrogate, type ValidEvent } from '../../src/catalog/index.js';
+import { FutureTimeGuard, nestsDeeperThan, unpairedSurrogate, type ValidEvent } from '../../src/catalog/index.js';
+import { firstInvalidUtf8 } from '../../src/util/utf8.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, parseTimestampMs } from '../../src/util/timestamp.js';
 import { catalogOf, ORDERS_YAML } from '../support/cold-harness.js';
 

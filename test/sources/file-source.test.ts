@@ -8,7 +8,7 @@ import { ExecutionError } from '../../src/errors.js';
 import type { RawRecord } from '../../src/hot/stream-runtime.js';
 import { DEFAULT_BATCH, readNdjson } from '../../src/sources/file-source.js';
 import { isUtf8 } from 'node:buffer';
-import { firstInvalidUtf8 } from '../../src/catalog/index.js';
+import { firstInvalidUtf8 } from '../../src/util/utf8.js';
 
 /** The node:readline implementation this reader replaced, verbatim: the reference for every file. */
 async function* readlineReference(path: string, batchSize = DEFAULT_BATCH, fromOffset = 0): AsyncGenerator<RawRecord[]> {
