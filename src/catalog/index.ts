@@ -2,8 +2,9 @@ export type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.j
 export { FIELD_TYPES, PII_MODES } from './types.js';
 export { loadCatalog, parseCatalogFile, catalogFiles } from './load-catalog.js';
 export { FutureTimeGuard, type FutureReference } from './future-guard.js';
+export { RecordValidator, type RecordText } from './record-validator.js';
 export { MAX_EXACT_INT, MAX_PAYLOAD_DEPTH, nestsDeeperThan, unpairedSurrogate } from './value-domain.js';
 export {
-  compilePayloadValidator, decodeAndValidate, getPath, notUtf8,
+  compilePayloadValidator, decodeAndValidate, getPath,
   type PayloadValidator, type QuarantineCode, type RejectedPayload, type ValidEvent, type ValidationResult,
 } from './payload-validator.js';

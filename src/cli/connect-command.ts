@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { PitwallCommand } from './pitwall-command.js';
 import { ExecutionError } from '../errors.js';
-import { brokersFrom } from './brokers.js';
+import { brokersFrom, splitBrokers } from './brokers.js';
 import { checkCatalogDir, checkInputFile, checkOutputDir } from './path-options.js';
 
 interface ConnectFlags { catalog: string; brokers?: string; http: string; print?: boolean; file?: string; stdin?: string; stateDir?: string }
@@ -55,7 +55,7 @@ export function registerConnectCommand(program: PitwallCommand): void {
       const inputs = { httpAddress: flags.http, ...(flags.file ? { file: parseFileSpec(flags.file) } : {}), ...(flags.stdin ? { stdinStream: flags.stdin } : {}) };
       if (flags.print) {
         // No broker needed: the file reads ${PITWALL_BROKERS} where it runs, --brokers as its default.
-        const defaults = flags.brokers?.split(',').map((b) => b.trim()).filter(Boolean);
+        const defaults = flags.brokers === undefined ? undefined : splitBrokers(flags.brokers);
         process.stdout.write(generateConnectConfig(catalog, { ...inputs, ...(defaults?.length ? { brokers: defaults } : {}) }));
         return;
       }

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { compilePayloadValidator, decodeAndValidate, FutureTimeGuard, notUtf8, type Catalog, type ValidEvent } from '../catalog/index.js';
+import { RecordValidator, type Catalog, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
@@ -39,9 +39,8 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
     const def = catalog.streams.get(stream);
     if (!def) continue;
     await createEventsTable(conn, def);
-    const validate = compilePayloadValidator(def);
-    // Replay's far-future rule, in the same arrival order, so both paths quarantine the same events.
-    const future = new FutureTimeGuard(def, 'event-time');
+    // As replay validates (far-future rule against event time), in the same arrival order.
+    const validator = new RecordValidator(def, 'event-time');
     const c: StreamCounts = { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0 };
     let arrival = 0;
     for (const input of inputs.filter((i) => i.stream === stream)) {
@@ -49,8 +48,7 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
         const valid: ValidEvent[] = [];
         for (const r of batch) {
           c.events++;
-          const decoded = r.invalidUtf8At === undefined ? decodeAndValidate(r.value, validate) : notUtf8(r.invalidUtf8At);
-          const v = decoded.ok ? future.check(decoded, r.partition, 0) ?? decoded : decoded;
+          const v = validator.check(r, 0);
           if (v.ok) valid.push(v); else c.quarantined++;
         }
         arrival = await appendEvents(conn, def, valid, undefined, arrival);

@@ -2,7 +2,7 @@
  * One stream on the hot path: decode → validate (bad payloads to the quarantine lane) →
  * dedup by event id → watermark → every metric reading the stream. Counts what it sees.
  */
-import { compilePayloadValidator, decodeAndValidate, FutureTimeGuard, notUtf8, type FutureReference, type PayloadValidator, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { RecordValidator, type FutureReference, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { DedupFilter } from './dedup.js';
 import type { MetricOperator } from './metric-operator.js';
 import type { EventOrigin } from './operator-types.js';
@@ -65,9 +65,8 @@ export class StreamRuntime {
   readonly watermark: WatermarkTracker;
   readonly dedup: DedupFilter;
   readonly #metrics: MetricOperator[];
-  readonly #validate: PayloadValidator;
+  readonly #validator: RecordValidator;
   readonly #sink: StreamSink;
-  readonly #future: FutureTimeGuard;
   /** Next offset to read per partition (what a checkpoint resumes from). */
   readonly offsets = new Map<number, number>();
 
@@ -75,8 +74,7 @@ export class StreamRuntime {
     this.stream = stream;
     this.#metrics = metrics;
     this.#sink = sink;
-    this.#validate = compilePayloadValidator(stream);
-    this.#future = new FutureTimeGuard(stream, opts.futureReference ?? 'processing-time');
+    this.#validator = new RecordValidator(stream, opts.futureReference ?? 'processing-time');
     this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs);
     this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds);
   }
@@ -96,8 +94,7 @@ export class StreamRuntime {
       if (r.offset < (this.offsets.get(r.partition) ?? 0)) { this.skippedOffsets++; continue; }
       this.stats.events++;
       const origin = { partition: r.partition, offset: r.offset };
-      const decoded = r.invalidUtf8At === undefined ? decodeAndValidate(r.value, this.#validate) : notUtf8(r.invalidUtf8At);
-      const result = decoded.ok ? this.#future.check(decoded, r.partition, nowMs) ?? decoded : decoded;
+      const result = this.#validator.check(r, nowMs);
       if (r.keyPartition !== undefined) this.stats.misrouted++;
       if (result.ok) {
         this.processValid(result, origin, nowMs, r.value, r.keyPartition);
