@@ -23,6 +23,12 @@ function bad(flag: string, value: string, expected: string): never {
   throw new ExecutionError('PW_BAD_OPTION', `${flag} '${value}' is not ${expected}; fix the value of ${flag}`);
 }
 
+/** A plain decimal number (no sign but +, no hex, no Infinity), or NaN. */
+function decimal(value: string): number {
+  const text = value.trim();
+  return DECIMAL.test(text) ? Number(text) : Number.NaN;
+}
+
 function integerIn(flag: string, value: string, min: number, max: number, expected: string): number {
   const text = value.trim();
   const n = /^\d+$/.test(text) ? Number(text) : Number.NaN;
@@ -48,8 +54,7 @@ export function portNumber(flag: string): OptionParser<number> {
 /** A finite decimal number > 0 (e.g. a rate). */
 export function positiveNumber(flag: string): OptionParser<number> {
   return (value) => {
-    const text = value.trim();
-    const n = DECIMAL.test(text) ? Number(text) : Number.NaN;
+    const n = decimal(value);
     if (!Number.isFinite(n) || n <= 0) bad(flag, value, 'a number greater than 0');
     return n;
   };
@@ -58,8 +63,7 @@ export function positiveNumber(flag: string): OptionParser<number> {
 /** A fraction from 0 to 1 inclusive (e.g. a share of generated events). */
 export function fraction(flag: string): OptionParser<number> {
   return (value) => {
-    const text = value.trim();
-    const n = DECIMAL.test(text) ? Number(text) : Number.NaN;
+    const n = decimal(value);
     if (!(n >= 0 && n <= 1)) bad(flag, value, 'a fraction from 0 to 1 (e.g. 0.03)');
     return n;
   };
