@@ -6,22 +6,14 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadCatalog, parseCatalogFile, type StreamDef } from '../../src/catalog/index.js';
+import { loadCatalog, type StreamDef } from '../../src/catalog/index.js';
 import { CatalogError } from '../../src/errors.js';
+import { BASE, parse as parseFile } from './catalog-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const BASE = `name: clicks
-event_id: id
-event_time: ts
-fields:
-  id: { type: string, required: true }
-  ts: { type: timestamp, required: true }
-`;
-
 function parse(text: string): { stream: StreamDef | undefined; errors: string[] } {
-  const errors: CatalogError[] = [];
-  const stream = parseCatalogFile('clicks.yaml', text, errors);
+  const { stream, errors } = parseFile(text);
   for (const e of errors) expect(e).toBeInstanceOf(CatalogError);
   return { stream, errors: errors.map((e) => `${e.code} ${e.position?.file}:${e.position?.line}:${e.position?.col} ${e.detail}`) };
 }
@@ -65,26 +57,21 @@ describe('catalog resource bounds', () => {
 });
 
 describe('names a catalog gives: stream, topic, fields', () => {
-  const base = (over: string): string => `name: ${over.includes('name:') ? '' : 'ok'}\n${over}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`;
-  const errors = async (yaml: string): Promise<string[]> => {
-    const { parseCatalogFile } = await import('../../src/catalog/index.js');
-    const errs: { code: string; message: string }[] = [];
-    parseCatalogFile('s.yaml', yaml, errs as never);
-    return errs.map((e) => `${e.code} ${e.message}`);
-  };
-  it('limits a stream name to 63 characters, as SQL identifiers, so every stream can be named in a query', async () => {
-    expect(await errors(`name: ${'s'.repeat(63)}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`)).toEqual([]);
-    const [e] = await errors(`name: ${'s'.repeat(64)}\nevent_id: id\nevent_time: ts\nfields:\n  id: { type: string, required: true }\n  ts: { type: timestamp, required: true }\n`);
+  const errors = (yaml: string): string[] => parseFile(yaml, 's.yaml').errors.map((e) => `${e.code} ${e.message}`);
+  const named = (name: string): string => BASE.replace('name: clicks', `name: ${name}`);
+  it('limits a stream name to 63 characters, as SQL identifiers, so every stream can be named in a query', () => {
+    expect(errors(named('s'.repeat(63)))).toEqual([]);
+    const [e] = errors(named('s'.repeat(64)));
     expect(e).toMatch(/^PW_CATALOG_INVALID s\.yaml:1:7: key 'name' is longer than 63 characters \(it must be nameable in SQL\)/);
   });
-  it('takes topic names Kafka takes', async () => {
-    expect(await errors(base('topic: bk6.orders_v2-eu'))).toEqual([]);
-    expect((await errors(base('topic: "orders/eu"')))[0]).toContain("key 'topic' must be a Kafka topic name");
-    expect((await errors(base(`topic: ${'t'.repeat(246)}`)))[0]).toContain("key 'topic' is longer than 245 characters");
+  it('takes topic names Kafka takes', () => {
+    expect(errors(`${BASE}topic: bk6.orders_v2-eu\n`)).toEqual([]);
+    expect(errors(`${BASE}topic: "orders/eu"\n`)[0]).toContain("key 'topic' must be a Kafka topic name");
+    expect(errors(`${BASE}topic: ${'t'.repeat(246)}\n`)[0]).toContain("key 'topic' is longer than 245 characters");
   });
-  it('limits each segment of a field path to 63 characters', async () => {
-    const long = `${'f'.repeat(64)}`;
-    const [e] = await errors(base('topic: t').replace('fields:\n', `fields:\n  data.${long}: { type: string }\n`));
+  it('limits each segment of a field path to 63 characters', () => {
+    const long = 'f'.repeat(64);
+    const [e] = errors(BASE.replace('fields:\n', `fields:\n  data.${long}: { type: string }\n`));
     expect(e).toContain(`field name 'data.${long}'`);
     expect(e).toContain('at most 63 characters each');
   });

@@ -7,27 +7,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  compilePayloadValidator, decodeAndValidate, loadCatalog, parseCatalogFile,
-} from '../../src/catalog/index.js';
+import { compilePayloadValidator, decodeAndValidate, loadCatalog } from '../../src/catalog/index.js';
 import type { StreamDef, ValidationResult } from '../../src/catalog/index.js';
 import { AggregateUserError, CatalogError } from '../../src/errors.js';
+import { BASE, parse } from './catalog-fixture.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-const BASE = `name: clicks
-event_id: id
-event_time: ts
-fields:
-  id: { type: string, required: true }
-  ts: { type: timestamp, required: true }
-`;
-
-function parse(text: string, file = 'clicks.yaml'): { stream: StreamDef | undefined; errors: CatalogError[] } {
-  const errors: CatalogError[] = [];
-  const stream = parseCatalogFile(file, text, errors);
-  return { stream, errors };
-}
 
 function stream(text: string): StreamDef {
   const { stream: s, errors } = parse(text);

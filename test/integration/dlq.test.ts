@@ -3,8 +3,6 @@
  * `<topic>.dlq` with the reason and source in headers; inspect groups them; replay publishes
  * repaired ones back to the stream topic.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
@@ -13,29 +11,19 @@ import { KafkaRunner } from '../../src/hot/kafka-runner.js';
 import { loadQueries } from '../../src/plan/index.js';
 import { groupByReason, readDlq, replayDlq } from '../../src/sources/dlq-tools.js';
 import { generate } from '../../src/sources/generator.js';
-import { brokers, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, sampleOrdersProject, testKafka, uniqueName, waitFor } from './support.js';
 
 describe.skipIf(!brokers)('quarantine lane on the broker', () => {
   it('routes bad payloads to <topic>.dlq with reasons; inspect groups them; replay re-publishes fixed ones', async () => {
     if (!brokers) return;
     const kafka = testKafka('dlq-test');
     const topic = uniqueName('orders');
-    const dir = mkdtempSync(join(tmpdir(), 'pw-dlq-'));
-    mkdirSync(join(dir, 'catalog'));
-    writeFileSync(join(dir, 'catalog', 'orders.yaml'), readFileSync('catalog/orders.yaml', 'utf8').replace(/^topic: orders$/m, `topic: ${topic}`));
-    mkdirSync(join(dir, 'queries'));
-    for (const f of readdirSync('queries')) {
-      const sql = readFileSync(join('queries', f), 'utf8');
-      if (sql.includes('(orders,')) writeFileSync(join(dir, 'queries', f), sql);
-    }
+    const dir = sampleOrdersProject('pw-dlq-', topic);
     const catalog = loadCatalog(join(dir, 'catalog'));
     const plans = loadQueries(join(dir, 'queries'), catalog);
     const stream = catalog.streams.get('orders');
     if (!stream) throw new Error('no orders stream');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(kafka, topic, 2);
 
     const generated = generate('food-delivery', 600, { seed: 21, ratePerSec: 20, malformedRate: 0.08 });
     const malformed = generated.filter((g) => g.kind === 'malformed');

@@ -14,7 +14,7 @@ import { loadQueries } from '../../src/plan/index.js';
 import { generate } from '../../src/sources/generator.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { runHot } from '../support/parity.js';
-import { brokers, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, testKafka, uniqueName, waitFor } from './support.js';
 
 const EVENTS = 30_000;
 const CHUNKS = 10;
@@ -47,10 +47,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL', () => {
     const catalog = loadCatalog(join(dir, 'catalog'));
     const plans = loadQueries(join(dir, 'queries'), catalog);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(kafka, topic, 3);
 
     // Out of order within the watermark delay, duplicates and bad payloads; nothing late.
     const generated = generate('food-delivery', EVENTS, { seed: 11, ratePerSec: 50, jitterMs: 2000, duplicateRate: 0.05, malformedRate: 0.01, keys: 12 });

@@ -16,7 +16,7 @@ import { KafkaRunner } from '../../src/hot/kafka-runner.js';
 import { loadQueries } from '../../src/plan/index.js';
 import { readDlq } from '../../src/sources/dlq-tools.js';
 import { keyPartition } from '../../src/sources/murmur2-partition.js';
-import { brokers, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, testKafka, uniqueName, waitFor } from './support.js';
 
 const STREAM = (name: string, topic: string, extra = ''): string => `name: ${name}
 topic: ${topic}
@@ -44,10 +44,7 @@ describe.skipIf(!brokers)('hostile producers on the broker', () => {
     writeFileSync(join(dir, 'queries', 'b_n.sql'), "CREATE VIEW b_n AS SELECT window_start, SUM(n) AS total FROM TUMBLE(b, ts, INTERVAL '1 minute') GROUP BY window_start;");
     const catalog = loadCatalog(join(dir, 'catalog'));
     const plans = loadQueries(join(dir, 'queries'), catalog);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(kafka, topic, 3);
 
     const ts = '2026-06-01T00:00:30Z';
     const ev = (id: string, k: string, extra: Record<string, unknown> = {}): string => JSON.stringify({ id, ts, k, n: 1, ...extra });

@@ -5,15 +5,14 @@
  * and the server and exits with status 1 (the last good checkpoint stays the recovery point)
  * instead of lingering as a healthy-looking zombie.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/sources/generator.js';
 import { freePort } from '../connect/free-port.js';
-import { brokers, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, sampleOrdersProject, testKafka, uniqueName, waitFor } from './support.js';
 
 interface Ready { status: number; body: { status?: string; reasons?: string[] } }
 
@@ -31,19 +30,9 @@ describe.skipIf(!brokers)('pitwall run: stopping', () => {
     if (!brokers) return;
     const broker = brokers;
     const topic = uniqueName('orders');
-    const dir = mkdtempSync(join(tmpdir(), 'pw-run-stop-'));
-    mkdirSync(join(dir, 'catalog'));
-    writeFileSync(join(dir, 'catalog', 'orders.yaml'), readFileSync('catalog/orders.yaml', 'utf8').replace(/^topic: orders$/m, `topic: ${topic}`));
-    mkdirSync(join(dir, 'queries'));
-    for (const f of readdirSync('queries')) {
-      const sql = readFileSync(join('queries', f), 'utf8');
-      if (sql.includes('(orders,')) writeFileSync(join(dir, 'queries', f), sql);
-    }
+    const dir = sampleOrdersProject('pw-run-stop-', topic);
     const kafka = testKafka('run-stop-test');
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopic(kafka, topic, 2);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     await producer.send({ topic, acks: -1, messages: generate('food-delivery', 300, { seed: 5, ratePerSec: 20 }).map((g) => ({ key: g.key, value: g.value })) });
