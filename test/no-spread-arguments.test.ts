@@ -18,7 +18,6 @@ const BOUNDED: Record<string, string> = {
   'src/plan/build-plan.ts: rankedCols.push(...aggCols.map((_, i) => i))': 'one per aggregate of a SELECT list',
   'src/plan/build-plan.ts: outCols.push(...rankedCols)': 'one per column of a SELECT list',
   'src/sql/ast-usage.ts: stack.push(...next.reverse())': 'one per key of a single AST node (arrays are pushed in a loop)',
-  'src/hot/kafka-runner.ts: seek.splice(0, seek.length, ...lowestPerPartition(seek))': 'one per partition of the input topics',
   'src/cli/pitwall-command.ts: fn(...(args as never[]))': "a command's declared arguments, its options and itself",
 };
 

@@ -144,7 +144,7 @@ export class KafkaRunner {
     this.#opts.archive?.open();
     await this.#opts.archive?.ready();
     const snap = this.store.load();
-    const seek: { topic: string; partition: number; offset: number }[] = [];
+    let seek: { topic: string; partition: number; offset: number }[] = [];
     if (snap) {
       const changed = this.engine.restore(snap);
       if (changed.length) log(`definition changed, starting empty: ${changed.join(', ')}`);
@@ -153,7 +153,7 @@ export class KafkaRunner {
         if (!topic) continue;
         for (const [partition, offset] of (json as StreamSnap).offsets) seek.push({ topic, partition, offset });
       }
-      seek.splice(0, seek.length, ...lowestPerPartition(seek)); // one seek per partition, bounded by the partition count
+      seek = lowestPerPartition(seek); // streams sharing a topic: one seek per partition, to the lowest
       log(`restored checkpoint of ${snap.takenAt} (${seek.length} partition offsets)`);
     }
     await this.#producer.connect();
