@@ -1,8 +1,10 @@
 /**
- * Checkpoints on disk: the engine snapshot (operator state together with the next offset of
- * every input partition) written atomically — to a temp file, fsynced, renamed over
- * `checkpoint.json`, directory fsynced — so a crash at any moment leaves either the previous
- * or the new checkpoint, never a torn one.
+ * Whole-state JSON checkpoints (`checkpoint.json`): the engine snapshot (operator state
+ * together with the next offset of every input partition) written atomically — to a temp
+ * file, fsynced, renamed over `checkpoint.json`, directory fsynced — so a crash at any moment
+ * leaves either the previous or the new checkpoint, never a torn one. `pitwall run` checkpoints
+ * incrementally to the state store (state/state-store.ts) and reads this file only to migrate
+ * a state directory written by an earlier pitwall.
  */
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +15,9 @@ import type { EngineSnapshot } from './engine.js';
 export class CheckpointStore {
   readonly dir: string;
   readonly #path: string;
+
+  /** The checkpoint file's path. */
+  get path(): string { return this.#path; }
 
   constructor(dir: string) {
     this.dir = dir;

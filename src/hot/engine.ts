@@ -7,6 +7,7 @@
 import type { Catalog, FutureReference, StreamDef, ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
 import { StreamRuntime, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
@@ -129,6 +130,67 @@ export class Engine {
       s.restore({ ...json, metrics }, nowMs);
     }
     return changed;
+  }
+
+  /** Operations queued for the next capture (state of metrics that changed definition or went away). */
+  #dropOps: StateOp[] = [];
+  #captures = 0;
+
+  /**
+   * Starts tracking changes for incremental checkpoints to the store `reader` reads (see
+   * state/layout.ts). Everything already in memory counts as changed, so the first capture
+   * after a restore from a JSON snapshot writes it all.
+   */
+  trackChanges(reader: StateReader): void {
+    for (const s of this.#streams.values()) s.track(reader);
+  }
+
+  /**
+   * The changes since the last capture, as store operations to commit in one transaction.
+   * Mutable state is copied now, in O(changes); the operations are produced lazily from the
+   * copies (so a checkpoint can be handed over in slices while processing goes on).
+   * `offsets`: per stream, the next offset of every partition the capture covers;
+   * `committed`: call once the store has committed the operations.
+   */
+  captureChanges(): { ops: Iterable<StateOp>; offsets: Record<string, [number, number][]>; committed: () => void } {
+    const drop = this.#dropOps;
+    this.#dropOps = [];
+    const seq = ++this.#captures;
+    const parts = [...this.#streams].map(([name, s]) => ({ name, ...s.captureChanges() }));
+    const head: StateOp[] = [...drop, { op: 'put', db: 'meta', key: ['format'], value: STATE_FORMAT }];
+    const tail: StateOp = { op: 'put', db: 'meta', key: ['checkpoint'], value: { takenAt: new Date().toISOString(), seq } };
+    return {
+      ops: (function* () { yield* head; for (const p of parts) yield* p.ops; yield tail; })(),
+      offsets: Object.fromEntries(parts.map((p) => [p.name, p.offsets])),
+      committed: () => { for (const p of parts) p.committed(); },
+    };
+  }
+
+  /**
+   * Restores from a store (after {@link trackChanges} with the same reader). A metric whose
+   * definition hash changed, or that is no longer defined, starts empty and its stored state is
+   * deleted by the next capture; the names of current metrics that start empty are returned.
+   * Throws PW_CHECKPOINT_VERSION for a store of another format.
+   */
+  async restoreStored(reader: StateReader, nowMs = Date.now()): Promise<string[]> {
+    const format = reader.get('meta', ['format']);
+    if (format === undefined) return [];
+    if (format !== STATE_FORMAT) {
+      throw new ExecutionError('PW_CHECKPOINT_VERSION', `state store format ${String(format)} is not supported (expected ${STATE_FORMAT}); remove the state directory to start fresh`);
+    }
+    const current = new Map(this.plans.map((p) => [p.name, p.hash]));
+    const changed = new Set<string>();
+    for (const { key, value } of reader.scan('meta', ['metric'])) {
+      const name = key[1] as string;
+      const hash = (value as { hash: string }).hash;
+      if (current.get(name) === hash) continue;
+      if (current.has(name)) changed.add(name);
+      for (const db of ['groups', 'emitted', 'sessions', 'closed'] as const) this.#dropOps.push({ op: 'clear', db, prefix: [name] });
+      this.#dropOps.push({ op: 'del', db: 'meta', key: ['metric', name] });
+    }
+    for (const s of this.#streams.values()) await s.restoreStored(reader, nowMs, changed);
+    this.#captures = (reader.get('meta', ['checkpoint']) as { seq: number } | undefined)?.seq ?? 0;
+    return [...changed];
   }
 
   /** Open groups and approximate state bytes per metric. */

@@ -10,7 +10,7 @@
 import { exactCarry, exactIntResult, exactRest, type AccValue, type AnyAccumulator } from './accumulators/index.js';
 import { finiteOrNull } from './eval/arithmetic.js';
 import type { Evaluator, Val } from './eval/compile-expr.js';
-import type { GroupFolder } from './group-folder.js';
+import { encodeKey, type GroupFolder } from './group-folder.js';
 
 type Payload = Record<string, unknown>;
 
@@ -33,6 +33,12 @@ export class GroupTable {
   #cols: Float64Array[];
   readonly #objs: unknown[][];
   #capacity = 16;
+  /** Change tracking for incremental checkpoints (see `takeChanges`); off until `track()`. */
+  #tracking = false;
+  #marks = new Uint8Array(0);
+  #changed: number[] = [];
+  /** Slots below this were handed to a checkpoint before (their key values are stored). */
+  #capturedSize = 0;
 
   constructor(aggs: readonly AggSlot[], numericCols: number, objectCols: number) {
     this.#aggs = aggs;
@@ -48,14 +54,79 @@ export class GroupTable {
     if (slot === this.#capacity) {
       this.#capacity *= 2;
       this.#cols = this.#cols.map((c) => { const n = new Float64Array(this.#capacity); n.set(c); return n; });
+      if (this.#tracking) { const m = new Uint8Array(this.#capacity); m.set(this.#marks); this.#marks = m; }
     }
     this.index.set(id, slot);
     this.keys.push([...keyValues]);
     for (const a of this.#aggs) if (a.layout.kind === 'object') (this.#objs[a.layout.obj] as unknown[]).push(a.layout.acc.create());
+    if (this.#tracking) this.#mark(slot);
     return slot;
   }
 
+  /** Starts tracking changed slots (every existing slot counts as changed and new). */
+  track(): void {
+    if (this.#tracking) return;
+    this.#tracking = true;
+    this.#marks = new Uint8Array(this.#capacity);
+    this.#capturedSize = 0;
+    for (let s = 0; s < this.keys.length; s++) this.#mark(s);
+  }
+
+  /** Whether any slot changed since the last `takeChanges`. */
+  get hasChanges(): boolean { return this.#changed.length > 0; }
+
+  #mark(slot: number): void {
+    if (this.#marks[slot] === 0) { this.#marks[slot] = 1; this.#changed.push(slot); }
+  }
+
+  /**
+   * The slots changed since the last call, their state copied now (numeric columns gathered
+   * into `nums`, `numericCols` values per slot; object accumulators snapshotted), and the first
+   * slot never handed over before (`newFrom`: slots at or above it need their key values
+   * stored). Resets the tracking. Cost: O(changed slots).
+   */
+  takeChanges(): { slots: number[]; nums: Float64Array; width: number; objs: unknown[][] | null; newFrom: number } {
+    const slots = this.#changed.sort((a, b) => a - b);
+    this.#changed = [];
+    const width = this.#cols.length;
+    const nums = new Float64Array(slots.length * width);
+    for (let c = 0; c < width; c++) {
+      const col = this.#cols[c] as Float64Array;
+      for (let i = 0; i < slots.length; i++) nums[i * width + c] = col[slots[i] as number] as number;
+    }
+    let objs: unknown[][] | null = null;
+    if (this.#objs.length > 0) {
+      objs = slots.map((s) => this.#aggs.filter((a) => a.layout.kind === 'object').map((a) => {
+        const l = a.layout as Extract<AggLayout, { kind: 'object' }>;
+        return l.acc.snapshot((this.#objs[l.obj] as unknown[])[s]);
+      }));
+    }
+    for (const s of slots) this.#marks[s] = 0;
+    const newFrom = this.#capturedSize;
+    this.#capturedSize = this.keys.length;
+    return { slots, nums, width, objs, newFrom };
+  }
+
+  /**
+   * Restores slot `slot` (must be the next one) from a store record: key values, the numeric
+   * columns as `takeChanges` gathered them, and the object accumulator snapshots. Restored
+   * slots count as stored (not changed).
+   */
+  restoreStored(slot: number, keys: Val[], nums: readonly number[], objs: readonly unknown[] | null): void {
+    if (slot !== this.keys.length) throw new Error(`slot ${slot} out of order (expected ${this.keys.length})`);
+    const s = this.add(encodeKey(keys), keys);
+    const cols = this.#cols;
+    for (let c = 0; c < cols.length; c++) (cols[c] as Float64Array)[s] = nums[c] as number;
+    let o = 0;
+    for (const a of this.#aggs) {
+      const l = a.layout;
+      if (l.kind === 'object') (this.#objs[l.obj] as unknown[])[s] = l.acc.restore((objs as readonly unknown[])[o++]);
+    }
+    if (this.#tracking) { this.#marks[s] = 0; this.#changed.pop(); this.#capturedSize = this.keys.length; }
+  }
+
   fold(slot: number, payload: Payload): void {
+    if (this.#tracking && this.#marks[slot] === 0) this.#mark(slot);
     const aggs = this.#aggs;
     const cols = this.#cols;
     for (let i = 0; i < aggs.length; i++) {

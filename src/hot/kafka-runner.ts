@@ -1,11 +1,14 @@
 /**
  * Runs the engine continuously over Kafka with exactly-once state:
  *
- * 1. on start, restore the latest checkpoint and seek every partition to its offsets;
+ * 1. on start, restore the state store (state/state-store.ts) and seek every partition to the
+ *    offsets it holds;
  * 2. per batch, process records (records below a partition's checkpointed offset are skipped);
- * 3. every `checkpointIntervalMs` and on shutdown: snapshot → hand the archive's buffers to its
- *    writer and wait until they are on disk → flush the results topic (wait for acks) → write
- *    the checkpoint atomically → commit the offsets it covers.
+ * 3. every `checkpointIntervalMs` and on shutdown: capture the changes since the last checkpoint
+ *    (O(changes), the only step on the processing path) → hand them to the store's writer
+ *    thread in slices while processing goes on, and meanwhile wait until the archive's buffers
+ *    are on disk and the results topic and DLQs acknowledged → commit the changes and the
+ *    offsets they cover in one store transaction → commit those offsets to the group.
  *
  * A crash at any point restarts from the last checkpoint and re-sends results for the same
  * keys (idempotent upserts), so final results equal an uninterrupted run. Backpressure: when
@@ -21,6 +24,8 @@ import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { KafkaSource } from '../sources/kafka-source.js';
 import { ensureTopics } from '../sources/topics.js';
+import { renameSync } from 'node:fs';
+import { StateStore, type CommitInfo } from '../state/state-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
 import type { RowChange } from './operator-types.js';
@@ -52,6 +57,16 @@ export interface KafkaRunnerOptions {
 
 interface StreamSnap { offsets: [number, number][] }
 
+/** What the last checkpoint did. */
+export interface CheckpointFigures {
+  /** Wall time from capture to offsets committed (ms). */
+  readonly ms: number;
+  /** Time the capture held the processing thread (ms). */
+  readonly captureMs: number;
+  /** Bytes and operations the store's transaction wrote, and its time on the writer thread. */
+  readonly commit: CommitInfo;
+}
+
 /**
  * One offset per (topic, partition): the lowest, i.e. what every stream reading that topic has
  * processed (several catalog streams may read one topic; each skips offsets it already holds).
@@ -68,7 +83,7 @@ export function lowestPerPartition(offsets: readonly { topic: string; partition:
 
 export class KafkaRunner {
   readonly engine: Engine;
-  readonly store: CheckpointStore;
+  readonly store: StateStore;
   readonly #opts: KafkaRunnerOptions;
   readonly #kafka: Kafka;
   readonly #producer: Producer;
@@ -81,6 +96,10 @@ export class KafkaRunner {
   checkpoints = 0;
   lastCheckpointAt = 0;
   lastCheckpointMs = 0;
+  /** Figures of the last committed checkpoint. */
+  lastCheckpoint: CheckpointFigures | undefined;
+  /** A checkpoint.json from an earlier pitwall, migrated into the store by the first checkpoint. */
+  #legacy: string | undefined;
   /** Observer of checkpoint durations (ms). */
   onCheckpoint: ((ms: number) => void) | undefined;
 
@@ -110,7 +129,8 @@ export class KafkaRunner {
     };
     // Live input: the far-future rule measures against the wall clock passed to process().
     this.engine = new Engine(catalog, plans, sink, { maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, futureReference: 'processing-time' });
-    this.store = new CheckpointStore(opts.stateDir);
+    this.store = new StateStore(opts.stateDir);
+    this.engine.trackChanges(this.store.reader);
     const topics = new Map<string, string[]>();
     for (const s of this.engine.streams) {
       if (s.metrics.length === 0) continue;
@@ -143,19 +163,31 @@ export class KafkaRunner {
     }
     this.#opts.archive?.open();
     await this.#opts.archive?.ready();
-    const snap = this.store.load();
     let seek: { topic: string; partition: number; offset: number }[] = [];
-    if (snap) {
-      const changed = this.engine.restore(snap);
-      if (changed.length) log(`definition changed, starting empty: ${changed.join(', ')}`);
-      for (const [stream, json] of Object.entries(snap.streams)) {
+    const offsetsOf = (streams: Record<string, [number, number][]>): void => {
+      for (const [stream, offsets] of Object.entries(streams)) {
         const topic = this.#topicOf.get(stream);
-        if (!topic) continue;
-        for (const [partition, offset] of (json as StreamSnap).offsets) seek.push({ topic, partition, offset });
+        if (topic) for (const [partition, offset] of offsets) seek.push({ topic, partition, offset });
       }
-      seek = lowestPerPartition(seek); // streams sharing a topic: one seek per partition, to the lowest
-      log(`restored checkpoint of ${snap.takenAt} (${seek.length} partition offsets)`);
+    };
+    const legacy = new CheckpointStore(this.#opts.stateDir);
+    const old = this.store.empty ? legacy.load() : undefined;
+    if (old) {
+      // An earlier pitwall's whole-state checkpoint: restored once, then written to the store.
+      const changed = this.engine.restore(old);
+      if (changed.length) log(`definition changed, starting empty: ${changed.join(', ')}`);
+      offsetsOf(Object.fromEntries(Object.entries(old.streams).map(([n, j]) => [n, (j as StreamSnap).offsets])));
+      this.#legacy = legacy.path;
+      log(`restored checkpoint.json of ${old.takenAt}; the first checkpoint moves it into the state store`);
+    } else if (!this.store.empty) {
+      const started = performance.now();
+      const changed = await this.engine.restoreStored(this.store.reader);
+      if (changed.length) log(`definition changed, starting empty: ${changed.join(', ')}`);
+      offsetsOf(Object.fromEntries(this.engine.streams.map((s) => [s.stream.name, [...s.offsets]])));
+      log(`restored state store in ${Math.round(performance.now() - started)} ms`);
     }
+    seek = lowestPerPartition(seek); // streams sharing a topic: one seek per partition, to the lowest
+    if (seek.length) log(`resuming ${seek.length} partition offsets`);
     await this.#producer.connect();
     this.#source.onAssignment((owned) => {
       const now = Date.now();
@@ -184,7 +216,7 @@ export class KafkaRunner {
         failures++;
         log(`checkpoint failed (${failures} in a row, will retry): ${(err as Error).message}`);
         // Events lost with the archive's worker thread come back only by reading the input again.
-        if (failures >= 24 || this.#opts.archive?.broken) this.#opts.onFatal?.(err as Error);
+        if (failures >= 24 || this.#opts.archive?.broken || this.store.broken) this.#opts.onFatal?.(err as Error);
       });
     }, this.#opts.checkpointIntervalMs));
   }
@@ -194,18 +226,29 @@ export class KafkaRunner {
     this.#checkpointing ??= (async () => {
       const started = performance.now();
       try {
-        const snap = this.engine.snapshot();
-        // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
-        await this.#opts.archive?.flush();
-        await this.#results.flush();
-        await this.#dlq.flush();
-        this.store.save(snap);
-        const offsets = Object.entries(snap.streams).flatMap(([stream, json]) => {
+        const cut = this.engine.captureChanges();
+        const captureMs = performance.now() - started;
+        // The changes go to the writer thread in slices while the outputs are flushed.
+        const sending = this.store.send(cut.ops);
+        try {
+          // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
+          await this.#opts.archive?.flush();
+          await this.#results.flush();
+          await this.#dlq.flush();
+        } finally {
+          await sending.catch(() => undefined);
+        }
+        await sending;
+        const commit = await this.store.commit();
+        cut.committed();
+        if (this.#legacy) { renameSync(this.#legacy, `${this.#legacy}.migrated`); this.#legacy = undefined; }
+        const offsets = Object.entries(cut.offsets).flatMap(([stream, list]) => {
           const topic = this.#topicOf.get(stream);
-          return topic ? (json as StreamSnap).offsets.map(([partition, offset]) => ({ topic, partition, offset })) : [];
+          return topic ? list.map(([partition, offset]) => ({ topic, partition, offset })) : [];
         });
         // Streams sharing a topic: commit what every one of them has processed.
         await this.#source.commit(lowestPerPartition(offsets));
+        this.lastCheckpoint = { ms: performance.now() - started, captureMs, commit };
         this.checkpoints++;
         this.lastCheckpointAt = Date.now();
         this.lastCheckpointMs = performance.now() - started;
@@ -235,7 +278,7 @@ export class KafkaRunner {
     } catch (err) {
       failure = err;
     }
-    for (const close of [() => this.#source.stop(), () => this.#producer.disconnect()]) {
+    for (const close of [() => this.#source.stop(), () => this.#producer.disconnect(), () => this.store.close()]) {
       try { await close(); } catch (err) { failure ??= err; }
     }
     if (failure !== undefined) throw failure;

@@ -7,6 +7,7 @@ import { InternalError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { compileRowExpr, type Evaluator } from './eval/compile-expr.js';
 import { GroupFolder } from './group-folder.js';
+import type { StateOp, StateReader } from '../state/layout.js';
 import type { EventOrigin, LatePair, OperatorLimits, RowChange, WindowOperator } from './operator-types.js';
 import { SessionOperator } from './session-operator.js';
 import { TumbleHopOperator } from './window-operator.js';
@@ -70,4 +71,20 @@ export class MetricOperator {
     Object.assign(this.stats, s.stats);
   }
   stateSize(): { groups: number; bytes: number } { return this.#op.stateSize(); }
+
+  /** Starts tracking changes for incremental checkpoints. */
+  track(): void { this.#op.track(); }
+
+  /** The operator's changes since the last capture, then the metric's meta record (hash, counters). */
+  captureChanges(): Iterable<StateOp> {
+    const ops = this.#op.captureChanges(this.plan.name);
+    const meta: StateOp = { op: 'put', db: 'meta', key: ['metric', this.plan.name], value: { hash: this.plan.hash, stats: { ...this.stats } } };
+    return (function* () { yield* ops; yield meta; })();
+  }
+
+  /** Rebuilds state and counters from a store whose meta record for this metric is `meta`. */
+  async restoreStored(reader: StateReader, meta: { stats: MetricStats }): Promise<void> {
+    await this.#op.restoreStored(this.plan.name, reader);
+    Object.assign(this.stats, meta.stats);
+  }
 }

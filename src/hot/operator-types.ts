@@ -1,5 +1,6 @@
 /** What windowed operators emit and report, and the interface they share. */
 import type { ValidEvent } from '../catalog/index.js';
+import type { StateOp, StateReader } from '../state/layout.js';
 import type { Val } from './eval/compile-expr.js';
 
 /** A change to a metric's results, keyed by (window_start, id). */
@@ -52,6 +53,15 @@ export interface WindowOperator {
   flushUpdates(): void;
   snapshot(): unknown;
   restore(json: unknown): void;
+  /** Starts tracking changes for incremental checkpoints (all current state counts as changed). */
+  track(): void;
+  /**
+   * The changes since the last capture as store operations under `metric`'s keys: mutable
+   * state is copied now (O(changes)); the operations are produced lazily from those copies.
+   */
+  captureChanges(metric: string): Iterable<StateOp>;
+  /** Rebuilds the state of `metric` from a store (replacing the current state). */
+  restoreStored(metric: string, reader: StateReader): Promise<void>;
   /** Open groups and their approximate bytes. */
   stateSize(): { groups: number; bytes: number };
 }

@@ -13,16 +13,25 @@
  * allowed_lateness) when it opened; a timer that fires for a session that grew since is pushed
  * again at the new close time, and one of a merged-away session is dropped (lazy deletion). A watermark step costs O(sessions closed · log open sessions),
  * not a walk over every open key; `closedUntil` entries expire through a second queue.
+ *
+ * Checkpoints (when tracking): sessions changed, removed (closed or merged away) and
+ * `closedUntil` keys changed since the last capture are written, O(changes) (store layout:
+ * state/layout.ts, `sessions` and `closed`).
  */
 import type { ValidEvent } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
 import { WindowFinalizer } from './finalize.js';
 import type { Group, GroupFolder } from './group-folder.js';
 import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { StateOp, StateReader } from '../state/layout.js';
+import type { Val } from './eval/compile-expr.js';
 import { TimerQueue } from './timer-queue.js';
 
 interface Session {
   readonly id: string; start: number; end: number; group: Group; emittedStart: number | undefined;
+  /** Creation order within the operator: the session's key in the state store. */
+  readonly serial: number;
   /** Merged into another session, or closed: its timers are stale. */
   gone?: boolean;
 }
@@ -44,6 +53,11 @@ export class SessionOperator implements WindowOperator {
   readonly #forget = new TimerQueue<[string, number]>();
   #count = 0;
   #watermark = Number.NEGATIVE_INFINITY;
+  #nextSerial = 0;
+  #tracking = false;
+  readonly #changed = new Set<Session>();
+  #removed: number[] = [];
+  readonly #changedClosed = new Set<string>();
 
   constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
     if (plan.window.type !== 'session') throw new Error('SessionOperator runs SESSION windows only');
@@ -71,7 +85,7 @@ export class SessionOperator implements WindowOperator {
     let session: Session;
     if (overlapping.length === 0) {
       if (this.#count >= this.#limits.maxGroups) { this.#out.overflow(event, origin); return; }
-      session = { id, start: t, end: t + gap, group: this.#folder.create(), emittedStart: undefined };
+      session = { id, start: t, end: t + gap, group: this.#folder.create(), emittedStart: undefined, serial: this.#nextSerial++ };
       this.#count++;
       if (list) list.push(session); else this.#sessions.set(id, [session]);
     } else {
@@ -85,6 +99,7 @@ export class SessionOperator implements WindowOperator {
         this.#dirty.delete(other);
         other.gone = true;
         this.#count--;
+        if (this.#tracking) { this.#changed.delete(other); this.#removed.push(other.serial); }
       }
       if (overlapping.length > 1) this.#sessions.set(id, (list as Session[]).filter((s) => s === session || !overlapping.includes(s)));
       session.start = Math.min(session.start, t);
@@ -95,6 +110,7 @@ export class SessionOperator implements WindowOperator {
     // when its timer fires (onWatermark), so extending a session costs no queue work.
     if (overlapping.length === 0) this.#closing.push(session.end + this.#latenessMs, session);
     if (this.#onUpdate) this.#dirty.add(session);
+    if (this.#tracking) this.#changed.add(session);
   }
 
   #row(id: string, s: Session, final: boolean): void {
@@ -133,10 +149,15 @@ export class SessionOperator implements WindowOperator {
         const until = Math.max(this.#closedUntil.get(s.id) ?? Number.NEGATIVE_INFINITY, s.end);
         this.#closedUntil.set(s.id, until);
         this.#forget.push(until + this.#gapMs + L, [s.id, until]);
+        if (this.#tracking) { this.#changed.delete(s); this.#removed.push(s.serial); this.#changedClosed.add(s.id); }
       }
     }
     // A closed session can only make an event late while that event could still be on time.
-    for (const [id, until] of this.#forget.popDue(watermarkMs)) if (this.#closedUntil.get(id) === until) this.#closedUntil.delete(id);
+    for (const [id, until] of this.#forget.popDue(watermarkMs)) {
+      if (this.#closedUntil.get(id) !== until) continue;
+      this.#closedUntil.delete(id);
+      if (this.#tracking) this.#changedClosed.add(id);
+    }
   }
 
   flushUpdates(): void {
@@ -161,18 +182,69 @@ export class SessionOperator implements WindowOperator {
     this.#forget.clear();
     this.#count = 0;
     for (const [id, list] of s.sessions) {
-      this.#sessions.set(id, list.map(([start, end, emitted, g]) => {
-        this.#count++;
-        const session: Session = { id, start, end, emittedStart: emitted ?? undefined, group: this.#folder.restore(g) };
-        this.#closing.push(end + this.#latenessMs, session);
-        return session;
-      }));
+      this.#sessions.set(id, list.map(([start, end, emitted, g]) => this.#restoreSession(id, start, end, emitted, g, this.#nextSerial++)));
     }
     this.#closedUntil.clear();
-    for (const [id, until] of s.closedUntil) {
-      this.#closedUntil.set(id, until);
-      this.#forget.push(until + this.#gapMs + this.#latenessMs, [id, until]);
+    for (const [id, until] of s.closedUntil) this.#restoreClosed(id, until);
+  }
+
+  #restoreSession(id: string, start: number, end: number, emitted: number | null, g: unknown, serial: number): Session {
+    this.#count++;
+    const session: Session = { id, start, end, emittedStart: emitted ?? undefined, group: this.#folder.restore(g), serial };
+    this.#closing.push(end + this.#latenessMs, session);
+    if (this.#tracking) this.#changed.add(session);
+    return session;
+  }
+
+  #restoreClosed(id: string, until: number): void {
+    this.#closedUntil.set(id, until);
+    this.#forget.push(until + this.#gapMs + this.#latenessMs, [id, until]);
+    if (this.#tracking) this.#changedClosed.add(id);
+  }
+
+  track(): void {
+    if (this.#tracking) return;
+    this.#tracking = true;
+    for (const list of this.#sessions.values()) for (const s of list) this.#changed.add(s);
+    for (const id of this.#closedUntil.keys()) this.#changedClosed.add(id);
+  }
+
+  captureChanges(metric: string): Iterable<StateOp> {
+    const removed = this.#removed;
+    this.#removed = [];
+    const puts: StateOp[] = [];
+    for (const s of this.#changed) {
+      if (s.gone) continue;
+      puts.push({ op: 'put', db: 'sessions', key: [metric, s.serial], value: [s.id, s.start, s.end, s.emittedStart ?? null, this.#folder.snapshot(s.group)] });
     }
+    this.#changed.clear();
+    for (const id of this.#changedClosed) {
+      const until = this.#closedUntil.get(id);
+      puts.push(until === undefined ? { op: 'del', db: 'closed', key: [metric, id] } : { op: 'put', db: 'closed', key: [metric, id], value: until });
+    }
+    this.#changedClosed.clear();
+    return (function* (): Generator<StateOp> {
+      for (const serial of removed) yield { op: 'del', db: 'sessions', key: [metric, serial] };
+      yield* puts;
+    })();
+  }
+
+  async restoreStored(metric: string, reader: StateReader): Promise<void> {
+    this.restore({ sessions: [], closedUntil: [] });
+    let n = 0;
+    for (const { key, value } of reader.scan('sessions', [metric])) {
+      const serial = key[1] as number;
+      const [id, start, end, emitted, g] = value as [string, number, number, number | null, [Val[], unknown[]]];
+      const session = this.#restoreSession(id, start, end, emitted, g, serial);
+      const list = this.#sessions.get(id);
+      if (list) list.push(session); else this.#sessions.set(id, [session]);
+      this.#nextSerial = Math.max(this.#nextSerial, serial + 1);
+      if (++n % 50_000 === 0) await yieldToLoop();
+    }
+    for (const { key, value } of reader.scan('closed', [metric])) this.#restoreClosed(key[1] as string, value as number);
+    // Restored state is what the store holds: nothing to write back.
+    this.#changed.clear();
+    this.#changedClosed.clear();
   }
 
   stateSize(): { groups: number; bytes: number } {

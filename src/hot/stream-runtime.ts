@@ -3,6 +3,7 @@
  * dedup by event id → watermark → every metric reading the stream. Counts what it sees.
  */
 import { RecordValidator, type FutureReference, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import type { StateOp, StateReader } from '../state/layout.js';
 import { DedupFilter } from './dedup.js';
 import type { MetricOperator } from './metric-operator.js';
 import type { EventOrigin } from './operator-types.js';
@@ -76,8 +77,18 @@ export class StreamRuntime {
     this.#sink = sink;
     this.#validator = new RecordValidator(stream, opts.futureReference ?? 'processing-time');
     this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs);
-    this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds);
+    // Ids already checkpointed are looked up in the store (only when a 64-bit hash matches).
+    const name = stream.name;
+    this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => {
+      const v = this.#reader?.get('dedup', [name, partition, seq]) as [string, number] | undefined;
+      return v?.[0];
+    });
   }
+
+  /** The store holding this stream's checkpointed state (dedup lookups), once attached. */
+  #reader: StateReader | undefined;
+  /** Dedup head per partition at the last capture (the store's ids below it are deleted). */
+  readonly #storedHead = new Map<number, number>();
 
   get metrics(): readonly MetricOperator[] { return this.#metrics; }
 
@@ -151,6 +162,87 @@ export class StreamRuntime {
     for (const m of this.#metrics) m.flushUpdates();
     const wm = this.watermark.endOfInput();
     for (const m of this.#metrics) m.onWatermark(wm);
+  }
+
+  /**
+   * Starts tracking changes for incremental checkpoints; `reader` is the store checkpoints go
+   * to (the dedup filter reads ids there that it no longer keeps in full).
+   */
+  track(reader: StateReader): void {
+    this.#reader = reader;
+    for (const m of this.#metrics) m.track();
+  }
+
+  /**
+   * This stream's changes since the last capture: its metrics' state, new and forgotten dedup
+   * ids, and per partition the next offset, watermark mark and dedup id range. Also returns
+   * the offsets the capture covers and `committed`, to call once the store committed it.
+   */
+  captureChanges(): { ops: Iterable<StateOp>; offsets: [number, number][]; committed: () => void } {
+    const name = this.stream.name;
+    const metricOps = this.#metrics.map((m) => m.captureChanges());
+    const dedup = this.dedup.capture();
+    const wm = this.watermark.snapshot() as { watermark: number | null; parts: [number, number | null][] };
+    const marks = new Map(wm.parts);
+    const offsets = [...this.offsets];
+    const partitions = new Set<number>([...this.offsets.keys(), ...marks.keys(), ...dedup.partitions.map((d) => d.partition)]);
+    const meta: StateOp[] = [{ op: 'put', db: 'meta', key: ['stream', name], value: { stats: { ...this.stats }, watermark: wm.watermark, evicted: dedup.evicted, collisions: dedup.collisions, skippedOffsets: this.skippedOffsets } }];
+    const ranges = new Map(dedup.partitions.map((d) => [d.partition, d]));
+    for (const p of partitions) {
+      const d = ranges.get(p);
+      meta.push({ op: 'put', db: 'meta', key: ['partition', name, p], value: { offset: this.offsets.get(p) ?? null, maxEventMs: marks.get(p) ?? null, head: d?.head ?? 0, tail: d?.tail ?? 0 } });
+    }
+    const forget: StateOp[] = [];
+    for (const d of dedup.partitions) {
+      if ((this.#storedHead.get(d.partition) ?? 0) < d.head) forget.push({ op: 'clear', db: 'dedup', prefix: [name, d.partition], below: d.head });
+      this.#storedHead.set(d.partition, d.head);
+    }
+    const ops = (function* (): Generator<StateOp> {
+      for (const m of metricOps) yield* m;
+      for (const d of dedup.partitions) {
+        for (let i = 0; i < d.ids.length; i++) yield { op: 'put', db: 'dedup', key: [name, d.partition, d.firstNew + i], value: [d.ids[i], d.times[i]] };
+      }
+      // After the new ids: an id added and forgotten since the last capture goes in the same transaction.
+      yield* forget;
+      yield* meta;
+    })();
+    return { ops, offsets, committed: () => { for (const d of dedup.partitions) this.dedup.durable(d.partition, d.tail); } };
+  }
+
+  /**
+   * Rebuilds this stream from a store: counters, offsets, watermark, dedup ids, and the state of
+   * every metric not in `skip` (metrics whose definition changed start empty).
+   */
+  async restoreStored(reader: StateReader, nowMs: number, skip: ReadonlySet<string>): Promise<void> {
+    const name = this.stream.name;
+    const meta = reader.get('meta', ['stream', name]) as { stats: StreamStats; watermark: number | null; evicted: number; collisions: number; skippedOffsets?: number } | undefined;
+    if (!meta) return;
+    Object.assign(this.stats, meta.stats);
+    this.skippedOffsets = meta.skippedOffsets ?? 0;
+    this.offsets.clear();
+    const parts: [number, number | null][] = [];
+    const ranges: { partition: number; head: number; tail: number; entries: Iterable<readonly [number, string, number]> }[] = [];
+    for (const { key, value } of reader.scan('meta', ['partition', name])) {
+      const p = key[2] as number;
+      const v = value as { offset: number | null; maxEventMs: number | null; head: number; tail: number };
+      if (v.offset !== null) this.offsets.set(p, v.offset);
+      parts.push([p, v.maxEventMs]);
+      this.#storedHead.set(p, v.head);
+      ranges.push({ partition: p, head: v.head, tail: v.tail, entries: (function* () {
+        if (v.tail <= v.head) return;
+        for (const e of reader.scan('dedup', [name, p])) {
+          const [id, t] = e.value as [string, number];
+          yield [e.key[2] as number, id, t] as const;
+        }
+      })() });
+    }
+    this.watermark.restore({ watermark: meta.watermark, parts }, nowMs);
+    this.dedup.restoreFrom({ evicted: meta.evicted, collisions: meta.collisions, partitions: ranges });
+    for (const m of this.#metrics) {
+      if (skip.has(m.plan.name)) continue;
+      const mm = reader.get('meta', ['metric', m.plan.name]) as { stats: MetricOperator['stats'] } | undefined;
+      if (mm) await m.restoreStored(reader, mm);
+    }
   }
 
   snapshot(): unknown {

@@ -4,13 +4,23 @@
  * reaches `end + allowed_lateness`. An event for an already closed window is a late pair (late
  * lane), never folded and never silently dropped. Memory: open windows only, at most
  * `maxGroups` groups in all; an event needing a new group past the cap is counted as overflow.
+ * Closing: one timer per open window in a queue keyed by its close time (end +
+ * allowed_lateness), so a watermark step costs O(windows closed · log open windows).
+ *
+ * Checkpoints (when tracking): each window's table marks the slots it changes; a capture copies
+ * those slots and lists the windows closed since, so a checkpoint writes O(changes), not the
+ * whole state (store layout: state/layout.ts, `groups` and `emitted`).
  */
 import type { ValidEvent } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
 import { WindowFinalizer, type GroupResult } from './finalize.js';
 import type { GroupFolder } from './group-folder.js';
 import { newTable, type GroupTable } from './group-table.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { StateOp, StateReader } from '../state/layout.js';
+import type { Val } from './eval/compile-expr.js';
 import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+import { TimerQueue } from './timer-queue.js';
 
 function* resultsOf(table: GroupTable, slots?: Iterable<number>): Generator<GroupResult> {
   if (slots) { for (const s of slots) yield { keys: table.keys[s] ?? [], aggs: table.results(s) }; return; }
@@ -32,7 +42,15 @@ export class TumbleHopOperator implements WindowOperator {
   readonly #dirty = new Map<number, Set<number>>();
   readonly #emitted = new Map<number, Set<string>>();
   #groups = 0;
-  #nextCloseAt = Number.POSITIVE_INFINITY;
+  /** Open windows by close time (end + allowed lateness). */
+  readonly #closing = new TimerQueue<number>();
+  #tracking = false;
+  /** Windows with changed groups since the last capture. */
+  readonly #changedWs = new Set<number>();
+  /** Windows closed since the last capture (their stored groups are deleted). */
+  #closedWs: number[] = [];
+  /** Windows whose emitted-row set changed since the last capture. */
+  readonly #emittedWs = new Set<number>();
 
   constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
     const w = plan.window;
@@ -64,9 +82,11 @@ export class TumbleHopOperator implements WindowOperator {
       let table = this.#windows.get(ws);
       if (!table) {
         table = newTable(this.#folder);
+        if (this.#tracking) table.track();
         this.#windows.set(ws, table);
-        if (we + this.#latenessMs < this.#nextCloseAt) this.#nextCloseAt = we + this.#latenessMs;
+        this.#closing.push(we + this.#latenessMs, ws);
       }
+      if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
       let slot = table.index.get(id);
       if (slot === undefined) {
         if (this.#groups >= this.#limits.maxGroups) {
@@ -86,12 +106,9 @@ export class TumbleHopOperator implements WindowOperator {
   }
 
   onWatermark(watermarkMs: number): void {
-    if (watermarkMs < this.#nextCloseAt) return;
-    const closing = [...this.#windows.keys()].filter((ws) => ws + this.#sizeMs + this.#latenessMs <= watermarkMs).sort((a, b) => a - b);
-    for (const ws of closing) this.#close(ws);
-    let next = Number.POSITIVE_INFINITY;
-    for (const ws of this.#windows.keys()) next = Math.min(next, ws + this.#sizeMs + this.#latenessMs);
-    this.#nextCloseAt = next;
+    if (this.#closing.peekTime() > watermarkMs) return;
+    // Timers pop in close-time order, which is window-start order (one size for all windows).
+    for (const ws of this.#closing.popDue(watermarkMs)) if (this.#windows.has(ws)) this.#close(ws);
   }
 
   #close(ws: number): void {
@@ -108,6 +125,11 @@ export class TumbleHopOperator implements WindowOperator {
     this.#windows.delete(ws);
     this.#dirty.delete(ws);
     this.#emitted.delete(ws);
+    if (this.#tracking) {
+      this.#changedWs.delete(ws);
+      this.#emittedWs.delete(ws);
+      this.#closedWs.push(ws);
+    }
   }
 
   flushUpdates(): void {
@@ -130,6 +152,7 @@ export class TumbleHopOperator implements WindowOperator {
       }
       for (const id of prior) if (!now.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: false });
       this.#emitted.set(ws, now);
+      if (this.#tracking) this.#emittedWs.add(ws);
     }
     this.#dirty.clear();
   }
@@ -147,15 +170,77 @@ export class TumbleHopOperator implements WindowOperator {
     this.#emitted.clear();
     this.#dirty.clear();
     this.#groups = 0;
-    this.#nextCloseAt = Number.POSITIVE_INFINITY;
+    this.#closing.clear();
     for (const [ws, groups] of s.windows) {
       const table = newTable(this.#folder);
+      if (this.#tracking) { table.track(); this.#changedWs.add(ws); }
       for (const [id, g] of groups) table.restore(id, g);
       this.#windows.set(ws, table);
       this.#groups += groups.length;
-      this.#nextCloseAt = Math.min(this.#nextCloseAt, ws + this.#sizeMs + this.#latenessMs);
+      this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
     }
-    for (const [ws, ids] of s.emitted) this.#emitted.set(ws, new Set(ids));
+    for (const [ws, ids] of s.emitted) {
+      this.#emitted.set(ws, new Set(ids));
+      if (this.#tracking) this.#emittedWs.add(ws);
+    }
+  }
+
+  track(): void {
+    if (this.#tracking) return;
+    this.#tracking = true;
+    for (const [ws, table] of this.#windows) { table.track(); if (table.hasChanges) this.#changedWs.add(ws); }
+    for (const ws of this.#emitted.keys()) this.#emittedWs.add(ws);
+  }
+
+  captureChanges(metric: string): Iterable<StateOp> {
+    const closed = this.#closedWs;
+    this.#closedWs = [];
+    const tables: { ws: number; keys: readonly Val[][]; c: ReturnType<GroupTable['takeChanges']> }[] = [];
+    for (const ws of [...this.#changedWs].sort((a, b) => a - b)) {
+      const table = this.#windows.get(ws);
+      if (table) tables.push({ ws, keys: table.keys, c: table.takeChanges() });
+    }
+    this.#changedWs.clear();
+    const emitted = [...this.#emittedWs].map((ws): [number, string[]] => [ws, [...(this.#emitted.get(ws) ?? [])]]);
+    this.#emittedWs.clear();
+    return (function* (): Generator<StateOp> {
+      for (const ws of closed) {
+        yield { op: 'clear', db: 'groups', prefix: [metric, ws] };
+        yield { op: 'del', db: 'emitted', key: [metric, ws] };
+      }
+      for (const { ws, keys, c } of tables) {
+        const w = c.width;
+        for (let i = 0; i < c.slots.length; i++) {
+          const slot = c.slots[i] as number;
+          const nums: number[] = new Array<number>(w);
+          for (let k = 0; k < w; k++) nums[k] = c.nums[i * w + k] as number;
+          yield { op: 'group', key: [metric, ws, slot], keys: slot >= c.newFrom ? keys[slot] : undefined, nums, objs: c.objs ? (c.objs[i] as unknown[]) : null };
+        }
+      }
+      for (const [ws, ids] of emitted) yield { op: 'put', db: 'emitted', key: [metric, ws], value: ids };
+    })();
+  }
+
+  async restoreStored(metric: string, reader: StateReader): Promise<void> {
+    this.restore({ windows: [], emitted: [] });
+    let table: GroupTable | undefined;
+    let tableWs = Number.NaN;
+    let n = 0;
+    for (const { key, value } of reader.scan('groups', [metric])) {
+      const ws = key[1] as number;
+      if (ws !== tableWs) {
+        tableWs = ws;
+        table = newTable(this.#folder);
+        if (this.#tracking) table.track();
+        this.#windows.set(ws, table);
+        this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
+      }
+      const [keys, nums, objs] = value as [Val[], number[], unknown[] | null];
+      (table as GroupTable).restoreStored(key[2] as number, keys, nums, objs);
+      this.#groups++;
+      if (++n % 50_000 === 0) await yieldToLoop();
+    }
+    for (const { key, value } of reader.scan('emitted', [metric])) this.#emitted.set(key[1] as number, new Set(value as string[]));
   }
 
   stateSize(): { groups: number; bytes: number } {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { lastCheckpoint } from '../../src/state/state-store.js';
 import { loadCatalog } from '../../src/catalog/index.js';
 import { loadQueries } from '../../src/plan/index.js';
 import { generate } from '../../src/sources/generator.js';
@@ -66,7 +67,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL', () => {
     const args = ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
       '--state-dir', stateDir, '--group', uniqueName('eo-group'), '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0'];
     const start = (): ResultPromise => execa('node', args, { reject: false, stdio: ['ignore', 'ignore', 'pipe'] });
-    const checkpointExists = (): boolean => { try { readFileSync(join(stateDir, 'checkpoint.json')); return true; } catch { return false; } };
+    const checkpointExists = async (): Promise<boolean> => (await lastCheckpoint(stateDir)) !== undefined;
 
     let proc = start();
     let kills = 0;

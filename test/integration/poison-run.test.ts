@@ -4,13 +4,14 @@
  * loop). Now each is quarantined at validation with its reason, checkpoints keep passing, the
  * engine stays ready, and the valid events around them are counted.
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { brokers, testKafka, uniqueName, waitFor } from './support.js';
+import { lastCheckpoint } from '../../src/state/state-store.js';
 
 describe.skipIf(!brokers)('poison records under pitwall run --archive', () => {
   it('quarantines them, keeps checkpointing and stays ready', async () => {
@@ -54,7 +55,7 @@ describe.skipIf(!brokers)('poison records under pitwall run --archive', () => {
       expect(await metric('pitwall_quarantined_total')).toBe(poison.length);
       expect(await metric('pitwall_accepted_total')).toBe(valid.length);
       // Several checkpoints later (every 500 ms), none failed and the engine is ready.
-      const checkpointed = await waitFor(() => existsSync(join(dir, 'state', 'checkpoint.json')), 10_000);
+      const checkpointed = await waitFor(async () => (await lastCheckpoint(join(dir, 'state'))) !== undefined, 10_000);
       expect(checkpointed).toBe(true);
       await new Promise((r) => setTimeout(r, 3000));
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);

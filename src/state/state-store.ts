@@ -1,0 +1,152 @@
+/**
+ * The state store of `pitwall run`: an LMDB environment in `<state dir>/state.lmdb`, written
+ * by its own worker thread (checkpoint-worker.ts) and read by the processing thread (restore,
+ * dedup lookups of ids already checkpointed).
+ *
+ * A checkpoint is `send(ops)` then `commit()`. `send` pulls changes from a lazy iterable in
+ * slices of at most {@link SLICE_OPS} operations or {@link SLICE_MS} ms and yields to the event
+ * loop between slices, so handing a large checkpoint over never stalls processing or serving
+ * for long. Bound: at most one checkpoint's chunks are in flight (callers await `send` and
+ * `commit`), and a failed commit's chunks stay with the writer until the next commit.
+ *
+ * Errors: PW_STATE_STORE when the environment cannot be opened or the writer thread fails.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import { ExecutionError } from '../errors.js';
+import type { WriterInit, WriterMessage, WriterReply } from './checkpoint-worker.js';
+import type { StateOp, StateReader } from './layout.js';
+import { openStateEnv, readerOf, type StateEnv } from './lmdb-env.js';
+
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./checkpoint-worker-entry.mjs', import.meta.url)
+  : new URL('./checkpoint-worker.js', import.meta.url);
+
+/** Most operations per message to the writer. */
+export const SLICE_OPS = 4096;
+/** Longest time (ms) spent producing one slice before yielding to the event loop. */
+export const SLICE_MS = 4;
+
+/** What a commit wrote. */
+export interface CommitInfo {
+  /** Bytes written (packed values and keys). */
+  readonly bytes: number;
+  /** Operations applied. */
+  readonly ops: number;
+  /** Time the writer thread spent in the transaction (ms). */
+  readonly ms: number;
+}
+
+export class StateStore {
+  readonly path: string;
+  readonly #env: StateEnv;
+  readonly reader: StateReader;
+  #worker: Worker | undefined;
+  #ready: Promise<void> | undefined;
+  #nextId = 1;
+  readonly #waiting = new Map<number, { resolve: (c: CommitInfo) => void; reject: (e: Error) => void }>();
+  /** Set when the writer thread died: every later commit fails with it. */
+  #broken: Error | undefined;
+
+  constructor(stateDir: string) {
+    mkdirSync(stateDir, { recursive: true });
+    this.path = join(stateDir, 'state.lmdb');
+    try {
+      this.#env = openStateEnv(this.path);
+    } catch (err) {
+      throw new ExecutionError('PW_STATE_STORE', `cannot open the state store ${this.path} (${(err as Error).message}); check the --state directory (permissions, free space) or move it away to start fresh`, { cause: err });
+    }
+    this.reader = readerOf(this.#env);
+  }
+
+  /** Set when the writer thread stopped: restart to resume from the last commit. */
+  get broken(): Error | undefined { return this.#broken; }
+
+  /** True when no checkpoint was ever committed here. */
+  get empty(): boolean { return this.reader.get('meta', ['format']) === undefined; }
+
+  #start(): Promise<void> {
+    if (this.#ready) return this.#ready;
+    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const worker = new Worker(WORKER_URL, { workerData: { path: this.path } satisfies WriterInit, name: 'pitwall-state', execArgv });
+    this.#worker = worker;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (reply: WriterReply) => {
+        if (reply === 'ready') { resolve(); worker.unref(); return; }
+        const w = this.#waiting.get(reply.id);
+        if (!w) return;
+        this.#waiting.delete(reply.id);
+        if (this.#waiting.size === 0) worker.unref();
+        if ('error' in reply) w.reject(new ExecutionError('PW_STATE_STORE', `state store commit failed: ${reply.error}; the previous checkpoint stays the recovery point`));
+        else w.resolve(reply);
+      });
+      const fail = (err: Error): void => {
+        this.#broken ??= new ExecutionError('PW_STATE_STORE', `the state store's writer thread stopped (${err.message}); restart pitwall to resume from the last checkpoint`, { cause: err });
+        reject(this.#broken);
+        for (const w of this.#waiting.values()) w.reject(this.#broken);
+        this.#waiting.clear();
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => { if (this.#worker === worker) fail(new Error(`exit code ${code}`)); });
+    });
+    this.#ready.catch(() => undefined);
+    return this.#ready;
+  }
+
+  /** Hands `ops` to the writer in slices, yielding to the event loop between them. */
+  async send(ops: Iterable<StateOp>): Promise<void> {
+    await this.#start();
+    const worker = this.#worker as Worker;
+    let slice: StateOp[] = [];
+    let sliceStart = performance.now();
+    for (const op of ops) {
+      if (this.#broken) throw this.#broken;
+      slice.push(op);
+      if (slice.length >= SLICE_OPS || ((slice.length & 255) === 0 && performance.now() - sliceStart > SLICE_MS)) {
+        worker.postMessage({ t: 'ops', ops: slice } satisfies WriterMessage);
+        slice = [];
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+    if (slice.length > 0) worker.postMessage({ t: 'ops', ops: slice } satisfies WriterMessage);
+  }
+
+  /** Commits everything sent since the last successful commit in one transaction. */
+  async commit(): Promise<CommitInfo> {
+    await this.#start();
+    if (this.#broken) throw this.#broken;
+    const worker = this.#worker as Worker;
+    const id = this.#nextId++;
+    const done = new Promise<CommitInfo>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
+    worker.ref();
+    worker.postMessage({ t: 'commit', id } satisfies WriterMessage);
+    return done;
+  }
+
+  /** Stops the writer (uncommitted changes are dropped: the last commit is the recovery point). */
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = undefined;
+    if (worker) await worker.terminate();
+    await this.#env.root.close();
+  }
+}
+
+/**
+ * The last checkpoint committed to the store under `stateDir` (`{ takenAt: ISO time, seq }`),
+ * or undefined when there is none. Safe while a `pitwall run` writes the store (LMDB readers
+ * see the last committed transaction).
+ */
+export async function lastCheckpoint(stateDir: string): Promise<{ takenAt: string; seq: number } | undefined> {
+  const path = join(stateDir, 'state.lmdb');
+  if (!existsSync(path)) return undefined;
+  const env = openStateEnv(path);
+  try {
+    return readerOf(env).get('meta', ['checkpoint']) as { takenAt: string; seq: number } | undefined;
+  } finally {
+    await env.root.close();
+  }
+}
