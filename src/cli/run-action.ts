@@ -86,7 +86,11 @@ export async function runAction(opts: RunOptions): Promise<number> {
     const server = await createServer({ store, handle, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
     app = server.app;
     metrics = server.metrics;
-    runner.onCheckpoint = (ms) => metrics?.checkpointSeconds.observe(ms / 1000);
+    runner.onCheckpoint = (ms, figures) => {
+      metrics?.checkpointSeconds.observe(ms / 1000);
+      metrics?.checkpointCaptureSeconds.observe(figures.captureMs / 1000);
+      metrics?.checkpointBytes.inc(figures.commit.bytes);
+    };
     const address = await listenOn(app, port, opts.host).catch(async (err: unknown) => {
       await runner.stop().catch(() => undefined);
       await archive?.close().catch(() => undefined);

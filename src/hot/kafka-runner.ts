@@ -100,8 +100,8 @@ export class KafkaRunner {
   lastCheckpoint: CheckpointFigures | undefined;
   /** A checkpoint.json from an earlier pitwall, migrated into the store by the first checkpoint. */
   #legacy: string | undefined;
-  /** Observer of checkpoint durations (ms). */
-  onCheckpoint: ((ms: number) => void) | undefined;
+  /** Observer of each committed checkpoint: its duration (ms) and figures. */
+  onCheckpoint: ((ms: number, figures: CheckpointFigures) => void) | undefined;
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: KafkaRunnerOptions) {
     this.#opts = opts;
@@ -252,7 +252,7 @@ export class KafkaRunner {
         this.checkpoints++;
         this.lastCheckpointAt = Date.now();
         this.lastCheckpointMs = performance.now() - started;
-        this.onCheckpoint?.(this.lastCheckpointMs);
+        this.onCheckpoint?.(this.lastCheckpointMs, this.lastCheckpoint);
       } finally {
         this.#checkpointing = undefined;
       }
