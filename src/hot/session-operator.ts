@@ -54,6 +54,8 @@ export class SessionOperator implements WindowOperator {
   #count = 0;
   #watermark = Number.NEGATIVE_INFINITY;
   #nextSerial = 0;
+  /** Sessions examined while closing (timers popped): at most sessions opened + events folded. */
+  examined = 0;
   #tracking = false;
   readonly #changed = new Set<Session>();
   #removed: number[] = [];
@@ -133,6 +135,7 @@ export class SessionOperator implements WindowOperator {
     if (this.#closing.peekTime() <= watermarkMs) {
       const closing: Session[] = [];
       for (const s of this.#closing.popDue(watermarkMs)) {
+        this.examined++;
         if (s.gone) continue; // merged into another session (whose own timer stands)
         if (s.end + L > watermarkMs) { this.#closing.push(s.end + L, s); continue; } // grew since: not due yet
         s.gone = true;
