@@ -12,6 +12,7 @@ import { kafkaThroughput } from './kafka.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
 import { sessionScaling } from './session.js';
+import { stateFigures } from './state.js';
 import { startupFigures } from './startup.js';
 
 const only = process.argv.slice(2);
@@ -24,6 +25,8 @@ if (want('b')) figures.push(...await replayVsParse());
 if (want('d')) figures.push(...await stateBytes());
 if (want('e')) figures.push(...await archiveFigures());
 if (want('g')) figures.push(...await sessionScaling());
+const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
+if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
 if (want('c')) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;

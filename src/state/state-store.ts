@@ -79,8 +79,11 @@ export class StateStore {
         if (!w) return;
         this.#waiting.delete(reply.id);
         if (this.#waiting.size === 0) worker.unref();
-        if ('error' in reply) w.reject(new ExecutionError('PW_STATE_STORE', `state store commit failed: ${reply.error}; the previous checkpoint stays the recovery point`));
-        else w.resolve(reply);
+        if ('error' in reply) { w.reject(new ExecutionError('PW_STATE_STORE', `state store commit failed: ${reply.error}; the previous checkpoint stays the recovery point`)); return; }
+        // Reads on this thread must see the commit before anyone relies on it (dedup drops the
+        // full ids it committed and looks them up in the store from then on).
+        this.#env.root.resetReadTxn();
+        w.resolve(reply);
       });
       const fail = (err: Error): void => {
         this.#broken ??= new ExecutionError('PW_STATE_STORE', `the state store's writer thread stopped (${err.message}); restart pitwall to resume from the last checkpoint`, { cause: err });
