@@ -34,6 +34,7 @@
  * Expiry and eviction pop from the queue's head (delete the seq's table slot, advance `head`),
  * so each id costs one probe to add and O(1) amortized to forget.
  */
+import { ExecutionError } from '../errors.js';
 import { hash64, type Hash64, type Hash64Fn } from '../util/hash64.js';
 
 /** Returns the full id of `seq` on `partition` from a store (undefined when it has none). */
@@ -492,11 +493,11 @@ export class DedupFilter {
       const ids = this.#partition(part.partition);
       ids.startAt(part.head);
       for (const [seq, id, t] of part.entries) {
-        if (seq !== ids.tail) throw new Error(`dedup restore: partition ${part.partition} has seq ${seq} where ${ids.tail} was expected`);
+        if (seq !== ids.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} have seq ${seq} where ${ids.tail} was expected; move the state directory away to restart from the committed offsets`);
         this.#hash(id, h);
         ids.appendRestored(id, h.hi | 0, h.lo | 0, t, keep);
       }
-      if (ids.tail !== part.tail) throw new Error(`dedup restore: partition ${part.partition} ends at seq ${ids.tail}, expected ${part.tail}`);
+      if (ids.tail !== part.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} end at seq ${ids.tail}, expected ${part.tail}; move the state directory away to restart from the committed offsets`);
       if (!keep) ids.recentOff = ids.recentBase = part.tail;
       ids.captured = part.tail;
     }
