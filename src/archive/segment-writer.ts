@@ -12,6 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { SegmentContext, type ChunkMessage, type SegmentJob, type SegmentReply, type SegmentResult, type SegmentWriterInit } from './segment-job.js';
+import { workerExecArgv } from '../util/worker-argv.js';
 
 /**
  * The worker's entry: the compiled `segment-worker.js` beside this module when pitwall runs from
@@ -86,9 +87,9 @@ export class SegmentWriter {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    // A worker inherits the parent's Node flags; `--input-type` (a parent started with `node -e`)
-    // is refused for a file entry, so it is the one flag left out.
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    // Only the flags a worker accepts (a parent started with --max-old-space-size or `node -e`
+    // would otherwise start none).
+    const execArgv = workerExecArgv();
     const worker = new Worker(WORKER_URL, { workerData: this.#init, name: 'pitwall-archive', execArgv });
     this.#holds = false;
     let started = false;

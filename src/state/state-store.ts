@@ -19,6 +19,7 @@ import { ExecutionError } from '../errors.js';
 import type { WriterInit, WriterMessage, WriterReply } from './checkpoint-worker.js';
 import type { StateOp, StateReader } from './layout.js';
 import { openStateEnv, readerOf, type StateEnv } from './lmdb-env.js';
+import { workerExecArgv } from '../util/worker-argv.js';
 
 const WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('./checkpoint-worker-entry.mjs', import.meta.url)
@@ -69,7 +70,7 @@ export class StateStore {
 
   #start(): Promise<void> {
     if (this.#ready) return this.#ready;
-    const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+    const execArgv = workerExecArgv();
     const worker = new Worker(WORKER_URL, { workerData: { path: this.path } satisfies WriterInit, name: 'pitwall-state', execArgv });
     this.#worker = worker;
     this.#ready = new Promise<void>((resolve, reject) => {
