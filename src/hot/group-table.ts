@@ -50,6 +50,11 @@ export class GroupTable {
 
   /** Adds a group with the given key values; returns its slot. */
   add(id: string, keyValues: readonly Val[]): number {
+    return this.#addOwned(id, [...keyValues]);
+  }
+
+  /** Adds a group that takes `keyValues` as its own (not copied). */
+  #addOwned(id: string, keyValues: Val[]): number {
     const slot = this.keys.length;
     if (slot === this.#capacity) {
       this.#capacity *= 2;
@@ -57,7 +62,7 @@ export class GroupTable {
       if (this.#tracking) { const m = new Uint8Array(this.#capacity); m.set(this.#marks); this.#marks = m; }
     }
     this.index.set(id, slot);
-    this.keys.push([...keyValues]);
+    this.keys.push(keyValues);
     for (const a of this.#aggs) if (a.layout.kind === 'object') (this.#objs[a.layout.obj] as unknown[]).push(a.layout.acc.create());
     if (this.#tracking) this.#mark(slot);
     return slot;
@@ -114,7 +119,7 @@ export class GroupTable {
    */
   restoreStored(slot: number, keys: Val[], nums: readonly number[], objs: readonly unknown[] | null): void {
     if (slot !== this.keys.length) throw new Error(`slot ${slot} out of order (expected ${this.keys.length})`);
-    const s = this.add(encodeKey(keys), keys);
+    const s = this.#addOwned(encodeKey(keys), keys);
     const cols = this.#cols;
     for (let c = 0; c < cols.length; c++) (cols[c] as Float64Array)[s] = nums[c] as number;
     let o = 0;

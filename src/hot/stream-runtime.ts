@@ -3,7 +3,7 @@
  * dedup by event id → watermark → every metric reading the stream. Counts what it sees.
  */
 import { RecordValidator, type FutureReference, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
-import type { StateOp, StateReader } from '../state/layout.js';
+import { DEDUP_BLOCK, type StateOp, type StateReader } from '../state/layout.js';
 import { DedupFilter } from './dedup.js';
 import type { MetricOperator } from './metric-operator.js';
 import type { EventOrigin } from './operator-types.js';
@@ -78,11 +78,24 @@ export class StreamRuntime {
     this.#validator = new RecordValidator(stream, opts.futureReference ?? 'processing-time');
     this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs);
     // Ids already checkpointed are looked up in the store (only when a 64-bit hash matches).
-    const name = stream.name;
-    this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => {
-      const v = this.#reader?.get('dedup', [name, partition, seq]) as [string, number] | undefined;
-      return v?.[0];
-    });
+    this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => this.#storedId(partition, seq));
+  }
+
+  /** Dedup blocks read from the store lately (blocks never change once written). */
+  readonly #blocks = new Map<string, { partition: number; first: number; ids: readonly string[] }>();
+
+  /** The full id of a checkpointed dedup seq: from its block in the store (the last 16 blocks read are kept). */
+  #storedId(partition: number, seq: number): string | undefined {
+    for (const b of this.#blocks.values()) if (b.partition === partition && seq >= b.first && seq < b.first + b.ids.length) return b.ids[seq - b.first];
+    const name = this.stream.name;
+    const e = this.#reader?.floor('dedup', [name, partition], [name, partition, seq, Number.POSITIVE_INFINITY]);
+    if (!e) return undefined;
+    const first = e.key[2] as number;
+    const { ids } = e.value as { ids: string[] };
+    if (seq >= first + ids.length) return undefined;
+    if (this.#blocks.size >= 16) this.#blocks.delete(this.#blocks.keys().next().value as string);
+    this.#blocks.set(`${partition}:${first}`, { partition, first, ids });
+    return ids[seq - first];
   }
 
   /** The store holding this stream's checkpointed state (dedup lookups), once attached. */
@@ -194,13 +207,16 @@ export class StreamRuntime {
     }
     const forget: StateOp[] = [];
     for (const d of dedup.partitions) {
-      if ((this.#storedHead.get(d.partition) ?? 0) < d.head) forget.push({ op: 'clear', db: 'dedup', prefix: [name, d.partition], below: d.head });
+      if ((this.#storedHead.get(d.partition) ?? 0) < d.head) forget.push({ op: 'dropBlocks', db: 'dedup', prefix: [name, d.partition], below: d.head });
       this.#storedHead.set(d.partition, d.head);
     }
     const ops = (function* (): Generator<StateOp> {
       for (const m of metricOps) yield* m;
       for (const d of dedup.partitions) {
-        for (let i = 0; i < d.ids.length; i++) yield { op: 'put', db: 'dedup', key: [name, d.partition, d.firstNew + i], value: [d.ids[i], d.times[i]] };
+        for (let i = 0; i < d.ids.length; i += DEDUP_BLOCK) {
+          const n = Math.min(DEDUP_BLOCK, d.ids.length - i);
+          yield { op: 'put', db: 'dedup', key: [name, d.partition, d.firstNew + i, n], value: { ids: d.ids.slice(i, i + n), times: d.times.slice(i, i + n) } };
+        }
       }
       // After the new ids: an id added and forgotten since the last capture goes in the same transaction.
       yield* forget;
@@ -231,8 +247,9 @@ export class StreamRuntime {
       ranges.push({ partition: p, head: v.head, tail: v.tail, entries: (function* () {
         if (v.tail <= v.head) return;
         for (const e of reader.scan('dedup', [name, p])) {
-          const [id, t] = e.value as [string, number];
-          yield [e.key[2] as number, id, t] as const;
+          const first = e.key[2] as number;
+          const { ids, times } = e.value as { ids: string[]; times: number[] };
+          for (let i = Math.max(0, v.head - first); i < ids.length; i++) yield [first + i, ids[i] as string, times[i] as number] as const;
         }
       })() });
     }

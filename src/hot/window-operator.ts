@@ -27,6 +27,9 @@ function* resultsOf(table: GroupTable, slots?: Iterable<number>): Generator<Grou
   for (let s = 0; s < table.size; s++) yield { keys: table.keys[s] ?? [], aggs: table.results(s) };
 }
 
+/** Most groups in one store operation of a checkpoint. */
+const GROUPS_PER_OP = 1024;
+
 export class TumbleHopOperator implements WindowOperator {
   readonly #folder: GroupFolder;
   readonly #finalizer: WindowFinalizer;
@@ -210,11 +213,12 @@ export class TumbleHopOperator implements WindowOperator {
       }
       for (const { ws, keys, c } of tables) {
         const w = c.width;
-        for (let i = 0; i < c.slots.length; i++) {
-          const slot = c.slots[i] as number;
-          const nums: number[] = new Array<number>(w);
-          for (let k = 0; k < w; k++) nums[k] = c.nums[i * w + k] as number;
-          yield { op: 'group', key: [metric, ws, slot], keys: slot >= c.newFrom ? keys[slot] : undefined, nums, objs: c.objs ? (c.objs[i] as unknown[]) : null };
+        for (let i = 0; i < c.slots.length; i += GROUPS_PER_OP) {
+          const j = Math.min(c.slots.length, i + GROUPS_PER_OP);
+          const slots = Int32Array.from(c.slots.slice(i, j));
+          const newKeys: (readonly Val[] | null)[] = [];
+          for (const slot of slots) newKeys.push(slot >= c.newFrom ? (keys[slot] as Val[]) : null);
+          yield { op: 'groups', metric, windowStart: ws, slots, width: w, nums: c.nums.slice(i * w, j * w), keys: newKeys, objs: c.objs ? c.objs.slice(i, j) : null };
         }
       }
       for (const [ws, ids] of emitted) yield { op: 'put', db: 'emitted', key: [metric, ws], value: ids };
@@ -226,7 +230,7 @@ export class TumbleHopOperator implements WindowOperator {
     let table: GroupTable | undefined;
     let tableWs = Number.NaN;
     let n = 0;
-    for (const { key, value } of reader.scan('groups', [metric])) {
+    for (const { key, keys, nums, objs } of reader.scanGroups([metric])) {
       const ws = key[1] as number;
       if (ws !== tableWs) {
         tableWs = ws;
@@ -235,8 +239,7 @@ export class TumbleHopOperator implements WindowOperator {
         this.#windows.set(ws, table);
         this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
       }
-      const [keys, nums, objs] = value as [Val[], number[], unknown[] | null];
-      (table as GroupTable).restoreStored(key[2] as number, keys, nums, objs);
+      (table as GroupTable).restoreStored(key[2] as number, keys as Val[], nums, objs);
       this.#groups++;
       if (++n % 50_000 === 0) await yieldToLoop();
     }

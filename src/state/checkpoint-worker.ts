@@ -11,7 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { hasPrefix, type StateOp, type StoreKey } from './layout.js';
-import { openStateEnv, packr } from './lmdb-env.js';
+import { groupKeyPart, groupValue, openStateEnv, packr } from './lmdb-env.js';
 
 export interface WriterInit { readonly path: string }
 export type WriterMessage = { readonly t: 'ops'; readonly ops: readonly StateOp[] } | { readonly t: 'commit'; readonly id: number };
@@ -29,14 +29,16 @@ function keyBytes(key: StoreKey): number {
   return n;
 }
 
-function keysIn(op: Extract<StateOp, { op: 'clear' }>): StoreKey[] {
+/** Keys of a `clear` (every key under the prefix) or `dropBlocks` (blocks ending at or below `below`). */
+function keysIn(op: Extract<StateOp, { op: 'clear' | 'dropBlocks' }>): StoreKey[] {
   const out: StoreKey[] = [];
   const at = op.prefix.length;
   for (const key of env.dbs[op.db].getKeys({ start: op.prefix })) {
     if (!hasPrefix(key, op.prefix)) break;
-    if (op.below !== undefined) {
-      const next = key[at];
-      if (typeof next !== 'number' || next >= op.below) break;
+    if (op.op === 'dropBlocks') {
+      const first = key[at] as number;
+      if (first >= op.below) break;
+      if (first + (key[at + 1] as number) > op.below) continue;
     }
     out.push(key);
   }
@@ -54,21 +56,32 @@ function apply(op: StateOp): number {
     case 'del':
       env.dbs[op.db].removeSync(op.key);
       return keyBytes(op.key);
-    case 'clear': {
+    case 'clear': case 'dropBlocks': {
       let n = 0;
       for (const key of keysIn(op)) { env.dbs[op.db].removeSync(key); n += keyBytes(key); }
       return n;
     }
-    case 'group': {
-      let keys = op.keys;
-      if (keys === undefined) {
-        const stored = env.dbs.groups.getBinary(op.key);
-        if (stored === undefined) throw new Error(`group ${JSON.stringify(op.key)} changed but was never stored`);
-        keys = (packr.unpack(stored) as unknown[])[0];
+    case 'groups': {
+      let n = 0;
+      const w = op.width;
+      const nums: number[] = new Array<number>(w);
+      for (let i = 0; i < op.slots.length; i++) {
+        const key: StoreKey = [op.metric, op.windowStart, op.slots[i] as number];
+        let keyPart: Uint8Array;
+        const keys = op.keys[i];
+        if (keys === null || keys === undefined) {
+          const stored = env.dbs.groups.getBinary(key);
+          if (stored === undefined) throw new Error(`group ${JSON.stringify(key)} changed but was never stored`);
+          keyPart = Buffer.from(groupKeyPart(stored)); // copy: the stored bytes are only valid until the next write
+        } else {
+          keyPart = packr.pack(keys);
+        }
+        for (let k = 0; k < w; k++) nums[k] = op.nums[i * w + k] as number;
+        const value = groupValue(keyPart, packr.pack([nums, op.objs ? op.objs[i] : null]));
+        env.dbs.groups.putSync(key, value);
+        n += value.length + keyBytes(key);
       }
-      const buf = packr.pack([keys, op.nums, op.objs]);
-      env.dbs.groups.putSync(op.key, buf);
-      return buf.length + keyBytes(op.key);
+      return n;
     }
   }
 }

@@ -12,18 +12,21 @@
  * | `meta`     | `['metric', name]`                 | `{ hash, stats, watermark }`                      |
  * | `meta`     | `['stream', name]`                 | `{ stats, watermark, evicted, collisions }`       |
  * | `meta`     | `['partition', stream, p]`         | `{ offset, maxEventMs, head, tail }` — next offset to read, the partition's watermark mark, its dedup id range |
- * | `groups`   | `[metric, windowStart, slot]`      | `[keyValues, numericState[], objectStates[]]` (TUMBLE/HOP) |
+ * | `groups`   | `[metric, windowStart, slot]`      | a TUMBLE/HOP group: u32 LE length of the key part, the key values (msgpack), then `[numericState[], objectStates[] or null]` (msgpack) — the key part is written once and copied as bytes on later updates |
  * | `emitted`  | `[metric, windowStart]`            | ids of rows emitted for an open window (top-N, HAVING) |
  * | `sessions` | `[metric, serial]`                 | `[id, start, end, emittedStart, groupSnapshot]`   |
  * | `closed`   | `[metric, id]`                     | end of the key's last closed session (late detection) |
- * | `dedup`    | `[stream, partition, seq]`         | `[eventId, eventTimeMs]`, seq = arrival order per partition |
+ * | `dedup`    | `[stream, partition, firstSeq, n]` | a block of n event ids in arrival order: `{ ids, times }`, seq = arrival order per partition (blocks of at most {@link DEDUP_BLOCK} ids) |
  *
  * Per input partition: the offset, watermark mark and dedup ids live under the partition's own
  * keys, so one partition's state can be read or dropped alone.
  */
 
 /** Bump when the layout changes; a store of another format is refused with PW_CHECKPOINT_VERSION. */
-export const STATE_FORMAT = 2;
+export const STATE_FORMAT = 3;
+
+/** Most event ids in one `dedup` block (a lookup reads one block; a checkpoint writes one per 4,096 new ids). */
+export const DEDUP_BLOCK = 4096;
 
 export const DB_NAMES = ['meta', 'groups', 'emitted', 'sessions', 'closed', 'dedup'] as const;
 export type DbName = (typeof DB_NAMES)[number];
@@ -36,22 +39,40 @@ export type StoreKey = (string | number)[];
  * transaction:
  * - `put`: set `key` to `value` (any msgpack-able value);
  * - `del`: remove `key`;
- * - `clear`: remove every key that starts with `prefix`, and, when `below` is given, whose
- *   next element is a number below it (the dedup ids of a partition below its new head);
- * - `group`: a TUMBLE/HOP group's state; `keys` is omitted for a group already stored (the
- *   writer keeps the stored key values), so its unchanged key strings are not sent again.
+ * - `clear`: remove every key that starts with `prefix`;
+ * - `dropBlocks`: remove the blocks under `prefix` (keys `[...prefix, first, n]`) that end at
+ *   or below `below` (first + n <= below): the dedup ids a partition forgot;
+ * - `groups`: TUMBLE/HOP groups of one window, packed: `slots[i]`'s numeric state is
+ *   `nums[i * width .. (i + 1) * width)`, its object states `objs[i]`; `keys[i]` is its key
+ *   values when the group is new, null when it is stored already (the writer keeps the stored
+ *   key bytes), so unchanged key strings are not sent again.
  */
 export type StateOp =
   | { readonly op: 'put'; readonly db: DbName; readonly key: StoreKey; readonly value: unknown }
   | { readonly op: 'del'; readonly db: DbName; readonly key: StoreKey }
-  | { readonly op: 'clear'; readonly db: DbName; readonly prefix: StoreKey; readonly below?: number }
-  | { readonly op: 'group'; readonly key: StoreKey; readonly keys: unknown; readonly nums: readonly number[]; readonly objs: readonly unknown[] | null };
+  | { readonly op: 'clear'; readonly db: DbName; readonly prefix: StoreKey }
+  | { readonly op: 'dropBlocks'; readonly db: DbName; readonly prefix: StoreKey; readonly below: number }
+  | {
+    readonly op: 'groups'; readonly metric: string; readonly windowStart: number; readonly slots: Int32Array;
+    readonly width: number; readonly nums: Float64Array; readonly keys: readonly unknown[]; readonly objs: readonly unknown[][] | null;
+  };
+
+/** How much work an op carries (groups or ids in it), for slicing a checkpoint's hand-over. */
+export function opWeight(op: StateOp): number {
+  if (op.op === 'groups') return op.slots.length;
+  if (op.op === 'put' && op.db === 'dedup') return (op.value as { ids: readonly unknown[] }).ids.length;
+  return 1;
+}
 
 /** Read access to a committed store, for restore and dedup lookups (main thread). */
 export interface StateReader {
   get(db: DbName, key: StoreKey): unknown;
-  /** Entries whose key starts with `prefix`, in key order. */
+  /** Entries whose key starts with `prefix`, in key order (values decoded as msgpack). */
   scan(db: DbName, prefix: StoreKey): Iterable<{ readonly key: StoreKey; readonly value: unknown }>;
+  /** The entry with the greatest key at or below `key` that starts with `prefix`, or undefined. */
+  floor(db: DbName, prefix: StoreKey, key: StoreKey): { readonly key: StoreKey; readonly value: unknown } | undefined;
+  /** Entries of the `groups` database under `prefix`: key values and state, decoded. */
+  scanGroups(prefix: StoreKey): Iterable<{ readonly key: StoreKey; readonly keys: unknown; readonly nums: readonly number[]; readonly objs: readonly unknown[] | null }>;
 }
 
 /** True when `key` starts with the elements of `prefix`. */

@@ -17,7 +17,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { ExecutionError } from '../errors.js';
 import type { WriterInit, WriterMessage, WriterReply } from './checkpoint-worker.js';
-import type { StateOp, StateReader } from './layout.js';
+import { opWeight, type StateOp, type StateReader } from './layout.js';
 import { openStateEnv, readerOf, type StateEnv } from './lmdb-env.js';
 import { workerExecArgv } from '../util/worker-argv.js';
 
@@ -25,7 +25,7 @@ const WORKER_URL = import.meta.url.endsWith('.ts')
   ? new URL('./checkpoint-worker-entry.mjs', import.meta.url)
   : new URL('./checkpoint-worker.js', import.meta.url);
 
-/** Most operations per message to the writer. */
+/** Most work per message to the writer: operations, or groups and ids inside packed ones. */
 export const SLICE_OPS = 4096;
 /** Longest time (ms) spent producing one slice before yielding to the event loop. */
 export const SLICE_MS = 4;
@@ -104,13 +104,16 @@ export class StateStore {
     await this.#start();
     const worker = this.#worker as Worker;
     let slice: StateOp[] = [];
+    let weight = 0;
     let sliceStart = performance.now();
     for (const op of ops) {
       if (this.#broken) throw this.#broken;
       slice.push(op);
-      if (slice.length >= SLICE_OPS || ((slice.length & 255) === 0 && performance.now() - sliceStart > SLICE_MS)) {
+      weight += opWeight(op);
+      if (weight >= SLICE_OPS || ((slice.length & 63) === 0 && performance.now() - sliceStart > SLICE_MS)) {
         worker.postMessage({ t: 'ops', ops: slice } satisfies WriterMessage);
         slice = [];
+        weight = 0;
         await yieldToLoop();
         sliceStart = performance.now();
       }
