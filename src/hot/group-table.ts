@@ -26,8 +26,43 @@ export interface AggSlot {
   readonly filter: Evaluator<Payload> | undefined;
 }
 
+/** Index shards per table: a Map rehashes all its entries when it grows, so one Map of a million groups stalls for ~90 ms; 64 shards bound that to ~1/64. */
+const SHARDS = 64;
+
+/** The shard of a group id: FNV-1a over its last (up to) 8 UTF-16 code units, where keys differ most. */
+function shardOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = Math.max(0, id.length - 8); i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return (h >>> 0) & (SHARDS - 1);
+}
+
+/**
+ * Encoded group key → slot, as one Map split into {@link SHARDS} Maps (insertion order is the
+ * slot order, so `entries` walks slots in order).
+ */
+export class GroupIndex {
+  readonly #shards: Map<string, number>[] = Array.from({ length: SHARDS }, () => new Map<string, number>());
+  #size = 0;
+
+  get size(): number { return this.#size; }
+  get(id: string): number | undefined { return (this.#shards[shardOf(id)] as Map<string, number>).get(id); }
+  set(id: string, slot: number): void {
+    const m = this.#shards[shardOf(id)] as Map<string, number>;
+    const before = m.size;
+    m.set(id, slot);
+    if (m.size !== before) this.#size++;
+  }
+
+  /** [id, slot] pairs in slot order. */
+  entries(): [string, number][] {
+    const out: [string, number][] = new Array<[string, number]>(this.#size);
+    for (const m of this.#shards) for (const [id, slot] of m) out[slot] = [id, slot];
+    return out;
+  }
+}
+
 export class GroupTable {
-  readonly index = new Map<string, number>();
+  readonly index = new GroupIndex();
   readonly keys: Val[][] = [];
   readonly #aggs: readonly AggSlot[];
   #cols: Float64Array[];
@@ -227,7 +262,7 @@ export class GroupTable {
   /** Approximate heap bytes: map entries, ids, key arrays, columns and object states. */
   bytes(): number {
     let n = 64 + this.#cols.length * this.#capacity * 8;
-    for (const [id, slot] of this.index) {
+    for (const [id, slot] of this.index.entries()) {
       n += 40 + 2 * id.length + 32;
       for (const k of this.keys[slot] ?? []) if (typeof k === 'string') n += 16 + k.length;
       for (const a of this.#aggs) if (a.layout.kind === 'object') n += a.layout.acc.bytes((this.#objs[a.layout.obj] as unknown[])[slot]);

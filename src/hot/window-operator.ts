@@ -162,7 +162,7 @@ export class TumbleHopOperator implements WindowOperator {
 
   snapshot(): unknown {
     return {
-      windows: [...this.#windows].map(([ws, table]) => [ws, [...table.index].map(([id, slot]) => [id, table.snapshot(slot)])]),
+      windows: [...this.#windows].map(([ws, table]) => [ws, table.index.entries().map(([id, slot]) => [id, table.snapshot(slot)])]),
       emitted: [...this.#emitted].map(([ws, ids]) => [ws, [...ids]]),
     };
   }
