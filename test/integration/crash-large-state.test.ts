@@ -1,8 +1,8 @@
 /**
  * Exactly-once state across many crashes with large state: `pitwall run` over a 3-partition
- * topic carrying ~170,000 orders (≈100,000 distinct customers inside one 1-hour window, so
- * ≈100,000 groups stay open for the whole run; ~5% redelivered duplicates, so dedup state
- * matters), SIGKILLed 20 times at seeded random points while events are still arriving and
+ * topic carrying ~168,000 deliveries (160,000 orders from ≈100,000 distinct customers inside
+ * one 1-hour window, so ≈100,000 groups stay open for the whole run, plus ~5% redelivered
+ * copies, so dedup state matters), SIGKILLed 20 times at seeded random points while events are still arriving and
  * restarted each time, produces exactly the final rows of an uninterrupted run of the same
  * engine over the same events, for every metric:
  *
@@ -11,15 +11,17 @@
  * - `cust_session`: SESSION per customer with a 2-minute gap (sessions open and close all
  *   through the run).
  *
- * Kills land at a random delay (0.3–3 s) after the process was spawned (so some land during
- * startup or the restore) or after it committed a checkpoint; checkpoints run every 500 ms, so
- * some land while a checkpoint is being captured, handed to the writer thread or committed.
+ * Kills land at a seeded random delay (0.3–3 s) after the process was spawned (so some land
+ * during startup or the restore) or after it committed its first checkpoint; checkpoints run
+ * every 500 ms, so some land while a checkpoint is being captured, handed to the writer thread
+ * or committed. Each run produces its share of the events while it runs, so it is consuming
+ * when killed. At least 15 of the 20 restarts must restore the state store.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { Partitioners } from 'kafkajs';
+import { Partitioners, type Consumer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.js';
 import { loadQueries } from '../../src/plan/index.js';
@@ -143,109 +145,133 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
     const schedule = Array.from({ length: KILLS }, () => ({ after: r() < 0.25 ? 'spawn' as const : 'checkpoint' as const, delayMs: Math.round(300 + r() * 2700) }));
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    // Chunk i (of KILLS + 1) is sent during run i, in batches spread over ~1.5 s, so the process is consuming when killed.
-    const chunkBounds = (i: number): [number, number] => [Math.floor((i * events.length) / (KILLS + 1)), Math.floor(((i + 1) * events.length) / (KILLS + 1))];
-    const produceChunk = async (i: number, paceMs: number): Promise<void> => {
-      const [from, to] = chunkBounds(i);
-      for (let at = from; at < to; at += SEND_BATCH) {
-        await producer.send({ topic, acks: -1, messages: events.slice(at, Math.min(to, at + SEND_BATCH)).map((e) => ({ key: e.key, value: e.value })) });
-        if (paceMs > 0) await sleep(paceMs);
-      }
-    };
-
-    const stateDir = join(dir, 'state');
-    // Each run joins its own consumer group: a SIGKILLed member stays in its group until the
-    // session timeout (10 s), which would hold every restart's rebalance back that long. The
-    // state store's offsets are the recovery point (the runner seeks to them; records below
-    // them are skipped), so a fresh group resumes exactly where the last checkpoint left off.
-    // (exactly-once.test.ts restarts into the same group.)
-    // SIGTERM: the final checkpoint may take a while (STOP_TIMEOUT_MS in run-action.ts bounds it), so execa must not SIGKILL after its default 5 s.
-    const start = (): ResultPromise => execa('node', ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
-      '--state-dir', stateDir, '--group', uniqueName('crash-group'), '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0'],
-    { reject: false, stdio: ['ignore', 'ignore', 'pipe'], forceKillAfterDelay: 60_000 });
-    const checkpointSeq = async (): Promise<number> => (await lastCheckpoint(stateDir))?.seq ?? 0;
-    const stderrs: string[] = [];
-    const log: string[] = [];
-
-    let kills = 0;
-    for (let i = 0; i < KILLS; i++) {
-      const { after, delayMs } = schedule[i] as (typeof schedule)[number];
-      const seqBefore = await checkpointSeq();
-      const spawnedAt = performance.now();
-      const proc = start();
-      const producing = produceChunk(i, 80);
-      let anchorMs = 0;
-      if (after === 'checkpoint') {
-        const committed = await waitFor(async () => (await checkpointSeq()) > seqBefore, 90_000, 50);
-        expect(committed, `run ${i}: no checkpoint within 90 s`).toBe(true);
-        anchorMs = performance.now() - spawnedAt;
-      }
-      await sleep(delayMs);
-      proc.kill('SIGKILL');
-      const res = await proc;
-      kills++;
-      stderrs.push(String(res.stderr ?? ''));
-      await producing;
-      log.push(`run ${i}: killed ${delayMs} ms after ${after === 'spawn' ? 'spawn' : `its first checkpoint (at ${Math.round(anchorMs)} ms)`}, store seq ${seqBefore} -> ${await checkpointSeq()}`);
-    }
-    const tKills = performance.now();
-    const proc = start();
-    await produceChunk(KILLS, 0);
-    await producer.send({ topic, acks: -1, messages: sentinels });
-    await producer.disconnect();
-
-    // Read the compacted results topic: the latest value per key, final rows only.
-    const latest = new Map<string, { metric: string; final: boolean; row: ResultRow } | null>();
-    const readUpTo = new Map<number, number>();
-    const consumer = kafka.consumer({ groupId: uniqueName('crash-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: resultsTopic, fromBeginning: true });
-    await consumer.run({
-      eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          latest.set(message.key?.toString() ?? '', message.value ? JSON.parse(message.value.toString()) as { metric: string; final: boolean; row: ResultRow } : null);
-          readUpTo.set(batch.partition, Number(message.offset));
+    let consumer: Consumer | undefined;
+    let running: ResultPromise | undefined;
+    try {
+      await producer.connect();
+      // Chunk i (of KILLS + 1) is sent during run i, in batches spread over ~1.5 s, so the process is consuming when killed.
+      const chunkBounds = (i: number): [number, number] => [Math.floor((i * events.length) / (KILLS + 1)), Math.floor(((i + 1) * events.length) / (KILLS + 1))];
+      const produceChunk = async (i: number, paceMs: number): Promise<void> => {
+        const [from, to] = chunkBounds(i);
+        for (let at = from; at < to; at += SEND_BATCH) {
+          await producer.send({ topic, acks: -1, messages: events.slice(at, Math.min(to, at + SEND_BATCH)).map((e) => ({ key: e.key, value: e.value })) });
+          if (paceMs > 0) await sleep(paceMs);
         }
-      },
-    });
-    const finals = (): Map<string, ResultRow[]> => {
-      const out = new Map<string, ResultRow[]>(plans.map((p) => [p.name, []]));
-      for (const v of latest.values()) if (v?.final && v.row.window_start !== undefined && Date.parse(String(v.row.window_start)) <= lastTime) out.get(v.metric)?.push(v.row);
-      return out;
-    };
-    const finalCount = (): number => [...latest.values()].reduce((n, v) => n + (v?.final ? 1 : 0), 0);
-    const complete = await waitFor(() => finalCount() >= total, 150_000, 1000);
-    proc.kill('SIGTERM');
-    const last = await proc;
-    stderrs.push(String(last.stderr ?? ''));
-    // Everything the stopped process sent is read before comparing.
-    const admin = kafka.admin();
-    await admin.connect();
-    const ends = await admin.fetchTopicOffsets(resultsTopic);
-    await admin.disconnect();
-    const drained = await waitFor(() => ends.every((e) => Number(e.high) === 0 || (readUpTo.get(e.partition) ?? -1) >= Number(e.high) - 1), 60_000, 200);
-    await consumer.disconnect();
+      };
 
-    const restores = stderrs.reduce((n, s) => n + s.split('\n').filter((l) => l.includes('restored state store')).length, 0);
-    const summary = `${log.join('\n')}\nrestores: ${restores}; ${total} expected final rows; ${Math.round((performance.now() - t0) / 1000)} s\nlast run's stderr:\n${String(last.stderr ?? '').slice(-4000)}`;
-    process.stderr.write(`DEBUG gen ${Math.round(tGen - t0)} hot ${Math.round(tHot - tGen)} kills ${Math.round(tKills - tHot)} final ${Math.round(performance.now() - tKills)}\n${summary.split('last run')[0]}\n`);
-    expect(kills).toBe(KILLS);
-    expect(complete, summary).toBe(true);
-    expect(drained, summary).toBe(true);
-    expect(last.exitCode, summary).toBe(0);
-    expect(restores, summary).toBeGreaterThanOrEqual(MIN_RESTORES);
-    const got = finals();
-    for (const p of plans) {
-      const sort = (rows: readonly ResultRow[]): string[] => rows.map((row) => JSON.stringify(row)).sort();
-      const g = sort(got.get(p.name) ?? []);
-      const w = sort(want.get(p.name) ?? []);
-      const wSet = new Set(w);
-      const gSet = new Set(g);
-      const extra = g.filter((row) => !wSet.has(row));
-      const missing = w.filter((row) => !gSet.has(row));
-      expect({ metric: p.name, rows: g.length, extra: extra.slice(0, 10), extraCount: extra.length, missing: missing.slice(0, 10), missingCount: missing.length }, summary)
-        .toEqual({ metric: p.name, rows: w.length, extra: [], extraCount: 0, missing: [], missingCount: 0 });
+      const stateDir = join(dir, 'state');
+      const args = ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
+        '--state-dir', stateDir, '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0'];
+      // Each run joins its own consumer group: a SIGKILLed member stays in its group until the
+      // session timeout (10 s), which would hold every restart's rebalance back that long. The
+      // state store's offsets are the recovery point (the runner seeks to them; records below
+      // them are skipped), so a fresh group resumes exactly where the last checkpoint left off.
+      // (exactly-once.test.ts restarts into the same group.) forceKillAfterDelay: the final
+      // checkpoint after SIGTERM may take longer than execa's default 5 s before it SIGKILLs
+      // (run-action.ts bounds the stop by STOP_TIMEOUT_MS).
+      const start = (): ResultPromise => {
+        running = execa('node', [...args, '--group', uniqueName('crash-group')], { reject: false, stdio: ['ignore', 'ignore', 'pipe'], forceKillAfterDelay: 60_000 });
+        return running;
+      };
+      const checkpointSeq = async (): Promise<number> => (await lastCheckpoint(stateDir))?.seq ?? 0;
+      const stderrs: string[] = [];
+      const log: string[] = [];
+
+      let kills = 0;
+      for (let i = 0; i < KILLS; i++) {
+        const { after, delayMs } = schedule[i] as (typeof schedule)[number];
+        const seqBefore = await checkpointSeq();
+        const spawnedAt = performance.now();
+        const proc = start();
+        const producing = produceChunk(i, 80);
+        let anchorMs = 0;
+        if (after === 'checkpoint') {
+          // Bounded, and cut short when the process exits by itself (that fails the run below).
+          const committed = await waitFor(async () => proc.exitCode !== null || (await checkpointSeq()) > seqBefore, 90_000, 50);
+          if (!committed || proc.exitCode !== null) {
+            proc.kill('SIGKILL');
+            const res = await proc;
+            expect.fail(`run ${i}: no checkpoint within 90 s (exit ${String(res.exitCode ?? res.signal)}); earlier runs:\n${log.join('\n')}\nits stderr:\n${String(res.stderr ?? '').slice(-6000)}`);
+          }
+          anchorMs = performance.now() - spawnedAt;
+        }
+        await sleep(delayMs);
+        proc.kill('SIGKILL');
+        const res = await proc;
+        // Killed, not exited on its own (a crash at startup or in a restore would otherwise pass for a kill).
+        expect(res.signal, `run ${i} ended by itself (exit ${String(res.exitCode)}):\n${String(res.stderr ?? '').slice(-6000)}`).toBe('SIGKILL');
+        kills++;
+        stderrs.push(String(res.stderr ?? ''));
+        await producing;
+        log.push(`run ${i}: killed ${delayMs} ms after ${after === 'spawn' ? 'spawn' : `its first checkpoint (at ${Math.round(anchorMs)} ms)`}, store seq ${seqBefore} -> ${await checkpointSeq()}`);
+      }
+      const tKills = performance.now();
+      const proc = start();
+      await produceChunk(KILLS, 0);
+      await producer.send({ topic, acks: -1, messages: sentinels });
+      await producer.disconnect();
+
+      // Read the compacted results topic: the latest value per key, final rows only.
+      const latest = new Map<string, { metric: string; final: boolean; row: ResultRow } | null>();
+      const readUpTo = new Map<number, number>();
+      consumer = kafka.consumer({ groupId: uniqueName('crash-reader') });
+      await consumer.connect();
+      await consumer.subscribe({ topic: resultsTopic, fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          for (const message of batch.messages) {
+            latest.set(message.key?.toString() ?? '', message.value ? JSON.parse(message.value.toString()) as { metric: string; final: boolean; row: ResultRow } : null);
+            readUpTo.set(batch.partition, Number(message.offset));
+          }
+        },
+      });
+      const finals = (): Map<string, ResultRow[]> => {
+        const out = new Map<string, ResultRow[]>(plans.map((p) => [p.name, []]));
+        for (const v of latest.values()) if (v?.final && v.row.window_start !== undefined && Date.parse(String(v.row.window_start)) <= lastTime) out.get(v.metric)?.push(v.row);
+        return out;
+      };
+      const finalCount = (): number => [...latest.values()].reduce((n, v) => n + (v?.final ? 1 : 0), 0);
+      const complete = await waitFor(() => finalCount() >= total, 150_000, 1000);
+      proc.kill('SIGTERM');
+      const last = await proc;
+      stderrs.push(String(last.stderr ?? ''));
+      // Everything the stopped process sent is read before comparing.
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(resultsTopic);
+      await admin.disconnect();
+      const drained = await waitFor(() => ends.every((e) => Number(e.high) === 0 || (readUpTo.get(e.partition) ?? -1) >= Number(e.high) - 1), 60_000, 200);
+      await consumer.disconnect();
+
+      const restores = stderrs.reduce((n, s) => n + s.split('\n').filter((l) => l.includes('restored state store')).length, 0);
+      const summary = `${log.join('\n')}\nrestores: ${restores}; ${total} expected final rows; ${Math.round((performance.now() - t0) / 1000)} s; state in ${stateDir}\nlast run's stderr:\n${String(last.stderr ?? '').slice(-4000)}`;
+      const restoreMs = stderrs.flatMap((e) => [...e.matchAll(/restored state store in (\d+) ms/g)].map((m) => Number(m[1])));
+      process.stderr.write(`crash-large-state: ${events.length} deliveries, ${total} final rows; ${kills} kills (${schedule.filter((k) => k.after === 'spawn').length} after spawn), ${restores} restores (slowest ${Math.max(0, ...restoreMs)} ms); `
+        + `generate ${((tGen - t0) / 1000).toFixed(1)} s, uninterrupted run ${((tHot - tGen) / 1000).toFixed(1)} s, kill loop ${((tKills - tHot) / 1000).toFixed(1)} s, last run and read ${((performance.now() - tKills) / 1000).toFixed(1)} s\n`);
+      expect(kills).toBe(KILLS);
+      expect(complete, summary).toBe(true);
+      expect(drained, summary).toBe(true);
+      expect(last.exitCode, summary).toBe(0);
+      expect(restores, summary).toBeGreaterThanOrEqual(MIN_RESTORES);
+      const got = finals();
+      for (const p of plans) {
+        const sort = (rows: readonly ResultRow[]): string[] => rows.map((row) => JSON.stringify(row)).sort();
+        const g = sort(got.get(p.name) ?? []);
+        const w = sort(want.get(p.name) ?? []);
+        const wSet = new Set(w);
+        const gSet = new Set(g);
+        const extra = g.filter((row) => !wSet.has(row));
+        const missing = w.filter((row) => !gSet.has(row));
+        expect({ metric: p.name, rows: g.length, extra: extra.slice(0, 10), extraCount: extra.length, missing: missing.slice(0, 10), missingCount: missing.length }, summary)
+          .toEqual({ metric: p.name, rows: w.length, extra: [], extraCount: 0, missing: [], missingCount: 0 });
+      }
+      // Kept when the test fails (the state store, for a look at what was restored).
+      rmSync(dir, { recursive: true, force: true });
+    } finally {
+      // A failure half-way leaves no pitwall process or client behind.
+      running?.kill('SIGKILL');
+      await producer.disconnect().catch(() => undefined);
+      await consumer?.disconnect().catch(() => undefined);
     }
   });
 });
