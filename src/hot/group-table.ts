@@ -125,8 +125,9 @@ export class GroupTable {
    * slot never handed over before (`newFrom`: slots at or above it need their key values
    * stored). Resets the tracking. Cost: O(changed slots).
    */
-  takeChanges(): { slots: number[]; nums: Float64Array; width: number; objs: unknown[][] | null; newFrom: number } {
-    const slots = this.#changed.sort((a, b) => a - b);
+  takeChanges(): { slots: Int32Array; nums: Float64Array; width: number; objs: unknown[][] | null; newFrom: number } {
+    // Sorted (a typed array sorts numerically, natively): the store then writes keys in order.
+    const slots = Int32Array.from(this.#changed).sort();
     this.#changed = [];
     const width = this.#cols.length;
     const nums = new Float64Array(slots.length * width);
@@ -136,10 +137,8 @@ export class GroupTable {
     }
     let objs: unknown[][] | null = null;
     if (this.#objs.length > 0) {
-      objs = slots.map((s) => this.#aggs.filter((a) => a.layout.kind === 'object').map((a) => {
-        const l = a.layout as Extract<AggLayout, { kind: 'object' }>;
-        return l.acc.snapshot((this.#objs[l.obj] as unknown[])[s]);
-      }));
+      const layouts = this.#aggs.filter((a) => a.layout.kind === 'object').map((a) => a.layout as Extract<AggLayout, { kind: 'object' }>);
+      objs = Array.from(slots, (s) => layouts.map((l) => l.acc.snapshot((this.#objs[l.obj] as unknown[])[s])));
     }
     for (const s of slots) this.#marks[s] = 0;
     const newFrom = this.#capturedSize;
@@ -152,7 +151,7 @@ export class GroupTable {
    * columns as `takeChanges` gathered them, and the object accumulator snapshots. Restored
    * slots count as stored (not changed).
    */
-  restoreStored(slot: number, keys: Val[], nums: readonly number[], objs: readonly unknown[] | null): void {
+  restoreStored(slot: number, keys: Val[], nums: ArrayLike<number>, objs: readonly unknown[] | null): void {
     if (slot !== this.keys.length) throw new Error(`slot ${slot} out of order (expected ${this.keys.length})`);
     const s = this.#addOwned(encodeKey(keys), keys);
     const cols = this.#cols;

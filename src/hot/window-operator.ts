@@ -18,6 +18,7 @@ import type { GroupFolder } from './group-folder.js';
 import { newTable, type GroupTable } from './group-table.js';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { StateOp, StateReader } from '../state/layout.js';
+import { unpackStored } from '../state/lmdb-env.js';
 import type { Val } from './eval/compile-expr.js';
 import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
 import { TimerQueue } from './timer-queue.js';
@@ -215,7 +216,7 @@ export class TumbleHopOperator implements WindowOperator {
         const w = c.width;
         for (let i = 0; i < c.slots.length; i += GROUPS_PER_OP) {
           const j = Math.min(c.slots.length, i + GROUPS_PER_OP);
-          const slots = Int32Array.from(c.slots.slice(i, j));
+          const slots = c.slots.slice(i, j);
           const newKeys: (readonly Val[] | null)[] = [];
           for (const slot of slots) newKeys.push(slot >= c.newFrom ? (keys[slot] as Val[]) : null);
           yield { op: 'groups', metric, windowStart: ws, slots, width: w, nums: c.nums.slice(i * w, j * w), keys: newKeys, objs: c.objs ? c.objs.slice(i, j) : null };
@@ -229,9 +230,7 @@ export class TumbleHopOperator implements WindowOperator {
     this.restore({ windows: [], emitted: [] });
     let table: GroupTable | undefined;
     let tableWs = Number.NaN;
-    let n = 0;
-    for (const { key, keys, nums, objs } of reader.scanGroups([metric])) {
-      const ws = key[1] as number;
+    const add = (ws: number, slot: number, keys: Val[], nums: ArrayLike<number>, objs: readonly unknown[] | null): void => {
       if (ws !== tableWs) {
         tableWs = ws;
         table = newTable(this.#folder);
@@ -239,9 +238,27 @@ export class TumbleHopOperator implements WindowOperator {
         this.#windows.set(ws, table);
         this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
       }
-      (table as GroupTable).restoreStored(key[2] as number, keys as Val[], nums, objs);
+      (table as GroupTable).restoreStored(slot, keys, nums, objs);
       this.#groups++;
-      if (++n % 50_000 === 0) await yieldToLoop();
+    };
+    if (reader.groupChunks) {
+      // The store's thread reads and flattens chunks while this one rebuilds the tables.
+      for await (const c of reader.groupChunks(metric)) {
+        for (let i = 0; i < c.slots.length; i++) {
+          const keys = unpackStored(c.keyBytes, i === 0 ? 0 : c.keyEnds[i - 1] as number, c.keyEnds[i] as number) as Val[];
+          const nums = c.nums.subarray(i === 0 ? 0 : c.numEnds[i - 1] as number, c.numEnds[i] as number);
+          const o0 = i === 0 ? 0 : c.objEnds[i - 1] as number;
+          const o1 = c.objEnds[i] as number;
+          add(c.windowStarts[i] as number, c.slots[i] as number, keys, nums, o1 > o0 ? unpackStored(c.objBytes, o0, o1) as unknown[] : null);
+        }
+        await yieldToLoop();
+      }
+    } else {
+      let n = 0;
+      for (const { key, keys, nums, objs } of reader.scanGroups([metric])) {
+        add(key[1] as number, key[2] as number, keys as Val[], nums, objs);
+        if (++n % 50_000 === 0) await yieldToLoop();
+      }
     }
     for (const { key, value } of reader.scan('emitted', [metric])) this.#emitted.set(key[1] as number, new Set(value as string[]));
   }

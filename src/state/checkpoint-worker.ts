@@ -10,12 +10,26 @@
  * `{ id, bytes, ops, ms }` after a commit, `{ id, error }` when it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { hasPrefix, type StateOp, type StoreKey } from './layout.js';
+import { hasPrefix, type GroupChunk, type StateOp, type StoreKey } from './layout.js';
 import { groupKeyPart, groupValue, openStateEnv, packr } from './lmdb-env.js';
 
 export interface WriterInit { readonly path: string }
-export type WriterMessage = { readonly t: 'ops'; readonly ops: readonly StateOp[] } | { readonly t: 'commit'; readonly id: number };
-export type WriterReply = 'ready' | { readonly id: number; readonly bytes: number; readonly ops: number; readonly ms: number } | { readonly id: number; readonly error: string };
+export type WriterMessage =
+  | { readonly t: 'ops'; readonly ops: readonly StateOp[] }
+  | { readonly t: 'commit'; readonly id: number }
+  /** Start reading a metric's groups (`scan`), or send one more chunk of scan `id` (`more`). */
+  | { readonly t: 'scan'; readonly id: number; readonly metric: string }
+  | { readonly t: 'more'; readonly id: number };
+export type WriterReply =
+  | 'ready'
+  | { readonly id: number; readonly bytes: number; readonly ops: number; readonly ms: number }
+  | { readonly id: number; readonly error: string }
+  /** A chunk of scan `id`; `chunk` undefined when the scan is complete. */
+  | { readonly id: number; readonly chunk: GroupChunk | undefined };
+
+/** Entries per group chunk, and chunks sent ahead of the reader (the reader asks for each next one). */
+const CHUNK_ENTRIES = 16_384;
+const CHUNKS_AHEAD = 3;
 
 const port = parentPort;
 if (!port) throw new Error('checkpoint-worker runs as a worker thread');
@@ -77,7 +91,7 @@ function apply(op: StateOp): number {
           keyPart = packr.pack(keys);
         }
         for (let k = 0; k < w; k++) nums[k] = op.nums[i * w + k] as number;
-        const value = groupValue(keyPart, packr.pack([nums, op.objs ? op.objs[i] : null]));
+        const value = groupValue(keyPart, nums, op.objs ? packr.pack(op.objs[i]) : null);
         env.dbs.groups.putSync(key, value);
         n += value.length + keyBytes(key);
       }
@@ -86,8 +100,77 @@ function apply(op: StateOp): number {
   }
 }
 
+/** Open scans: their iterators over the `groups` database (each in its own read snapshot). */
+const scans = new Map<number, Iterator<{ key: StoreKey; value: Buffer }>>();
+
+/** Reads the next chunk of scan `id` into flat arrays (see GroupChunk); undefined at the end. */
+function nextChunk(id: number, metric: string): GroupChunk | undefined {
+  const it = scans.get(id);
+  if (!it) return undefined;
+  const windowStarts = new Float64Array(CHUNK_ENTRIES);
+  const slots = new Int32Array(CHUNK_ENTRIES);
+  const keyEnds = new Int32Array(CHUNK_ENTRIES);
+  const numEnds = new Int32Array(CHUNK_ENTRIES);
+  const objEnds = new Int32Array(CHUNK_ENTRIES);
+  let keyBytes = Buffer.allocUnsafe(1 << 18);
+  let objBytes = Buffer.allocUnsafe(0);
+  let nums = new Float64Array(CHUNK_ENTRIES * 4);
+  let k = 0; let nn = 0; let o = 0; let n = 0;
+  for (; n < CHUNK_ENTRIES; n++) {
+    const next = it.next();
+    if (next.done || !hasPrefix(next.value.key, [metric])) { scans.delete(id); break; }
+    const { key, value } = next.value;
+    windowStarts[n] = key[1] as number;
+    slots[n] = key[2] as number;
+    const keyLen = value.readUInt32LE(0);
+    if (k + keyLen > keyBytes.length) { const b = Buffer.allocUnsafe(Math.max(keyBytes.length * 2, k + keyLen)); keyBytes.copy(b, 0, 0, k); keyBytes = b; }
+    value.copy(keyBytes, k, 4, 4 + keyLen);
+    k += keyLen;
+    keyEnds[n] = k;
+    const at = 4 + keyLen;
+    const width = value.readUInt16LE(at);
+    if (nn + width > nums.length) { const b = new Float64Array(Math.max(nums.length * 2, nn + width)); b.set(nums); nums = b; }
+    for (let i = 0; i < width; i++) nums[nn++] = value.readDoubleLE(at + 2 + i * 8);
+    numEnds[n] = nn;
+    const rest = at + 2 + width * 8;
+    if (rest < value.length) {
+      const len = value.length - rest;
+      if (o + len > objBytes.length) { const b = Buffer.allocUnsafe(Math.max(objBytes.length * 2, o + len, 1 << 16)); objBytes.copy(b, 0, 0, o); objBytes = b; }
+      value.copy(objBytes, o, rest);
+      o += len;
+    }
+    objEnds[n] = o;
+  }
+  if (n === 0) return undefined;
+  return {
+    windowStarts: windowStarts.slice(0, n), slots: slots.slice(0, n), keyBytes: new Uint8Array(keyBytes.subarray(0, k)), keyEnds: keyEnds.slice(0, n),
+    nums: nums.slice(0, nn), numEnds: numEnds.slice(0, n), objBytes: new Uint8Array(objBytes.subarray(0, o)), objEnds: objEnds.slice(0, n),
+  };
+}
+
+function sendChunk(id: number, metric: string): void {
+  try {
+    const chunk = nextChunk(id, metric);
+    if (!chunk) scanMetric.delete(id);
+    const transfer = chunk ? [chunk.windowStarts.buffer, chunk.slots.buffer, chunk.keyBytes.buffer, chunk.keyEnds.buffer, chunk.nums.buffer, chunk.numEnds.buffer, chunk.objBytes.buffer, chunk.objEnds.buffer] : [];
+    port?.postMessage({ id, chunk } satisfies WriterReply, transfer as ArrayBuffer[]);
+  } catch (err) {
+    scans.delete(id);
+    port?.postMessage({ id, error: (err as Error).message } satisfies WriterReply);
+  }
+}
+
+const scanMetric = new Map<number, string>();
+
 port.on('message', (msg: WriterMessage) => {
   if (msg.t === 'ops') { pending.push(msg.ops); return; }
+  if (msg.t === 'scan') {
+    scans.set(msg.id, env.dbs.groups.getRange({ start: [msg.metric] })[Symbol.iterator]() as Iterator<{ key: StoreKey; value: Buffer }>);
+    scanMetric.set(msg.id, msg.metric);
+    for (let i = 0; i < CHUNKS_AHEAD; i++) sendChunk(msg.id, msg.metric);
+    return;
+  }
+  if (msg.t === 'more') { const metric = scanMetric.get(msg.id); if (metric !== undefined) sendChunk(msg.id, metric); return; }
   const started = performance.now();
   let bytes = 0;
   let count = 0;

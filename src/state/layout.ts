@@ -12,7 +12,7 @@
  * | `meta`     | `['metric', name]`                 | `{ hash, stats, watermark }`                      |
  * | `meta`     | `['stream', name]`                 | `{ stats, watermark, evicted, collisions }`       |
  * | `meta`     | `['partition', stream, p]`         | `{ offset, maxEventMs, head, tail }` — next offset to read, the partition's watermark mark, its dedup id range |
- * | `groups`   | `[metric, windowStart, slot]`      | a TUMBLE/HOP group: u32 LE length of the key part, the key values (msgpack), then `[numericState[], objectStates[] or null]` (msgpack) — the key part is written once and copied as bytes on later updates |
+ * | `groups`   | `[metric, windowStart, slot]`      | a TUMBLE/HOP group (lmdb-env.ts `groupValue`): the key values (msgpack, written once and copied as bytes on later updates), the numeric state as f64s, the object states (msgpack) |
  * | `emitted`  | `[metric, windowStart]`            | ids of rows emitted for an open window (top-N, HAVING) |
  * | `sessions` | `[metric, serial]`                 | `[id, start, end, emittedStart, groupSnapshot]`   |
  * | `closed`   | `[metric, id]`                     | end of the key's last closed session (late detection) |
@@ -64,6 +64,24 @@ export function opWeight(op: StateOp): number {
   return 1;
 }
 
+/**
+ * Stored TUMBLE/HOP groups in bulk, decoded by the store's thread into flat arrays: entry `i`
+ * is group `slots[i]` of window `windowStarts[i]`, its key values the msgpack bytes
+ * `keyBytes[keyEnds[i - 1] .. keyEnds[i])`, its numeric state `nums[numEnds[i - 1] ..
+ * numEnds[i])`, its object states (msgpack array) `objBytes[objEnds[i - 1] .. objEnds[i])`
+ * (empty when the metric has none).
+ */
+export interface GroupChunk {
+  readonly windowStarts: Float64Array;
+  readonly slots: Int32Array;
+  readonly keyBytes: Uint8Array;
+  readonly keyEnds: Int32Array;
+  readonly nums: Float64Array;
+  readonly numEnds: Int32Array;
+  readonly objBytes: Uint8Array;
+  readonly objEnds: Int32Array;
+}
+
 /** Read access to a committed store, for restore and dedup lookups (main thread). */
 export interface StateReader {
   get(db: DbName, key: StoreKey): unknown;
@@ -73,6 +91,8 @@ export interface StateReader {
   floor(db: DbName, prefix: StoreKey, key: StoreKey): { readonly key: StoreKey; readonly value: unknown } | undefined;
   /** Entries of the `groups` database under `prefix`: key values and state, decoded. */
   scanGroups(prefix: StoreKey): Iterable<{ readonly key: StoreKey; readonly keys: unknown; readonly nums: readonly number[]; readonly objs: readonly unknown[] | null }>;
+  /** The groups of `metric` in chunks read by another thread (restore overlaps reading and rebuilding), when the store offers it. */
+  groupChunks?(metric: string): AsyncIterable<GroupChunk>;
 }
 
 /** True when `key` starts with the elements of `prefix`. */

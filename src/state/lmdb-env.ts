@@ -46,25 +46,48 @@ export function readerOf(env: StateEnv): StateReader {
     *scanGroups(prefix: StoreKey) {
       for (const { key, value } of env.dbs.groups.getRange({ start: prefix })) {
         if (!hasPrefix(key, prefix)) return;
-        const split = 4 + value.readUInt32LE(0);
-        const [nums, objs] = packr.unpack(value.subarray(split)) as [number[], unknown[] | null];
-        yield { key, keys: packr.unpack(value.subarray(4, split)) as unknown, nums, objs };
+        yield { key, ...decodeGroup(value) };
       }
     },
   };
   return reader;
 }
 
-/** A group's stored value: the key part's length (u32 LE), the key part, the state part. */
-export function groupValue(keyPart: Uint8Array, statePart: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(4 + keyPart.length + statePart.length);
+/**
+ * A group's stored value: u32 LE length of the key part, the key part (msgpack key values),
+ * u16 LE count of numeric states, those numbers as f64 LE, then the object states (msgpack
+ * array) when the metric has any. Numbers are raw bytes so a restore decodes one msgpack value
+ * per group (the key values), not three.
+ */
+export function groupValue(keyPart: Uint8Array, nums: ArrayLike<number>, objsPart: Uint8Array | null): Buffer {
+  const at = 4 + keyPart.length;
+  const out = Buffer.allocUnsafe(at + 2 + nums.length * 8 + (objsPart?.length ?? 0));
   out.writeUInt32LE(keyPart.length, 0);
   out.set(keyPart, 4);
-  out.set(statePart, 4 + keyPart.length);
+  out.writeUInt16LE(nums.length, at);
+  for (let i = 0; i < nums.length; i++) out.writeDoubleLE(nums[i] as number, at + 2 + i * 8);
+  if (objsPart) out.set(objsPart, at + 2 + nums.length * 8);
   return out;
 }
 
 /** The key part of a stored group value (bytes, not decoded). */
 export function groupKeyPart(value: Buffer): Buffer {
   return value.subarray(4, 4 + value.readUInt32LE(0));
+}
+
+/** Decodes a stored group value. */
+export function decodeGroup(value: Buffer): { keys: unknown; nums: number[]; objs: unknown[] | null } {
+  const at = 4 + value.readUInt32LE(0);
+  const keys = packr.unpack(value, { start: 4, end: at }) as unknown;
+  const width = value.readUInt16LE(at);
+  const nums = new Array<number>(width);
+  for (let i = 0; i < width; i++) nums[i] = value.readDoubleLE(at + 2 + i * 8);
+  const rest = at + 2 + width * 8;
+  const objs = rest < value.length ? packr.unpack(value, { start: rest, end: value.length }) as unknown[] : null;
+  return { keys, nums, objs };
+}
+
+/** Decodes the msgpack value at `bytes[start .. end)`. */
+export function unpackStored(bytes: Uint8Array, start: number, end: number): unknown {
+  return packr.unpack(bytes, { start, end }) as unknown;
 }

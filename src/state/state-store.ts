@@ -17,7 +17,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { ExecutionError } from '../errors.js';
 import type { WriterInit, WriterMessage, WriterReply } from './checkpoint-worker.js';
-import { opWeight, type StateOp, type StateReader } from './layout.js';
+import { opWeight, type GroupChunk, type StateOp, type StateReader } from './layout.js';
 import { openStateEnv, readerOf, type StateEnv } from './lmdb-env.js';
 import { workerExecArgv } from '../util/worker-argv.js';
 
@@ -59,7 +59,7 @@ export class StateStore {
     } catch (err) {
       throw new ExecutionError('PW_STATE_STORE', `cannot open the state store ${this.path} (${(err as Error).message}); check the --state directory (permissions, free space) or move it away to start fresh`, { cause: err });
     }
-    this.reader = readerOf(this.#env);
+    this.reader = { ...readerOf(this.#env), groupChunks: (metric: string) => this.#groupChunks(metric) };
   }
 
   /** Set when the writer thread stopped: restart to resume from the last commit. */
@@ -76,6 +76,14 @@ export class StateStore {
     this.#ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (reply: WriterReply) => {
         if (reply === 'ready') { resolve(); worker.unref(); return; }
+        const scan = this.#scans.get(reply.id);
+        if (scan) {
+          if ('chunk' in reply) scan.chunks.push(reply.chunk);
+          else if ('error' in reply) scan.error = new ExecutionError('PW_STATE_STORE', `reading the state store failed: ${reply.error}`);
+          scan.wake?.();
+          return;
+        }
+        if ('chunk' in reply) return; // the end of a scan already finished
         const w = this.#waiting.get(reply.id);
         if (!w) return;
         this.#waiting.delete(reply.id);
@@ -91,12 +99,43 @@ export class StateStore {
         reject(this.#broken);
         for (const w of this.#waiting.values()) w.reject(this.#broken);
         this.#waiting.clear();
+        for (const scan of this.#scans.values()) { scan.error = this.#broken; scan.wake?.(); }
       };
       worker.on('error', fail);
       worker.on('exit', (code) => { if (this.#worker === worker) fail(new Error(`exit code ${code}`)); });
     });
     this.#ready.catch(() => undefined);
     return this.#ready;
+  }
+
+  readonly #scans = new Map<number, { chunks: (GroupChunk | undefined)[]; wake: (() => void) | undefined; error: Error | undefined }>();
+
+  /**
+   * The groups of `metric`, read and flattened by the store's thread a few chunks ahead of the
+   * caller (each chunk taken asks for the next: at most 3 wait), so a restore decodes and
+   * rebuilds on this thread while the other reads.
+   */
+  async *#groupChunks(metric: string): AsyncGenerator<GroupChunk> {
+    await this.#start();
+    const worker = this.#worker as Worker;
+    const id = this.#nextId++;
+    const scan: { chunks: (GroupChunk | undefined)[]; wake: (() => void) | undefined; error: Error | undefined } = { chunks: [], wake: undefined, error: undefined };
+    this.#scans.set(id, scan);
+    worker.ref();
+    worker.postMessage({ t: 'scan', id, metric } satisfies WriterMessage);
+    try {
+      for (;;) {
+        while (scan.chunks.length === 0 && !scan.error) await new Promise<void>((resolve) => { scan.wake = resolve; });
+        if (scan.error) throw scan.error;
+        const chunk = scan.chunks.shift();
+        if (chunk === undefined) return;
+        worker.postMessage({ t: 'more', id } satisfies WriterMessage);
+        yield chunk;
+      }
+    } finally {
+      this.#scans.delete(id);
+      if (this.#waiting.size === 0 && this.#scans.size === 0) worker.unref();
+    }
   }
 
   /** Hands `ops` to the writer in slices, yielding to the event loop between them. */

@@ -171,4 +171,26 @@ describe('incremental checkpoints', () => {
     await store.close();
     for (const p of plans) expect(results.rows(p)).toEqual(whole.rows(p));
   });
+
+  it('restores the same from a reader without the store thread (groups scanned on this thread)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-incr-'));
+    const store = new StateStore(dir);
+    const { results, sink } = collector();
+    let engine = new Engine(orders, plans, sink);
+    engine.trackChanges(store.reader);
+    const half = Math.floor(records.length / 2);
+    engine.process('orders', records.slice(0, half), 0);
+    const cut = engine.captureChanges();
+    await store.send(cut.ops);
+    await store.commit();
+    cut.committed();
+    const { groupChunks: _threaded, ...sync } = store.reader;
+    engine = new Engine(orders, plans, sink);
+    engine.trackChanges(sync);
+    await engine.restoreStored(sync, 0);
+    for (let i = 0; i < records.length; i += BATCH) engine.process('orders', records.slice(i, i + BATCH), 0);
+    engine.endOfInput();
+    await store.close();
+    for (const p of plans) expect(results.rows(p)).toEqual(whole.rows(p));
+  });
 });
