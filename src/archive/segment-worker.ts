@@ -6,21 +6,14 @@
  * thread: on a busy machine the hot path wins the CPU and archiving takes what is left, which
  * is enough on average; the archive writer's backpressure (`relieve`) bounds how far it may lag.
  */
-import { readlinkSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../util/thread-priority.js';
 import { SegmentContext, type SegmentMessage, type SegmentReply, type SegmentWriterInit } from './segment-job.js';
 
 const port = parentPort;
 if (!port) throw new Error('segment-worker.ts runs as a worker thread only');
 const init = workerData as SegmentWriterInit;
-try {
-  // Linux keeps a nice value per thread: /proc/thread-self names this thread's id.
-  const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-  if (Number.isInteger(tid) && init.niceness) setPriority(tid, init.niceness);
-} catch {
-  // Not Linux, or not allowed: the worker runs at the process's priority.
-}
+lowerThreadPriority(init.niceness ?? 0);
 const context = new SegmentContext(init);
 context.warmUp();
 port.postMessage('ready');

@@ -11,6 +11,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { hasPrefix, type GroupChunk, type StateOp, type StoreKey } from './layout.js';
+import { lowerThreadPriority } from '../util/thread-priority.js';
 import { groupKeyPart, groupValue, openStateEnv, packr } from './lmdb-env.js';
 
 export interface WriterInit { readonly path: string }
@@ -33,6 +34,8 @@ const CHUNKS_AHEAD = 3;
 
 const port = parentPort;
 if (!port) throw new Error('checkpoint-worker runs as a worker thread');
+// Below the processing thread: on few cores, writing a checkpoint must not slow processing.
+lowerThreadPriority(10);
 const env = openStateEnv((workerData as WriterInit).path);
 let pending: (readonly StateOp[])[] = [];
 
