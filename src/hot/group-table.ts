@@ -26,8 +26,10 @@ export interface AggSlot {
   readonly filter: Evaluator<Payload> | undefined;
 }
 
-/** Index shards per table: a Map rehashes all its entries when it grows, so one Map of a million groups stalls for ~90 ms; 64 shards bound that to ~1/64. */
+/** Index shards of a large table: a Map rehashes all its entries when it grows, so one Map of a million groups stalls for ~90 ms; 64 shards bound that to ~1/64. */
 const SHARDS = 64;
+/** A table's index splits into shards at this many groups (one move of ~65k entries, a few ms); smaller tables keep one Map and hash nothing extra. */
+const SPLIT_AT = 65_536;
 
 /** The shard of a group id: FNV-1a over its last (up to) 8 UTF-16 code units, where keys differ most. */
 function shardOf(id: string): number {
@@ -37,26 +39,37 @@ function shardOf(id: string): number {
 }
 
 /**
- * Encoded group key → slot, as one Map split into {@link SHARDS} Maps (insertion order is the
- * slot order, so `entries` walks slots in order).
+ * Encoded group key → slot: one Map, split into {@link SHARDS} Maps once the table holds
+ * {@link SPLIT_AT} groups (`entries` walks slots in order either way).
  */
 export class GroupIndex {
-  readonly #shards: Map<string, number>[] = Array.from({ length: SHARDS }, () => new Map<string, number>());
+  #single: Map<string, number> | undefined = new Map<string, number>();
+  #shards: Map<string, number>[] = [];
   #size = 0;
 
   get size(): number { return this.#size; }
-  get(id: string): number | undefined { return (this.#shards[shardOf(id)] as Map<string, number>).get(id); }
+
+  get(id: string): number | undefined {
+    return this.#single !== undefined ? this.#single.get(id) : (this.#shards[shardOf(id)] as Map<string, number>).get(id);
+  }
+
   set(id: string, slot: number): void {
-    const m = this.#shards[shardOf(id)] as Map<string, number>;
+    const m = this.#single ?? (this.#shards[shardOf(id)] as Map<string, number>);
     const before = m.size;
     m.set(id, slot);
-    if (m.size !== before) this.#size++;
+    if (m.size === before) return;
+    this.#size++;
+    if (this.#single !== undefined && this.#size >= SPLIT_AT) {
+      this.#shards = Array.from({ length: SHARDS }, () => new Map<string, number>());
+      for (const [k, v] of this.#single) (this.#shards[shardOf(k)] as Map<string, number>).set(k, v);
+      this.#single = undefined;
+    }
   }
 
   /** [id, slot] pairs in slot order. */
   entries(): [string, number][] {
     const out: [string, number][] = new Array<[string, number]>(this.#size);
-    for (const m of this.#shards) for (const [id, slot] of m) out[slot] = [id, slot];
+    for (const m of this.#single ? [this.#single] : this.#shards) for (const [id, slot] of m) out[slot] = [id, slot];
     return out;
   }
 }
