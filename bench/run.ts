@@ -12,6 +12,7 @@ import { kafkaThroughput } from './kafka.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
 import { sessionScaling } from './session.js';
+import { stateRunFigures } from './state-run.js';
 import { stateFigures } from './state.js';
 import { startupFigures } from './startup.js';
 
@@ -28,7 +29,8 @@ if (want('g')) figures.push(...await sessionScaling());
 const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
 if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
-if (want('c')) {
+const kafkaIds = ['c', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
+if (kafkaIds.length > 0) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;
   if (!brokers && spawnSync('sh', ['-c', 'command -v java && command -v mvn'], { stdio: 'ignore' }).status === 0) {
@@ -36,10 +38,11 @@ if (want('c')) {
     brokers = execFileSync('bash', ['scripts/kafka.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
   }
   if (brokers) {
-    figures.push(...await kafkaThroughput(brokers));
+    if (kafkaIds.includes('c')) figures.push(...await kafkaThroughput(brokers));
+    if (kafkaIds.includes('h5')) figures.push(...await stateRunFigures(brokers));
     if (started) spawnSync('bash', ['scripts/kafka.sh', 'stop'], { stdio: 'inherit' });
   } else {
-    process.stderr.write('!!! bench (c) skipped: no broker (set PITWALL_BENCH_BROKERS or install Java + Maven)\n');
+    process.stderr.write(`!!! bench (${kafkaIds.join(', ')}) skipped: no broker (set PITWALL_BENCH_BROKERS or install Java + Maven)\n`);
   }
 }
 
