@@ -8,7 +8,7 @@
  * payload must be in the DLQ.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -22,6 +22,7 @@ import { lateLane } from '../src/reconcile/self-reconcile.js';
 import { readDlq } from '../src/sources/dlq-tools.js';
 import { generate, SCENARIO_STREAM, type GeneratedRecord, type Scenario } from '../src/sources/generator.js';
 import type { ResultRow } from '../src/util/result-row.js';
+import { lastCheckpoint } from '../src/state/state-store.js';
 
 export interface FaultRunOptions {
   readonly brokers: string;
@@ -142,12 +143,12 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   await producer.connect();
   const chunk = Math.max(50, Math.round(rate / 10));
   let at = 0;
-  const checkpointed = (): boolean => existsSync(join(dir, 'state', 'checkpoint.json'));
+  const checkpointed = async (): Promise<boolean> => (await lastCheckpoint(join(dir, 'state'))) !== undefined;
   for (let i = 0; i < all.length; i += chunk) {
     const t0 = Date.now();
     await producer.send({ topic, acks: -1, messages: all.slice(i, i + chunk).map((g) => ({ key: g.key, value: g.value })) });
     const progress = (i + chunk) / all.length;
-    if (at === 0 && progress >= 0.25 && checkpointed()) { peak = Math.max(peak, peakRss(proc.pid)); await killAndRestart(); faults.push('kill'); at = 1; log('SIGKILL engine'); }
+    if (at === 0 && progress >= 0.25 && await checkpointed()) { peak = Math.max(peak, peakRss(proc.pid)); await killAndRestart(); faults.push('kill'); at = 1; log('SIGKILL engine'); }
     if (at === 1 && progress >= 0.4) {
       if (o.brokerRestart) { execFileSync('bash', ['scripts/kafka.sh', 'down'], { stdio: 'ignore' }); await sleep(3000); execFileSync('bash', ['scripts/kafka.sh', 'up'], { stdio: 'ignore' }); faults.push('broker'); log('broker down/up'); }
       at = 2;
@@ -170,15 +171,14 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   await admin2.connect();
   const ends = new Map((await admin2.fetchTopicOffsets(topic)).map((x) => [x.partition, Number(x.high)]));
   await admin2.disconnect();
-  const covered = (): boolean => {
+  const covered = async (): Promise<boolean> => {
     try {
-      const snap = JSON.parse(readFileSync(join(dir, 'state', 'checkpoint.json'), 'utf8')) as { streams: Record<string, { offsets: [number, number][] }> };
-      const offs = new Map(snap.streams[stream]?.offsets ?? []);
+      const offs = new Map((await lastCheckpoint(join(dir, 'state')))?.offsets[stream] ?? []);
       return [...ends].every(([p, end]) => (offs.get(p) ?? 0) >= end);
     } catch { return false; }
   };
   const deadline = Date.now() + 180_000;
-  while (!covered() && Date.now() < deadline) await sleep(500);
+  while (!(await covered()) && Date.now() < deadline) await sleep(500);
   let metricsText = '';
   try { metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { /* engine unreachable: reported as no latency */ }
   peak = Math.max(peak, peakRss(proc.pid));

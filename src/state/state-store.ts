@@ -11,7 +11,7 @@
  *
  * Errors: PW_STATE_STORE when the environment cannot be opened or the writer thread fails.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
@@ -60,6 +60,18 @@ export class StateStore {
       throw new ExecutionError('PW_STATE_STORE', `cannot open the state store ${this.path} (${(err as Error).message}); check the --state directory (permissions, free space) or move it away to start fresh`, { cause: err });
     }
     this.reader = { ...readerOf(this.#env), groupChunks: (metric: string) => this.#groupChunks(metric) };
+    this.#inode = this.#dataInode();
+  }
+
+  /** The data file's inode when opened: a store moved, removed or replaced under a running engine is noticed. */
+  readonly #inode: number | undefined;
+
+  #dataInode(): number | undefined {
+    try {
+      return statSync(this.path, { throwIfNoEntry: false })?.ino; // lmdb keeps the data in this one file (and `<path>-lock`)
+    } catch {
+      return undefined; // e.g. ENOTDIR: the state directory was replaced by a file
+    }
   }
 
   /** Set when the writer thread stopped: restart to resume from the last commit. */
@@ -164,6 +176,12 @@ export class StateStore {
   async commit(): Promise<CommitInfo> {
     await this.#start();
     if (this.#broken) throw this.#broken;
+    // LMDB keeps writing to an open file after its directory is removed: such a commit would
+    // "succeed" into a file no restart will find. Refuse it instead.
+    const inode = this.#dataInode();
+    if (inode === undefined || inode !== this.#inode) {
+      throw new ExecutionError('PW_STATE_STORE', `the state store ${this.path} was removed or replaced while pitwall ran; checkpoints cannot be written there: restore the state directory or restart pitwall (it resumes from the last checkpoint it can find)`);
+    }
     const worker = this.#worker as Worker;
     const id = this.#nextId++;
     const done = new Promise<CommitInfo>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
@@ -182,16 +200,25 @@ export class StateStore {
 }
 
 /**
- * The last checkpoint committed to the store under `stateDir` (`{ takenAt: ISO time, seq }`),
- * or undefined when there is none. Safe while a `pitwall run` writes the store (LMDB readers
- * see the last committed transaction).
+ * The last checkpoint committed to the store under `stateDir`: `{ takenAt: ISO time, seq,
+ * offsets }` with, per stream, the next offset of every partition it covers; undefined when
+ * there is none. Safe while a `pitwall run` writes the store (LMDB readers see the last
+ * committed transaction).
  */
-export async function lastCheckpoint(stateDir: string): Promise<{ takenAt: string; seq: number } | undefined> {
+export async function lastCheckpoint(stateDir: string): Promise<{ takenAt: string; seq: number; offsets: Record<string, [number, number][]> } | undefined> {
   const path = join(stateDir, 'state.lmdb');
   if (!existsSync(path)) return undefined;
   const env = openStateEnv(path);
   try {
-    return readerOf(env).get('meta', ['checkpoint']) as { takenAt: string; seq: number } | undefined;
+    const reader = readerOf(env);
+    const at = reader.get('meta', ['checkpoint']) as { takenAt: string; seq: number } | undefined;
+    if (!at) return undefined;
+    const offsets: Record<string, [number, number][]> = {};
+    for (const { key, value } of reader.scan('meta', ['partition'])) {
+      const offset = (value as { offset: number | null }).offset;
+      if (offset !== null) (offsets[key[1] as string] ??= []).push([key[2] as number, offset]);
+    }
+    return { ...at, offsets };
   } finally {
     await env.root.close();
   }

@@ -3,7 +3,7 @@
  * random points, "crashes" (its memory and any uncommitted changes are lost) and restores from
  * the store gives exactly the results of an uninterrupted run, for every operator kind.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -192,5 +192,16 @@ describe('incremental checkpoints', () => {
     engine.endOfInput();
     await store.close();
     for (const p of plans) expect(results.rows(p)).toEqual(whole.rows(p));
+  });
+
+  it('refuses to commit into a store whose file was removed under it (LMDB would write to the unlinked file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pw-incr-'));
+    const store = new StateStore(dir);
+    await store.send([{ op: 'put', db: 'meta', key: ['format'], value: 3 }]);
+    await store.commit();
+    rmSync(join(dir, 'state.lmdb'));
+    await store.send([{ op: 'put', db: 'meta', key: ['format'], value: 3 }]);
+    await expect(store.commit()).rejects.toMatchObject({ code: 'PW_STATE_STORE', message: expect.stringMatching(/removed or replaced/) });
+    await store.close();
   });
 });
