@@ -194,11 +194,8 @@ export class KafkaRunner {
     if (seek.length) log(`resuming ${seek.length} partition offsets`);
     await this.#producer.connect();
     this.#source.onAssignment((owned) => {
-      const now = Date.now();
-      for (const s of this.engine.streams) {
-        const mine = owned.get(s.stream.name) ?? [];
-        for (const p of mine) s.watermark.assign(p, now);
-      }
+      this.#owned = owned;
+      this.#holdPartitions(Date.now(), true);
       log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
     });
     await this.#source.start(async (stream, records) => {
@@ -214,7 +211,7 @@ export class KafkaRunner {
       await this.#dlq.relieve();
       await this.#opts.archive?.relieve();
     }, seek);
-    this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
+    this.#timers.push(setInterval(() => { const now = Date.now(); this.#holdPartitions(now, false); this.engine.tick(now); }, 1000));
     const archive = this.#opts.archive;
     if (archive) this.#timers.push(setInterval(() => { const n = archive.applyRetention(); if (n) log(`retention removed ${n} archive segments`); }, 600_000));
     let failures = 0;
@@ -228,6 +225,32 @@ export class KafkaRunner {
         if (failures >= 24 || this.#opts.archive?.broken || this.store.broken) this.#opts.onFatal?.(err as Error);
       });
     }, this.#opts.checkpointIntervalMs));
+  }
+
+  /** Partitions this process owns per stream, from the last rebalance. */
+  #owned: ReadonlyMap<string, readonly number[]> = new Map();
+
+  /**
+   * Watermarks wait for every partition of a stream's topic (the count from the broker's
+   * metadata): one this process does not own is held (its owner may have died with records
+   * unread), and so is an owned one whose last batch left records behind. Only an owned
+   * partition that is caught up (or not read yet since its assignment) and silent for
+   * idle_timeout may go idle.
+   * `assigned`: a rebalance just happened (owned partitions get a fresh idle_timeout).
+   */
+  #holdPartitions(now: number, assigned: boolean): void {
+    for (const s of this.engine.streams) {
+      if (s.metrics.length === 0) continue;
+      const topic = s.stream.topic;
+      const count = this.#source.partitionCount(topic) ?? 0;
+      const mine = new Set(this.#owned.get(s.stream.name) ?? []);
+      for (let p = 0; p < count; p++) {
+        const lag = this.#source.lag.get(`${topic}:${p}`);
+        const held = !mine.has(p) || (lag !== undefined && lag > 0);
+        if (assigned && mine.has(p)) s.watermark.hold(p, true, now); // a fresh start for the new owner
+        s.watermark.hold(p, held, now);
+      }
+    }
   }
 
   /** Snapshot → flush results → save → commit. Concurrent calls share one run. */

@@ -7,7 +7,11 @@
  */
 import { InternalError } from '../errors.js';
 
-interface PartitionMark { maxEventMs: number; lastSeenAt: number; idle: boolean }
+interface PartitionMark {
+  maxEventMs: number; lastSeenAt: number; idle: boolean;
+  /** Never idle: not owned by this process (another member, maybe a dead one, holds it) or known to have unread records. */
+  held: boolean;
+}
 
 export class WatermarkTracker {
   readonly #delayMs: number;
@@ -24,7 +28,24 @@ export class WatermarkTracker {
 
   /** Registers a partition before it sends anything (it holds the watermark back until idle). */
   assign(partition: number, nowMs: number): void {
-    if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false });
+    if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false });
+  }
+
+  /**
+   * Holds a partition (it never goes idle) or releases the hold. Live sources hold every
+   * partition of the topic this process does not own, and every owned one with unread records:
+   * a partition whose consumer died, or that was handed to this process with a backlog, is not
+   * quiet and must not let the watermark pass its events (../shared/cases/run-restart-false-late).
+   * A held partition that was idle holds the watermark again from now on (it never moves back).
+   * A released one gets a fresh `idle_timeout` from `nowMs`.
+   */
+  hold(partition: number, held: boolean, nowMs: number): void {
+    this.assign(partition, nowMs);
+    const p = this.#parts.get(partition) as PartitionMark;
+    if (p.held === held) return;
+    p.held = held;
+    p.lastSeenAt = nowMs;
+    if (held && p.idle) { p.idle = false; this.#recompute(); }
   }
 
   // There is deliberately no `revoke`: a partition taken away by a rebalance keeps holding the
@@ -35,7 +56,7 @@ export class WatermarkTracker {
   /** Records a valid event; returns the (possibly advanced) stream watermark. */
   observe(partition: number, eventTimeMs: number, nowMs: number): number {
     let p = this.#parts.get(partition);
-    if (!p) { p = { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false }; this.#parts.set(partition, p); }
+    if (!p) { p = { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false }; this.#parts.set(partition, p); }
     p.lastSeenAt = nowMs;
     const wasIdle = p.idle;
     p.idle = false;
@@ -52,7 +73,7 @@ export class WatermarkTracker {
   tick(nowMs: number): number {
     let changed = false;
     for (const p of this.#parts.values()) {
-      if (!p.idle && nowMs - p.lastSeenAt >= this.#idleMs) { p.idle = true; changed = true; }
+      if (!p.idle && !p.held && nowMs - p.lastSeenAt >= this.#idleMs) { p.idle = true; changed = true; }
     }
     if (changed) this.#recompute();
     return this.#watermark;
@@ -83,7 +104,7 @@ export class WatermarkTracker {
     if (wm < this.#watermark) throw new InternalError(`watermark would move backwards (${this.#watermark} -> ${wm})`);
     this.#watermark = wm;
     this.#parts.clear();
-    for (const [p, max] of s.parts) this.#parts.set(p, { maxEventMs: max ?? Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false });
+    for (const [p, max] of s.parts) this.#parts.set(p, { maxEventMs: max ?? Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false });
   }
 
   snapshot(): unknown {
@@ -91,7 +112,7 @@ export class WatermarkTracker {
     return { watermark: finite(this.#watermark), parts: [...this.#parts].map(([p, m]) => [p, finite(m.maxEventMs)]) };
   }
 
-  partitions(): { partition: number; maxEventMs: number; idle: boolean }[] {
-    return [...this.#parts].map(([partition, m]) => ({ partition, maxEventMs: m.maxEventMs, idle: m.idle }));
+  partitions(): { partition: number; maxEventMs: number; idle: boolean; held: boolean }[] {
+    return [...this.#parts].map(([partition, m]) => ({ partition, maxEventMs: m.maxEventMs, idle: m.idle, held: m.held }));
   }
 }

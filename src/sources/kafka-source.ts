@@ -54,8 +54,11 @@ export class KafkaSource {
     });
   }
 
-  /** Partition count per topic (from the broker's metadata), for the key-routing check. */
+  /** Partition count per topic (from the broker's metadata), for the key-routing check and watermarks. */
   readonly #partitions = new Map<string, number>();
+
+  /** The partition count of `topic` read at start (undefined before). */
+  partitionCount(topic: string): number | undefined { return this.#partitions.get(topic); }
 
   async #readPartitionCounts(): Promise<void> {
     const admin = this.#kafka.admin();
@@ -74,6 +77,8 @@ export class KafkaSource {
       const owned = new Map<string, number[]>();
       for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
         for (const stream of this.#opts.topics.get(topic) ?? []) owned.set(stream, partitions);
+        // Not read since this assignment: its backlog is unknown until its first batch.
+        for (const p of partitions) this.lag.delete(`${topic}:${p}`);
       }
       handler(owned);
     });
