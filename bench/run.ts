@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import type { Figure } from './common.js';
 import { archiveFigures } from './archive.js';
 import { kafkaThroughput } from './kafka.js';
+import { kafkaClientFigures } from './kafka-clients.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
 import { sessionScaling } from './session.js';
@@ -29,7 +30,7 @@ if (want('g')) figures.push(...await sessionScaling());
 const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
 if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
-const kafkaIds = ['c', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
+const kafkaIds = ['c', 'c3', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
 if (kafkaIds.length > 0) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;
@@ -39,6 +40,7 @@ if (kafkaIds.length > 0) {
   }
   if (brokers) {
     if (kafkaIds.includes('c')) figures.push(...await kafkaThroughput(brokers));
+    if (kafkaIds.includes('c3')) figures.push(...await kafkaClientFigures(brokers));
     if (kafkaIds.includes('h5')) figures.push(...await stateRunFigures(brokers));
     if (started) spawnSync('bash', ['scripts/kafka.sh', 'stop'], { stdio: 'inherit' });
   } else {
