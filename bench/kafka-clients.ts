@@ -9,8 +9,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { benchPayload, gc, type Figure } from './common.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { fillBenchTopic } from './bench-topic.js';
+import { gc, type Figure } from './common.js';
 
 const COMMAND = '`npm run bench -- c3`';
 /** As `src/sources/kafka-source.ts` asks kafkajs for. */
@@ -169,29 +170,6 @@ async function optional<T>(name: string, pick: (mod: Record<string, unknown>) =>
   }
 }
 
-async function produce(brokers: string, topic: string, n: number): Promise<number> {
-  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  let chars = 0;
-  for (let i = 0; i < n; i += 5000) {
-    const messages = [];
-    for (let j = i; j < Math.min(n, i + 5000); j++) {
-      const p = benchPayload(j);
-      const value = JSON.stringify(p);
-      chars += value.length;
-      messages.push({ key: (p.data as { restaurantId: string }).restaurantId, value });
-    }
-    await producer.send({ topic, messages });
-  }
-  await producer.disconnect();
-  return chars;
-}
-
 const perSec = (n: number, secs: number): string => `${Math.round(n / secs).toLocaleString('en-US')} events/s`;
 
 export async function kafkaClientFigures(brokers: string): Promise<Figure[]> {
@@ -210,7 +188,7 @@ export async function kafkaClientFigures(brokers: string): Promise<Figure[]> {
   else absent.push({ name: '@confluentinc/kafka-javascript', error: conf.error ?? '?' });
 
   const topic = `bench-clients-${Date.now()}`;
-  const chars = await produce(brokers, topic, n);
+  const chars = await fillBenchTopic(brokers, topic, n);
   // Alternating, twice each; the better of each is reported (the machine is shared).
   const best = new Map<string, number>();
   for (let round = 0; round < 2; round++) {

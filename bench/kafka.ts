@@ -2,10 +2,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { ArchiveWriter } from '../src/archive/archive-writer.js';
 import { KafkaRunner } from '../src/hot/kafka-runner.js';
-import { benchCatalog, benchPayload, type Figure } from './common.js';
+import { fillBenchTopic } from './bench-topic.js';
+import { benchCatalog, type Figure } from './common.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,21 +51,7 @@ async function pitwall(brokers: string, topic: string, n: number, archive = fals
 export async function kafkaThroughput(brokers: string, n = 300_000): Promise<Figure[]> {
   const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
   const topic = `bench-orders-${Date.now()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  for (let i = 0; i < n; i += 5000) {
-    const messages = [];
-    for (let j = i; j < Math.min(n, i + 5000); j++) {
-      const p = benchPayload(j);
-      messages.push({ key: (p.data as { restaurantId: string }).restaurantId, value: JSON.stringify(p) });
-    }
-    await producer.send({ topic, messages });
-  }
-  await producer.disconnect();
+  await fillBenchTopic(brokers, topic, n);
   // Side by side, twice each, alternating; the better of each is reported (the machine is shared).
   const bareSecs = Math.min(await bare(kafka, topic, n), await bare(kafka, topic, n));
   const off: number[] = [];

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { KafkaRunner } from '../src/hot/kafka-runner.js';
-import { BENCH_STREAM, benchPayload, fmt, gc, type Figure } from './common.js';
+import { fillBenchTopic } from './bench-topic.js';
+import { BENCH_STREAM, fmt, gc, type Figure } from './common.js';
 import { parseCatalogFile, type Catalog, type StreamDef } from '../src/catalog/index.js';
 import type { CatalogError } from '../src/errors.js';
 import { buildPlan } from '../src/plan/index.js';
@@ -64,23 +64,8 @@ async function run(brokers: string, topic: string, n: number, intervalMs: number
 }
 
 export async function stateRunFigures(brokers: string, n = Number(process.env.PITWALL_BENCH_BACKLOG_EVENTS ?? 1_000_000)): Promise<Figure[]> {
-  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING });
   const topic = `bench-h5-${Date.now()}`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
-  for (let i = 0; i < n; i += 10_000) {
-    const messages = [];
-    for (let j = i; j < Math.min(n, i + 10_000); j++) {
-      const p = benchPayload(j, n); // every event its own key: n open groups in one hour (1 ms apart)
-      messages.push({ key: (p.data as { restaurantId: string }).restaurantId, value: JSON.stringify(p) });
-    }
-    await producer.send({ topic, messages });
-  }
-  await producer.disconnect();
+  await fillBenchTopic(brokers, topic, n, n, 10_000); // every event its own key: n open groups in one hour (1 ms apart)
   // Side by side, alternating: checkpoints off (interval longer than the run), then every 1 s.
   const off: RunFigures[] = [];
   const on: RunFigures[] = [];
