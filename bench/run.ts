@@ -10,6 +10,7 @@ import type { Figure } from './common.js';
 import { archiveFigures } from './archive.js';
 import { kafkaThroughput } from './kafka.js';
 import { kafkaClientFigures } from './kafka-clients.js';
+import { kafkaStreamsFigures } from './kafka-streams.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
 import { sessionScaling } from './session.js';
@@ -30,7 +31,7 @@ if (want('g')) figures.push(...await sessionScaling());
 const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
 if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
-const kafkaIds = ['c', 'c3', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
+const kafkaIds = ['c', 'c3', 'c4', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
 if (kafkaIds.length > 0) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;
@@ -41,6 +42,7 @@ if (kafkaIds.length > 0) {
   if (brokers) {
     if (kafkaIds.includes('c')) figures.push(...await kafkaThroughput(brokers));
     if (kafkaIds.includes('c3')) figures.push(...await kafkaClientFigures(brokers));
+    if (kafkaIds.includes('c4')) figures.push(...await kafkaStreamsFigures(brokers));
     if (kafkaIds.includes('h5')) figures.push(...await stateRunFigures(brokers));
     if (started) spawnSync('bash', ['scripts/kafka.sh', 'stop'], { stdio: 'inherit' });
   } else {
