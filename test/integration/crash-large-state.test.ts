@@ -17,11 +17,10 @@
  * or committed. Each run produces its share of the events while it runs, so it is consuming
  * when killed. At least 15 of the 20 restarts must restore the state store.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import { Partitioners, type Consumer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.js';
 import { loadQueries } from '../../src/plan/index.js';
@@ -30,7 +29,7 @@ import { lastCheckpoint } from '../../src/state/state-store.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { runHot } from '../support/parity.js';
 import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
-import { brokers, createTopic, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, ordersProjectWith, readResults, testKafka, uniqueName, waitFor, type ResultsReader } from './support.js';
 
 const SEED = 0x5eed_2024;
 /** Distinct orders (each one event); about 5% more deliveries are redelivered copies. */
@@ -112,12 +111,8 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
     const kafka = testKafka('crash-large-state');
     const topic = uniqueName('orders-large');
     const resultsTopic = uniqueName('results-large');
-    const dir = mkdtempSync(join(tmpdir(), 'pw-crash-large-'));
-    mkdirSync(join(dir, 'catalog'));
-    mkdirSync(join(dir, 'queries'));
     // A long idle timeout: partitions silent while the process is down never let the watermark pass them.
-    writeFileSync(join(dir, 'catalog', 'orders.yaml'), readFileSync('catalog/orders.yaml', 'utf8').replace(/^topic: orders$/m, `topic: ${topic}`).replace(/^idle_timeout: .*$/m, 'idle_timeout: 10m'));
-    for (const [name, sql] of Object.entries(METRICS)) writeFileSync(join(dir, 'queries', `${name}.sql`), sql);
+    const dir = ordersProjectWith('pw-crash-large-', topic, METRICS);
     const catalog = loadCatalog(join(dir, 'catalog'));
     const plans = loadQueries(join(dir, 'queries'), catalog);
     await createTopic(kafka, topic, 3);
@@ -145,7 +140,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
     const schedule = Array.from({ length: KILLS }, () => ({ after: r() < 0.25 ? 'spawn' as const : 'checkpoint' as const, delayMs: Math.round(300 + r() * 2700) }));
 
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    let consumer: Consumer | undefined;
+    let results: ResultsReader | undefined;
     let running: ResultPromise | undefined;
     try {
       await producer.connect();
@@ -212,36 +207,16 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
       await producer.disconnect();
 
       // Read the compacted results topic: the latest value per key, final rows only.
-      const latest = new Map<string, { metric: string; final: boolean; row: ResultRow } | null>();
-      const readUpTo = new Map<number, number>();
-      consumer = kafka.consumer({ groupId: uniqueName('crash-reader') });
-      await consumer.connect();
-      await consumer.subscribe({ topic: resultsTopic, fromBeginning: true });
-      await consumer.run({
-        eachBatch: async ({ batch }) => {
-          for (const message of batch.messages) {
-            latest.set(message.key?.toString() ?? '', message.value ? JSON.parse(message.value.toString()) as { metric: string; final: boolean; row: ResultRow } : null);
-            readUpTo.set(batch.partition, Number(message.offset));
-          }
-        },
-      });
-      const finals = (): Map<string, ResultRow[]> => {
-        const out = new Map<string, ResultRow[]>(plans.map((p) => [p.name, []]));
-        for (const v of latest.values()) if (v?.final && v.row.window_start !== undefined && Date.parse(String(v.row.window_start)) <= lastTime) out.get(v.metric)?.push(v.row);
-        return out;
-      };
-      const finalCount = (): number => [...latest.values()].reduce((n, v) => n + (v?.final ? 1 : 0), 0);
-      const complete = await waitFor(() => finalCount() >= total, 150_000, 1000);
+      results = await readResults(kafka, resultsTopic);
+      const reader = results;
+      const finals = (): Map<string, ResultRow[]> => reader.finals(plans.map((p) => p.name), lastTime);
+      const complete = await waitFor(() => reader.finalCount() >= total, 150_000, 1000);
       proc.kill('SIGTERM');
       const last = await proc;
       stderrs.push(String(last.stderr ?? ''));
       // Everything the stopped process sent is read before comparing.
-      const admin = kafka.admin();
-      await admin.connect();
-      const ends = await admin.fetchTopicOffsets(resultsTopic);
-      await admin.disconnect();
-      const drained = await waitFor(() => ends.every((e) => Number(e.high) === 0 || (readUpTo.get(e.partition) ?? -1) >= Number(e.high) - 1), 60_000, 200);
-      await consumer.disconnect();
+      const drained = await reader.drained(60_000);
+      await reader.stop();
 
       const restores = stderrs.reduce((n, s) => n + s.split('\n').filter((l) => l.includes('restored state store')).length, 0);
       const summary = `${log.join('\n')}\nrestores: ${restores}; ${total} expected final rows; ${Math.round((performance.now() - t0) / 1000)} s; state in ${stateDir}\nlast run's stderr:\n${String(last.stderr ?? '').slice(-4000)}`;
@@ -271,7 +246,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
       // A failure half-way leaves no pitwall process or client behind.
       running?.kill('SIGKILL');
       await producer.disconnect().catch(() => undefined);
-      await consumer?.disconnect().catch(() => undefined);
+      await results?.stop().catch(() => undefined);
     }
   });
 });

@@ -3,8 +3,6 @@
  * twice while events are still arriving and restarted each time, produces the same final rows
  * as an uninterrupted run of the same engine over the same events.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Partitioners } from 'kafkajs';
@@ -15,7 +13,7 @@ import { loadQueries } from '../../src/plan/index.js';
 import { generate } from '../../src/sources/generator.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { runHot } from '../support/parity.js';
-import { brokers, createTopic, testKafka, uniqueName, waitFor } from './support.js';
+import { brokers, createTopic, ordersProjectWith, readResults, testKafka, uniqueName, waitFor } from './support.js';
 
 const EVENTS = 30_000;
 const CHUNKS = 10;
@@ -40,11 +38,7 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL', () => {
     const kafka = testKafka('exactly-once');
     const topic = uniqueName('orders');
     const resultsTopic = uniqueName('results');
-    const dir = mkdtempSync(join(tmpdir(), 'pw-eo-'));
-    mkdirSync(join(dir, 'catalog'));
-    mkdirSync(join(dir, 'queries'));
-    writeFileSync(join(dir, 'catalog', 'orders.yaml'), readFileSync('catalog/orders.yaml', 'utf8').replace(/^topic: orders$/m, `topic: ${topic}`).replace(/^idle_timeout: .*$/m, 'idle_timeout: 10m'));
-    for (const [name, sql] of Object.entries(METRICS)) writeFileSync(join(dir, 'queries', `${name}.sql`), sql);
+    const dir = ordersProjectWith('pw-eo-', topic, METRICS);
     const catalog = loadCatalog(join(dir, 'catalog'));
     const plans = loadQueries(join(dir, 'queries'), catalog);
 
@@ -92,22 +86,11 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL', () => {
     const total = [...want.values()].reduce((n, rows) => n + rows.length, 0);
 
     // Read the compacted results topic: the latest value per key, final rows only.
-    const latest = new Map<string, { metric: string; final: boolean; row: ResultRow } | null>();
-    const consumer = kafka.consumer({ groupId: uniqueName('eo-reader') });
-    await consumer.connect();
-    await consumer.subscribe({ topic: resultsTopic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        latest.set(message.key?.toString() ?? '', message.value ? JSON.parse(message.value.toString()) as { metric: string; final: boolean; row: ResultRow } : null);
-      },
-    });
-    const finals = (): Map<string, ResultRow[]> => {
-      const out = new Map<string, ResultRow[]>(plans.map((p) => [p.name, []]));
-      for (const v of latest.values()) if (v?.final && v.row.window_start !== undefined && Date.parse(String(v.row.window_start)) <= lastTime) out.get(v.metric)?.push(v.row);
-      return out;
-    };
+    const results = await readResults(kafka, resultsTopic);
+    const names = plans.map((p) => p.name);
+    const finals = (): Map<string, ResultRow[]> => results.finals(names, lastTime);
     const complete = await waitFor(() => [...finals().values()].reduce((n, rows) => n + rows.length, 0) >= total, 120_000, 500);
-    await consumer.disconnect();
+    await results.stop();
     proc.kill('SIGTERM');
     const last = await proc;
 

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import type { ResultRow } from '../../src/util/result-row.js';
 import { inject } from 'vitest';
 
 export const brokers = inject('brokers');
@@ -55,4 +56,63 @@ export function sampleOrdersProject(prefix: string, topic: string): string {
     if (sql.includes('(orders,')) writeFileSync(join(dir, 'queries', f), sql);
   }
   return dir;
+}
+
+/**
+ * A temporary project directory with the sample orders stream reading `topic` (idle_timeout
+ * 10m: partitions silent while a killed process is down never let the watermark pass them) and
+ * the given metrics, `name → SQL`.
+ */
+export function ordersProjectWith(prefix: string, topic: string, metrics: Readonly<Record<string, string>>): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  mkdirSync(join(dir, 'catalog'));
+  mkdirSync(join(dir, 'queries'));
+  writeFileSync(join(dir, 'catalog', 'orders.yaml'), readFileSync('catalog/orders.yaml', 'utf8').replace(/^topic: orders$/m, `topic: ${topic}`).replace(/^idle_timeout: .*$/m, 'idle_timeout: 10m'));
+  for (const [name, sql] of Object.entries(metrics)) writeFileSync(join(dir, 'queries', `${name}.sql`), sql);
+  return dir;
+}
+
+interface ResultValue { metric: string; final: boolean; row: ResultRow }
+
+/** A reader of a compacted results topic from its start: the latest value per key. */
+export interface ResultsReader {
+  /** Final rows per metric (each of `metrics` present), windows starting at or before `untilMs`. */
+  finals(metrics: readonly string[], untilMs: number): Map<string, ResultRow[]>;
+  /** Final rows read so far, all windows. */
+  finalCount(): number;
+  /** True once every message the topic holds now has been read (waits up to `timeoutMs`). */
+  drained(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function readResults(kafka: Kafka, topic: string): Promise<ResultsReader> {
+  const latest = new Map<string, ResultValue | null>();
+  const readUpTo = new Map<number, number>();
+  const consumer = kafka.consumer({ groupId: uniqueName('results-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachBatch: async ({ batch }) => {
+      for (const message of batch.messages) {
+        latest.set(message.key?.toString() ?? '', message.value ? JSON.parse(message.value.toString()) as ResultValue : null);
+        readUpTo.set(batch.partition, Number(message.offset));
+      }
+    },
+  });
+  return {
+    finals(metrics, untilMs) {
+      const out = new Map<string, ResultRow[]>(metrics.map((m) => [m, []]));
+      for (const v of latest.values()) if (v?.final && v.row.window_start !== undefined && Date.parse(String(v.row.window_start)) <= untilMs) out.get(v.metric)?.push(v.row);
+      return out;
+    },
+    finalCount: () => [...latest.values()].reduce((n, v) => n + (v?.final ? 1 : 0), 0),
+    async drained(timeoutMs) {
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.disconnect();
+      return waitFor(() => ends.every((e) => Number(e.high) === 0 || (readUpTo.get(e.partition) ?? -1) >= Number(e.high) - 1), timeoutMs, 200);
+    },
+    stop: () => consumer.disconnect(),
+  };
 }

@@ -12,7 +12,7 @@ import type { RowChange } from '../../src/hot/operator-types.js';
 import { ResultCollector } from '../../src/hot/result-collector.js';
 import type { RawRecord } from '../../src/hot/stream-runtime.js';
 import { generate } from '../../src/sources/generator.js';
-import { StateStore } from '../../src/state/state-store.js';
+import { StateStore, type CommitInfo } from '../../src/state/state-store.js';
 import { ORDERS_YAML, catalogOf, plan } from '../support/cold-harness.js';
 
 const orders = catalogOf(ORDERS_YAML);
@@ -38,6 +38,15 @@ const BATCH = 50;
 function collector(): { results: ResultCollector; sink: { result: (p: typeof plans[number], c: RowChange) => void } } {
   const results = new ResultCollector();
   return { results, sink: { result: (p, c) => results.apply(p, c) } };
+}
+
+/** One checkpoint as the Kafka runner takes it (without the output flushes): capture, hand over, commit. */
+async function checkpoint(engine: Engine, store: StateStore): Promise<CommitInfo> {
+  const cut = engine.captureChanges();
+  await store.send(cut.ops);
+  const info = await store.commit();
+  cut.committed();
+  return info;
 }
 
 function uninterrupted(): ResultCollector {
@@ -105,14 +114,8 @@ describe('incremental checkpoints', () => {
     const engine = new Engine(orders, plans, collector().sink);
     engine.trackChanges(store.reader);
     engine.process('orders', records.slice(0, 2000), 0);
-    let cut = engine.captureChanges();
-    await store.send(cut.ops);
-    const first = await store.commit();
-    cut.committed();
-    cut = engine.captureChanges();
-    await store.send(cut.ops);
-    const second = await store.commit();
-    cut.committed();
+    const first = await checkpoint(engine, store);
+    const second = await checkpoint(engine, store);
     expect(first.ops).toBeGreaterThan(1000);
     // format, checkpoint, one meta per metric, the stream's meta and one per partition
     expect(second.ops).toBe(2 + plans.length + 1 + PARTITIONS);
@@ -126,9 +129,7 @@ describe('incremental checkpoints', () => {
     let engine = new Engine(orders, plans, collector().sink);
     engine.trackChanges(store.reader);
     engine.process('orders', records.slice(0, 1000), 0);
-    const cut = engine.captureChanges();
-    await store.send(cut.ops);
-    await store.commit();
+    await checkpoint(engine, store);
     await store.close();
     const changed = [plan(SQLS[0]!.replace('COUNT(*) AS n', 'COUNT(*) AS cnt'), orders), ...plans.slice(1, 3)];
     store = new StateStore(dir);
@@ -137,9 +138,7 @@ describe('incremental checkpoints', () => {
     expect(await engine.restoreStored(store.reader, 0)).toEqual(['a']);
     expect(engine.stateSize().a?.groups).toBe(0);
     expect(engine.stateSize().b?.groups).toBeGreaterThan(0);
-    const next = engine.captureChanges();
-    await store.send(next.ops);
-    await store.commit();
+    await checkpoint(engine, store);
     expect([...store.reader.scan('groups', ['a'])]).toHaveLength(0);
     expect([...store.reader.scan('groups', ['d'])]).toHaveLength(0); // no longer defined
     expect(store.reader.get('meta', ['metric', 'd'])).toBeUndefined();
@@ -157,10 +156,7 @@ describe('incremental checkpoints', () => {
     let engine = new Engine(orders, plans, sink);
     engine.trackChanges(store.reader);
     expect(engine.restore(json, 0)).toEqual([]);
-    const cut = engine.captureChanges();
-    await store.send(cut.ops);
-    await store.commit();
-    cut.committed();
+    await checkpoint(engine, store);
     await store.close();
     store = new StateStore(dir);
     engine = new Engine(orders, plans, sink);
@@ -180,10 +176,7 @@ describe('incremental checkpoints', () => {
     engine.trackChanges(store.reader);
     const half = Math.floor(records.length / 2);
     engine.process('orders', records.slice(0, half), 0);
-    const cut = engine.captureChanges();
-    await store.send(cut.ops);
-    await store.commit();
-    cut.committed();
+    await checkpoint(engine, store);
     const { groupChunks: _threaded, ...sync } = store.reader;
     engine = new Engine(orders, plans, sink);
     engine.trackChanges(sync);
