@@ -12,7 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { hasPrefix, type GroupChunk, type StateOp, type StoreKey } from './layout.js';
 import { lowerThreadPriority } from '../util/thread-priority.js';
-import { groupKeyPart, groupValue, openStateEnv, packr } from './lmdb-env.js';
+import { groupKeyPart, groupLayout, groupValue, openStateEnv, packr } from './lmdb-env.js';
 
 export interface WriterInit { readonly path: string }
 export type WriterMessage =
@@ -106,6 +106,14 @@ function apply(op: StateOp): number {
 /** Open scans: their iterators over the `groups` database (each in its own read snapshot). */
 const scans = new Map<number, Iterator<{ key: StoreKey; value: Buffer }>>();
 
+/** `buf` with room for `more` bytes after its first `used` (grown to at least twice its size when short). */
+function room(buf: Buffer, used: number, more: number): Buffer {
+  if (used + more <= buf.length) return buf;
+  const b = Buffer.allocUnsafe(Math.max(buf.length * 2, used + more, 1 << 16));
+  buf.copy(b, 0, 0, used);
+  return b;
+}
+
 /** Reads the next chunk of scan `id` into flat arrays (see GroupChunk); undefined at the end. */
 function nextChunk(id: number, metric: string): GroupChunk | undefined {
   const it = scans.get(id);
@@ -115,8 +123,8 @@ function nextChunk(id: number, metric: string): GroupChunk | undefined {
   const keyEnds = new Int32Array(CHUNK_ENTRIES);
   const numEnds = new Int32Array(CHUNK_ENTRIES);
   const objEnds = new Int32Array(CHUNK_ENTRIES);
-  let keyBytes = Buffer.allocUnsafe(1 << 18);
-  let objBytes = Buffer.allocUnsafe(0);
+  let keyBytes: Buffer = Buffer.allocUnsafe(1 << 18);
+  let objBytes: Buffer = Buffer.allocUnsafe(0);
   let nums = new Float64Array(CHUNK_ENTRIES * 4);
   let k = 0; let nn = 0; let o = 0; let n = 0;
   for (; n < CHUNK_ENTRIES; n++) {
@@ -125,22 +133,18 @@ function nextChunk(id: number, metric: string): GroupChunk | undefined {
     const { key, value } = next.value;
     windowStarts[n] = key[1] as number;
     slots[n] = key[2] as number;
-    const keyLen = value.readUInt32LE(0);
-    if (k + keyLen > keyBytes.length) { const b = Buffer.allocUnsafe(Math.max(keyBytes.length * 2, k + keyLen)); keyBytes.copy(b, 0, 0, k); keyBytes = b; }
-    value.copy(keyBytes, k, 4, 4 + keyLen);
-    k += keyLen;
+    const { keyEnd, width, numsAt, objsAt } = groupLayout(value);
+    keyBytes = room(keyBytes, k, keyEnd - 4);
+    value.copy(keyBytes, k, 4, keyEnd);
+    k += keyEnd - 4;
     keyEnds[n] = k;
-    const at = 4 + keyLen;
-    const width = value.readUInt16LE(at);
     if (nn + width > nums.length) { const b = new Float64Array(Math.max(nums.length * 2, nn + width)); b.set(nums); nums = b; }
-    for (let i = 0; i < width; i++) nums[nn++] = value.readDoubleLE(at + 2 + i * 8);
+    for (let i = 0; i < width; i++) nums[nn++] = value.readDoubleLE(numsAt + i * 8);
     numEnds[n] = nn;
-    const rest = at + 2 + width * 8;
-    if (rest < value.length) {
-      const len = value.length - rest;
-      if (o + len > objBytes.length) { const b = Buffer.allocUnsafe(Math.max(objBytes.length * 2, o + len, 1 << 16)); objBytes.copy(b, 0, 0, o); objBytes = b; }
-      value.copy(objBytes, o, rest);
-      o += len;
+    if (objsAt < value.length) {
+      objBytes = room(objBytes, o, value.length - objsAt);
+      value.copy(objBytes, o, objsAt);
+      o += value.length - objsAt;
     }
     objEnds[n] = o;
   }

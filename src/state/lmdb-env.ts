@@ -70,20 +70,40 @@ export function groupValue(keyPart: Uint8Array, nums: ArrayLike<number>, objsPar
   return out;
 }
 
+/** Where the parts of a stored group value lie (byte offsets), as `groupLayout` last read them. */
+export interface GroupLayout {
+  /** The key part is `[4, keyEnd)`. */
+  keyEnd: number;
+  /** Numeric states: `width` f64s from `numsAt`. */
+  width: number;
+  numsAt: number;
+  /** The object states (msgpack) are `[objsAt, value.length)`, absent when equal. */
+  objsAt: number;
+}
+
+const LAYOUT: GroupLayout = { keyEnd: 0, width: 0, numsAt: 0, objsAt: 0 };
+
+/** Reads the layout of a stored group value (see `groupValue`) into one shared object: no allocation per group. */
+export function groupLayout(value: Buffer): GroupLayout {
+  LAYOUT.keyEnd = 4 + value.readUInt32LE(0);
+  LAYOUT.width = value.readUInt16LE(LAYOUT.keyEnd);
+  LAYOUT.numsAt = LAYOUT.keyEnd + 2;
+  LAYOUT.objsAt = LAYOUT.numsAt + LAYOUT.width * 8;
+  return LAYOUT;
+}
+
 /** The key part of a stored group value (bytes, not decoded). */
 export function groupKeyPart(value: Buffer): Buffer {
-  return value.subarray(4, 4 + value.readUInt32LE(0));
+  return value.subarray(4, groupLayout(value).keyEnd);
 }
 
 /** Decodes a stored group value. */
 export function decodeGroup(value: Buffer): { keys: unknown; nums: number[]; objs: unknown[] | null } {
-  const at = 4 + value.readUInt32LE(0);
-  const keys = packr.unpack(value, { start: 4, end: at }) as unknown;
-  const width = value.readUInt16LE(at);
+  const { keyEnd, width, numsAt, objsAt } = groupLayout(value);
+  const keys = packr.unpack(value, { start: 4, end: keyEnd }) as unknown;
   const nums = new Array<number>(width);
-  for (let i = 0; i < width; i++) nums[i] = value.readDoubleLE(at + 2 + i * 8);
-  const rest = at + 2 + width * 8;
-  const objs = rest < value.length ? packr.unpack(value, { start: rest, end: value.length }) as unknown[] : null;
+  for (let i = 0; i < width; i++) nums[i] = value.readDoubleLE(numsAt + i * 8);
+  const objs = objsAt < value.length ? packr.unpack(value, { start: objsAt, end: value.length }) as unknown[] : null;
   return { keys, nums, objs };
 }
 
