@@ -505,6 +505,37 @@ export class DedupFilter {
     this.#collisions = state.collisions;
   }
 
+  /**
+   * One partition's remembered ids in arrival order with their event times (ms), for handing
+   * the partition to another group member (hot/two-phase.ts). Ids the store holds are read
+   * through `lookup`.
+   */
+  exportPartition(partition: number): [string, number][] {
+    const ids = this.#seen.get(partition);
+    const out: [string, number][] = [];
+    if (ids) for (let s = ids.head; s < ids.tail; s++) out.push([ids.idAt(s), ids.timeAt(s)]);
+    return out;
+  }
+
+  /** Replaces one partition's ids with `entries` (from {@link exportPartition}), kept in memory. */
+  importPartition(partition: number, entries: Iterable<readonly [string, number]>): void {
+    this.dropPartition(partition);
+    const ids = this.#partition(partition);
+    const h = this.#h;
+    for (const [id, t] of entries) {
+      this.#hash(id, h);
+      const hi = h.hi | 0;
+      const lo = h.lo | 0;
+      if (ids.probe(id, hi, lo) !== DUPLICATE) ids.push(id, hi, lo, t);
+    }
+  }
+
+  /** Forgets one partition's ids (it went to another group member). */
+  dropPartition(partition: number): void {
+    this.#seen.delete(partition);
+    if (this.#last?.partition === partition) this.#last = undefined;
+  }
+
   #reset(): void {
     this.#seen.clear();
     this.#last = undefined;

@@ -225,6 +225,43 @@ export class GroupTable {
     }
   }
 
+  /**
+   * Merges a partial state into `slot`: `accs` is the aggregate part of a {@link snapshot}
+   * (one entry per aggregate) from another table with the same layout, e.g. a partial from
+   * another partition's owner (two-phase aggregation, hot/two-phase.ts). The arithmetic is the
+   * accumulators' `merge` (accumulators/basic.ts): counts add, Neumaier sums add both parts
+   * compensated, exact int sums add their high parts and their low parts exactly.
+   */
+  mergeSnapshot(slot: number, accs: readonly unknown[]): void {
+    if (this.#tracking && this.#marks[slot] === 0) this.#mark(slot);
+    const cols = this.#cols;
+    this.#aggs.forEach((a, i) => {
+      const l = a.layout;
+      const s = accs[i];
+      if (l.kind === 'count') { const c = cols[l.col] as Float64Array; c[slot] = (c[slot] as number) + Number(s); return; }
+      if (l.kind === 'object') { const objs = this.#objs[l.obj] as unknown[]; objs[slot] = l.acc.merge(objs[slot], l.acc.restore(s)); return; }
+      const [first, second, n] = s as [number, number, number];
+      const a0 = cols[l.col] as Float64Array;
+      const a1 = cols[l.col + 1] as Float64Array;
+      const ns = cols[l.col + 2] as Float64Array;
+      if (l.kind === 'int_sum') {
+        a0[slot] = (a0[slot] as number) + first;
+        const lo = a1[slot] as number;
+        const carry = exactCarry(lo, second);
+        if (carry !== 0) a0[slot] = (a0[slot] as number) + carry;
+        a1[slot] = exactRest(lo, second, carry);
+      } else {
+        for (const x of [first, second]) {
+          const sum = a0[slot] as number;
+          const t = sum + x;
+          a1[slot] = (a1[slot] as number) + (Math.abs(sum) >= Math.abs(x) ? (sum - t) + x : (x - t) + sum);
+          a0[slot] = t;
+        }
+      }
+      ns[slot] = (ns[slot] as number) + n;
+    });
+  }
+
   /** The aggregate results of a slot, in aggregate order. */
   results(slot: number): Val[] {
     const cols = this.#cols;

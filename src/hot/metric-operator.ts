@@ -8,7 +8,7 @@ import { findNode, type MetricPlan } from '../plan/index.js';
 import { compileRowExpr, type Evaluator } from './eval/compile-expr.js';
 import { GroupFolder } from './group-folder.js';
 import type { StateOp, StateReader } from '../state/layout.js';
-import type { EventOrigin, LatePair, OperatorLimits, RowChange, WindowOperator } from './operator-types.js';
+import type { EventOrigin, ForwardedEvent, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
 import { SessionOperator } from './session-operator.js';
 import { TumbleHopOperator } from './window-operator.js';
 
@@ -21,7 +21,22 @@ export interface MetricStats {
   late: number;
   /** (event, window) pairs dropped because the open-group cap was reached. */
   overflow: number;
+  /**
+   * Partials that reached their key's owner after its window had closed (two-phase
+   * aggregation). The partials protocol rules this out: anything but 0 is a bug to report.
+   */
+  partialsAfterClose?: number;
 }
+
+/**
+ * How a metric runs on this member (hot/two-phase.ts):
+ * - `whole`: this process sees every partition; it folds, closes windows and emits;
+ * - `partial`: phase one on some input partitions: it folds TUMBLE/HOP events into partials
+ *   (late events go to the late lane here) or forwards SESSION events, and emits nothing;
+ * - `merge`: phase two for some group keys: it merges partials (runs SESSION events), closes
+ *   windows by the watermark of every input partition, and emits.
+ */
+export type MetricRole = 'whole' | 'partial' | 'merge';
 
 export interface MetricSink {
   result(plan: MetricPlan, change: RowChange): void;
@@ -34,16 +49,22 @@ export class MetricOperator {
   readonly stats: MetricStats = { rows: 0, updates: 0, late: 0, overflow: 0 };
   readonly #filter: Evaluator<Record<string, unknown>> | undefined;
   readonly #op: WindowOperator;
+  readonly #folder: GroupFolder;
+  readonly role: MetricRole;
+  /** Phase one of a SESSION metric: events forwarded at the next drain. */
+  #forward: ForwardedEvent[] = [];
   /** Set when the last processed event was late for at least one window of this metric. */
   lastWasLate = false;
 
-  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits) {
+  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole') {
     this.plan = plan;
+    this.role = role;
     const filter = findNode(plan.root, 'FilterNode');
     this.#filter = filter ? compileRowExpr(filter.predicate) : undefined;
     const agg = findNode(plan.root, 'AggregateNode');
     if (!agg) throw new InternalError(`metric ${plan.name} has no aggregate`);
     const folder = new GroupFolder(agg);
+    this.#folder = folder;
     const out = {
       emit: (change: RowChange): void => {
         if (change.kind === 'upsert') { if (change.final) this.stats.rows++; else this.stats.updates++; }
@@ -59,11 +80,43 @@ export class MetricOperator {
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
     this.lastWasLate = false;
     if (this.#filter !== undefined && this.#filter(event.payload) !== true) return;
+    if (this.role === 'partial' && this.#op instanceof SessionOperator) {
+      this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin });
+      return;
+    }
     this.#op.process(event, origin, watermarkMs);
   }
 
-  onWatermark(watermarkMs: number): void { this.#op.onWatermark(watermarkMs); }
-  flushUpdates(): void { this.#op.flushUpdates(); }
+  onWatermark(watermarkMs: number): void { if (this.role !== 'partial') this.#op.onWatermark(watermarkMs); }
+  flushUpdates(): void { if (this.role !== 'partial') this.#op.flushUpdates(); }
+
+  /** Phase one: the partials (TUMBLE/HOP) or forwarded events (SESSION) since the last drain. */
+  drain(): PartialBatch {
+    if (this.role !== 'partial') throw new InternalError(`metric ${this.plan.name}: drain() on a ${this.role} operator`);
+    const events = this.#forward;
+    this.#forward = [];
+    return { windows: this.#op instanceof TumbleHopOperator ? this.#op.drain() : [], events };
+  }
+
+  /**
+   * Phase two: merges a batch from phase one, given the watermark of every input partition
+   * (then closes what it closes and, for on_update, emits what changed).
+   */
+  merge(batch: PartialBatch, watermarkMs: number): void {
+    if (this.role !== 'merge') throw new InternalError(`metric ${this.plan.name}: merge() on a ${this.role} operator`);
+    const op = this.#op;
+    if (op instanceof TumbleHopOperator) {
+      for (const w of batch.windows) {
+        for (const g of w.groups) {
+          const r = op.mergePartial(w.ws, g, watermarkMs);
+          if (r === 'closed') this.stats.partialsAfterClose = (this.stats.partialsAfterClose ?? 0) + 1;
+          else if (r === 'overflow') this.stats.overflow++;
+        }
+      }
+    } else {
+      for (const f of batch.events) this.#op.process(f.event, f.origin, watermarkMs);
+    }
+  }
   snapshot(): unknown { return { op: this.#op.snapshot(), stats: this.stats }; }
   restore(json: unknown): void {
     const s = json as { op: unknown; stats: MetricStats };

@@ -65,3 +65,37 @@ export interface WindowOperator {
   /** Open groups and their approximate bytes. */
   stateSize(): { groups: number; bytes: number };
 }
+
+/**
+ * Two-phase aggregation (hot/two-phase.ts): the accumulators of one group of one window folded
+ * by the owner of some input partitions. `keys` are the group's key values, `accs` one
+ * snapshot per aggregate (GroupTable.snapshot form), merged by the key's owner.
+ */
+export interface PartialGroup {
+  readonly id: string;
+  readonly keys: readonly Val[];
+  readonly accs: readonly unknown[];
+}
+
+/** The partial groups of one TUMBLE/HOP window (by window start, ms). */
+export interface PartialWindow {
+  readonly ws: number;
+  readonly groups: readonly PartialGroup[];
+}
+
+/**
+ * An event of a SESSION metric forwarded to the owner of its key (sessions of one key can span
+ * partitions, so they are formed, and lateness judged, where the key's events meet). `id` is
+ * its encoded group key.
+ */
+export interface ForwardedEvent {
+  readonly id: string;
+  readonly event: ValidEvent;
+  readonly origin: EventOrigin;
+}
+
+/** What one metric's phase one hands over at a flush: TUMBLE/HOP partials, or SESSION events. */
+export interface PartialBatch {
+  readonly windows: readonly PartialWindow[];
+  readonly events: readonly ForwardedEvent[];
+}

@@ -71,12 +71,24 @@ export class StreamRuntime {
   /** Next offset to read per partition (what a checkpoint resumes from). */
   readonly offsets = new Map<number, number>();
 
-  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number; futureReference?: FutureReference }) {
+  /**
+   * A group member's lateness floors per owned partition (ms): the watermark it last published
+   * for the partition (hot/two-phase.ts). An event is late for a window once the member's
+   * watermark or its partition's floor reached the window's end + allowed lateness.
+   */
+  readonly floors: Map<number, number> | undefined;
+
+  /**
+   * `opts.member`: phase one of a group member (hot/two-phase.ts): the watermark is the minimum
+   * over the partitions it owns now (not monotone) and lateness also honours {@link floors}.
+   */
+  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number; futureReference?: FutureReference; member?: boolean }) {
     this.stream = stream;
     this.#metrics = metrics;
     this.#sink = sink;
     this.#validator = new RecordValidator(stream, opts.futureReference ?? 'processing-time');
-    this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs);
+    this.watermark = new WatermarkTracker(stream.watermarkDelayMs, stream.idleTimeoutMs, { monotone: !opts.member });
+    this.floors = opts.member ? new Map() : undefined;
     // Ids already checkpointed are looked up in the store (only when a 64-bit hash matches).
     this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => this.#storedId(partition, seq));
   }
@@ -144,9 +156,11 @@ export class StreamRuntime {
     this.stats.accepted++;
     this.#sink.accepted?.(this.stream, event, origin, raw);
     const wm = this.watermark.watermarkMs;
+    let lateWm = wm;
+    if (this.floors !== undefined) { const f = this.floors.get(origin.partition); if (f !== undefined && f > lateWm) lateWm = f; }
     let late = false;
     for (const m of this.#metrics) {
-      m.process(event, origin, wm);
+      m.process(event, origin, lateWm);
       if (m.lastWasLate) late = true;
     }
     if (late) this.stats.late++;

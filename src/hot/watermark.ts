@@ -18,10 +18,18 @@ export class WatermarkTracker {
   readonly #idleMs: number;
   readonly #parts = new Map<number, PartitionMark>();
   #watermark = Number.NEGATIVE_INFINITY;
+  readonly #monotone: boolean;
 
-  constructor(delayMs: number, idleTimeoutMs: number) {
+  /**
+   * `options.monotone` (default true): the stream watermark never moves back. A member of a
+   * group (hot/two-phase.ts) passes false: its watermark is the minimum over the partitions it
+   * owns now, and a partition handed to it with older events lowers it (per-partition floors
+   * keep what was already published).
+   */
+  constructor(delayMs: number, idleTimeoutMs: number, options: { monotone?: boolean } = {}) {
     this.#delayMs = delayMs;
     this.#idleMs = idleTimeoutMs;
+    this.#monotone = options.monotone ?? true;
   }
 
   get watermarkMs(): number { return this.#watermark; }
@@ -47,6 +55,26 @@ export class WatermarkTracker {
     p.lastSeenAt = nowMs;
     if (held && p.idle) { p.idle = false; this.#recompute(); }
   }
+
+  /**
+   * Takes over a partition with its mark from another member (non-monotone trackers only);
+   * it holds the watermark at `maxEventMs` − delay until it reads newer events or goes idle.
+   */
+  adopt(partition: number, maxEventMs: number, nowMs: number): void {
+    if (this.#monotone) throw new InternalError('adopt() is for a group member\'s (non-monotone) watermark');
+    this.#parts.set(partition, { maxEventMs, lastSeenAt: nowMs, idle: false, held: false });
+    this.#recompute();
+  }
+
+  /** Gives a partition up (non-monotone trackers only): it no longer holds this member's watermark. */
+  release(partition: number): void {
+    if (this.#monotone) throw new InternalError('release() is for a group member\'s (non-monotone) watermark');
+    this.#parts.delete(partition);
+    this.#recompute();
+  }
+
+  /** The mark (max valid event time, ms) of a partition, −∞ before its first event. */
+  markOf(partition: number): number { return this.#parts.get(partition)?.maxEventMs ?? Number.NEGATIVE_INFINITY; }
 
   // There is deliberately no `revoke`: a partition taken away by a rebalance keeps holding the
   // watermark until it has been silent for idle_timeout, like any quiet partition. Dropping it at
@@ -94,7 +122,7 @@ export class WatermarkTracker {
       if (p.maxEventMs - this.#delayMs < min) min = p.maxEventMs - this.#delayMs;
     }
     if (active === 0) return;
-    if (min > this.#watermark) this.#watermark = min;
+    if (min > this.#watermark || !this.#monotone) this.#watermark = min;
   }
 
   /** Sets the watermark from a checkpoint; moving it backwards is a bug. */

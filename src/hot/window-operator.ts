@@ -20,7 +20,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { StateOp, StateReader } from '../state/layout.js';
 import { unpackStored } from '../state/lmdb-env.js';
 import type { Val } from './eval/compile-expr.js';
-import type { EventOrigin, OperatorLimits, OperatorOutput, WindowOperator } from './operator-types.js';
+import type { EventOrigin, OperatorLimits, OperatorOutput, PartialGroup, PartialWindow, WindowOperator } from './operator-types.js';
 import { TimerQueue } from './timer-queue.js';
 
 function* resultsOf(table: GroupTable, slots?: Iterable<number>): Generator<GroupResult> {
@@ -107,6 +107,60 @@ export class TumbleHopOperator implements WindowOperator {
         d.add(slot);
       }
     }
+  }
+
+  /**
+   * Phase one of two-phase aggregation (hot/two-phase.ts): hands over every open group as a
+   * partial (key values and accumulator snapshots) and forgets them, without emitting. An
+   * operator used this way is never given a watermark; `process` still sends events for windows
+   * past the watermark it is passed to the late lane.
+   */
+  drain(): PartialWindow[] {
+    const out: PartialWindow[] = [];
+    for (const [ws, table] of [...this.#windows].sort((a, b) => a[0] - b[0])) {
+      const groups: PartialGroup[] = [];
+      for (const [id, slot] of table.index.entries()) {
+        const [keys, accs] = table.snapshot(slot) as [Val[], unknown[]];
+        groups.push({ id, keys, accs });
+      }
+      out.push({ ws, groups });
+    }
+    this.#windows.clear();
+    this.#dirty.clear();
+    this.#closing.clear();
+    this.#groups = 0;
+    return out;
+  }
+
+  /**
+   * Phase two: merges a partial of group `id` in window `ws` (see {@link drain}). Returns false,
+   * merging nothing, when the window already closed at `watermarkMs` (the partials protocol
+   * rules that out: it is counted by the caller) or the open-group cap is reached (overflow).
+   */
+  mergePartial(ws: number, group: PartialGroup, watermarkMs: number): 'merged' | 'closed' | 'overflow' {
+    const we = ws + this.#sizeMs;
+    if (we + this.#latenessMs <= watermarkMs) return 'closed';
+    let table = this.#windows.get(ws);
+    if (!table) {
+      table = newTable(this.#folder);
+      if (this.#tracking) table.track();
+      this.#windows.set(ws, table);
+      this.#closing.push(we + this.#latenessMs, ws);
+    }
+    if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
+    let slot = table.index.get(group.id);
+    if (slot === undefined) {
+      if (this.#groups >= this.#limits.maxGroups) return 'overflow';
+      slot = table.add(group.id, group.keys);
+      this.#groups++;
+    }
+    table.mergeSnapshot(slot, group.accs);
+    if (this.#onUpdate) {
+      let d = this.#dirty.get(ws);
+      if (!d) { d = new Set(); this.#dirty.set(ws, d); }
+      d.add(slot);
+    }
+    return 'merged';
   }
 
   onWatermark(watermarkMs: number): void {

@@ -1,0 +1,345 @@
+/**
+ * Two-phase aggregation across the members of a group (DESIGN.md, "Scale-out"; the partial /
+ * final split of Flink's local-global aggregation and Kafka Streams' repartition-then-aggregate,
+ * with the exchange through broker topics).
+ *
+ * Phase one ({@link PartialStage}) runs where an input partition is owned: decode, validate,
+ * dedup, watermark, then every TUMBLE/HOP metric folds events into partial accumulators per
+ * (window, key) and every SESSION metric forwards its events. At each flush the partials and
+ * events go to the partials partition of their group key ({@link partialsPartition}; for a
+ * top-N, which ranks a window's groups against each other, of their window start), together
+ * with a watermark mark for every input partition the member owns, sent to every partials
+ * partition.
+ *
+ * Phase two ({@link MergeStage}) runs where a partials partition is owned: it merges partials
+ * (every accumulator has `merge`), runs SESSION events, and closes a window once the marks of
+ * every input partition of the stream (the count comes from the broker's metadata) reached its
+ * end + allowed lateness; then it emits, like a single process would.
+ *
+ * Lateness is exact and decided once. For TUMBLE/HOP it is judged in phase one: an event is late
+ * for a window once the owning member's watermark (the minimum over the partitions it owns), or
+ * the mark it already published for the event's partition, reached the window's end + allowed
+ * lateness. A published mark is never undercut: it becomes the partition's floor and travels
+ * with the partition's state to its next owner. Because a partition's partials precede its
+ * marks in every partials partition, phase two never receives a partial for a window it closed
+ * (counted as `partialsAfterClose` if a bug ever broke that). SESSION lateness is judged in
+ * phase two against the watermark of every partition, as sessions of one key meet there.
+ * With one member owning every partition this is exactly the single-process semantics.
+ *
+ * A flush is the unit of exactly-once: its messages, the partition states it returns and the
+ * input offsets they cover are committed together (a Kafka transaction), so a member that dies
+ * loses only what it had not flushed, and the next owner resumes from the flushed state.
+ */
+import type { Catalog, FutureReference } from '../catalog/index.js';
+import { InternalError } from '../errors.js';
+import type { MetricPlan } from '../plan/index.js';
+import { hash64, type Hash64 } from '../util/hash64.js';
+import type { EngineSink } from './engine.js';
+import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
+import type { ForwardedEvent, PartialBatch, PartialGroup } from './operator-types.js';
+import { StreamRuntime, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
+
+/** What moves with an input partition from one member to the next (its changelog record). */
+export interface PartitionState {
+  /** Next offset to read; null before the first record. */
+  readonly offset: number | null;
+  /** Max event time of the partition's valid events (ms); null before the first. */
+  readonly maxEventMs: number | null;
+  /** The last watermark mark published for the partition (ms); null before the first flush. */
+  readonly floor: number | null;
+  /** Remembered event ids with their event times (ms), in arrival order. */
+  readonly dedup: readonly (readonly [string, number])[];
+}
+
+/** What one flush sends to one partials partition of one metric. */
+export interface PartialsMessage {
+  readonly metric: string;
+  /** The partials partition (of `pitwall.<metric>.partials`). */
+  readonly partition: number;
+  /** Partials and forwarded events whose group key belongs to this partition. */
+  readonly batch: PartialBatch;
+  /**
+   * For every input partition the sender owns: its watermark mark (ms; −∞ before any event,
+   * +∞ at the end of a finite input). Phase two applies them after `batch`.
+   */
+  readonly marks: readonly (readonly [number, number])[];
+}
+
+/** The result of a flush: messages per metric and partials partition, and the state per input partition. */
+export interface FlushResult {
+  readonly messages: readonly PartialsMessage[];
+  /** Per stream: the state of every input partition this member owns, as of this flush. */
+  readonly states: ReadonlyMap<string, ReadonlyMap<number, PartitionState>>;
+}
+
+const H: Hash64 = { hi: 0, lo: 0 };
+
+/** The partials partition of an encoded group key: a 64-bit hash (util/hash64.ts) modulo `count`. */
+export function partialsPartition(id: string, count: number): number {
+  if (count <= 1) return 0;
+  hash64(id, H);
+  return (H.hi >>> 0) % count;
+}
+
+export interface PartialStageOptions {
+  readonly maxGroups?: number;
+  readonly maxDedupIds?: number;
+  readonly futureReference?: FutureReference;
+  /** Partition count of a metric's partials topic. */
+  readonly partialsPartitions: (metric: string) => number;
+}
+
+const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
+
+/** Phase one of one member: the streams' partitions it owns, folded into partials. */
+export class PartialStage {
+  readonly #streams = new Map<string, StreamRuntime>();
+  readonly #owned = new Map<string, Set<number>>();
+  readonly #opts: PartialStageOptions;
+
+  constructor(catalog: Catalog, plans: readonly MetricPlan[], sink: EngineSink, opts: PartialStageOptions) {
+    this.#opts = opts;
+    const metricSink: MetricSink = {
+      result: () => { throw new InternalError('a phase-one operator emitted a result'); },
+      late: (p, pair) => sink.late?.(p, pair),
+      overflow: (p, e, o) => sink.overflow?.(p, e, o),
+    };
+    const streamSink: StreamSink = {
+      quarantine: (r) => sink.quarantine?.(r),
+      ...(sink.accepted ? { accepted: sink.accepted.bind(sink) } : {}),
+    };
+    const limits = { maxGroups: opts.maxGroups ?? 1_000_000 };
+    for (const s of catalog.streams.values()) {
+      if (s.kind !== 'stream') continue;
+      const ops = plans.filter((p) => p.stream.name === s.name).map((p) => new MetricOperator(p, metricSink, limits, 'partial'));
+      if (ops.length === 0) continue;
+      this.#streams.set(s.name, new StreamRuntime(s, ops, streamSink, { maxDedupIds: opts.maxDedupIds ?? 2_000_000, futureReference: opts.futureReference ?? 'event-time', member: true }));
+      this.#owned.set(s.name, new Set());
+    }
+  }
+
+  get streams(): readonly StreamRuntime[] { return [...this.#streams.values()]; }
+
+  #stream(name: string): StreamRuntime {
+    const s = this.#streams.get(name);
+    if (!s) throw new InternalError(`phase one has no stream '${name}'`);
+    return s;
+  }
+
+  /** Input partitions owned per stream. */
+  owned(stream: string): readonly number[] { return [...(this.#owned.get(stream) ?? [])].sort((a, b) => a - b); }
+
+  /** Takes an input partition over, with the state its previous owner flushed last (none: a fresh start). */
+  assign(stream: string, partition: number, state: PartitionState | undefined, nowMs: number): void {
+    const rt = this.#stream(stream);
+    const owned = this.#owned.get(stream) as Set<number>;
+    if (owned.has(partition)) throw new InternalError(`partition ${stream}[${partition}] assigned twice`);
+    owned.add(partition);
+    rt.offsets.delete(partition);
+    if (state?.offset !== null && state?.offset !== undefined) rt.offsets.set(partition, state.offset);
+    rt.watermark.adopt(partition, state?.maxEventMs ?? Number.NEGATIVE_INFINITY, nowMs);
+    const floors = rt.floors as Map<number, number>;
+    floors.delete(partition);
+    if (state?.floor !== null && state?.floor !== undefined) floors.set(partition, state.floor);
+    rt.dedup.importPartition(partition, state?.dedup ?? []);
+  }
+
+  /**
+   * Gives an input partition up. Call right after a {@link flush} (whose state the next owner
+   * resumes from) or after a failed one (the partition's unflushed work is dropped with the
+   * rest: see {@link discard}).
+   */
+  revoke(stream: string, partition: number): void {
+    const rt = this.#stream(stream);
+    (this.#owned.get(stream) as Set<number>).delete(partition);
+    rt.offsets.delete(partition);
+    rt.watermark.release(partition);
+    rt.floors?.delete(partition);
+    rt.dedup.dropPartition(partition);
+  }
+
+  /** Processes records of an owned partition (see StreamRuntime.processRaw). */
+  process(stream: string, records: readonly RawRecord[], nowMs: number): void {
+    this.#stream(stream).processRaw(records, nowMs);
+  }
+
+  /** Processing-time tick: idle partitions stop holding this member's watermark back. */
+  tick(nowMs: number): void {
+    for (const s of this.#streams.values()) s.watermark.tick(nowMs);
+  }
+
+  /**
+   * Drains every partial and forwarded event into messages, one per metric and partials
+   * partition (each carrying this member's marks), and returns the state of every owned
+   * partition. `endOfInput`: a finite input ended; every mark is +∞.
+   */
+  flush(endOfInput = false): FlushResult {
+    const messages: PartialsMessage[] = [];
+    const states = new Map<string, Map<number, PartitionState>>();
+    for (const [name, rt] of this.#streams) {
+      const owned = this.owned(name);
+      const floors = rt.floors as Map<number, number>;
+      const wm = rt.watermark.watermarkMs;
+      const marks: [number, number][] = owned.map((p) => {
+        const mark = endOfInput ? Number.POSITIVE_INFINITY : Math.max(floors.get(p) ?? Number.NEGATIVE_INFINITY, wm);
+        if (Number.isFinite(mark)) floors.set(p, mark);
+        return [p, mark];
+      });
+      rt.dedup.expire(wm);
+      const st = new Map<number, PartitionState>();
+      for (const p of owned) {
+        const offset = rt.offsets.get(p);
+        st.set(p, { offset: offset ?? null, maxEventMs: finiteOrNull(rt.watermark.markOf(p)), floor: finiteOrNull(floors.get(p) ?? Number.NEGATIVE_INFINITY), dedup: rt.dedup.exportPartition(p) });
+      }
+      states.set(name, st);
+      for (const m of rt.metrics) {
+        const count = this.#opts.partialsPartitions(m.plan.name);
+        const batch = m.drain();
+        const windows: Map<number, PartialGroup[]>[] = Array.from({ length: count }, () => new Map());
+        // A top-N ranks the groups of a window against each other: all of a window's groups
+        // meet in one partials partition (by window start); other metrics go by group key.
+        const byWindow = m.plan.root.kind === 'TopNNode';
+        for (const w of batch.windows) {
+          const wq = byWindow ? partialsPartition(String(w.ws), count) : -1;
+          for (const g of w.groups) {
+            const byWs = windows[byWindow ? wq : partialsPartition(g.id, count)] as Map<number, PartialGroup[]>;
+            const list = byWs.get(w.ws);
+            if (list) list.push(g); else byWs.set(w.ws, [g]);
+          }
+        }
+        const events: ForwardedEvent[][] = Array.from({ length: count }, () => []);
+        for (const f of batch.events) (events[byWindow ? 0 : partialsPartition(f.id, count)] as ForwardedEvent[]).push(f);
+        for (let q = 0; q < count; q++) {
+          const ws = [...(windows[q] as Map<number, PartialGroup[]>)].map(([start, groups]) => ({ ws: start, groups }));
+          messages.push({ metric: m.plan.name, partition: q, batch: { windows: ws, events: events[q] as ForwardedEvent[] }, marks });
+        }
+      }
+    }
+    return { messages, states };
+  }
+
+  stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
+    const streams: Record<string, StreamStats> = {};
+    const metrics: Record<string, MetricStats> = {};
+    for (const s of this.#streams.values()) {
+      streams[s.stream.name] = { ...s.stats };
+      for (const m of s.metrics) metrics[m.plan.name] = { ...m.stats };
+    }
+    return { streams, metrics };
+  }
+}
+
+/** What moves with a partials partition of one metric from one member to the next. */
+export interface MergeState {
+  /** The metric operator's snapshot (MetricOperator.snapshot). */
+  readonly op: unknown;
+  /** Mark per input partition (ms; null = −∞). */
+  readonly marks: readonly (readonly [number, number | null])[];
+}
+
+interface MergeTask { readonly op: MetricOperator; readonly marks: Map<number, number>; watermark: number }
+
+export interface MergeStageOptions {
+  readonly maxGroups?: number;
+  /** Partition count of a stream's input topic (every one of them must pass a window's close). */
+  readonly inputPartitions: (stream: string) => number;
+}
+
+/** Phase two of one member: the partials partitions it owns, merged, closed and emitted. */
+export class MergeStage {
+  readonly #plans: ReadonlyMap<string, MetricPlan>;
+  readonly #tasks = new Map<string, MergeTask>();
+  readonly #sink: MetricSink;
+  readonly #opts: MergeStageOptions;
+
+  constructor(plans: readonly MetricPlan[], sink: EngineSink, opts: MergeStageOptions) {
+    this.#plans = new Map(plans.map((p) => [p.name, p]));
+    this.#opts = opts;
+    this.#sink = {
+      result: (p, c) => sink.result(p, c),
+      late: (p, pair) => sink.late?.(p, pair),
+      overflow: (p, e, o) => sink.overflow?.(p, e, o),
+    };
+  }
+
+  #key(metric: string, partition: number): string { return `${metric}\u0000${partition}`; }
+
+  /** Takes a partials partition of `metric` over, with its previous owner's state (none: fresh). */
+  assign(metric: string, partition: number, state?: MergeState): void {
+    const plan = this.#plans.get(metric);
+    if (!plan) throw new InternalError(`phase two has no metric '${metric}'`);
+    const key = this.#key(metric, partition);
+    if (this.#tasks.has(key)) throw new InternalError(`partials partition ${metric}[${partition}] assigned twice`);
+    const op = new MetricOperator(plan, this.#sink, { maxGroups: this.#opts.maxGroups ?? 1_000_000 }, 'merge');
+    const task: MergeTask = { op, marks: new Map(), watermark: Number.NEGATIVE_INFINITY };
+    if (state) {
+      op.restore(state.op);
+      for (const [p, m] of state.marks) task.marks.set(p, m ?? Number.NEGATIVE_INFINITY);
+      task.watermark = this.#watermarkOf(plan, task.marks);
+    }
+    this.#tasks.set(key, task);
+  }
+
+  /** Gives a partials partition up; returns its state for the next owner. */
+  revoke(metric: string, partition: number): MergeState {
+    const key = this.#key(metric, partition);
+    const task = this.#tasks.get(key);
+    if (!task) throw new InternalError(`partials partition ${metric}[${partition}] is not owned`);
+    this.#tasks.delete(key);
+    return this.#stateOf(task);
+  }
+
+  /** The state of an owned partials partition (what a checkpoint stores). */
+  state(metric: string, partition: number): MergeState {
+    const task = this.#tasks.get(this.#key(metric, partition));
+    if (!task) throw new InternalError(`partials partition ${metric}[${partition}] is not owned`);
+    return this.#stateOf(task);
+  }
+
+  #stateOf(task: MergeTask): MergeState {
+    return { op: task.op.snapshot(), marks: [...task.marks].map(([p, m]) => [p, finiteOrNull(m)]) };
+  }
+
+  /** Minimum mark over every input partition of the stream (one never heard of holds it at −∞). */
+  #watermarkOf(plan: MetricPlan, marks: ReadonlyMap<number, number>): number {
+    const n = this.#opts.inputPartitions(plan.stream.name);
+    let min = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < n; p++) {
+      const m = marks.get(p);
+      if (m === undefined) return Number.NEGATIVE_INFINITY;
+      if (m < min) min = m;
+    }
+    return n === 0 ? Number.NEGATIVE_INFINITY : min;
+  }
+
+  /** Applies one message: its partials, then its marks (closing what they close), then on_update rows. */
+  receive(msg: PartialsMessage): void {
+    const task = this.#tasks.get(this.#key(msg.metric, msg.partition));
+    if (!task) throw new InternalError(`partials for ${msg.metric}[${msg.partition}], which this member does not own`);
+    task.op.merge(msg.batch, task.watermark);
+    for (const [p, m] of msg.marks) if (m > (task.marks.get(p) ?? Number.NEGATIVE_INFINITY)) task.marks.set(p, m);
+    const wm = this.#watermarkOf(task.op.plan, task.marks);
+    if (wm > task.watermark) {
+      task.watermark = wm;
+      task.op.onWatermark(wm);
+    }
+    task.op.flushUpdates();
+  }
+
+  /** Phase-two counters per metric, summed over the partials partitions owned. */
+  stats(): Record<string, MetricStats> {
+    const out: Record<string, MetricStats> = {};
+    for (const t of this.#tasks.values()) {
+      const s = t.op.stats;
+      const o = out[t.op.plan.name] ??= { rows: 0, updates: 0, late: 0, overflow: 0, partialsAfterClose: 0 };
+      o.rows += s.rows; o.updates += s.updates; o.late += s.late; o.overflow += s.overflow;
+      o.partialsAfterClose = (o.partialsAfterClose ?? 0) + (s.partialsAfterClose ?? 0);
+    }
+    return out;
+  }
+
+  /** The watermark of an owned partials partition (ms). */
+  watermark(metric: string, partition: number): number {
+    return this.#tasks.get(this.#key(metric, partition))?.watermark ?? Number.NEGATIVE_INFINITY;
+  }
+}
