@@ -536,6 +536,26 @@ export class DedupFilter {
     if (this.#last?.partition === partition) this.#last = undefined;
   }
 
+  /**
+   * Rebuilds one partition from a store (replacing only that partition's ids): like
+   * {@link restoreFrom} for a partition a group member takes over.
+   */
+  restorePartition(part: DedupRestoreState['partitions'][number]): void {
+    this.dropPartition(part.partition);
+    const keep = this.#lookup === undefined;
+    const h = this.#h;
+    const ids = this.#partition(part.partition);
+    ids.startAt(part.head);
+    for (const [seq, id, t] of part.entries) {
+      if (seq !== ids.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} have seq ${seq} where ${ids.tail} was expected; move the state directory away to restart from the committed offsets`);
+      this.#hash(id, h);
+      ids.appendRestored(id, h.hi | 0, h.lo | 0, t, keep);
+    }
+    if (ids.tail !== part.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} end at seq ${ids.tail}, expected ${part.tail}; move the state directory away to restart from the committed offsets`);
+    if (!keep) ids.recentOff = ids.recentBase = part.tail;
+    ids.captured = part.tail;
+  }
+
   #reset(): void {
     this.#seen.clear();
     this.#last = undefined;

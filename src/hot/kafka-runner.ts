@@ -183,6 +183,8 @@ export class KafkaRunner {
       offsetsOf(Object.fromEntries(Object.entries(old.streams).map(([n, j]) => [n, (j as StreamSnap).offsets])));
       this.#legacy = legacy.path;
       log(`restored checkpoint.json of ${old.takenAt}; the first checkpoint moves it into the state store`);
+    } else if (!this.store.empty && this.store.reader.get('meta', ['mode']) === 'group') {
+      throw new ExecutionError('PW_STATE_MODE', `the state directory ${this.#opts.stateDir} was written by a group of members (pitwall run without --single), whose state a single process cannot take over; run it as a group again, or give --single a new --state-dir`);
     } else if (!this.store.empty) {
       const started = performance.now();
       const changed = await this.engine.restoreStored(this.store.reader);
@@ -261,7 +263,7 @@ export class KafkaRunner {
         const cut = this.engine.captureChanges();
         const captureMs = performance.now() - started;
         // The changes go to the writer thread in slices while the outputs are flushed.
-        const sending = this.store.send(cut.ops);
+        const sending = this.store.send((function* () { yield { op: 'put', db: 'meta', key: ['mode'], value: 'single' } as const; yield* cut.ops; })());
         try {
           // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
           await this.#opts.archive?.flush();

@@ -51,14 +51,17 @@ export class MetricOperator {
   readonly #op: WindowOperator;
   readonly #folder: GroupFolder;
   readonly role: MetricRole;
+  /** The name its state is stored under (the metric's name; `metric#q` for a partials partition's phase two). */
+  readonly storeName: string;
   /** Phase one of a SESSION metric: events forwarded at the next drain. */
   #forward: ForwardedEvent[] = [];
   /** Set when the last processed event was late for at least one window of this metric. */
   lastWasLate = false;
 
-  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole') {
+  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole', storeName = plan.name) {
     this.plan = plan;
     this.role = role;
+    this.storeName = storeName;
     const filter = findNode(plan.root, 'FilterNode');
     this.#filter = filter ? compileRowExpr(filter.predicate) : undefined;
     const agg = findNode(plan.root, 'AggregateNode');
@@ -130,14 +133,14 @@ export class MetricOperator {
 
   /** The operator's changes since the last capture, then the metric's meta record (hash, counters). */
   captureChanges(): Iterable<StateOp> {
-    const ops = this.#op.captureChanges(this.plan.name);
-    const meta: StateOp = { op: 'put', db: 'meta', key: ['metric', this.plan.name], value: { hash: this.plan.hash, stats: { ...this.stats } } };
+    const ops = this.#op.captureChanges(this.storeName);
+    const meta: StateOp = { op: 'put', db: 'meta', key: ['metric', this.storeName], value: { hash: this.plan.hash, stats: { ...this.stats } } };
     return (function* () { yield* ops; yield meta; })();
   }
 
   /** Rebuilds state and counters from a store whose meta record for this metric is `meta`. */
   async restoreStored(reader: StateReader, meta: { stats: MetricStats }): Promise<void> {
-    await this.#op.restoreStored(this.plan.name, reader);
+    await this.#op.restoreStored(this.storeName, reader);
     Object.assign(this.stats, meta.stats);
   }
 }

@@ -191,6 +191,9 @@ export class StreamRuntime {
     for (const m of this.#metrics) m.onWatermark(wm);
   }
 
+  /** Reads checkpointed dedup ids from `reader` (a group member's phase one, which tracks no operator state). */
+  attachStore(reader: StateReader): void { this.#reader = reader; }
+
   /**
    * Starts tracking changes for incremental checkpoints; `reader` is the store checkpoints go
    * to (the dedup filter reads ids there that it no longer keeps in full).

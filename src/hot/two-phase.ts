@@ -33,6 +33,7 @@
 import type { Catalog, FutureReference } from '../catalog/index.js';
 import { InternalError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import { DEDUP_BLOCK, type StateOp, type StateReader } from '../state/layout.js';
 import { hash64, type Hash64 } from '../util/hash64.js';
 import type { EngineSink } from './engine.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
@@ -158,9 +159,74 @@ export class PartialStage {
     rt.dedup.dropPartition(partition);
   }
 
-  /** Processes records of an owned partition (see StreamRuntime.processRaw). */
+  /** Processes records of an owned partition (see StreamRuntime.processRaw); records of a partition not owned are ignored. */
   process(stream: string, records: readonly RawRecord[], nowMs: number): void {
+    const first = records[0];
+    if (first === undefined) return;
+    if (!this.#owned.get(stream)?.has(first.partition)) return;
     this.#stream(stream).processRaw(records, nowMs);
+  }
+
+  /**
+   * Takes an input partition over from a state store (state/layout.ts: its `partition` meta
+   * record and `dedup` blocks, as {@link captureChanges} writes them); a partition the store
+   * does not know starts fresh. Returns the next offset to read, if stored.
+   */
+  restorePartition(reader: StateReader, stream: string, partition: number, nowMs: number): number | undefined {
+    this.#stream(stream).attachStore(reader);
+    const meta = reader.get('meta', ['partition', stream, partition]) as { offset: number | null; maxEventMs: number | null; floor?: number | null; head: number; tail: number } | undefined;
+    this.assign(stream, partition, meta ? { offset: meta.offset, maxEventMs: meta.maxEventMs, floor: meta.floor ?? null, dedup: [] } : undefined, nowMs);
+    if (!meta) return undefined;
+    const rt = this.#stream(stream);
+    rt.dedup.restorePartition({ partition, head: meta.head, tail: meta.tail, entries: (function* () {
+      if (meta.tail <= meta.head) return;
+      for (const e of reader.scan('dedup', [stream, partition])) {
+        const first = e.key[2] as number;
+        const { ids, times } = e.value as { ids: string[]; times: number[] };
+        for (let i = Math.max(0, meta.head - first); i < ids.length; i++) yield [first + i, ids[i] as string, times[i] as number] as const;
+      }
+    })() });
+    this.#storedHead.set(`${stream}\u0000${partition}`, meta.head);
+    return meta.offset ?? undefined;
+  }
+
+  /** Dedup head per (stream, partition) at the last capture (stored ids below it are deleted). */
+  readonly #storedHead = new Map<string, number>();
+
+  /**
+   * The state of every owned partition as store operations (incremental for dedup ids), each
+   * partition guarded by `['owner', stream, partition] = owner` so a member that lost a
+   * partition cannot overwrite its new owner's state. Call right after {@link flush} (the
+   * floors it set are part of the state). `committed`: call once the store committed them.
+   */
+  captureChanges(owner: string): { ops: StateOp[]; committed: () => void } {
+    const ops: StateOp[] = [];
+    const durable: (() => void)[] = [];
+    for (const [name, rt] of this.#streams) {
+      const owned = this.owned(name);
+      if (owned.length === 0) continue;
+      const dedup = rt.dedup.capture();
+      const ranges = new Map(dedup.partitions.map((d) => [d.partition, d]));
+      for (const p of owned) {
+        ops.push({ op: 'guard', db: 'meta', key: ['owner', name, p], equals: owner });
+        const d = ranges.get(p);
+        const key = `${name}\u0000${p}`;
+        if (d) {
+          for (let i = 0; i < d.ids.length; i += DEDUP_BLOCK) {
+            const n = Math.min(DEDUP_BLOCK, d.ids.length - i);
+            ops.push({ op: 'put', db: 'dedup', key: [name, p, d.firstNew + i, n], value: { ids: d.ids.slice(i, i + n), times: d.times.slice(i, i + n) } });
+          }
+          if ((this.#storedHead.get(key) ?? 0) < d.head) ops.push({ op: 'dropBlocks', db: 'dedup', prefix: [name, p], below: d.head });
+          this.#storedHead.set(key, d.head);
+          durable.push(() => rt.dedup.durable(p, d.tail));
+        }
+        ops.push({ op: 'put', db: 'meta', key: ['partition', name, p], value: {
+          offset: rt.offsets.get(p) ?? null, maxEventMs: finiteOrNull(rt.watermark.markOf(p)),
+          floor: finiteOrNull(rt.floors?.get(p) ?? Number.NEGATIVE_INFINITY), head: d?.head ?? 0, tail: d?.tail ?? 0,
+        } });
+      }
+    }
+    return { ops, committed: () => { for (const f of durable) f(); } };
   }
 
   /** Processing-time tick: idle partitions stop holding this member's watermark back. */
@@ -171,9 +237,10 @@ export class PartialStage {
   /**
    * Drains every partial and forwarded event into messages, one per metric and partials
    * partition (each carrying this member's marks), and returns the state of every owned
-   * partition. `endOfInput`: a finite input ended; every mark is +∞.
+   * partition (`withStates` false: none; a store capture follows instead). `endOfInput`: a
+   * finite input ended; every mark is +∞.
    */
-  flush(endOfInput = false): FlushResult {
+  flush(endOfInput = false, withStates = true): FlushResult {
     const messages: PartialsMessage[] = [];
     const states = new Map<string, Map<number, PartitionState>>();
     for (const [name, rt] of this.#streams) {
@@ -187,7 +254,7 @@ export class PartialStage {
       });
       rt.dedup.expire(wm);
       const st = new Map<number, PartitionState>();
-      for (const p of owned) {
+      if (withStates) for (const p of owned) {
         const offset = rt.offsets.get(p);
         st.set(p, { offset: offset ?? null, maxEventMs: finiteOrNull(rt.watermark.markOf(p)), floor: finiteOrNull(floors.get(p) ?? Number.NEGATIVE_INFINITY), dedup: rt.dedup.exportPartition(p) });
       }
@@ -237,7 +304,31 @@ export interface MergeState {
   readonly marks: readonly (readonly [number, number | null])[];
 }
 
-interface MergeTask { readonly op: MetricOperator; readonly marks: Map<number, number>; watermark: number }
+interface MergeTask {
+  readonly op: MetricOperator;
+  readonly metric: string;
+  readonly partition: number;
+  readonly marks: Map<number, number>;
+  watermark: number;
+  /** Highest flush sequence applied per sender (a re-sent flush is skipped). */
+  readonly applied: Map<string, number>;
+  /** Next offset of the partials partition to read. */
+  offset: number | undefined;
+}
+
+/** Where a partials message came from: its sender's id and flush sequence, and its offset in the partials partition. */
+export interface PartialsOrigin {
+  readonly source: string;
+  readonly seq: number;
+  readonly offset: number;
+}
+
+/** The store record of a partials partition's phase two besides its operator state. */
+interface MergeMeta {
+  readonly marks: [number, number | null][];
+  readonly applied: [string, number][];
+  readonly offset: number | null;
+}
 
 export interface MergeStageOptions {
   readonly maxGroups?: number;
@@ -270,8 +361,8 @@ export class MergeStage {
     if (!plan) throw new InternalError(`phase two has no metric '${metric}'`);
     const key = this.#key(metric, partition);
     if (this.#tasks.has(key)) throw new InternalError(`partials partition ${metric}[${partition}] assigned twice`);
-    const op = new MetricOperator(plan, this.#sink, { maxGroups: this.#opts.maxGroups ?? 1_000_000 }, 'merge');
-    const task: MergeTask = { op, marks: new Map(), watermark: Number.NEGATIVE_INFINITY };
+    const op = new MetricOperator(plan, this.#sink, { maxGroups: this.#opts.maxGroups ?? 1_000_000 }, 'merge', `${metric}#${partition}`);
+    const task: MergeTask = { op, metric, partition, marks: new Map(), watermark: Number.NEGATIVE_INFINITY, applied: new Map(), offset: undefined };
     if (state) {
       op.restore(state.op);
       for (const [p, m] of state.marks) task.marks.set(p, m ?? Number.NEGATIVE_INFINITY);
@@ -312,10 +403,78 @@ export class MergeStage {
     return n === 0 ? Number.NEGATIVE_INFINITY : min;
   }
 
-  /** Applies one message: its partials, then its marks (closing what they close), then on_update rows. */
-  receive(msg: PartialsMessage): void {
+  /**
+   * Takes a partials partition over from a state store ({@link captureChanges}'s records); a
+   * partition the store does not know starts fresh. Returns the next partials offset to read,
+   * if stored.
+   */
+  async restoreTask(reader: StateReader, metric: string, partition: number): Promise<number | undefined> {
+    this.assign(metric, partition);
+    const task = this.#tasks.get(this.#key(metric, partition)) as MergeTask;
+    const name = task.op.storeName;
+    const meta = reader.get('meta', ['merge', metric, partition]) as MergeMeta | undefined;
+    const opMeta = reader.get('meta', ['metric', name]) as { hash: string; stats: MetricStats } | undefined;
+    if (!meta) return undefined;
+    if (opMeta && opMeta.hash === task.op.plan.hash) await task.op.restoreStored(reader, opMeta);
+    for (const [p, m] of meta.marks) task.marks.set(p, m ?? Number.NEGATIVE_INFINITY);
+    for (const [src, seq] of meta.applied) task.applied.set(src, seq);
+    task.watermark = this.#watermarkOf(task.op.plan, task.marks);
+    task.offset = meta.offset ?? undefined;
+    return task.offset;
+  }
+
+  /** Starts tracking changes of every owned task (call after restoring, before processing). */
+  track(): void {
+    for (const t of this.#tasks.values()) t.op.track();
+  }
+
+  /**
+   * The changes of every owned partials partition since the last capture, as store
+   * operations, each guarded by `['owner2', metric, partition] = owner`. The flushes applied
+   * are remembered per sender (one per member start), the 64 most recent senders.
+   */
+  captureChanges(owner: string): StateOp[] {
+    const ops: StateOp[] = [];
+    for (const t of this.#tasks.values()) {
+      ops.push({ op: 'guard', db: 'meta', key: ['owner2', t.metric, t.partition], equals: owner });
+      ops.push(...t.op.captureChanges());
+      const applied = [...t.applied].slice(-64);
+      ops.push({ op: 'put', db: 'meta', key: ['merge', t.metric, t.partition], value: { marks: [...t.marks].map(([p, m]) => [p, finiteOrNull(m)]), applied, offset: t.offset ?? null } satisfies MergeMeta });
+    }
+    return ops;
+  }
+
+  /** Owned partials partitions as [metric, partition]. */
+  owned(): [string, number][] { return [...this.#tasks.values()].map((t) => [t.metric, t.partition]); }
+
+  /** Open groups and approximate bytes per metric over the owned partials partitions. */
+  stateSize(): Record<string, { groups: number; bytes: number }> {
+    const out: Record<string, { groups: number; bytes: number }> = {};
+    for (const t of this.#tasks.values()) {
+      const s = t.op.stateSize();
+      const o = out[t.metric] ??= { groups: 0, bytes: 0 };
+      o.groups += s.groups;
+      o.bytes += s.bytes;
+    }
+    return out;
+  }
+
+  /**
+   * Applies one message: its partials, then its marks (closing what they close), then on_update
+   * rows. With `origin`, a message whose sender's flush was already applied is skipped (a flush
+   * re-sent after its sender died), and the partition's next offset is recorded. Returns false
+   * when skipped.
+   */
+  receive(msg: PartialsMessage, origin?: PartialsOrigin): boolean {
     const task = this.#tasks.get(this.#key(msg.metric, msg.partition));
     if (!task) throw new InternalError(`partials for ${msg.metric}[${msg.partition}], which this member does not own`);
+    if (origin) {
+      task.offset = origin.offset + 1;
+      const last = task.applied.get(origin.source);
+      if (last !== undefined && origin.seq <= last) return false;
+      task.applied.delete(origin.source);
+      task.applied.set(origin.source, origin.seq); // insertion order: most recent last
+    }
     task.op.merge(msg.batch, task.watermark);
     for (const [p, m] of msg.marks) if (m > (task.marks.get(p) ?? Number.NEGATIVE_INFINITY)) task.marks.set(p, m);
     const wm = this.#watermarkOf(task.op.plan, task.marks);
@@ -324,6 +483,7 @@ export class MergeStage {
       task.op.onWatermark(wm);
     }
     task.op.flushUpdates();
+    return true;
   }
 
   /** Phase-two counters per metric, summed over the partials partitions owned. */

@@ -23,7 +23,7 @@ export interface KafkaSourceOptions {
  * partitioner gives its key (`partitions` known) carries `keyPartition`: its producer used
  * another partitioner, and dedup looks for its copies where the key belongs.
  */
-function rawRecord(partition: number, offset: number, value: Buffer | null, key: Buffer | null, partitions: number | undefined): RawRecord {
+export function rawRecord(partition: number, offset: number, value: Buffer | null, key: Buffer | null, partitions: number | undefined): RawRecord {
   const expected = key && partitions ? keyPartition(key, partitions) : partition;
   const routing = expected === partition ? {} : { keyPartition: expected };
   if (!value) return { partition, offset, value: '', ...routing };

@@ -18,13 +18,15 @@ export interface WriterInit { readonly path: string }
 export type WriterMessage =
   | { readonly t: 'ops'; readonly ops: readonly StateOp[] }
   | { readonly t: 'commit'; readonly id: number }
+  /** Drop the operations sent since the last commit (a group member reloading what it owns). */
+  | { readonly t: 'discard' }
   /** Start reading a metric's groups (`scan`), or send one more chunk of scan `id` (`more`). */
   | { readonly t: 'scan'; readonly id: number; readonly metric: string }
   | { readonly t: 'more'; readonly id: number };
 export type WriterReply =
   | 'ready'
   | { readonly id: number; readonly bytes: number; readonly ops: number; readonly ms: number }
-  | { readonly id: number; readonly error: string }
+  | { readonly id: number; readonly error: string; readonly fenced?: boolean }
   /** A chunk of scan `id`; `chunk` undefined when the scan is complete. */
   | { readonly id: number; readonly chunk: GroupChunk | undefined };
 
@@ -62,6 +64,9 @@ function keysIn(op: Extract<StateOp, { op: 'clear' | 'dropBlocks' }>): StoreKey[
   return out;
 }
 
+/** A guard failed: another member owns what this transaction would write. */
+class FencedError extends Error {}
+
 /** Applies one op inside the open write transaction; returns the bytes it wrote. */
 function apply(op: StateOp): number {
   switch (op.op) {
@@ -73,6 +78,12 @@ function apply(op: StateOp): number {
     case 'del':
       env.dbs[op.db].removeSync(op.key);
       return keyBytes(op.key);
+    case 'guard': {
+      const buf = env.dbs[op.db].getBinary(op.key);
+      const found: unknown = buf === undefined ? undefined : packr.unpack(buf);
+      if (JSON.stringify(found) !== JSON.stringify(op.equals)) throw new FencedError(`${JSON.stringify(op.key)} holds ${JSON.stringify(found)}, not ${JSON.stringify(op.equals)}`);
+      return 0;
+    }
     case 'clear': case 'dropBlocks': {
       let n = 0;
       for (const key of keysIn(op)) { env.dbs[op.db].removeSync(key); n += keyBytes(key); }
@@ -171,6 +182,7 @@ const scanMetric = new Map<number, string>();
 
 port.on('message', (msg: WriterMessage) => {
   if (msg.t === 'ops') { pending.push(msg.ops); return; }
+  if (msg.t === 'discard') { pending = []; return; }
   if (msg.t === 'scan') {
     scans.set(msg.id, env.dbs.groups.getRange({ start: [msg.metric] })[Symbol.iterator]() as Iterator<{ key: StoreKey; value: Buffer }>);
     scanMetric.set(msg.id, msg.metric);
@@ -188,7 +200,9 @@ port.on('message', (msg: WriterMessage) => {
     pending = [];
     port.postMessage({ id: msg.id, bytes, ops: count, ms: performance.now() - started } satisfies WriterReply);
   } catch (err) {
-    port.postMessage({ id: msg.id, error: (err as Error).message } satisfies WriterReply);
+    // A fenced transaction must never be retried: its operations are dropped.
+    if (err instanceof FencedError) pending = [];
+    port.postMessage({ id: msg.id, error: (err as Error).message, ...(err instanceof FencedError ? { fenced: true } : {}) } satisfies WriterReply);
   }
 });
 port.postMessage('ready' satisfies WriterReply);

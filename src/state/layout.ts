@@ -52,6 +52,12 @@ export type StateOp =
   | { readonly op: 'del'; readonly db: DbName; readonly key: StoreKey }
   | { readonly op: 'clear'; readonly db: DbName; readonly prefix: StoreKey }
   | { readonly op: 'dropBlocks'; readonly db: DbName; readonly prefix: StoreKey; readonly below: number }
+  /**
+   * Fencing for group members sharing one store (hot/member-runner.ts): the transaction
+   * commits only if `key` holds `equals` (compared as JSON); otherwise nothing of it is written
+   * and the operations sent with it are dropped (the commit fails with PW_STATE_FENCED).
+   */
+  | { readonly op: 'guard'; readonly db: DbName; readonly key: StoreKey; readonly equals: unknown }
   | {
     readonly op: 'groups'; readonly metric: string; readonly windowStart: number; readonly slots: Int32Array;
     readonly width: number; readonly nums: Float64Array; readonly keys: readonly unknown[]; readonly objs: readonly unknown[][] | null;

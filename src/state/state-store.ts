@@ -100,7 +100,12 @@ export class StateStore {
         if (!w) return;
         this.#waiting.delete(reply.id);
         if (this.#waiting.size === 0) worker.unref();
-        if ('error' in reply) { w.reject(new ExecutionError('PW_STATE_STORE', `state store commit failed: ${reply.error}; the previous checkpoint stays the recovery point`)); return; }
+        if ('error' in reply) {
+          w.reject(reply.fenced
+            ? new ExecutionError('PW_STATE_FENCED', `another group member took over what this checkpoint would write (${reply.error}); this member drops its unsaved work and reloads what it owns`)
+            : new ExecutionError('PW_STATE_STORE', `state store commit failed: ${reply.error}; the previous checkpoint stays the recovery point`));
+          return;
+        }
         // Reads on this thread must see the commit before anyone relies on it (dedup drops the
         // full ids it committed and looks them up in the store from then on).
         this.#env.root.resetReadTxn();
@@ -171,6 +176,15 @@ export class StateStore {
     }
     if (slice.length > 0) worker.postMessage({ t: 'ops', ops: slice } satisfies WriterMessage);
   }
+
+  /** Drops the operations sent since the last successful commit (they will never be committed). */
+  async discard(): Promise<void> {
+    await this.#start();
+    (this.#worker as Worker).postMessage({ t: 'discard' } satisfies WriterMessage);
+  }
+
+  /** Makes reads on this thread see every transaction committed so far (by any thread or process sharing the store). */
+  refresh(): void { this.#env.root.resetReadTxn(); }
 
   /** Commits everything sent since the last successful commit in one transaction. */
   async commit(): Promise<CommitInfo> {
