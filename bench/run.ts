@@ -13,6 +13,7 @@ import { kafkaClientFigures } from './kafka-clients.js';
 import { kafkaStreamsFigures } from './kafka-streams.js';
 import { operatorThroughput, stateBytes } from './operator.js';
 import { replayVsParse } from './replay.js';
+import { scaleOutFigures } from './scale-out.js';
 import { sessionScaling } from './session.js';
 import { stateRunFigures } from './state-run.js';
 import { stateFigures } from './state.js';
@@ -31,7 +32,7 @@ if (want('g')) figures.push(...await sessionScaling());
 const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
 if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
 if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
-const kafkaIds = ['c', 'c3', 'c4', 'h5'].filter((id) => want(id) || (id === 'h5' && want('h')));
+const kafkaIds = ['c', 'c3', 'c4', 'h5', 'i'].filter((id) => want(id) || (id === 'h5' && want('h')));
 if (kafkaIds.length > 0) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;
   let started = false;
@@ -44,6 +45,7 @@ if (kafkaIds.length > 0) {
     if (kafkaIds.includes('c3')) figures.push(...await kafkaClientFigures(brokers));
     if (kafkaIds.includes('c4')) figures.push(...await kafkaStreamsFigures(brokers));
     if (kafkaIds.includes('h5')) figures.push(...await stateRunFigures(brokers));
+    if (kafkaIds.includes('i')) figures.push(...await scaleOutFigures(brokers));
     if (started) spawnSync('bash', ['scripts/kafka.sh', 'stop'], { stdio: 'inherit' });
   } else {
     process.stderr.write(`!!! bench (${kafkaIds.join(', ')}) skipped: no broker (set PITWALL_BENCH_BROKERS or install Java + Maven)\n`);

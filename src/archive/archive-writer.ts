@@ -194,11 +194,22 @@ export class ArchiveWriter {
   /** Segments handed over and not yet written (including failed ones awaiting a retry). */
   get pendingSegments(): number { return this.#handed.size; }
 
-  #already(lane: Lane, stream: string, origin: EventOrigin): boolean {
+  #already(lane: Lane, stream: string, origin: EventOrigin, pair?: string): boolean {
     const last = this.#upTo[lane].get(stream)?.get(origin.partition);
     if (last !== undefined && origin.offset <= last) { this.stats.skipped++; return true; }
+    // Handed over already in this process: a group member that reloads after a rebalance
+    // processes its unsaved offsets again (hot/member-runner.ts). Offsets of a partition arrive
+    // in order; the late lane holds several (metric, window) pairs per offset.
+    const key = `${stream}\u0000${origin.partition}`;
+    const top = this.#handedTop[lane].get(key);
+    if (top !== undefined && (origin.offset < top.offset || (origin.offset === top.offset && (pair === undefined || top.pairs.has(pair))))) { this.stats.skipped++; return true; }
+    if (top === undefined || origin.offset > top.offset) this.#handedTop[lane].set(key, { offset: origin.offset, pairs: new Set(pair === undefined ? [] : [pair]) });
+    else if (pair !== undefined) top.pairs.add(pair);
     return false;
   }
+
+  /** Per lane and `stream/partition`: the highest offset handed to this writer in this process (and, for the late lane, its pairs). */
+  readonly #handedTop: Record<Lane, Map<string, { offset: number; pairs: Set<string> }>> = { events: new Map(), quarantine: new Map(), late: new Map() };
 
   #buffer(lane: Lane, stream: StreamDef, hour: string): LaneBuffer {
     const key = `${lane}/${stream.name}/${hour}`;
@@ -274,7 +285,7 @@ export class ArchiveWriter {
   }
 
   late(plan: MetricPlan, pair: LatePair): void {
-    if (this.#already('late', plan.stream.name, pair.origin)) return;
+    if (this.#already('late', plan.stream.name, pair.origin, `${plan.name}\u0000${pair.windowStart}`)) return;
     this.stats.late++;
     this.#pushRow('late', plan.stream, hourOf(pair.event.eventTimeMs), pair.origin, {
       _pw_partition: pair.origin.partition, _pw_offset: BigInt(pair.origin.offset), metric: plan.name, event_id: pair.event.eventId,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { ExecutionError } from '../errors.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
+import { defaultWorkers, MemberPool } from '../hot/member-pool.js';
 import { captureFinals, selfReconcile } from '../reconcile/self-reconcile.js';
 import type { TokenConfig } from '../serve/auth.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
@@ -63,34 +64,64 @@ export async function runAction(opts: RunOptions): Promise<number> {
   let metrics: PitwallMetrics | undefined;
   let batchStart = performance.now();
   let stopping = false;
-  const runner = new ObservedRunner(catalog, plans, {
-    sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
-    onBatch: () => { batchStart = performance.now(); },
-    ...(archive ? { archive } : {}),
-    brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
-    checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, log,
-    // Exit non-zero so a supervisor restarts from the last good checkpoint.
-    onFatal: () => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); },
-  });
-  await runner.start().catch(async (err: unknown) => {
-    await archive?.close().catch(() => undefined); // its writer thread would keep the process alive
-    throw err;
-  });
+  // Exit non-zero so a supervisor restarts from the last good checkpoint.
+  const onFatal = (): void => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); };
+  let runner: { handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined }; stop(): Promise<void>; observe(m: PitwallMetrics): void };
+  if (opts.single) {
+    const single = new ObservedRunner(catalog, plans, {
+      sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
+      onBatch: () => { batchStart = performance.now(); },
+      ...(archive ? { archive } : {}),
+      brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
+      checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, log, onFatal,
+    });
+    await single.start().catch(async (err: unknown) => {
+      await archive?.close().catch(() => undefined); // its writer thread would keep the process alive
+      throw err;
+    });
+    runner = {
+      handle: { engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError },
+      stop: () => single.stop(),
+      observe: (m) => {
+        single.onCheckpoint = (ms, figures) => {
+          m.checkpointSeconds.observe(ms / 1000);
+          m.checkpointCaptureSeconds.observe(figures.captureMs / 1000);
+          m.checkpointBytes.inc(figures.commit.bytes);
+        };
+      },
+    };
+  } else {
+    const workers = opts.workers ?? defaultWorkers();
+    if (archive) { archive.open(); await archive.ready(); }
+    const pool = new MemberPool(catalog, plans, {
+      workers, catalog: opts.catalog, queries: opts.queries, brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
+      checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds,
+      partialsPrefix: opts.partialsPrefix ?? opts.group, ...(archive ? { archive } : {}),
+      onResult: (p, c) => store.apply(p, c), log, onFatal,
+    });
+    await pool.start().catch(async (err: unknown) => {
+      await archive?.close().catch(() => undefined);
+      throw err;
+    });
+    log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials)`);
+    const view = pool.view();
+    runner = {
+      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError() },
+      stop: () => pool.stop(),
+      observe: () => undefined,
+    };
+  }
   let app: FastifyInstance | undefined;
   if (port > 0) {
     const handle: EngineHandle = {
-      plans, engine: runner.engine, lag: () => runner.lag, outboxes: () => runner.outboxes(), lastCheckpointAt: () => runner.lastCheckpointAt || undefined, checkpoint: () => runner.checkpoint(),
-      notReadyReason: () => stopping ? 'stopping' : runner.lastCheckpointError ? `last checkpoint failed: ${runner.lastCheckpointError.message}` : undefined,
+      ...runner.handle, plans,
+      notReadyReason: () => { const err = runner.handle.lastError(); return stopping ? 'stopping' : err ? `last checkpoint failed: ${err.message}` : undefined; },
       ...(archive ? { archive } : {}),
     };
     const server = await createServer({ store, handle, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
     app = server.app;
     metrics = server.metrics;
-    runner.onCheckpoint = (ms, figures) => {
-      metrics?.checkpointSeconds.observe(ms / 1000);
-      metrics?.checkpointCaptureSeconds.observe(figures.captureMs / 1000);
-      metrics?.checkpointBytes.inc(figures.commit.bytes);
-    };
+    runner.observe(metrics);
     const address = await listenOn(app, port, opts.host).catch(async (err: unknown) => {
       await runner.stop().catch(() => undefined);
       await archive?.close().catch(() => undefined);

@@ -3,6 +3,7 @@
  * options live here; the work in run-action.ts, loaded only when the command runs.
  */
 import { Option } from 'commander';
+import { availableParallelism } from 'node:os';
 import { durationMs, portNumber, positiveInt } from './option-values.js';
 import type { PitwallCommand } from './pitwall-command.js';
 
@@ -11,6 +12,7 @@ export interface RunOptions {
   catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
   resultsTopic: string; checkpointInterval: number; fromBeginning?: boolean; maxGroups: number; maxDedupIds: number;
   archive?: string; piiKey?: string; port: number; host: string; tokens?: string; cors?: string; reconcileEvery?: number;
+  workers?: number; single?: boolean; partialsPrefix?: string;
 }
 
 /** Registers `run`. */
@@ -33,6 +35,9 @@ export function registerRunCommand(program: PitwallCommand): void {
     .option('--cors <origins>', 'allowed browser origins, comma-separated')
     .option('--reconcile-every <duration>', 'with --archive: recompute the archive on this schedule and expose the reconciliation in /metrics', durationMs('--reconcile-every'))
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', positiveInt('--max-groups'), 1_000_000)
+    .addOption(new Option('--workers <n>', 'member threads of this process, each owning some input and partials partitions (the group spreads them over every member of every process)').argParser(positiveInt('--workers')).default(undefined, `the number of cores (${availableParallelism()} here)`))
+    .option('--single', 'one thread that reads every partition itself, without partials (no other process may join the group; state directories are not interchangeable with a group\'s)')
+    .option('--partials-prefix <name>', 'partials topics are <name>.<metric>.partials (default: the --group id, so `pitwall.<metric>.partials` for the default group)')
     .option('--max-dedup-ids <n>', 'cap on remembered event ids per stream partition (past it the oldest are forgotten, counted)', positiveInt('--max-dedup-ids'), 2_000_000)
     .action(async (opts: RunOptions) => {
       const { runAction } = await import('./run-action.js');

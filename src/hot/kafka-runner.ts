@@ -31,13 +31,17 @@ import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
 import type { RowChange } from './operator-types.js';
 
-export interface KafkaRunnerOptions {
+/** What every way of running over Kafka is given (single process, group member). */
+export interface KafkaRunBase {
   readonly brokers: readonly string[];
   readonly groupId: string;
   readonly stateDir: string;
   readonly resultsTopic: string;
   readonly checkpointIntervalMs: number;
   readonly fromBeginning: boolean;
+}
+
+export interface KafkaRunnerOptions extends KafkaRunBase {
   readonly maxGroups?: number;
   /** Cap on remembered event ids per stream partition (EngineOptions.maxDedupIds). */
   readonly maxDedupIds?: number;

@@ -40,32 +40,31 @@ import { ensureTopics } from '../sources/topics.js';
 import { STATE_FORMAT, type StateOp } from '../state/layout.js';
 import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
+import type { KafkaRunBase } from './kafka-runner.js';
 import type { MetricStats } from './metric-operator.js';
 import type { ForwardedEvent, PartialWindow } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
 
-export interface MemberRunnerOptions {
-  readonly brokers: readonly string[];
-  readonly groupId: string;
-  readonly stateDir: string;
-  readonly resultsTopic: string;
-  readonly checkpointIntervalMs: number;
-  readonly fromBeginning: boolean;
+export interface MemberRunnerOptions extends KafkaRunBase {
   readonly maxGroups?: number;
   readonly maxDedupIds?: number;
-  /** Partials topics are `<partialsPrefix>.<metric>.partials` (default `pitwall`). */
+  /** Partials topics are `<partialsPrefix>.<metric>.partials` (default: the group id). */
   readonly partialsPrefix?: string;
   /** Partitions of a partials topic created by this member (default: its stream topic's). */
   readonly partialsPartitions?: number;
   /** This member's id (default: host, pid and a random suffix). */
   readonly memberId?: string;
   readonly sink?: Partial<EngineSink>;
-  readonly archive?: ArchiveWriter;
+  /** The archive (an ArchiveWriter, or a worker thread's proxy of its process's one). */
+  readonly archive?: MemberArchive;
   readonly log?: (msg: string) => void;
   /** Called when checkpoints keep failing (24 in a row) or the store or archive broke. */
   readonly onFatal?: (err: Error) => void;
 }
+
+/** What a member needs of the archive. */
+export type MemberArchive = Pick<ArchiveWriter, 'accepted' | 'late' | 'quarantined' | 'flush' | 'relieve' | 'open' | 'ready' | 'broken'>;
 
 /** The partials topic of a metric. */
 export function partialsTopic(prefix: string, metric: string): string {
@@ -82,7 +81,8 @@ interface WireMessage {
   /** [input partition, mark ms or null for −∞]. */
   readonly m: [number, number | null][];
   readonly w: [number, [string, unknown[], unknown[]][]][];
-  readonly e: [string, string, number, Record<string, unknown>, number, number][];
+  /** [group id, event id, event time, payload, partition, offset, arrival watermark (null: −∞)]. */
+  readonly e: [string, string, number, Record<string, unknown>, number, number, number | null][];
 }
 
 function encode(msg: PartialsMessage, source: string, seq: number): string {
@@ -90,7 +90,7 @@ function encode(msg: PartialsMessage, source: string, seq: number): string {
     s: source, n: seq,
     m: msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null]),
     w: msg.batch.windows.map((w) => [w.ws, w.groups.map((g) => [g.id, [...g.keys], [...g.accs]])]),
-    e: msg.batch.events.map((f) => [f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset]),
+    e: msg.batch.events.map((f) => [f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null]),
   };
   return JSON.stringify(wire);
 }
@@ -98,7 +98,7 @@ function encode(msg: PartialsMessage, source: string, seq: number): string {
 function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number } {
   const w = JSON.parse(text) as WireMessage;
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
-  const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset]) => ({ id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset } }));
+  const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm]) => ({ id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY }));
   return {
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]) },
     source: w.s, seq: w.n,
@@ -175,6 +175,8 @@ export class MemberRunner {
   #timers: NodeJS.Timeout[] = [];
   #stopped = false;
   checkpoints = 0;
+  /** The last scheduled checkpoint's failure, until one succeeds. */
+  lastCheckpointError: Error | undefined;
   lastCheckpointAt = 0;
   lastCheckpointMs = 0;
   /** Flushes applied twice and skipped (re-sent after their sender died), and fenced checkpoints. */
@@ -186,7 +188,7 @@ export class MemberRunner {
     this.plans = plans;
     this.#opts = opts;
     this.id = opts.memberId ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
-    this.#prefix = opts.partialsPrefix ?? 'pitwall';
+    this.#prefix = opts.partialsPrefix ?? opts.groupId;
     this.#kafka = new Kafka({ clientId: `pitwall-${this.id}`, brokers: [...opts.brokers], logLevel: logLevel.ERROR, retry: { retries: 20, maxRetryTime: 10_000 } });
     this.#producer = this.#kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
     this.#results = new ResultsTopicSink(this.#producer, opts.resultsTopic);
@@ -280,9 +282,33 @@ export class MemberRunner {
   /** Phase one's stream runtimes (the member's watermark, dedup and counters per stream). */
   get streams(): readonly StreamRuntime[] { return this.#p1.streams; }
 
-  /** Counters per stream (phase one) and per metric (phase one's late pairs and overflows, phase two's rows). */
+  /** Phase one's counters for work committed by checkpoints (work a reload dropped is counted when redone). */
+  readonly #committed: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } = { streams: {}, metrics: {} };
+  /** Counters of the checkpoint being committed (and of failed ones, carried into the next). */
+  #carried: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } = { streams: {}, metrics: {} };
+
+  static #add(into: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> }, from: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> }): void {
+    for (const [k, v] of Object.entries(from.streams)) {
+      const t = into.streams[k] ??= { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0, misrouted: 0 };
+      for (const f of Object.keys(v) as (keyof StreamStats)[]) t[f] += v[f];
+    }
+    for (const [k, v] of Object.entries(from.metrics)) {
+      const t = into.metrics[k] ??= { rows: 0, updates: 0, late: 0, overflow: 0 };
+      t.late += v.late;
+      t.overflow += v.overflow;
+    }
+  }
+
+  /**
+   * Counters per stream (phase one) and per metric (phase one's late pairs and overflows, phase
+   * two's rows), exact across rebalances: phase one's committed work plus its work since, and
+   * phase two's counters as stored with each partials partition.
+   */
   stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
-    const one = this.#p1.stats();
+    const one = { streams: {}, metrics: {} } as { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> };
+    MemberRunner.#add(one, this.#committed);
+    MemberRunner.#add(one, this.#carried);
+    MemberRunner.#add(one, this.#p1.stats());
     const two = this.#p2.stats();
     const metrics: Record<string, MetricStats> = {};
     for (const p of this.plans) {
@@ -339,8 +365,10 @@ export class MemberRunner {
     this.#opts.archive?.open();
     await this.#opts.archive?.ready();
     await this.#producer.connect();
-    const c1 = this.#kafka.consumer({ groupId: this.#opts.groupId, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20, retry: { retries: 20 } });
-    const c2 = this.#kafka.consumer({ groupId: `${this.#opts.groupId}.merge`, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20, retry: { retries: 20 } });
+    // maxWaitTimeInMs: a fetch of a quiet partition returns within 1 s (stop, rebalances and
+    // partials reach phase two sooner).
+    const c1 = this.#kafka.consumer({ groupId: this.#opts.groupId, maxWaitTimeInMs: 1000, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20, retry: { retries: 20 } });
+    const c2 = this.#kafka.consumer({ groupId: `${this.#opts.groupId}.merge`, maxWaitTimeInMs: 1000, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20, retry: { retries: 20 } });
     this.#c1 = c1;
     this.#c2 = c2;
     c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
@@ -353,8 +381,9 @@ export class MemberRunner {
     this.#timers.push(setInterval(() => this.#tick(Date.now()), 1000));
     let failures = 0;
     this.#timers.push(setInterval(() => {
-      this.checkpoint().then(() => { failures = 0; }, (err: unknown) => {
+      this.checkpoint().then(() => { failures = 0; this.lastCheckpointError = undefined; }, (err: unknown) => {
         failures++;
+        this.lastCheckpointError = err as Error;
         this.#log(`checkpoint failed (${failures} in a row, will retry): ${(err as Error).message}`);
         if (failures >= 24 || this.#opts.archive?.broken || this.store.broken) this.#opts.onFatal?.(err as Error);
       });
@@ -401,6 +430,7 @@ export class MemberRunner {
   async #reloadInput(consumer: Consumer, claim = true): Promise<void> {
     this.counters.rebalances++;
     await this.store.discard();
+    this.#carried = { streams: {}, metrics: {} };
     this.#p1 = this.#newPartialStage();
     if (claim) {
       const claims: StateOp[] = [{ op: 'put', db: 'meta', key: ['format'], value: STATE_FORMAT }, { op: 'put', db: 'meta', key: ['mode'], value: 'group' }];
@@ -420,17 +450,20 @@ export class MemberRunner {
     // A member that left may have committed a flush it did not get to send.
     await this.#sendLeftovers();
     const now = Date.now();
+    const started = performance.now();
+    let restored = 0;
     for (const [topic, parts] of Object.entries(this.#assigned1)) {
       for (const p of parts) {
         let low: number | undefined;
         for (const stream of this.#streamsOf.get(topic) ?? []) {
           const off = this.#p1.restorePartition(this.store.reader, stream, p, now);
-          if (off !== undefined) low = low === undefined ? off : Math.min(low, off);
+          if (off !== undefined) { low = low === undefined ? off : Math.min(low, off); restored++; }
         }
         if (low !== undefined) this.#seek(consumer, topic, p, low);
       }
     }
-    this.#log(`input partitions: ${Object.entries(this.#assigned1).map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ') || 'none'}`);
+    this.#log(`assigned input partitions ${Object.entries(this.#assigned1).map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ') || 'none'}`
+      + (restored ? `; restored state store in ${Math.round(performance.now() - started)} ms (${restored} partitions)` : ''));
   }
 
   /** After a rebalance of the merge group: the same for partials partitions. */
@@ -460,7 +493,7 @@ export class MemberRunner {
       }
     }
     this.#p2.track();
-    this.#log(`partials partitions: ${Object.entries(this.#assigned2).map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ') || 'none'}`);
+    this.#log(`assigned partials partitions ${Object.entries(this.#assigned2).map(([t, ps]) => `${t}[${ps.join(',')}]`).join(' ') || 'none'}`);
   }
 
   async #onInput({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -558,6 +591,9 @@ export class MemberRunner {
         const seq = ++this.#seq;
         const flush = p1.flush(false, false);
         const cut1 = p1.captureChanges(this.id);
+        MemberRunner.#add(this.#carried, p1.takeStats());
+        this.store.refresh();
+        const prev = (this.store.reader.get('meta', ['checkpoint']) as { seq: number } | undefined)?.seq ?? 0;
         const ops2 = p2.captureChanges(this.id);
         const record: OutboxRecord = { messages: [] };
         for (const m of flush.messages) {
@@ -570,6 +606,7 @@ export class MemberRunner {
         const ops: StateOp[] = [
           ...cut1.ops, ...ops2,
           { op: 'put', db: 'meta', key: ['outbox', this.id, seq], value: record },
+          { op: 'put', db: 'meta', key: ['checkpoint'], value: { takenAt: new Date().toISOString(), seq: prev + 1, member: this.id } },
           ...sent.map((n): StateOp => ({ op: 'del', db: 'meta', key: ['outbox', this.id, n] })),
         ];
         const sending = this.store.send(ops);
@@ -597,6 +634,8 @@ export class MemberRunner {
           throw err;
         }
         cut1.committed();
+        MemberRunner.#add(this.#committed, this.#carried);
+        this.#carried = { streams: {}, metrics: {} };
         this.#unsent.push({ seq, record });
         while (this.#unsent.length > 0) {
           const next = this.#unsent[0] as { seq: number; record: OutboxRecord };
@@ -647,7 +686,9 @@ export class MemberRunner {
     } catch (err) {
       failure = err;
     }
-    for (const close of [() => this.#c1?.disconnect(), () => this.#c2?.disconnect(), () => this.#producer.disconnect(), () => this.store.close()]) {
+    // Both groups are left at once (each waits for its fetch in flight).
+    for (const r of await Promise.allSettled([this.#c1?.disconnect(), this.#c2?.disconnect()])) if (r.status === 'rejected') failure ??= r.reason;
+    for (const close of [() => this.#producer.disconnect(), () => this.store.close()]) {
       try { await close(); } catch (err) { failure ??= err; }
     }
     if (failure !== undefined) throw failure;

@@ -84,7 +84,7 @@ export class MetricOperator {
     this.lastWasLate = false;
     if (this.#filter !== undefined && this.#filter(event.payload) !== true) return;
     if (this.role === 'partial' && this.#op instanceof SessionOperator) {
-      this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin });
+      this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin, watermarkMs });
       return;
     }
     this.#op.process(event, origin, watermarkMs);
@@ -117,7 +117,7 @@ export class MetricOperator {
         }
       }
     } else {
-      for (const f of batch.events) this.#op.process(f.event, f.origin, watermarkMs);
+      for (const f of batch.events) (this.#op as SessionOperator).process(f.event, f.origin, watermarkMs, f.watermarkMs);
     }
   }
   snapshot(): unknown { return { op: this.#op.snapshot(), stats: this.stats }; }

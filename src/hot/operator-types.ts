@@ -85,13 +85,16 @@ export interface PartialWindow {
 
 /**
  * An event of a SESSION metric forwarded to the owner of its key (sessions of one key can span
- * partitions, so they are formed, and lateness judged, where the key's events meet). `id` is
- * its encoded group key.
+ * partitions, so they are formed where the key's events meet). It joins the open sessions it
+ * overlaps there; one that overlaps none is late once its own span is due by that side's
+ * watermark or by `watermarkMs`, like a TUMBLE event on its owner. `id` is its encoded group key.
  */
 export interface ForwardedEvent {
   readonly id: string;
   readonly event: ValidEvent;
   readonly origin: EventOrigin;
+  /** The watermark its partition's owner judged lateness by when it arrived (ms). */
+  readonly watermarkMs: number;
 }
 
 /** What one metric's phase one hands over at a flush: TUMBLE/HOP partials, or SESSION events. */

@@ -72,14 +72,18 @@ export class SessionOperator implements WindowOperator {
     this.#onUpdate = plan.emit === 'on_update';
   }
 
-  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number, arrivalWatermarkMs = watermarkMs): void {
     const t = event.eventTimeMs;
     const gap = this.#gapMs;
     const id = this.#folder.keyOf(event.payload);
     const list = this.#sessions.get(id);
     const closedUntil = this.#closedUntil.get(id);
     const overlapping = list ? list.filter((s) => t < s.end && s.start < t + gap) : [];
-    const late = (closedUntil !== undefined && t < closedUntil) || (overlapping.length === 0 && t + gap + this.#latenessMs <= watermarkMs);
+    // An event that joins no open session is late once its own span is due, by this operator's
+    // watermark or (forwarded in a group, hot/two-phase.ts) by the watermark its partition's
+    // owner judged it under, like a TUMBLE event; one that overlaps open sessions joins them.
+    const late = (closedUntil !== undefined && t < closedUntil)
+      || (overlapping.length === 0 && t + gap + this.#latenessMs <= Math.max(watermarkMs, arrivalWatermarkMs));
     if (late) {
       this.#out.late({ event, origin, windowStart: t, windowEnd: t + gap, watermarkMs });
       return;

@@ -294,6 +294,19 @@ export class PartialStage {
     }
     return { streams, metrics };
   }
+
+  /**
+   * The counters since the last call, and resets them (a member adds them to its totals once
+   * the checkpoint covering that work commits; work dropped by a reload is never counted).
+   */
+  takeStats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
+    const out = this.stats();
+    for (const s of this.#streams.values()) {
+      for (const k of Object.keys(s.stats) as (keyof StreamStats)[]) s.stats[k] = 0;
+      for (const m of s.metrics) for (const k of Object.keys(m.stats) as (keyof MetricStats)[]) m.stats[k] = 0;
+    }
+    return out;
+  }
 }
 
 /** What moves with a partials partition of one metric from one member to the next. */

@@ -1,11 +1,23 @@
 /** What the server reads from a running engine (Kafka runner or the embedded demo). */
 import type { ArchiveWriter } from '../archive/archive-writer.js';
-import type { Engine } from '../hot/engine.js';
+import type { MetricStats } from '../hot/metric-operator.js';
+import type { StreamStats } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
+
+/**
+ * The engine figures the server reads: counters, state size and per stream its watermark and
+ * dedup evictions. An Engine is one; a group of member threads (hot/member-pool.ts) sums its
+ * members'.
+ */
+export interface EngineView {
+  stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> };
+  stateSize(): Record<string, { groups: number; bytes: number }>;
+  readonly streams: readonly { readonly stream: { readonly name: string }; readonly dedup: { readonly evicted: number }; readonly watermark: { readonly watermarkMs: number } }[];
+}
 
 export interface EngineHandle {
   readonly plans: readonly MetricPlan[];
-  readonly engine: Engine;
+  readonly engine: EngineView;
   /** Consumer lag per `topic:partition` (empty for in-process sources). */
   lag(): ReadonlyMap<string, number>;
   /** Epoch ms of the last checkpoint (undefined when the engine does not checkpoint). */

@@ -72,7 +72,11 @@ describe.each(['food-delivery', 'conference', 'esports', 'nexmark'] as Scenario[
           expect(diffRows(plan, run.rows.get(plan.name) ?? [], cold), `seed ${o.seed}, ${o.members} members`).toEqual([]);
         }
       },
-    ), { numRuns: 12, examples: [[{ seed: 777, members: 3, count: 2500, jitterMs: 15_000, duplicateRate: 0.1, lateRate: 0.08, keys: 8, clockMsPerStep: 10_000 }]] });
+    ), { numRuns: 12, examples: [
+      [{ seed: 777, members: 3, count: 2500, jitterMs: 15_000, duplicateRate: 0.1, lateRate: 0.08, keys: 8, clockMsPerStep: 10_000 }],
+      // A partials partition moved right after its owner consumed past its last commit.
+      [{ seed: 10, members: 2, count: 1072, jitterMs: 0, duplicateRate: 0, lateRate: 0, keys: 1, clockMsPerStep: 0 }],
+    ] });
     expect(seen.moves).toBeGreaterThan(0);
     expect(seen.crashes).toBeGreaterThan(0);
     expect(seen.late).toBeGreaterThan(0);
@@ -99,17 +103,21 @@ describe('one member', () => {
   it('decides TUMBLE/HOP lateness exactly as a single process', () => {
     const scenario: Scenario = 'food-delivery';
     const stream = SCENARIO_STREAM[scenario];
+    // SESSION lateness is judged where a key's events meet, against the watermark published at
+    // flushes (hot/two-phase.ts): close to a session's close it can differ from one process's.
     const metrics = plans.filter((p) => p.stream.name === stream && p.window.type !== 'session');
     const records = recordsOf(scenario, 3000, { seed: 5, ratePerSec: 2, jitterMs: 12_000, duplicateRate: 0.05, lateRate: 0.08, lateByMs: 400_000, malformedRate: 0.02, keys: 10 });
     const single = runHot(catalog, metrics, stream, records, 1);
     const run = runCluster(catalog, metrics, stream, records, { members: 1, inputPartitions: P, partialsPartitions: 3, seed: 5, order: 'given' });
+    let late = 0;
     for (const plan of metrics) {
       const key = (l: { eventId: string; windowStart: number }): string => `${l.eventId}@${l.windowStart}`;
       const a = (run.late.get(plan.name) ?? []).map(key).sort();
       const b = (single.late.get(plan.name) ?? []).map(key).sort();
-      expect(a.length).toBeGreaterThan(0);
-      expect(a).toEqual(b);
+      late += a.length;
+      expect(a, plan.name).toEqual(b);
       expect(diffRows(plan, run.rows.get(plan.name) ?? [], single.rows.get(plan.name) ?? [])).toEqual([]);
     }
+    expect(late).toBeGreaterThan(0);
   });
 });

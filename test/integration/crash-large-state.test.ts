@@ -156,8 +156,9 @@ describe.skipIf(!brokers)('exactly-once state across SIGKILL with large state', 
 
       const stateDir = join(dir, 'state');
       const args = ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
-        '--state-dir', stateDir, '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0'];
-      // Each run joins its own consumer group: a SIGKILLed member stays in its group until the
+        '--state-dir', stateDir, '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0', '--single'];
+      // --single: this is the single-process state store at scale (group-processes.test.ts
+      // SIGKILLs group members). Each run joins its own consumer group: a SIGKILLed member stays in its group until the
       // session timeout (10 s), which would hold every restart's rebalance back that long. The
       // state store's offsets are the recovery point (the runner seeks to them; records below
       // them are skipped), so a fresh group resumes exactly where the last checkpoint left off.

@@ -60,7 +60,7 @@ describe.skipIf(!brokers)('run-restart-false-late', () => {
     const run = async (name: string): Promise<{ proc: ResultPromise; port: number; log: () => string }> => {
       const port = await freePort();
       const proc = execa('node', ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers as string,
-        '--state-dir', join(dir, `state${name}`), '--group', group, '--results-topic', resultsTopic, '--checkpoint-interval', '1s', '--from-beginning', '--port', String(port)],
+        '--state-dir', join(dir, `state${name}`), '--group', group, '--results-topic', resultsTopic, '--checkpoint-interval', '1s', '--from-beginning', '--port', String(port), '--single'],
       { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { PITWALL_PII_KEY: 'k' } });
       let log = '';
       proc.stderr?.on('data', (d: Buffer) => { log += d.toString(); });

@@ -45,7 +45,9 @@ describe.skipIf(!brokers)('pitwall run: stopping', () => {
       const port = await freePort();
       const proc = execa('node', ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', broker,
         '--state-dir', stateDir, '--group', group, '--results-topic', resultsTopic, '--checkpoint-interval', '500ms', '--from-beginning', '--port', String(port)],
-      { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { PITWALL_PII_KEY: 'run-stop' } });
+      // forceKillAfterDelay: a group member's stop leaves two consumer groups (a few seconds);
+      // run-action bounds the whole stop at 25 s, which this test checks.
+      { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { PITWALL_PII_KEY: 'run-stop' }, forceKillAfterDelay: 30_000 });
       return { proc, port };
     };
     const stopWith = async (proc: ResultPromise): Promise<{ code: number | undefined; ms: number; stderr: string }> => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { inject } from 'vitest';
 
@@ -115,4 +115,31 @@ export async function readResults(kafka: Kafka, topic: string): Promise<ResultsR
     },
     stop: () => consumer.disconnect(),
   };
+}
+
+/** A record for an explicit partition. */
+export interface PartitionedDelivery { readonly partition: number; readonly value: string }
+
+/** The records with offsets per partition from 0, in the order given (what a topic receiving them in that order holds). */
+export function withOffsets(deliveries: readonly PartitionedDelivery[]): { partition: number; offset: number; value: string }[] {
+  const next = new Map<number, number>();
+  return deliveries.map((d) => {
+    const offset = next.get(d.partition) ?? 0;
+    next.set(d.partition, offset + 1);
+    return { partition: d.partition, offset, value: d.value };
+  });
+}
+
+/** Sends `deliveries[from, to)` to their partitions of `topic`, 1,000 per request, pausing `paceMs` between requests. */
+export async function sendToPartitions(producer: Producer, topic: string, deliveries: readonly PartitionedDelivery[], from: number, to: number, paceMs = 0): Promise<void> {
+  for (let i = from; i < to; i += 1000) {
+    const byPartition = new Map<number, { value: string; partition: number }[]>();
+    for (const d of deliveries.slice(i, Math.min(to, i + 1000))) {
+      const list = byPartition.get(d.partition) ?? [];
+      list.push({ value: d.value, partition: d.partition });
+      byPartition.set(d.partition, list);
+    }
+    await producer.sendBatch({ acks: -1, topicMessages: [...byPartition.values()].map((messages) => ({ topic, messages })) });
+    if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
+  }
 }

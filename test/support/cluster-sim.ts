@@ -171,14 +171,15 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
     const roll = rnd();
     if (roll < 0.15) {
       const i = Math.floor(rnd() * members.length);
-      flush(i);
       consume(i);
+      flush(i);
       if (members.length > 1 && rnd() < (opts.moveRate ?? 0) * 5) {
         // A rebalance right after member i flushed: one of its input partitions and one of its
-        // partials partitions go to another member (both handed over from committed state).
+        // partials partitions go to another member, handed over as committed (a real member
+        // reloads from the store; here the flush just committed everything it holds).
         const to = (i + 1 + Math.floor(rnd() * (members.length - 1))) % members.length;
-        flush(to);
         consume(to);
+        flush(to);
         const mine = owner1.map((o, q) => (o === i ? q : -1)).filter((q) => q >= 0);
         if (mine.length > 1) {
           const moved = mine[Math.floor(rnd() * mine.length)] as number;

@@ -1,0 +1,226 @@
+/**
+ * `pitwall run`'s member threads: N worker threads (--workers, default the number of cores),
+ * each one member of the group (hot/member-runner.ts) with its own Kafka consumers and
+ * producer, so decoding, validation and every operator run on all cores. The broker's consumer
+ * groups spread the input partitions and the partials partitions over every member of every
+ * process alike, so a rebalance between threads is the same code path as one between machines.
+ * (One consumer per thread rather than one per process handing records to threads: the Kafka
+ * client's decoding is about a quarter of the work per event, and would cap a shared consumer
+ * on one core.)
+ *
+ * The main thread keeps serving, /metrics and the archive: members send it result changes and
+ * archive records in batches, and figures every second. Backpressure: a member's checkpoint
+ * waits until the archive has written what the member sent (the archive's own bound applies
+ * there); result batches are applied to the serving store as they arrive.
+ */
+import { availableParallelism, hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
+import type { ArchiveWriter } from '../archive/archive-writer.js';
+import type { Catalog } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
+import type { MetricPlan } from '../plan/index.js';
+import type { EngineView } from '../serve/engine-handle.js';
+import { workerExecArgv } from '../util/worker-argv.js';
+import type { MetricStats } from './metric-operator.js';
+import type { FromMember, MemberFigures, MemberInit, ToMember } from './member-protocol.js';
+import type { RowChange } from './operator-types.js';
+import type { StreamStats } from './stream-runtime.js';
+
+const WORKER_URL = import.meta.url.endsWith('.ts')
+  ? new URL('./member-worker-entry.mjs', import.meta.url)
+  : new URL('./member-worker.js', import.meta.url);
+
+/** The default number of member threads: one per core. */
+export function defaultWorkers(): number { return availableParallelism(); }
+
+export interface MemberPoolOptions extends Omit<MemberInit, 'index' | 'memberId' | 'archive' | 'serve'> {
+  readonly workers: number;
+  readonly archive?: ArchiveWriter;
+  /** Result changes from the members (the serving store). */
+  readonly onResult?: (plan: MetricPlan, change: RowChange) => void;
+  readonly log?: (msg: string) => void;
+  /** A member reported a fatal error (checkpoints failing for good): the process should exit. */
+  readonly onFatal?: (err: Error) => void;
+}
+
+interface Member {
+  readonly worker: Worker;
+  readonly id: string;
+  figures: MemberFigures | undefined;
+  stopped: Promise<void> | undefined;
+}
+
+const sum = <T extends object>(into: T, from: T): void => {
+  for (const [k, v] of Object.entries(from)) if (typeof v === 'number') (into as Record<string, number>)[k] = ((into as Record<string, number>)[k] ?? 0) + v;
+};
+
+export class MemberPool {
+  readonly #opts: MemberPoolOptions;
+  readonly #catalog: Catalog;
+  readonly #plans: ReadonlyMap<string, MetricPlan>;
+  readonly #members: Member[] = [];
+  readonly #waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  #nextId = 0;
+
+  constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: MemberPoolOptions) {
+    if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new ExecutionError('PW_BAD_OPTION', `--workers must be a whole number ≥ 1 (got ${opts.workers})`);
+    this.#opts = opts;
+    this.#catalog = catalog;
+    this.#plans = new Map(plans.map((p) => [p.name, p]));
+  }
+
+  get size(): number { return this.#members.length; }
+
+  /** Starts every member; resolves once all joined their groups, rejects with the first failure (the others are stopped). */
+  async start(): Promise<void> {
+    const base = `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
+    const started: Promise<void>[] = [];
+    for (let index = 0; index < this.#opts.workers; index++) {
+      const { workers: _w, archive, onResult: _r, log: _l, onFatal: _f, ...rest } = this.#opts;
+      const init: MemberInit = { ...rest, index, memberId: `${base}-w${index}`, archive: archive !== undefined, serve: this.#opts.onResult !== undefined };
+      const worker = new Worker(WORKER_URL, { workerData: init, name: `pitwall-member-${index}`, execArgv: workerExecArgv() });
+      const member: Member = { worker, id: init.memberId, figures: undefined, stopped: undefined };
+      this.#members.push(member);
+      started.push(new Promise<void>((resolve, reject) => {
+        worker.on('message', (m: FromMember) => {
+          if (m.t === 'started') resolve();
+          else if (m.t === 'failed') reject(new ExecutionError((m.code ?? 'PW_KAFKA') as 'PW_KAFKA', m.error));
+          else this.#onMessage(member, m);
+        });
+        worker.on('error', (err) => { reject(err); this.#opts.onFatal?.(err); });
+      }));
+    }
+    try {
+      await Promise.all(started);
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  #onMessage(member: Member, m: FromMember): void {
+    switch (m.t) {
+      case 'results': {
+        const apply = this.#opts.onResult;
+        if (apply) for (const [name, change] of m.changes) { const p = this.#plans.get(name); if (p) apply(p, change); }
+        return;
+      }
+      case 'archive': {
+        const a = this.#opts.archive;
+        if (!a) return;
+        for (const [name, partition, offset, eventTimeMs, raw] of m.accepted) {
+          const stream = this.#catalog.streams.get(name);
+          if (stream?.kind === 'stream') a.accepted(stream, { ok: true, eventId: '', eventTimeMs, payload: {} }, { partition, offset }, raw);
+        }
+        for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset] of m.late) {
+          const p = this.#plans.get(metric);
+          if (p) a.late(p, { event: { ok: true, eventId, eventTimeMs, payload: {} }, origin: { partition, offset }, windowStart, windowEnd, watermarkMs: wm ?? Number.NEGATIVE_INFINITY });
+        }
+        for (const r of m.quarantined) a.quarantined(r);
+        return;
+      }
+      case 'archiveFlush': {
+        const a = this.#opts.archive;
+        const reply = (error?: string): void => member.worker.postMessage({ t: 'archiveFlushed', id: m.id, ...(error ? { error } : {}) } satisfies ToMember);
+        if (!a) { reply(); return; }
+        a.flush().then(() => reply(), (err: unknown) => reply((err as Error).message));
+        return;
+      }
+      case 'figures': member.figures = m.figures; return;
+      case 'log': this.#opts.log?.(m.msg); return;
+      case 'fatal': this.#opts.onFatal?.(new Error(m.error)); return;
+      case 'checkpointed': {
+        const w = this.#waiting.get(m.id);
+        this.#waiting.delete(m.id);
+        if (m.error) w?.reject(new Error(m.error)); else w?.resolve();
+        return;
+      }
+      default: return;
+    }
+  }
+
+  /** Runs a checkpoint in every member now (admin). */
+  async checkpoint(): Promise<void> {
+    await Promise.all(this.#members.map((member) => new Promise<void>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#waiting.set(id, { resolve, reject });
+      member.worker.postMessage({ t: 'checkpoint', id } satisfies ToMember);
+    })));
+  }
+
+  /** Stops every member (each writes a final checkpoint and leaves its groups); throws the first failure. */
+  async stop(): Promise<void> {
+    const failures: string[] = [];
+    await Promise.all(this.#members.map((member) => member.stopped ??= new Promise<void>((resolve) => {
+      const done = (error?: string): void => { if (error) failures.push(`${member.id}: ${error}`); resolve(); };
+      member.worker.on('message', (m: FromMember) => { if (m.t === 'stopped') done(m.error); });
+      member.worker.once('exit', () => done());
+      member.worker.postMessage({ t: 'stop' } satisfies ToMember);
+    })));
+    await Promise.all(this.#members.map((m) => m.worker.terminate()));
+    if (failures.length) throw new Error(`members failed to stop cleanly: ${failures.join('; ')}`);
+  }
+
+  /** Every member's last figures (undefined before its first report). */
+  figures(): (MemberFigures | undefined)[] { return this.#members.map((m) => m.figures); }
+
+  /** Consumer lag per `topic:partition` over every member. */
+  lag(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const m of this.#members) for (const [k, v] of m.figures?.lag ?? []) out.set(k, v);
+    return out;
+  }
+
+  outboxes(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const m of this.#members) for (const [k, v] of m.figures?.outboxes ?? []) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  }
+
+  /** A member's last checkpoint failure, if one's last scheduled checkpoint failed. */
+  lastError(): Error | undefined {
+    for (const m of this.#members) if (m.figures?.checkpointError) return new Error(m.figures.checkpointError);
+    return undefined;
+  }
+
+  /** The oldest of the members' last checkpoints (epoch ms; undefined until every member has one). */
+  lastCheckpointAt(): number | undefined {
+    const times = this.#members.map((m) => m.figures?.lastCheckpointAt ?? 0);
+    const oldest = Math.min(...times);
+    return oldest > 0 ? oldest : undefined;
+  }
+
+  /** The members' figures summed, for the server (the watermark per stream is the lowest member's). */
+  view(): EngineView {
+    const members = this.#members;
+    return {
+      stats() {
+        const streams: Record<string, StreamStats> = {};
+        const metrics: Record<string, MetricStats> = {};
+        for (const m of members) {
+          for (const [k, v] of Object.entries(m.figures?.stats.streams ?? {})) sum(streams[k] ??= { events: 0, accepted: 0, quarantined: 0, duplicates: 0, late: 0, misrouted: 0 }, v);
+          for (const [k, v] of Object.entries(m.figures?.stats.metrics ?? {})) sum(metrics[k] ??= { rows: 0, updates: 0, late: 0, overflow: 0, partialsAfterClose: 0 }, v);
+        }
+        return { streams, metrics };
+      },
+      stateSize() {
+        const out: Record<string, { groups: number; bytes: number }> = {};
+        for (const m of members) for (const [k, v] of Object.entries(m.figures?.stateSize ?? {})) sum(out[k] ??= { groups: 0, bytes: 0 }, v);
+        return out;
+      },
+      get streams() {
+        const by = new Map<string, { watermarkMs: number; evicted: number }>();
+        for (const m of members) {
+          for (const s of m.figures?.streams ?? []) {
+            const cur = by.get(s.name) ?? { watermarkMs: Number.POSITIVE_INFINITY, evicted: 0 };
+            if (s.watermarkMs !== null) cur.watermarkMs = Math.min(cur.watermarkMs, s.watermarkMs);
+            cur.evicted += s.evicted;
+            by.set(s.name, cur);
+          }
+        }
+        return [...by].map(([name, v]) => ({ stream: { name }, dedup: { evicted: v.evicted }, watermark: { watermarkMs: Number.isFinite(v.watermarkMs) ? v.watermarkMs : Number.NEGATIVE_INFINITY } }));
+      },
+    };
+  }
+}

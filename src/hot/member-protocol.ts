@@ -1,0 +1,60 @@
+/**
+ * Messages between `pitwall run`'s main thread and its member threads (hot/member-pool.ts,
+ * hot/member-worker.ts). Results and archive records travel in batches (arrays of tuples:
+ * strings and numbers, cheap to clone), never one message per event.
+ */
+import type { KafkaRunBase } from './kafka-runner.js';
+import type { QuarantineRecord, StreamStats } from './stream-runtime.js';
+import type { MetricStats } from './metric-operator.js';
+import type { RowChange } from './operator-types.js';
+
+/** What a member thread is started with (workerData). */
+export interface MemberInit extends KafkaRunBase {
+  readonly catalog: string;
+  readonly queries: string;
+  readonly index: number;
+  readonly maxGroups: number;
+  readonly maxDedupIds: number;
+  readonly partialsPrefix: string;
+  readonly memberId: string;
+  /** The main thread archives (the member sends it its records). */
+  readonly archive: boolean;
+  /** The main thread serves (the member sends it its result changes). */
+  readonly serve: boolean;
+}
+
+/** [stream, partition, offset, event time ms, raw JSON]. */
+export type AcceptedTuple = [string, number, number, number, string];
+/** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset]. */
+export type LateTuple = [string, string, number, number, number, number | null, number, number];
+
+export interface MemberFigures {
+  readonly stats: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> };
+  readonly stateSize: Record<string, { groups: number; bytes: number }>;
+  readonly streams: { name: string; watermarkMs: number | null; evicted: number }[];
+  readonly lag: [string, number][];
+  readonly outboxes: [string, number][];
+  readonly lastCheckpointAt: number;
+  readonly checkpointMs: number;
+  /** The last scheduled checkpoint's failure, until one succeeds. */
+  readonly checkpointError?: string;
+  readonly counters: { skippedFlushes: number; fenced: number; rebalances: number };
+  readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]> };
+}
+
+export type FromMember =
+  | { readonly t: 'started' }
+  | { readonly t: 'failed'; readonly error: string; readonly code?: string }
+  | { readonly t: 'results'; readonly changes: [string, RowChange][] }
+  | { readonly t: 'archive'; readonly accepted: AcceptedTuple[]; readonly late: LateTuple[]; readonly quarantined: QuarantineRecord[] }
+  | { readonly t: 'archiveFlush'; readonly id: number }
+  | { readonly t: 'figures'; readonly figures: MemberFigures }
+  | { readonly t: 'log'; readonly msg: string }
+  | { readonly t: 'fatal'; readonly error: string }
+  | { readonly t: 'checkpointed'; readonly id: number; readonly error?: string }
+  | { readonly t: 'stopped'; readonly error?: string };
+
+export type ToMember =
+  | { readonly t: 'stop' }
+  | { readonly t: 'checkpoint'; readonly id: number }
+  | { readonly t: 'archiveFlushed'; readonly id: number; readonly error?: string; readonly relieved?: boolean };

@@ -1,0 +1,106 @@
+/**
+ * A member thread of `pitwall run` (hot/member-pool.ts starts one per --workers): loads the
+ * definitions, runs one MemberRunner (its own Kafka consumers and producer, decoding and
+ * validating in this thread), and reports to the main thread: result changes for the serving
+ * store and archive records in batches (flushed every 50 ms or 2,000 items), figures every
+ * second. Its checkpoints wait until the main thread's archive has written what it sent.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadDefinitions } from '../cli/load-definitions.js';
+import type { ExecutionError } from '../errors.js';
+import { MemberRunner, type MemberArchive } from './member-runner.js';
+import type { AcceptedTuple, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
+import type { RowChange } from './operator-types.js';
+import type { QuarantineRecord } from './stream-runtime.js';
+
+const port = parentPort;
+if (!port) throw new Error('member-worker runs as a worker thread');
+const init = workerData as MemberInit;
+const send = (m: FromMember): void => port.postMessage(m);
+
+const BATCH = 2000;
+let changes: [string, RowChange][] = [];
+let accepted: AcceptedTuple[] = [];
+let late: LateTuple[] = [];
+let quarantined: QuarantineRecord[] = [];
+function flushBatches(): void {
+  if (changes.length) { send({ t: 'results', changes }); changes = []; }
+  if (accepted.length || late.length || quarantined.length) { send({ t: 'archive', accepted, late, quarantined }); accepted = []; late = []; quarantined = []; }
+}
+const batchTimer = setInterval(flushBatches, 50);
+
+const flushes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let nextFlush = 0;
+/** The main thread's archive, seen from here: records go in batches; flush waits for its write. */
+const archive: MemberArchive | undefined = init.archive ? {
+  accepted(stream, event, origin, raw) {
+    accepted.push([stream.name, origin.partition, origin.offset, event.eventTimeMs, raw ?? JSON.stringify(event.payload)]);
+    if (accepted.length >= BATCH) flushBatches();
+  },
+  late(plan, pair) {
+    late.push([plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset]);
+    if (late.length >= BATCH) flushBatches();
+  },
+  quarantined(record) {
+    quarantined.push(record);
+    if (quarantined.length >= BATCH) flushBatches();
+  },
+  flush() {
+    flushBatches();
+    const id = nextFlush++;
+    return new Promise<void>((resolve, reject) => { flushes.set(id, { resolve, reject }); send({ t: 'archiveFlush', id }); });
+  },
+  relieve: () => Promise.resolve(),
+  open: () => ({ orphans: 0, temps: 0 }),
+  ready: () => Promise.resolve(),
+  broken: undefined,
+} satisfies MemberArchive : undefined;
+
+let runner: MemberRunner | undefined;
+port.on('message', (msg: ToMember) => {
+  if (msg.t === 'archiveFlushed') {
+    const f = flushes.get(msg.id);
+    flushes.delete(msg.id);
+    if (msg.error) f?.reject(new Error(msg.error)); else f?.resolve();
+    return;
+  }
+  if (msg.t === 'checkpoint') {
+    if (!runner) { send({ t: 'checkpointed', id: msg.id, error: 'not started' }); return; }
+    runner.checkpoint().then(() => send({ t: 'checkpointed', id: msg.id }), (err: unknown) => send({ t: 'checkpointed', id: msg.id, error: (err as Error).message }));
+    return;
+  }
+  // stop
+  const r = runner;
+  clearInterval(figuresTimer);
+  (r ? r.stop() : Promise.resolve()).then(() => { flushBatches(); send({ t: 'stopped' }); }, (err: unknown) => { flushBatches(); send({ t: 'stopped', error: (err as Error).message }); })
+    .finally(() => { clearInterval(batchTimer); port.close(); });
+});
+
+const figuresTimer = setInterval(() => {
+  const r = runner;
+  if (!r) return;
+  send({ t: 'figures', figures: {
+    stats: r.stats(), stateSize: r.stateSize(),
+    streams: r.streams.map((s) => ({ name: s.stream.name, watermarkMs: Number.isFinite(s.watermark.watermarkMs) ? s.watermark.watermarkMs : null, evicted: s.dedup.evicted })),
+    lag: [...r.lag], outboxes: [...r.outboxes()], lastCheckpointAt: r.lastCheckpointAt, checkpointMs: r.lastCheckpointMs,
+    ...(r.lastCheckpointError ? { checkpointError: r.lastCheckpointError.message } : {}),
+    counters: { ...r.counters }, owned: r.owned(),
+  } });
+}, 1000);
+
+try {
+  const { catalog, plans } = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
+  runner = new MemberRunner(catalog, plans, {
+    brokers: init.brokers, groupId: init.groupId, stateDir: init.stateDir, resultsTopic: init.resultsTopic,
+    checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,
+    partialsPrefix: init.partialsPrefix, memberId: init.memberId,
+    ...(archive ? { archive } : {}),
+    ...(init.serve ? { sink: { result: (p, c) => { changes.push([p.name, c]); if (changes.length >= BATCH) flushBatches(); } } } : {}),
+    log: (m) => send({ t: 'log', msg: m }),
+    onFatal: (err) => send({ t: 'fatal', error: err.message }),
+  });
+  await runner.start();
+  send({ t: 'started' });
+} catch (err) {
+  send({ t: 'failed', error: (err as Error).message, ...((err as ExecutionError).code ? { code: (err as ExecutionError).code } : {}) });
+}
