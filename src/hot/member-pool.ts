@@ -186,8 +186,7 @@ export class MemberPool {
 
   /** The oldest of the members' last checkpoints (epoch ms; undefined until every member has one). */
   lastCheckpointAt(): number | undefined {
-    const times = this.#members.map((m) => m.figures?.lastCheckpointAt ?? 0);
-    const oldest = Math.min(...times);
+    const oldest = this.#members.reduce((min, m) => Math.min(min, m.figures?.lastCheckpointAt ?? 0), Number.POSITIVE_INFINITY);
     return oldest > 0 ? oldest : undefined;
   }
 

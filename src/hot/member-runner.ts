@@ -128,7 +128,7 @@ function chunks(msg: PartialsMessage): PartialsMessage[] {
   for (let i = 0; i < msg.batch.events.length; i += CHUNK_ITEMS) {
     const part = msg.batch.events.slice(i, i + CHUNK_ITEMS);
     if (n + part.length > CHUNK_ITEMS && n > 0) cut();
-    events.push(...part);
+    for (const f of part) events.push(f);
     n += part.length;
   }
   out.push({ ...msg, batch: { windows, events } });
@@ -621,7 +621,7 @@ export class MemberRunner {
         try {
           await this.store.commit();
         } catch (err) {
-          this.#sentSeqs.push(...sent);
+          this.#sentSeqs = sent.concat(this.#sentSeqs);
           if ((err as ExecutionError).code === 'PW_STATE_FENCED') {
             // Another member owns some of this: reload everything this member still owns.
             this.counters.fenced++;

@@ -450,7 +450,7 @@ export class MergeStage {
     const ops: StateOp[] = [];
     for (const t of this.#tasks.values()) {
       ops.push({ op: 'guard', db: 'meta', key: ['owner2', t.metric, t.partition], equals: owner });
-      ops.push(...t.op.captureChanges());
+      for (const op of t.op.captureChanges()) ops.push(op);
       const applied = [...t.applied].slice(-64);
       ops.push({ op: 'put', db: 'meta', key: ['merge', t.metric, t.partition], value: { marks: [...t.marks].map(([p, m]) => [p, finiteOrNull(m)]), applied, offset: t.offset ?? null } satisfies MergeMeta });
     }
