@@ -85,17 +85,53 @@ interface WireMessage {
   readonly e: [string, string, number, Record<string, unknown>, number, number, number | null][];
 }
 
-function encode(msg: PartialsMessage, source: string, seq: number): string {
-  const wire: WireMessage = {
-    s: source, n: seq,
-    m: msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null]),
-    w: msg.batch.windows.map((w) => [w.ws, w.groups.map((g) => [g.id, [...g.keys], [...g.accs]])]),
-    e: msg.batch.events.map((f) => [f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null]),
+/** Most characters of one partials message (the broker refuses record batches over 1 MB by default). */
+export const CHUNK_CHARS = 256 * 1024;
+/** A flush's messages to one partials partition are numbered seq · CHUNKS_PER_FLUSH + chunk. */
+const CHUNKS_PER_FLUSH = 1 << 20;
+
+/**
+ * A flush's message to one partials partition as wire messages of at most CHUNK_CHARS
+ * characters (one group or event larger than that goes alone), numbered from `seq`; the marks
+ * go with the last one, after every partial.
+ */
+export function encodeChunks(msg: PartialsMessage, source: string, seq: number): string[] {
+  const out: string[] = [];
+  let windows: string[] = [];
+  let events: string[] = [];
+  let ws: number | undefined;
+  let groups: string[] = [];
+  let size = 0;
+  const closeWindow = (): void => { if (ws !== undefined && groups.length > 0) windows.push(`[${ws},[${groups.join(',')}]]`); groups = []; };
+  const cut = (last: boolean): void => {
+    closeWindow();
+    const marks = last ? JSON.stringify(msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null])) : '[]';
+    out.push(`{"s":${JSON.stringify(source)},"n":${seq + out.length},"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
+    windows = [];
+    events = [];
+    size = 0;
   };
-  return JSON.stringify(wire);
+  const add = (text: string, into: () => string[]): void => {
+    if (size > 0 && size + text.length > CHUNK_CHARS) cut(false);
+    into().push(text);
+    size += text.length + 1;
+  };
+  for (const w of msg.batch.windows) {
+    closeWindow();
+    ws = w.ws;
+    for (const g of w.groups) add(JSON.stringify([g.id, g.keys, g.accs]), () => groups);
+  }
+  closeWindow();
+  ws = undefined;
+  for (const f of msg.batch.events) {
+    add(JSON.stringify([f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null]), () => events);
+  }
+  cut(true);
+  return out;
 }
 
-function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number } {
+/** A wire message back as a partials message of `metric`'s partials partition `partition`, with its sender and sequence. */
+export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number } {
   const w = JSON.parse(text) as WireMessage;
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
   const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm]) => ({ id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY }));
@@ -103,36 +139,6 @@ function decode(metric: string, partition: number, text: string): { msg: Partial
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]) },
     source: w.s, seq: w.n,
   };
-}
-
-/** Most groups or events in one partials message (kept well under the broker's 1 MB message limit). */
-const CHUNK_ITEMS = 2000;
-/** A flush's messages to one partials partition are numbered seq · CHUNKS_PER_FLUSH + chunk. */
-const CHUNKS_PER_FLUSH = 1 << 20;
-
-/** Splits a message into chunks of at most CHUNK_ITEMS groups or events; the marks go with the last one. */
-function chunks(msg: PartialsMessage): PartialsMessage[] {
-  const out: PartialsMessage[] = [];
-  let windows: PartialWindow[] = [];
-  let events: ForwardedEvent[] = [];
-  let n = 0;
-  const cut = (): void => { out.push({ ...msg, batch: { windows, events }, marks: [] }); windows = []; events = []; n = 0; };
-  for (const w of msg.batch.windows) {
-    for (let i = 0; i < w.groups.length; i += CHUNK_ITEMS) {
-      const part = w.groups.slice(i, i + CHUNK_ITEMS);
-      if (n + part.length > CHUNK_ITEMS && n > 0) cut();
-      windows.push({ ws: w.ws, groups: part });
-      n += part.length;
-    }
-  }
-  for (let i = 0; i < msg.batch.events.length; i += CHUNK_ITEMS) {
-    const part = msg.batch.events.slice(i, i + CHUNK_ITEMS);
-    if (n + part.length > CHUNK_ITEMS && n > 0) cut();
-    for (const f of part) events.push(f);
-    n += part.length;
-  }
-  out.push({ ...msg, batch: { windows, events } });
-  return out;
 }
 
 interface OutboxRecord { readonly messages: { topic: string; partition: number; value: string }[] }
@@ -412,15 +418,28 @@ export class MemberRunner {
     this.#log(`sent ${left.length} flushes left by members that stopped`);
   }
 
+  /**
+   * Produces a flush's messages in rounds of at most one message per partials partition (the
+   * client puts a request's messages for one partition into one record batch, which the broker
+   * limits to 1 MB), in order per partition.
+   */
   async #produce(record: OutboxRecord): Promise<void> {
-    if (record.messages.length === 0) return;
-    const byTopic = new Map<string, { partition: number; value: string }[]>();
+    const queues = new Map<string, { topic: string; partition: number; value: string }[]>();
     for (const m of record.messages) {
-      const list = byTopic.get(m.topic) ?? [];
-      list.push({ partition: m.partition, value: m.value });
-      byTopic.set(m.topic, list);
+      const key = `${m.topic}\u0000${m.partition}`;
+      const q = queues.get(key);
+      if (q) q.push(m); else queues.set(key, [m]);
     }
-    await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    for (let round = 0; queues.size > 0; round++) {
+      const byTopic = new Map<string, { partition: number; value: string }[]>();
+      for (const [key, q] of queues) {
+        const m = q[round];
+        if (m === undefined) { queues.delete(key); continue; }
+        const list = byTopic.get(m.topic);
+        if (list) list.push({ partition: m.partition, value: m.value }); else byTopic.set(m.topic, [{ partition: m.partition, value: m.value }]);
+      }
+      if (byTopic.size > 0) await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    }
   }
 
   /**
@@ -599,7 +618,7 @@ export class MemberRunner {
         for (const m of flush.messages) {
           if (m.marks.length === 0 && m.batch.windows.length === 0 && m.batch.events.length === 0) continue;
           const topic = partialsTopic(this.#prefix, m.metric);
-          chunks(m).forEach((c, i) => record.messages.push({ topic, partition: m.partition, value: encode(c, this.id, seq * CHUNKS_PER_FLUSH + i) }));
+          for (const value of encodeChunks(m, this.id, seq * CHUNKS_PER_FLUSH)) record.messages.push({ topic, partition: m.partition, value });
         }
         const sent = this.#sentSeqs;
         this.#sentSeqs = [];
