@@ -66,7 +66,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
   let stopping = false;
   // Exit non-zero so a supervisor restarts from the last good checkpoint.
   const onFatal = (): void => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); };
-  let runner: { handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined }; stop(): Promise<void>; observe(m: PitwallMetrics): void };
+  let runner: { handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined; groupError(): string | undefined }; stop(): Promise<void>; observe(m: PitwallMetrics): void };
   if (opts.single) {
     const single = new ObservedRunner(catalog, plans, {
       sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
@@ -80,7 +80,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
       throw err;
     });
     runner = {
-      handle: { engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError },
+      handle: { engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError, groupError: () => undefined },
       stop: () => single.stop(),
       observe: (m) => {
         single.onCheckpoint = (ms, figures) => {
@@ -106,7 +106,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
     log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials)`);
     const view = pool.view();
     runner = {
-      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError() },
+      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError() },
       stop: () => pool.stop(),
       observe: () => undefined,
     };
@@ -115,7 +115,10 @@ export async function runAction(opts: RunOptions): Promise<number> {
   if (port > 0) {
     const handle: EngineHandle = {
       ...runner.handle, plans,
-      notReadyReason: () => { const err = runner.handle.lastError(); return stopping ? 'stopping' : err ? `last checkpoint failed: ${err.message}` : undefined; },
+      notReadyReason: () => {
+        const err = runner.handle.lastError();
+        return stopping ? 'stopping' : runner.handle.groupError() ?? (err ? `last checkpoint failed: ${err.message}` : undefined);
+      },
       ...(archive ? { archive } : {}),
     };
     const server = await createServer({ store, handle, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });

@@ -184,6 +184,12 @@ export class MemberPool {
     return undefined;
   }
 
+  /** A misconfigured group a member found (members with another state directory), if any. */
+  groupError(): string | undefined {
+    for (const m of this.#members) if (m.figures?.groupError) return m.figures.groupError;
+    return undefined;
+  }
+
   /** The oldest of the members' last checkpoints (epoch ms; undefined until every member has one). */
   lastCheckpointAt(): number | undefined {
     const oldest = this.#members.reduce((min, m) => Math.min(min, m.figures?.lastCheckpointAt ?? 0), Number.POSITIVE_INFINITY);

@@ -38,7 +38,9 @@ export interface MemberFigures {
   readonly checkpointMs: number;
   /** The last scheduled checkpoint's failure, until one succeeds. */
   readonly checkpointError?: string;
-  readonly counters: { skippedFlushes: number; fenced: number; rebalances: number };
+  readonly counters: { skippedFlushes: number; fenced: number; rebalances: number; foreignFlushes: number };
+  /** A misconfigured group (members with different state directories), said once. */
+  readonly groupError?: string;
   readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]> };
 }
 

@@ -77,6 +77,8 @@ const PROCESS_SLICE = 2048;
 /** A partials message on the wire (JSON): sender, flush sequence, marks, partials, events. */
 interface WireMessage {
   readonly s: string;
+  /** The sender's state store (StateStore.identity). */
+  readonly st?: string;
   readonly n: number;
   /** [input partition, mark ms or null for −∞]. */
   readonly m: [number, number | null][];
@@ -95,7 +97,7 @@ const CHUNKS_PER_FLUSH = 1 << 20;
  * characters (one group or event larger than that goes alone), numbered from `seq`; the marks
  * go with the last one, after every partial.
  */
-export function encodeChunks(msg: PartialsMessage, source: string, seq: number): string[] {
+export function encodeChunks(msg: PartialsMessage, source: string, seq: number, store = ''): string[] {
   const out: string[] = [];
   let windows: string[] = [];
   let events: string[] = [];
@@ -106,7 +108,7 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number):
   const cut = (last: boolean): void => {
     closeWindow();
     const marks = last ? JSON.stringify(msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null])) : '[]';
-    out.push(`{"s":${JSON.stringify(source)},"n":${seq + out.length},"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
+    out.push(`{"s":${JSON.stringify(source)},"st":${JSON.stringify(store)},"n":${seq + out.length},"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
     windows = [];
     events = [];
     size = 0;
@@ -131,13 +133,13 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number):
 }
 
 /** A wire message back as a partials message of `metric`'s partials partition `partition`, with its sender and sequence. */
-export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number } {
+export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number; store: string } {
   const w = JSON.parse(text) as WireMessage;
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
   const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm]) => ({ id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY }));
   return {
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]) },
-    source: w.s, seq: w.n,
+    source: w.s, seq: w.n, store: w.st ?? '',
   };
 }
 
@@ -186,7 +188,16 @@ export class MemberRunner {
   lastCheckpointAt = 0;
   lastCheckpointMs = 0;
   /** Flushes applied twice and skipped (re-sent after their sender died), and fenced checkpoints. */
-  readonly counters = { skippedFlushes: 0, fenced: 0, rebalances: 0 };
+  readonly counters = { skippedFlushes: 0, fenced: 0, rebalances: 0, foreignFlushes: 0 };
+  /** This member's state store (StateStore.identity), sent with its partials. */
+  readonly #storeId: string;
+  /** Senders seen keeping their state in another store (each logged once). */
+  readonly #foreign = new Set<string>();
+  /**
+   * Set once partials arrive from a member with another state directory: partitions cannot move
+   * between them with their state, so results are not exact (readiness reports it).
+   */
+  groupError: string | undefined;
   onCheckpoint: ((ms: number) => void) | undefined;
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: MemberRunnerOptions) {
@@ -219,6 +230,7 @@ export class MemberRunner {
       this.#metricOf.set(partialsTopic(this.#prefix, p.name), p.name);
     }
     this.store = new StateStore(opts.stateDir);
+    this.#storeId = this.store.identity;
     this.#p1 = this.#newPartialStage();
     this.#p2 = this.#newMergeStage();
   }
@@ -562,13 +574,27 @@ export class MemberRunner {
     }
     for (const m of batch.messages) {
       if (!m.value) continue;
-      const { msg, source, seq } = decode(metric, batch.partition, m.value.toString('utf8'));
+      const { msg, source, seq, store } = decode(metric, batch.partition, m.value.toString('utf8'));
+      if (store !== this.#storeId) this.#foreignSender(source, store);
       if (!stage.receive(msg, { source, seq, offset: Number(m.offset) })) this.counters.skippedFlushes++;
     }
     if (stage !== this.#p2) return;
     resolveOffset(batch.messages[batch.messages.length - 1]?.offset as string);
     await this.#results.relieve();
     await heartbeat();
+  }
+
+  /**
+   * A member of this group keeps its state in another state directory (another machine, or
+   * another --state-dir here): partitions moving between it and this member lose their state,
+   * so results are not exact. Said loudly, once per sender, and kept for readiness.
+   */
+  #foreignSender(source: string, store: string): void {
+    this.counters.foreignFlushes++;
+    if (this.#foreign.has(source)) return;
+    this.#foreign.add(source);
+    this.groupError = `member ${source} of group ${this.#opts.groupId} keeps its state in another state store (${store || 'unknown'}; this member's is ${this.#storeId}): every member of a group must open the same --state-dir on one machine, or partitions moving between members lose their state and results are not exact; stop the members with another --state-dir or give them their own --group`;
+    this.#log(`ERROR ${this.groupError}`);
   }
 
   /**
@@ -618,7 +644,7 @@ export class MemberRunner {
         for (const m of flush.messages) {
           if (m.marks.length === 0 && m.batch.windows.length === 0 && m.batch.events.length === 0) continue;
           const topic = partialsTopic(this.#prefix, m.metric);
-          for (const value of encodeChunks(m, this.id, seq * CHUNKS_PER_FLUSH)) record.messages.push({ topic, partition: m.partition, value });
+          for (const value of encodeChunks(m, this.id, seq * CHUNKS_PER_FLUSH, this.#storeId)) record.messages.push({ topic, partition: m.partition, value });
         }
         const sent = this.#sentSeqs;
         this.#sentSeqs = [];

@@ -84,7 +84,7 @@ const figuresTimer = setInterval(() => {
     streams: r.streams.map((s) => ({ name: s.stream.name, watermarkMs: Number.isFinite(s.watermark.watermarkMs) ? s.watermark.watermarkMs : null, evicted: s.dedup.evicted })),
     lag: [...r.lag], outboxes: [...r.outboxes()], lastCheckpointAt: r.lastCheckpointAt, checkpointMs: r.lastCheckpointMs,
     ...(r.lastCheckpointError ? { checkpointError: r.lastCheckpointError.message } : {}),
-    counters: { ...r.counters }, owned: r.owned(),
+    counters: { ...r.counters }, owned: r.owned(), ...(r.groupError ? { groupError: r.groupError } : {}),
   } });
 }, 1000);
 

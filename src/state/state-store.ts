@@ -13,6 +13,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { ExecutionError } from '../errors.js';
@@ -72,6 +73,15 @@ export class StateStore {
     } catch {
       return undefined; // e.g. ENOTDIR: the state directory was replaced by a file
     }
+  }
+
+  /**
+   * Identifies this store's file on this machine (`host:device:inode`): every group member that
+   * opens the same state directory sees the same id, members elsewhere another.
+   */
+  get identity(): string {
+    const st = statSync(this.path, { throwIfNoEntry: false });
+    return `${hostname()}:${st?.dev ?? 0}:${st?.ino ?? 0}`;
   }
 
   /** Set when the writer thread stopped: restart to resume from the last commit. */

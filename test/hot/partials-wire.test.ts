@@ -22,12 +22,12 @@ function message(groups: number, events: number): PartialsMessage {
 describe('partials wire messages', () => {
   it('split a large flush under the size bound and decode back to the same partials', () => {
     const msg = message(20_000, 5_000);
-    const texts = encodeChunks(msg, 'member-a', 7 << 20);
+    const texts = encodeChunks(msg, 'member-a', 7 << 20, 'host:1:2');
     expect(texts.length).toBeGreaterThan(4);
     const decoded = texts.map((t) => decode('m', 2, t));
     texts.forEach((t) => expect(t.length).toBeLessThanOrEqual(CHUNK_CHARS + 1024));
     expect(decoded.map((d) => d.seq)).toEqual(texts.map((_, i) => (7 << 20) + i));
-    expect(decoded.every((d) => d.source === 'member-a')).toBe(true);
+    expect(decoded.every((d) => d.source === 'member-a' && d.store === 'host:1:2')).toBe(true);
     // Marks only on the last message, after every partial.
     expect(decoded.slice(0, -1).every((d) => d.msg.marks.length === 0)).toBe(true);
     expect(decoded.at(-1)?.msg.marks).toEqual(msg.marks);

@@ -83,6 +83,8 @@ describe.skipIf(!brokers)('a group of members sharing a topic', () => {
       const counts = plans.map((p) => `${p.name}: ${got.get(p.name)?.length ?? 0}/${want.get(p.name)?.length ?? 0}`).join(', ');
       const sort = (rows: readonly Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
       for (const p of plans) expect(sort(got.get(p.name) ?? []), `${p.name} (finished: ${done}; ${counts}); log:\n${logs.slice(-60).join('\n')}`).toEqual(sort(want.get(p.name) ?? []));
+      // One state directory for all: no member sees another store.
+      expect([a, b, c].map((m) => m.groupError)).toEqual([undefined, undefined, undefined]);
       const stats = [a, c].map((m) => m.stats());
       expect(stats.reduce((n, s) => n + Object.values(s.metrics).reduce((k, m) => k + (m.partialsAfterClose ?? 0), 0), 0)).toBe(0);
     } finally {
@@ -90,6 +92,37 @@ describe.skipIf(!brokers)('a group of members sharing a topic', () => {
       await Promise.allSettled([a.stop(), b.stop(), c?.stop()]);
       await results?.stop();
       await producer.disconnect();
+    }
+  });
+
+  it('says loudly when members of one group keep their state in different directories', { timeout: Math.max(PROCESS_TEST_TIMEOUT_MS, 120_000) }, async () => {
+    if (!brokers) return;
+    const kafka = testKafka('group-split');
+    const topic = uniqueName('orders-split');
+    const group = uniqueName('split');
+    const dir = ordersProjectWith('pw-split-', topic, { rest_minute: GROUP_METRICS.rest_minute as string });
+    const catalog = loadCatalog(join(dir, 'catalog'));
+    const plans = loadQueries(join(dir, 'queries'), catalog);
+    await createTopic(kafka, topic, GROUP_PARTITIONS);
+    const broker = brokers;
+    const member = (name: string): MemberRunner => new MemberRunner(catalog, plans, {
+      brokers: [broker], groupId: group, stateDir: mkdtempSync(join(tmpdir(), `pw-split-${name}-`)), resultsTopic: uniqueName('results-split'),
+      checkpointIntervalMs: 300, fromBeginning: true, memberId: name,
+    });
+    const a = member('a');
+    const b = member('b');
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    try {
+      await Promise.all([a.start(), b.start()]);
+      await producer.connect();
+      const events = groupDeliveries(11, 3000, 60_000, false);
+      await sendToPartitions(producer, topic, events, 0, events.length);
+      expect(await waitFor(() => a.groupError !== undefined || b.groupError !== undefined, 60_000, 200)).toBe(true);
+      const said = a.groupError ?? b.groupError ?? '';
+      expect(said).toContain('--state-dir');
+      expect(a.counters.foreignFlushes + b.counters.foreignFlushes).toBeGreaterThan(0);
+    } finally {
+      await Promise.allSettled([a.stop(), b.stop(), producer.disconnect()]);
     }
   });
 });
