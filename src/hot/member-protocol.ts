@@ -21,8 +21,6 @@ export interface MemberInit extends KafkaRunBase {
   readonly archive: boolean;
   /** The main thread serves (the member sends it its result changes). */
   readonly serve: boolean;
-  /** How often the member reports its figures (ms; default 1,000). */
-  readonly figuresIntervalMs?: number;
 }
 
 /** [stream, partition, offset, event time ms, raw JSON]. */

@@ -86,7 +86,7 @@ const figuresTimer = setInterval(() => {
     ...(r.lastCheckpointError ? { checkpointError: r.lastCheckpointError.message } : {}),
     counters: { ...r.counters }, owned: r.owned(), ...(r.groupError ? { groupError: r.groupError } : {}),
   } });
-}, init.figuresIntervalMs ?? 1000);
+}, 1000);
 
 try {
   const { catalog, plans } = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
