@@ -52,6 +52,7 @@ export class PitwallMetrics {
     metricGauge('pitwall_updates_emitted_total', 'Provisional (on_update) rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.updates ?? 0);
     metricGauge('pitwall_late_pairs_total', 'Late (event, window) pairs per metric.', (m) => handle.engine.stats().metrics[m]?.late ?? 0);
     metricGauge('pitwall_overflow_total', '(event, window) pairs dropped at the open-group cap per metric.', (m) => handle.engine.stats().metrics[m]?.overflow ?? 0);
+    metricGauge('pitwall_partials_after_close_total', 'Partials that reached their key\'s owner after its window closed, per metric (group mode; the partials protocol rules this out: anything but 0 is a bug to report).', (m) => handle.engine.stats().metrics[m]?.partialsAfterClose ?? 0);
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
     new Gauge({ name: 'pitwall_watermark_lag_seconds', help: 'Wall clock minus the stream watermark.', labelNames: ['stream'], registers: [r], collect() {

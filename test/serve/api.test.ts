@@ -272,6 +272,7 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
       expect(promValue(text, 'pitwall_rows_emitted_total', { metric: p.name })).toBe(m?.rows);
       expect(promValue(text, 'pitwall_updates_emitted_total', { metric: p.name })).toBe(m?.updates);
       expect(promValue(text, 'pitwall_late_pairs_total', { metric: p.name })).toBe(m?.late);
+      expect(promValue(text, 'pitwall_partials_after_close_total', { metric: p.name })).toBe(0);
       expect(promValue(text, 'pitwall_state_groups', { metric: p.name })).toBe(noisy.engine.stateSize()[p.name]?.groups);
     }
     expect(promValue(text, 'pitwall_late_pairs_total', { metric: 'restaurant_orders_5m' })).toBeGreaterThan(0);
