@@ -106,7 +106,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
     log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials)`);
     const view = pool.view();
     runner = {
-      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError() },
+      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures() },
       stop: () => pool.stop(),
       observe: () => undefined,
     };

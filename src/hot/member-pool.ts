@@ -178,6 +178,20 @@ export class MemberPool {
     return out;
   }
 
+  /** The members' group counters, summed (EngineHandle.group). */
+  groupFigures(): { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number } {
+    const out = { members: this.#members.length, rebalances: 0, fenced: 0, skippedFlushes: 0, foreignFlushes: 0 };
+    for (const m of this.#members) {
+      const c = m.figures?.counters;
+      if (!c) continue;
+      out.rebalances += c.rebalances;
+      out.fenced += c.fenced;
+      out.skippedFlushes += c.skippedFlushes;
+      out.foreignFlushes += c.foreignFlushes;
+    }
+    return out;
+  }
+
   /** A member's last checkpoint failure, if one's last scheduled checkpoint failed. */
   lastError(): Error | undefined {
     for (const m of this.#members) if (m.figures?.checkpointError) return new Error(m.figures.checkpointError);

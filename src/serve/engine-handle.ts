@@ -28,6 +28,12 @@ export interface EngineHandle {
   checkpoint?(): Promise<void>;
   /** Why the engine is not ready although caught up (its last checkpoint failed, it is stopping), or undefined. */
   notReadyReason?(): string | undefined;
+  /**
+   * A group's figures (`pitwall run` without --single), summed over this process's members:
+   * member threads, rebalances taken, checkpoints refused by fencing, re-sent flushes skipped,
+   * and partials received from members with another state directory.
+   */
+  group?(): { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number };
   /** The archive being written, if any (its counters go to /metrics). */
   readonly archive?: Pick<ArchiveWriter, 'stats' | 'pendingSegments'>;
 }

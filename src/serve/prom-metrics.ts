@@ -70,6 +70,17 @@ export class PitwallMetrics {
     new Gauge({ name: 'pitwall_outbox_messages', help: 'Messages buffered for the broker per output topic (results topic, DLQs), not yet handed to a send; a growing figure means the broker falls behind.', labelNames: ['topic'], registers: [r], collect() {
       for (const [topic, n] of handle.outboxes?.() ?? []) this.set({ topic }, n);
     } });
+    const group = handle.group?.bind(handle);
+    if (group) {
+      const groupFigure = (name: string, help: string, pick: (g: ReturnType<NonNullable<EngineHandle['group']>>) => number): void => {
+        new Gauge({ name, help, registers: [r], collect() { this.set(pick(group())); } });
+      };
+      groupFigure('pitwall_group_members', 'Member threads of this process in its group.', (g) => g.members);
+      groupFigure('pitwall_group_rebalances_total', 'Rebalances of the input group this process\'s members took part in (each reloads what it owns).', (g) => g.rebalances);
+      groupFigure('pitwall_state_fenced_total', 'Checkpoints refused because another member owned what they would write (PW_STATE_FENCED).', (g) => g.fenced);
+      groupFigure('pitwall_partials_resent_skipped_total', 'Partials messages skipped as already applied (a flush re-sent after its sender stopped).', (g) => g.skippedFlushes);
+      groupFigure('pitwall_partials_foreign_store_total', 'Partials received from members with another state directory (a misconfigured group: results are not exact).', (g) => g.foreignFlushes);
+    }
     new Gauge({ name: 'pitwall_last_checkpoint_age_seconds', help: 'Seconds since the last checkpoint.', registers: [r], collect() {
       const at = handle.lastCheckpointAt();
       if (at !== undefined) this.set((Date.now() - at) / 1000);

@@ -360,6 +360,21 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
   });
 });
 
+describe('/metrics of a group', () => {
+  it('reports the members\' group figures, and no group series without a group', async () => {
+    const f = fixture();
+    const counters = { members: 2, rebalances: 3, fenced: 1, skippedFlushes: 4, foreignFlushes: 0 };
+    const grouped = await get(await server({ handle: handleOf(f.engine, { group: () => counters }) }), '/metrics');
+    expect(promValue(grouped.body, 'pitwall_group_members')).toBe(2);
+    expect(promValue(grouped.body, 'pitwall_group_rebalances_total')).toBe(3);
+    expect(promValue(grouped.body, 'pitwall_state_fenced_total')).toBe(1);
+    expect(promValue(grouped.body, 'pitwall_partials_resent_skipped_total')).toBe(4);
+    expect(promValue(grouped.body, 'pitwall_partials_foreign_store_total')).toBe(0);
+    const single = await get(await server({ handle: handleOf(f.engine) }), '/metrics');
+    expect(single.body).not.toContain('pitwall_group_members');
+  });
+});
+
 describe('errors', () => {
   it('unknown metric: 404 listing the metrics, on every metric route', async () => {
     const app = await server();
