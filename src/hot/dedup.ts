@@ -435,16 +435,7 @@ export class DedupFilter {
   restore(json: unknown): void {
     const snap = Array.isArray(json) ? { partitions: json as DedupSnapshot['partitions'], evicted: 0 } : json as DedupSnapshot;
     this.#reset();
-    const h = this.#h;
-    for (const [p, entries] of snap.partitions) {
-      const ids = this.#partition(p);
-      for (const [id, t] of entries) {
-        this.#hash(id, h);
-        const hi = h.hi | 0;
-        const lo = h.lo | 0;
-        if (ids.probe(id, hi, lo) !== DUPLICATE) ids.push(id, hi, lo, t);
-      }
-    }
+    for (const [p, entries] of snap.partitions) this.importPartition(p, entries);
     this.#evicted = snap.evicted ?? 0;
   }
 
@@ -487,20 +478,7 @@ export class DedupFilter {
    */
   restoreFrom(state: DedupRestoreState): void {
     this.#reset();
-    const keep = this.#lookup === undefined;
-    const h = this.#h;
-    for (const part of state.partitions) {
-      const ids = this.#partition(part.partition);
-      ids.startAt(part.head);
-      for (const [seq, id, t] of part.entries) {
-        if (seq !== ids.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} have seq ${seq} where ${ids.tail} was expected; move the state directory away to restart from the committed offsets`);
-        this.#hash(id, h);
-        ids.appendRestored(id, h.hi | 0, h.lo | 0, t, keep);
-      }
-      if (ids.tail !== part.tail) throw new ExecutionError('PW_CHECKPOINT_CORRUPT', `state store: dedup ids of partition ${part.partition} end at seq ${ids.tail}, expected ${part.tail}; move the state directory away to restart from the committed offsets`);
-      if (!keep) ids.recentOff = ids.recentBase = part.tail;
-      ids.captured = part.tail;
-    }
+    for (const part of state.partitions) this.restorePartition(part);
     this.#evicted = state.evicted;
     this.#collisions = state.collisions;
   }

@@ -10,7 +10,7 @@ import type { MetricPlan } from '../plan/index.js';
 import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
-import { StreamRuntime, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
+import { StreamRuntime, statsOf, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
 
 export interface EngineSink {
   result(plan: MetricPlan, change: RowChange): void;
@@ -96,13 +96,7 @@ export class Engine {
   }
 
   stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
-    const streams: Record<string, StreamStats> = {};
-    const metrics: Record<string, MetricStats> = {};
-    for (const s of this.#streams.values()) {
-      streams[s.stream.name] = { ...s.stats };
-      for (const m of s.metrics) metrics[m.plan.name] = { ...m.stats };
-    }
-    return { streams, metrics };
+    return statsOf(this.#streams.values());
   }
 
   snapshot(): EngineSnapshot {

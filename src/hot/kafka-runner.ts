@@ -27,6 +27,7 @@ import { ensureTopics } from '../sources/topics.js';
 import { renameSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { StateStore, type CommitInfo } from '../state/state-store.js';
+import type { StateOp } from '../state/layout.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
 import type { RowChange } from './operator-types.js';
@@ -41,21 +42,27 @@ export interface KafkaRunBase {
   readonly fromBeginning: boolean;
 }
 
-export interface KafkaRunnerOptions extends KafkaRunBase {
+/** The limits and hooks every way of running over Kafka takes. */
+export interface KafkaRunOptions extends KafkaRunBase {
+  /** Cap on open (window, key) groups per metric (EngineOptions.maxGroups). */
   readonly maxGroups?: number;
   /** Cap on remembered event ids per stream partition (EngineOptions.maxDedupIds). */
   readonly maxDedupIds?: number;
-  readonly clientId?: string;
   /** Extra sink (serving store) fed alongside the results topic. */
   readonly sink?: Partial<EngineSink>;
-  /** The archive: accepted events and both lanes, flushed before each checkpoint. */
-  readonly archive?: ArchiveWriter;
   readonly log?: (msg: string) => void;
   /**
    * Called when checkpoints keep failing (24 in a row: results not acknowledged, state not
-   * written). The process should exit: a restart resumes from the last good checkpoint.
+   * written) or the store or archive broke. The process should exit: a restart resumes from
+   * the last good checkpoint.
    */
   readonly onFatal?: (err: Error) => void;
+}
+
+export interface KafkaRunnerOptions extends KafkaRunOptions {
+  readonly clientId?: string;
+  /** The archive: accepted events and both lanes, flushed before each checkpoint. */
+  readonly archive?: ArchiveWriter;
   /** Called as each batch reaches the engine (for event-to-result latency). */
   readonly onBatch?: () => void;
 }
@@ -63,7 +70,7 @@ export interface KafkaRunnerOptions extends KafkaRunBase {
 interface StreamSnap { offsets: [number, number][] }
 
 /** Most records processed without yielding to the event loop (about 10–20 ms of work). */
-const PROCESS_SLICE = 2048;
+export const PROCESS_SLICE = 2048;
 
 /** What the last checkpoint did. */
 export interface CheckpointFigures {
@@ -73,6 +80,22 @@ export interface CheckpointFigures {
   readonly captureMs: number;
   /** Bytes and operations the store's transaction wrote, and its time on the writer thread. */
   readonly commit: CommitInfo;
+}
+
+/**
+ * Hands a checkpoint's operations to the store's writer thread (in slices) while the outputs
+ * are flushed in order: nothing the checkpoint covers may be lost, so archive segments are
+ * written and the results topic and DLQs acknowledged before it commits. Rejects with the first
+ * failure, once the hand-over has settled.
+ */
+export async function sendWhileFlushing(store: StateStore, ops: Iterable<StateOp>, outputs: readonly ({ flush(): Promise<void> } | undefined)[]): Promise<void> {
+  const sending = store.send(ops);
+  try {
+    for (const o of outputs) await o?.flush();
+  } finally {
+    await sending.catch(() => undefined);
+  }
+  await sending;
 }
 
 /**
@@ -267,16 +290,8 @@ export class KafkaRunner {
         const cut = this.engine.captureChanges();
         const captureMs = performance.now() - started;
         // The changes go to the writer thread in slices while the outputs are flushed.
-        const sending = this.store.send((function* () { yield { op: 'put', db: 'meta', key: ['mode'], value: 'single' } as const; yield* cut.ops; })());
-        try {
-          // Nothing the checkpoint covers may be lost: results acknowledged, archive segments written.
-          await this.#opts.archive?.flush();
-          await this.#results.flush();
-          await this.#dlq.flush();
-        } finally {
-          await sending.catch(() => undefined);
-        }
-        await sending;
+        await sendWhileFlushing(this.store, (function* () { yield { op: 'put', db: 'meta', key: ['mode'], value: 'single' } as const; yield* cut.ops; })(),
+          [this.#opts.archive, this.#results, this.#dlq]);
         const commit = await this.store.commit();
         cut.committed();
         if (this.#legacy) { renameSync(this.#legacy, `${this.#legacy}.migrated`); this.#legacy = undefined; }

@@ -40,27 +40,21 @@ import { ensureTopics } from '../sources/topics.js';
 import { STATE_FORMAT, type StateOp } from '../state/layout.js';
 import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
-import type { KafkaRunBase } from './kafka-runner.js';
+import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-runner.js';
 import type { MetricStats } from './metric-operator.js';
 import type { ForwardedEvent, PartialWindow } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
 
-export interface MemberRunnerOptions extends KafkaRunBase {
-  readonly maxGroups?: number;
-  readonly maxDedupIds?: number;
+export interface MemberRunnerOptions extends KafkaRunOptions {
   /** Partials topics are `<partialsPrefix>.<metric>.partials` (default: the group id). */
   readonly partialsPrefix?: string;
   /** Partitions of a partials topic created by this member (default: its stream topic's). */
   readonly partialsPartitions?: number;
   /** This member's id (default: host, pid and a random suffix). */
   readonly memberId?: string;
-  readonly sink?: Partial<EngineSink>;
   /** The archive (an ArchiveWriter, or a worker thread's proxy of its process's one). */
   readonly archive?: MemberArchive;
-  readonly log?: (msg: string) => void;
-  /** Called when checkpoints keep failing (24 in a row) or the store or archive broke. */
-  readonly onFatal?: (err: Error) => void;
 }
 
 /** What a member needs of the archive. */
@@ -71,8 +65,6 @@ export function partialsTopic(prefix: string, metric: string): string {
   return `${prefix}.${metric}.partials`;
 }
 
-/** Most records processed without yielding to the event loop. */
-const PROCESS_SLICE = 2048;
 
 /** A partials message on the wire (JSON): sender, flush sequence, marks, partials, events. */
 interface WireMessage {
@@ -654,15 +646,7 @@ export class MemberRunner {
           { op: 'put', db: 'meta', key: ['checkpoint'], value: { takenAt: new Date().toISOString(), seq: prev + 1, member: this.id } },
           ...sent.map((n): StateOp => ({ op: 'del', db: 'meta', key: ['outbox', this.id, n] })),
         ];
-        const sending = this.store.send(ops);
-        try {
-          await this.#opts.archive?.flush();
-          await this.#results.flush();
-          await this.#dlq.flush();
-        } finally {
-          await sending.catch(() => undefined);
-        }
-        await sending;
+        await sendWhileFlushing(this.store, ops, [this.#opts.archive, this.#results, this.#dlq]);
         try {
           await this.store.commit();
         } catch (err) {

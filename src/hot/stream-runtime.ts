@@ -5,7 +5,7 @@
 import { RecordValidator, type FutureReference, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { DEDUP_BLOCK, type StateOp, type StateReader } from '../state/layout.js';
 import { DedupFilter } from './dedup.js';
-import type { MetricOperator } from './metric-operator.js';
+import type { MetricOperator, MetricStats } from './metric-operator.js';
 import type { EventOrigin } from './operator-types.js';
 import { WatermarkTracker } from './watermark.js';
 
@@ -298,4 +298,14 @@ export class StreamRuntime {
       if (ms !== undefined) m.restore(ms);
     }
   }
+}
+
+/** Counters per stream and per metric of `streams` (copies). */
+export function statsOf(streams: Iterable<StreamRuntime>): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
+  const out: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } = { streams: {}, metrics: {} };
+  for (const s of streams) {
+    out.streams[s.stream.name] = { ...s.stats };
+    for (const m of s.metrics) out.metrics[m.plan.name] = { ...m.stats };
+  }
+  return out;
 }

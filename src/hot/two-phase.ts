@@ -38,7 +38,7 @@ import { hash64, type Hash64 } from '../util/hash64.js';
 import type { EngineSink } from './engine.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { ForwardedEvent, PartialBatch, PartialGroup } from './operator-types.js';
-import { StreamRuntime, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
+import { StreamRuntime, statsOf, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
 
 /** What moves with an input partition from one member to the next (its changelog record). */
 export interface PartitionState {
@@ -286,13 +286,7 @@ export class PartialStage {
   }
 
   stats(): { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> } {
-    const streams: Record<string, StreamStats> = {};
-    const metrics: Record<string, MetricStats> = {};
-    for (const s of this.#streams.values()) {
-      streams[s.stream.name] = { ...s.stats };
-      for (const m of s.metrics) metrics[m.plan.name] = { ...m.stats };
-    }
-    return { streams, metrics };
+    return statsOf(this.#streams.values());
   }
 
   /**

@@ -83,30 +83,44 @@ export class TumbleHopOperator implements WindowOperator {
         continue;
       }
       id ??= this.#folder.keyOf(event.payload);
-      let table = this.#windows.get(ws);
-      if (!table) {
-        table = newTable(this.#folder);
-        if (this.#tracking) table.track();
-        this.#windows.set(ws, table);
-        this.#closing.push(we + this.#latenessMs, ws);
-      }
-      if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
-      let slot = table.index.get(id);
+      const table = this.#table(ws);
+      const slot = this.#slot(table, id, this.#folder.lastKey);
       if (slot === undefined) {
-        if (this.#groups >= this.#limits.maxGroups) {
-          this.#out.overflow(event, origin);
-          continue;
-        }
-        slot = table.add(id, this.#folder.lastKey);
-        this.#groups++;
+        this.#out.overflow(event, origin);
+        continue;
       }
       table.fold(slot, event.payload);
-      if (this.#onUpdate) {
-        let d = this.#dirty.get(ws);
-        if (!d) { d = new Set(); this.#dirty.set(ws, d); }
-        d.add(slot);
-      }
+      if (this.#onUpdate) this.#dirtied(ws, slot);
     }
+  }
+
+  /** The table of window `ws`, opened with its close timer if new; marked changed when tracking. */
+  #table(ws: number): GroupTable {
+    let table = this.#windows.get(ws);
+    if (!table) {
+      table = newTable(this.#folder);
+      if (this.#tracking) table.track();
+      this.#windows.set(ws, table);
+      this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
+    }
+    if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
+    return table;
+  }
+
+  /** The slot of group `id` in `table`, added with key values `keys` if new; undefined at the open-group cap. */
+  #slot(table: GroupTable, id: string, keys: readonly Val[]): number | undefined {
+    const slot = table.index.get(id);
+    if (slot !== undefined) return slot;
+    if (this.#groups >= this.#limits.maxGroups) return undefined;
+    this.#groups++;
+    return table.add(id, keys);
+  }
+
+  /** on_update: the group in `slot` of window `ws` changed since the last flush. */
+  #dirtied(ws: number, slot: number): void {
+    let d = this.#dirty.get(ws);
+    if (!d) { d = new Set(); this.#dirty.set(ws, d); }
+    d.add(slot);
   }
 
   /**
@@ -133,33 +147,18 @@ export class TumbleHopOperator implements WindowOperator {
   }
 
   /**
-   * Phase two: merges a partial of group `id` in window `ws` (see {@link drain}). Returns false,
-   * merging nothing, when the window already closed at `watermarkMs` (the partials protocol
-   * rules that out: it is counted by the caller) or the open-group cap is reached (overflow).
+   * Phase two: merges a partial of group `id` in window `ws` (see {@link drain}). Merges
+   * nothing and says why when the window already closed at `watermarkMs` (`closed`: the
+   * partials protocol rules that out; the caller counts it) or the open-group cap is reached
+   * (`overflow`).
    */
   mergePartial(ws: number, group: PartialGroup, watermarkMs: number): 'merged' | 'closed' | 'overflow' {
-    const we = ws + this.#sizeMs;
-    if (we + this.#latenessMs <= watermarkMs) return 'closed';
-    let table = this.#windows.get(ws);
-    if (!table) {
-      table = newTable(this.#folder);
-      if (this.#tracking) table.track();
-      this.#windows.set(ws, table);
-      this.#closing.push(we + this.#latenessMs, ws);
-    }
-    if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
-    let slot = table.index.get(group.id);
-    if (slot === undefined) {
-      if (this.#groups >= this.#limits.maxGroups) return 'overflow';
-      slot = table.add(group.id, group.keys);
-      this.#groups++;
-    }
+    if (ws + this.#sizeMs + this.#latenessMs <= watermarkMs) return 'closed';
+    const table = this.#table(ws);
+    const slot = this.#slot(table, group.id, group.keys);
+    if (slot === undefined) return 'overflow';
     table.mergeSnapshot(slot, group.accs);
-    if (this.#onUpdate) {
-      let d = this.#dirty.get(ws);
-      if (!d) { d = new Set(); this.#dirty.set(ws, d); }
-      d.add(slot);
-    }
+    if (this.#onUpdate) this.#dirtied(ws, slot);
     return 'merged';
   }
 
