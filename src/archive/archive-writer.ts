@@ -291,6 +291,8 @@ export class ArchiveWriter {
       _pw_partition: pair.origin.partition, _pw_offset: BigInt(pair.origin.offset), metric: plan.name, event_id: pair.event.eventId,
       event_time: pair.event.eventTimeMs, window_start: pair.windowStart, window_end: pair.windowEnd,
       watermark: Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null,
+      partition_watermark: pair.evidence && Number.isFinite(pair.evidence.partitionWatermarkMs) ? pair.evidence.partitionWatermarkMs : null,
+      partition_idle: pair.evidence ? pair.evidence.partitionIdle : null,
     });
   }
 

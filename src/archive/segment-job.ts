@@ -10,7 +10,7 @@
  *   A failed `write` keeps its chunks, so the same message can be sent again to retry.
  */
 import { join } from 'node:path';
-import { Field, Int32, Int64, Schema, TimestampMillisecond, Utf8 } from 'apache-arrow';
+import { Bool, Field, Int32, Int64, Schema, TimestampMillisecond, Utf8 } from 'apache-arrow';
 import type { StreamDef } from '../catalog/index.js';
 import { EventTableBuilder, type EventChunk } from './columnar.js';
 import { toArrowTable, toParquetBytes, writeSegment } from './parquet-segment.js';
@@ -83,6 +83,10 @@ export const LATE_SCHEMA = new Schema([
   new Field('metric', new Utf8(), false), new Field('event_id', new Utf8(), false), new Field('event_time', new TimestampMillisecond(), false),
   new Field('window_start', new TimestampMillisecond(), false), new Field('window_end', new TimestampMillisecond(), false),
   new Field('watermark', new TimestampMillisecond(), true),
+  // The event's own partition at its arrival (hot/operator-types.ts LateEvidence); null in both
+  // when not known. Segments written before these columns existed read them as null.
+  new Field('partition_watermark', new TimestampMillisecond(), true),
+  new Field('partition_idle', new Bool(), true),
 ]);
 
 /** Runs segment jobs: Arrow batch → Parquet (zstd) → temp file → rename. */

@@ -113,9 +113,10 @@ export class MemberPool {
           const stream = this.#catalog.streams.get(name);
           if (stream?.kind === 'stream') a.accepted(stream, { ok: true, eventId: '', eventTimeMs, payload: {} }, { partition, offset }, raw);
         }
-        for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset] of m.late) {
+        for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset, pwm, idle] of m.late) {
           const p = this.#plans.get(metric);
-          if (p) a.late(p, { event: { ok: true, eventId, eventTimeMs, payload: {} }, origin: { partition, offset }, windowStart, windowEnd, watermarkMs: wm ?? Number.NEGATIVE_INFINITY });
+          const evidence = idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 };
+          if (p) a.late(p, { event: { ok: true, eventId, eventTimeMs, payload: {} }, origin: { partition, offset }, windowStart, windowEnd, watermarkMs: wm ?? Number.NEGATIVE_INFINITY, evidence });
         }
         for (const r of m.quarantined) a.quarantined(r);
         return;

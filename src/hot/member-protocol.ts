@@ -26,7 +26,8 @@ export interface MemberInit extends KafkaRunBase {
 /** [stream, partition, offset, event time ms, raw JSON]. */
 export type AcceptedTuple = [string, number, number, number, string];
 /** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset]. */
-export type LateTuple = [string, string, number, number, number, number | null, number, number];
+/** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset, partition watermark (null: −∞), partition idle (1) — the last two absent without evidence]. */
+export type LateTuple = [string, string, number, number, number, number | null, number, number, (number | null)?, (0 | 1)?];
 
 export interface MemberFigures {
   readonly stats: { streams: Record<string, StreamStats>; metrics: Record<string, MetricStats> };

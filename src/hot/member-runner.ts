@@ -75,8 +75,11 @@ interface WireMessage {
   /** [input partition, mark ms or null for −∞]. */
   readonly m: [number, number | null][];
   readonly w: [number, [string, unknown[], unknown[]][]][];
-  /** [group id, event id, event time, payload, partition, offset, arrival watermark (null: −∞)]. */
-  readonly e: [string, string, number, Record<string, unknown>, number, number, number | null][];
+  /**
+   * [group id, event id, event time, payload, partition, offset, arrival watermark (null: −∞),
+   * its partition's own watermark (null: −∞), 1 if its partition was idle (LateEvidence)].
+   */
+  readonly e: [string, string, number, Record<string, unknown>, number, number, number | null, (number | null)?, (0 | 1)?][];
 }
 
 /** Most characters of one partials message (the broker refuses record batches over 1 MB by default). */
@@ -118,7 +121,9 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
   closeWindow();
   ws = undefined;
   for (const f of msg.batch.events) {
-    add(JSON.stringify([f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null]), () => events);
+    const ev = f.evidence;
+    const tail = ev ? [Number.isFinite(ev.partitionWatermarkMs) ? ev.partitionWatermarkMs : null, ev.partitionIdle ? 1 : 0] : [];
+    add(JSON.stringify([f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null, ...tail]), () => events);
   }
   cut(true);
   return out;
@@ -128,7 +133,10 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
 export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number; store: string } {
   const w = JSON.parse(text) as WireMessage;
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
-  const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm]) => ({ id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY }));
+  const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm, pwm, idle]) => ({
+    id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY,
+    evidence: idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 },
+  }));
   return {
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]) },
     source: w.s, seq: w.n, store: w.st ?? '',

@@ -38,7 +38,10 @@ const archive: MemberArchive | undefined = init.archive ? {
     if (accepted.length >= BATCH) flushBatches();
   },
   late(plan, pair) {
-    late.push([plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset]);
+    const t: LateTuple = [plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset];
+    const ev = pair.evidence;
+    if (ev) t.push(Number.isFinite(ev.partitionWatermarkMs) ? ev.partitionWatermarkMs : null, ev.partitionIdle ? 1 : 0);
+    late.push(t);
     if (late.length >= BATCH) flushBatches();
   },
   quarantined(record) {

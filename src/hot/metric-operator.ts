@@ -8,7 +8,7 @@ import { findNode, type MetricPlan } from '../plan/index.js';
 import { compileRowExpr, type Evaluator } from './eval/compile-expr.js';
 import { GroupFolder } from './group-folder.js';
 import type { StateOp, StateReader } from '../state/layout.js';
-import type { EventOrigin, ForwardedEvent, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
+import type { EventOrigin, ForwardedEvent, LateEvidence, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
 import { SessionOperator } from './session-operator.js';
 import { TumbleHopOperator } from './window-operator.js';
 
@@ -57,6 +57,13 @@ export class MetricOperator {
   #forward: ForwardedEvent[] = [];
   /** Set when the last processed event was late for at least one window of this metric. */
   lastWasLate = false;
+  /**
+   * The evidence of an event's own partition at its arrival (set by the stream runtime that
+   * feeds this metric); attached to its late pairs and to forwarded SESSION events.
+   */
+  evidence: ((origin: EventOrigin) => LateEvidence) | undefined;
+  /** Phase two: the evidence a forwarded event brought along, while it is processed. */
+  #arrival: LateEvidence | undefined;
 
   constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole', storeName = plan.name) {
     this.plan = plan;
@@ -73,7 +80,12 @@ export class MetricOperator {
         if (change.kind === 'upsert') { if (change.final) this.stats.rows++; else this.stats.updates++; }
         sink.result(plan, change);
       },
-      late: (pair: LatePair): void => { this.stats.late++; this.lastWasLate = true; sink.late(plan, pair); },
+      late: (pair: LatePair): void => {
+        this.stats.late++;
+        this.lastWasLate = true;
+        const evidence = this.#arrival ?? this.evidence?.(pair.origin);
+        sink.late(plan, evidence ? { ...pair, evidence } : pair);
+      },
       overflow: (event: ValidEvent, origin: EventOrigin): void => { this.stats.overflow++; sink.overflow(plan, event, origin); },
     };
     this.#op = plan.window.type === 'session' ? new SessionOperator(plan, folder, out, limits) : new TumbleHopOperator(plan, folder, out, limits);
@@ -84,7 +96,7 @@ export class MetricOperator {
     this.lastWasLate = false;
     if (this.#filter !== undefined && this.#filter(event.payload) !== true) return;
     if (this.role === 'partial' && this.#op instanceof SessionOperator) {
-      this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin, watermarkMs });
+      this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin, watermarkMs, evidence: this.evidence?.(origin) });
       return;
     }
     this.#op.process(event, origin, watermarkMs);
@@ -117,7 +129,12 @@ export class MetricOperator {
         }
       }
     } else {
-      for (const f of batch.events) (this.#op as SessionOperator).process(f.event, f.origin, watermarkMs, f.watermarkMs);
+      // Judged here by the watermark of every partition, which is at most the marks published for the
+      // event's partition before it arrived: the evidence from its arrival still applies.
+      for (const f of batch.events) {
+        this.#arrival = f.evidence;
+        try { (this.#op as SessionOperator).process(f.event, f.origin, watermarkMs, f.watermarkMs); } finally { this.#arrival = undefined; }
+      }
     }
   }
   snapshot(): unknown { return { op: this.#op.snapshot(), stats: this.stats }; }

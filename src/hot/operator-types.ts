@@ -29,6 +29,25 @@ export interface LatePair {
   readonly windowEnd: number;
   /** The watermark when the event arrived. */
   readonly watermarkMs: number;
+  /**
+   * What the event's own partition says about its lateness, when known (see {@link LateEvidence}).
+   * Absent for pairs from sources that do not track it.
+   */
+  readonly evidence?: LateEvidence;
+}
+
+/**
+ * Why an event could be late, from its own partition at its arrival: reconciliation
+ * (reconcile/reconcile.ts) explains a late pair only by lateness in the event's own partition
+ * (its window closed by that partition's own watermark) or by the idle rule (the partition was
+ * idle and other partitions moved the watermark on). Lateness neither explains, such as the
+ * watermark passing a partition that a rebalance left unread, is reported as unexplained.
+ */
+export interface LateEvidence {
+  /** The partition's own watermark at the event's arrival (its max event time − watermark_delay, ms; −∞ before its first event). */
+  readonly partitionWatermarkMs: number;
+  /** The partition had gone idle and had not caught up with the watermark since. */
+  readonly partitionIdle: boolean;
 }
 
 export interface OperatorOutput {
@@ -95,6 +114,8 @@ export interface ForwardedEvent {
   readonly origin: EventOrigin;
   /** The watermark its partition's owner judged lateness by when it arrived (ms). */
   readonly watermarkMs: number;
+  /** Its own partition's evidence at its arrival, for the late lane if it turns out late. */
+  readonly evidence?: LateEvidence;
 }
 
 /** What one metric's phase one hands over at a flush: TUMBLE/HOP partials, or SESSION events. */

@@ -6,7 +6,7 @@ import { RecordValidator, type FutureReference, type QuarantineCode, type Stream
 import { DEDUP_BLOCK, type StateOp, type StateReader } from '../state/layout.js';
 import { DedupFilter } from './dedup.js';
 import type { MetricOperator, MetricStats } from './metric-operator.js';
-import type { EventOrigin } from './operator-types.js';
+import type { EventOrigin, LateEvidence } from './operator-types.js';
 import { WatermarkTracker } from './watermark.js';
 
 export interface StreamStats {
@@ -91,6 +91,9 @@ export class StreamRuntime {
     this.floors = opts.member ? new Map() : undefined;
     // Ids already checkpointed are looked up in the store (only when a 64-bit hash matches).
     this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => this.#storedId(partition, seq));
+    // Late pairs carry their partition's own watermark and idle state at arrival (reconciliation reads them).
+    const evidence = (origin: EventOrigin): LateEvidence => ({ partitionWatermarkMs: this.watermark.partitionWatermark(origin.partition), partitionIdle: this.watermark.lent(origin.partition) });
+    for (const m of metrics) m.evidence = evidence;
   }
 
   /** Dedup blocks read from the store lately (blocks never change once written). */
@@ -164,7 +167,7 @@ export class StreamRuntime {
       if (m.lastWasLate) late = true;
     }
     if (late) this.stats.late++;
-    const next = this.watermark.observe(origin.partition, event.eventTimeMs, nowMs);
+    const next = this.watermark.observe(origin.partition, event.eventTimeMs, nowMs, lateWm);
     if (next !== wm) for (const m of this.#metrics) m.onWatermark(next);
   }
 

@@ -138,7 +138,7 @@ export class PartialStage {
     owned.add(partition);
     rt.offsets.delete(partition);
     if (state?.offset !== null && state?.offset !== undefined) rt.offsets.set(partition, state.offset);
-    rt.watermark.adopt(partition, state?.maxEventMs ?? Number.NEGATIVE_INFINITY, nowMs);
+    rt.watermark.adopt(partition, state?.maxEventMs ?? Number.NEGATIVE_INFINITY, nowMs, state?.floor ?? Number.NEGATIVE_INFINITY);
     const floors = rt.floors as Map<number, number>;
     floors.delete(partition);
     if (state?.floor !== null && state?.floor !== undefined) floors.set(partition, state.floor);

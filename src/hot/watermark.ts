@@ -11,6 +11,12 @@ interface PartitionMark {
   maxEventMs: number; lastSeenAt: number; idle: boolean;
   /** Never idle: not owned by this process (another member, maybe a dead one, holds it) or known to have unread records. */
   held: boolean;
+  /**
+   * The partition went idle and has not caught up since: the watermark judging its events may
+   * be ahead of its own (set by other partitions while it was idle). Cleared once its own
+   * watermark reaches the watermark an event of it is judged by.
+   */
+  lent: boolean;
 }
 
 export class WatermarkTracker {
@@ -36,7 +42,7 @@ export class WatermarkTracker {
 
   /** Registers a partition before it sends anything (it holds the watermark back until idle). */
   assign(partition: number, nowMs: number): void {
-    if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false });
+    if (!this.#parts.has(partition)) this.#parts.set(partition, { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false, lent: false });
   }
 
   /**
@@ -59,10 +65,12 @@ export class WatermarkTracker {
   /**
    * Takes over a partition with its mark from another member (non-monotone trackers only);
    * it holds the watermark at `maxEventMs` − delay until it reads newer events or goes idle.
+   * `floorMs`: the watermark already published for it; above its own watermark, it was
+   * published while the partition was idle (see {@link lent}).
    */
-  adopt(partition: number, maxEventMs: number, nowMs: number): void {
+  adopt(partition: number, maxEventMs: number, nowMs: number, floorMs = Number.NEGATIVE_INFINITY): void {
     if (this.#monotone) throw new InternalError('adopt() is for a group member\'s (non-monotone) watermark');
-    this.#parts.set(partition, { maxEventMs, lastSeenAt: nowMs, idle: false, held: false });
+    this.#parts.set(partition, { maxEventMs, lastSeenAt: nowMs, idle: false, held: false, lent: floorMs > maxEventMs - this.#delayMs });
     this.#recompute();
   }
 
@@ -76,15 +84,29 @@ export class WatermarkTracker {
   /** The mark (max valid event time, ms) of a partition, −∞ before its first event. */
   markOf(partition: number): number { return this.#parts.get(partition)?.maxEventMs ?? Number.NEGATIVE_INFINITY; }
 
+  /** A partition's own watermark (its mark − `watermark_delay`, ms; −∞ before its first event). */
+  partitionWatermark(partition: number): number { return this.markOf(partition) - this.#delayMs; }
+
+  /**
+   * True while a partition that went idle has not caught up: the watermark may have been moved
+   * past its own by other partitions meanwhile, so one of its events can be late without being
+   * late in its own partition (the idle rule, not a fault). Reconciliation tells such lateness
+   * from lateness no rule explains (reconcile/reconcile.ts).
+   */
+  lent(partition: number): boolean { return this.#parts.get(partition)?.lent ?? false; }
+
   // There is deliberately no `revoke`: a partition taken away by a rebalance keeps holding the
   // watermark until it has been silent for idle_timeout, like any quiet partition. Dropping it at
   // once would let the watermark jump past its unread events when it comes back (a restart's
   // rebalance hands partitions out in two steps), turning on-time events late.
 
-  /** Records a valid event; returns the (possibly advanced) stream watermark. */
-  observe(partition: number, eventTimeMs: number, nowMs: number): number {
+  /**
+   * Records a valid event that was judged by `judgedMs` (default: the stream watermark);
+   * returns the (possibly advanced) stream watermark.
+   */
+  observe(partition: number, eventTimeMs: number, nowMs: number, judgedMs = this.#watermark): number {
     let p = this.#parts.get(partition);
-    if (!p) { p = { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false }; this.#parts.set(partition, p); }
+    if (!p) { p = { maxEventMs: Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false, lent: false }; this.#parts.set(partition, p); }
     p.lastSeenAt = nowMs;
     const wasIdle = p.idle;
     p.idle = false;
@@ -94,6 +116,7 @@ export class WatermarkTracker {
     } else if (wasIdle) {
       this.#recompute();
     }
+    if (p.lent && p.maxEventMs - this.#delayMs >= judgedMs) p.lent = false;
     return this.#watermark;
   }
 
@@ -101,7 +124,7 @@ export class WatermarkTracker {
   tick(nowMs: number): number {
     let changed = false;
     for (const p of this.#parts.values()) {
-      if (!p.idle && !p.held && nowMs - p.lastSeenAt >= this.#idleMs) { p.idle = true; changed = true; }
+      if (!p.idle && !p.held && nowMs - p.lastSeenAt >= this.#idleMs) { p.idle = true; p.lent = true; changed = true; }
     }
     if (changed) this.#recompute();
     return this.#watermark;
@@ -132,7 +155,11 @@ export class WatermarkTracker {
     if (wm < this.#watermark) throw new InternalError(`watermark would move backwards (${this.#watermark} -> ${wm})`);
     this.#watermark = wm;
     this.#parts.clear();
-    for (const [p, max] of s.parts) this.#parts.set(p, { maxEventMs: max ?? Number.NEGATIVE_INFINITY, lastSeenAt: nowMs, idle: false, held: false });
+    // A partition whose own watermark is behind the stream's was idle when the stream's passed it.
+    for (const [p, max] of s.parts) {
+      const maxEventMs = max ?? Number.NEGATIVE_INFINITY;
+      this.#parts.set(p, { maxEventMs, lastSeenAt: nowMs, idle: false, held: false, lent: maxEventMs - this.#delayMs < wm });
+    }
   }
 
   snapshot(): unknown {

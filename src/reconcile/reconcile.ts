@@ -5,8 +5,16 @@
  * - `match`: same row (numbers within the column's tolerance: exact for integers, strings,
  *   timestamps; 1e-9 relative for doubles; the documented sketch error for approx_*);
  * - `late`: the rows differ, or one side is missing, in a window for which the hot path
- *   counted late (event, window) pairs of this metric — explained;
+ *   counted late (event, window) pairs of this metric, each late in its own partition (its
+ *   window closed by that partition's own watermark) or after its partition was idle (the
+ *   idle rule) — explained;
+ * - `false_late`: the same, but some pair was neither: the watermark passed the event through
+ *   other partitions while its own partition was behind and not idle (a rebalance, or a
+ *   partition the watermark did not hold: ../shared/cases/run-restart-false-late) — unexplained;
  * - `missing_hot`, `missing_cold`, `mismatch`: unexplained.
+ *
+ * Late pairs written before the hot path recorded its partition evidence (no
+ * `partition_idle`) are taken as explained, as before.
  *
  * Caps the hot path hit are never silent: the hot run's `_summary.json` names them as causes
  * (event ids forgotten at the dedup cap, pairs dropped at the group cap). They do not explain a
@@ -20,7 +28,7 @@ import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
 import type { ResultRow, ResultValue } from '../util/result-row.js';
 import type { ReplaySummary } from '../hot/replay.js';
 
-export type DiffClass = 'match' | 'late' | 'missing_hot' | 'missing_cold' | 'mismatch';
+export type DiffClass = 'match' | 'late' | 'false_late' | 'missing_hot' | 'missing_cold' | 'mismatch';
 
 export interface Difference {
   readonly metric: string;
@@ -29,7 +37,7 @@ export interface Difference {
   readonly key: Record<string, ResultValue>;
   readonly hot: ResultRow | undefined;
   readonly cold: ResultRow | undefined;
-  /** Late pairs the hot path counted for this window (0 when unexplained). */
+  /** Late pairs the hot path counted for this window (0 for missing_hot, missing_cold, mismatch). */
   readonly latePairs: number;
 }
 
@@ -41,6 +49,8 @@ export interface MetricReconciliation {
   readonly explained: number;
   readonly unexplained: number;
   readonly latePairs: number;
+  /** Late pairs that lateness in their own partition or the idle rule does not explain (see `false_late`). */
+  readonly falseLatePairs: number;
   readonly classes: Record<DiffClass, number>;
 }
 
@@ -49,10 +59,10 @@ export interface MetricReconciliation {
  * metrics it names (hot counts a redelivery twice, or misses dropped pairs).
  */
 export interface ReconcileCause {
-  readonly kind: 'dedup_evicted' | 'group_overflow';
-  /** The stream (dedup_evicted) or metric (group_overflow) that hit the cap. */
+  readonly kind: 'dedup_evicted' | 'group_overflow' | 'false_late';
+  /** The stream (dedup_evicted) or metric (group_overflow, false_late) concerned. */
   readonly where: string;
-  /** Ids forgotten, or (event, window) pairs dropped. */
+  /** Ids forgotten, (event, window) pairs dropped, or false late pairs. */
   readonly count: number;
   /** Metrics whose rows it can change. */
   readonly metrics: readonly string[];
@@ -105,8 +115,40 @@ export function capCauses(plans: readonly MetricPlan[], hotDir: string): Reconci
   return causes;
 }
 
-/** One line of a hot run's `_late.ndjson`. */
-export interface LateLine { metric: string; window_start: string; window_end: string; event_time: string }
+/**
+ * One line of a hot run's `_late.ndjson` (or a row of the archive's late lane). Timestamps are
+ * ISO-8601 UTC. `partition_watermark` / `partition_idle`: the event's own partition at its
+ * arrival (hot/operator-types.ts LateEvidence; null watermark: −∞); absent in lanes written
+ * before they were recorded.
+ */
+export interface LateLine {
+  metric: string; window_start: string; window_end: string; event_time: string;
+  partition?: number | null; offset?: number | null;
+  partition_watermark?: string | null; partition_idle?: boolean | null;
+}
+
+/**
+ * Whether a late pair is explained: late in its own partition, by the idle rule, or recorded
+ * without evidence. A TUMBLE/HOP window closed by the partition's own watermark has
+ * end + allowed lateness ≤ it; a SESSION event was late for a session span starting at its
+ * event time (or for a closed session it falls in), so its time + allowed lateness ≤ it.
+ */
+export function lateExplained(plan: MetricPlan, l: LateLine): boolean {
+  if (l.partition_idle === undefined || l.partition_idle === null || l.partition_idle) return true;
+  if (l.partition_watermark === undefined || l.partition_watermark === null) return false;
+  const own = Date.parse(l.partition_watermark);
+  const due = plan.window.type === 'session' ? Date.parse(l.event_time) : Date.parse(l.window_end);
+  return due + plan.stream.allowedLatenessMs <= own;
+}
+
+/** The `false_late` cause of a metric with unexplained late pairs. */
+function falseLateCause(plan: MetricPlan, lines: readonly LateLine[]): ReconcileCause {
+  const parts = [...new Set(lines.map((l) => l.partition).filter((p): p is number => typeof p === 'number'))].sort((a, b) => a - b);
+  return {
+    kind: 'false_late', where: plan.name, count: lines.length, metrics: [plan.name],
+    message: `metric ${plan.name}: ${lines.length} late pair(s) were not late in their own partition${parts.length ? ` (stream ${plan.stream.name} partition(s) ${parts.join(', ')})` : ''}, which was not idle: other partitions moved the watermark past them (a rebalance, or a partition the watermark did not hold); the hot rows miss these events`,
+  };
+}
 
 function readLate(dir: string): LateLine[] {
   const path = join(dir, '_late.ndjson');
@@ -161,7 +203,7 @@ export function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: strin
 }
 
 /** Reconciles one metric's hot and cold rows. */
-export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[] } {
+export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[]; cause: ReconcileCause | undefined } {
   const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
   const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
   const idOf = (r: ResultRow): string => JSON.stringify([r[wsCol], ...keyCols.map((k) => r[k] ?? null)]);
@@ -169,18 +211,24 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
   const hotBy = new Map(hot.map((r) => [idOf(r), r]));
   const coldBy = new Map(cold.map((r) => [idOf(r), r]));
   const mine = late.filter((l) => l.metric === plan.name);
-  const lateByWindow = new Map<string, number>();
-  for (const l of mine) lateByWindow.set(l.window_start, (lateByWindow.get(l.window_start) ?? 0) + 1);
+  const falseLate = mine.filter((l) => !lateExplained(plan, l));
+  const byWindow = (lines: readonly LateLine[]): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const l of lines) out.set(l.window_start, (out.get(l.window_start) ?? 0) + 1);
+    return out;
+  };
+  const lateByWindow = byWindow(mine);
+  const falseByWindow = byWindow(falseLate);
   const session = plan.window.type === 'session';
-  const latePairsFor = (r: ResultRow): number => {
+  const pairsFor = (r: ResultRow, lines: readonly LateLine[], counts: ReadonlyMap<string, number>): number => {
     const ws = String(r[wsCol]);
-    if (!session) return lateByWindow.get(ws) ?? 0;
+    if (!session) return counts.get(ws) ?? 0;
     // A late event would have joined or bridged a session it falls within (or next to).
     const start = Date.parse(ws);
     const end = Date.parse(String(r.window_end ?? ws));
-    return mine.filter((l) => { const t = Date.parse(l.event_time); return t >= start - (end - start) && t < end; }).length;
+    return lines.filter((l) => { const t = Date.parse(l.event_time); return t >= start - (end - start) && t < end; }).length;
   };
-  const classes: Record<DiffClass, number> = { match: 0, late: 0, missing_hot: 0, missing_cold: 0, mismatch: 0 };
+  const classes: Record<DiffClass, number> = { match: 0, late: 0, false_late: 0, missing_hot: 0, missing_cold: 0, mismatch: 0 };
   const differences: Difference[] = [];
   const ids = new Set([...hotBy.keys(), ...coldBy.keys()]);
   const windows = new Set<string>();
@@ -193,15 +241,18 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
     if (h && c) cls = plan.columns.every((col) => same(h[col.name], c[col.name], tolerances.get(col.name) ?? 0)) ? 'match' : 'mismatch';
     else cls = h ? 'missing_cold' : 'missing_hot';
     if (cls === 'match') { classes.match++; continue; }
-    const pairs = Math.max(h ? latePairsFor(h) : 0, c ? latePairsFor(c) : 0);
-    if (pairs > 0) cls = 'late';
+    const pairs = Math.max(h ? pairsFor(h, mine, lateByWindow) : 0, c ? pairsFor(c, mine, lateByWindow) : 0);
+    const falsePairs = falseLate.length === 0 ? 0 : Math.max(h ? pairsFor(h, falseLate, falseByWindow) : 0, c ? pairsFor(c, falseLate, falseByWindow) : 0);
+    if (falsePairs > 0) cls = 'false_late';
+    else if (pairs > 0) cls = 'late';
     classes[cls]++;
-    differences.push({ metric: plan.name, class: cls as Difference['class'], windowStart: String(row[wsCol]), key: Object.fromEntries(keyCols.map((k) => [k, row[k] ?? null])), hot: h, cold: c, latePairs: cls === 'late' ? pairs : 0 });
+    differences.push({ metric: plan.name, class: cls as Difference['class'], windowStart: String(row[wsCol]), key: Object.fromEntries(keyCols.map((k) => [k, row[k] ?? null])), hot: h, cold: c, latePairs: cls === 'late' || cls === 'false_late' ? pairs : 0 });
   }
-  const unexplained = classes.missing_hot + classes.missing_cold + classes.mismatch;
+  const unexplained = classes.false_late + classes.missing_hot + classes.missing_cold + classes.mismatch;
   return {
-    summary: { metric: plan.name, windows: windows.size, rows: ids.size, matches: classes.match, explained: classes.late, unexplained, latePairs: mine.length, classes },
+    summary: { metric: plan.name, windows: windows.size, rows: ids.size, matches: classes.match, explained: classes.late, unexplained, latePairs: mine.length, falseLatePairs: falseLate.length, classes },
     differences,
+    cause: falseLate.length > 0 ? falseLateCause(plan, falseLate) : undefined,
   };
 }
 
@@ -223,6 +274,7 @@ export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir:
   const fromArchive = existsSync(coldSummary) && (JSON.parse(readFileSync(coldSummary, 'utf8')) as { source?: string }).source === 'archive';
   const metrics: MetricReconciliation[] = [];
   const differences: Difference[] = [];
+  const causes = capCauses(plans, hotDir);
   for (const p of plans) {
     const hotPath = join(hotDir, `${p.name}.ndjson`);
     const coldPath = join(coldDir, `${p.name}.ndjson`);
@@ -230,14 +282,15 @@ export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir:
     const r = reconcileMetric(p, fromArchive ? hashPii(p, hot, piiKey) : hot, readRows(coldPath), late);
     metrics.push(r.summary);
     for (const d of r.differences) differences.push(d);
+    if (r.cause) causes.push(r.cause);
   }
-  return { metrics, differences, unexplained: metrics.reduce((n, m) => n + m.unexplained, 0), causes: capCauses(plans, hotDir) };
+  return { metrics, differences, unexplained: metrics.reduce((n, m) => n + m.unexplained, 0), causes };
 }
 
 /** The per-metric summary as a text table. */
 export function formatReconciliation(r: Reconciliation): string {
-  const head = ['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
-  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
+  const head = ['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'false_late', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
+  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.false_late, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
   const widths = head.map((h, i) => rows.reduce((w, row) => Math.max(w, (row[i] as string).length), h.length));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   const out = [line(head), ...rows.map(line)];

@@ -23,7 +23,11 @@ export async function lateLane(archive: string, streams: Iterable<string>): Prom
       const dir = join(archive, '_late', s);
       if (!existsSync(dir)) continue;
       const iso = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'`;
-      const r = await conn.runAndReadAll(`SELECT metric, ${iso('window_start')} AS window_start, ${iso('window_end')} AS window_end, ${iso('event_time')} AS event_time FROM read_parquet('${join(dir, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true)`);
+      const source = `read_parquet('${join(dir, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true, union_by_name = true)`;
+      // Segments written before the partition evidence existed lack its columns (read as null when others have them).
+      const columns = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((c) => String(c.column_name)));
+      const evidence = columns.has('partition_idle') ? `, ${iso('partition_watermark')} AS partition_watermark, partition_idle` : '';
+      const r = await conn.runAndReadAll(`SELECT metric, ${iso('window_start')} AS window_start, ${iso('window_end')} AS window_end, ${iso('event_time')} AS event_time${columns.has('_pw_partition') ? ', _pw_partition AS partition' : ''}${evidence} FROM ${source}`);
       // One push per row: spreading a lane of any size into call arguments overflows the stack.
       for (const row of r.getRowObjectsJson() as unknown as LateLine[]) out.push(row);
     }

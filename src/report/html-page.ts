@@ -66,12 +66,12 @@ function streamsSection(streams: readonly StreamReport[]): string {
 
 function reconciliationSection(r: Reconciliation | undefined): string {
   if (!r) return '';
-  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained]);
+  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.false_late, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained]);
   const status = r.unexplained === 0 ? '<p class="ok">ok: every difference is explained</p>' : `<p class="bad">FAILED: ${escapeHtml(r.unexplained)} unexplained difference(s)</p>`;
   const diffs = r.differences.filter((d) => d.class !== 'late').slice(0, 20)
     .map((d) => [d.class, d.metric, d.windowStart, JSON.stringify(d.key), JSON.stringify(d.hot ?? null), JSON.stringify(d.cold ?? null)]);
   return ['<h2>Reconciliation (hot vs cold)</h2>',
-    table(['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'missing hot', 'missing cold', 'mismatch', 'unexplained'], rows),
+    table(['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'false late', 'missing hot', 'missing cold', 'mismatch', 'unexplained'], rows),
     status, diffs.length ? table(['class', 'metric', 'window_start', 'key', 'hot', 'cold'], diffs) : ''].join('\n');
 }
 

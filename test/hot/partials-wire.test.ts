@@ -13,7 +13,9 @@ function message(groups: number, events: number): PartialsMessage {
     metric: 'm', partition: 2,
     batch: {
       windows: [0, 60_000].map((ws) => ({ ws, groups: Array.from({ length: groups }, (_, i) => ({ id: `k${i}`, keys: [`restaurant-${i}`, i % 7 === 0 ? null : i], accs: [i, [i * 1.5, 0, 3], { v: `x${i}` }] })) })),
-      events: Array.from({ length: events }, (_, i) => ({ id: `c${i}`, event: { ok: true as const, eventId: `e${i}`, eventTimeMs: 1_000 + i, payload: { data: { customerId: `c${i}`, note: 'é😀'.repeat(i % 5) } } }, origin: { partition: i % 6, offset: i }, watermarkMs: i % 3 === 0 ? Number.NEGATIVE_INFINITY : 900 + i })),
+      events: Array.from({ length: events }, (_, i) => ({ id: `c${i}`, event: { ok: true as const, eventId: `e${i}`, eventTimeMs: 1_000 + i, payload: { data: { customerId: `c${i}`, note: 'é😀'.repeat(i % 5) } } }, origin: { partition: i % 6, offset: i }, watermarkMs: i % 3 === 0 ? Number.NEGATIVE_INFINITY : 900 + i,
+        // Late-lane evidence of the event's partition at arrival (absent, −∞, idle or not) survives the wire.
+        evidence: i % 4 === 0 ? undefined : { partitionWatermarkMs: i % 2 === 1 ? Number.NEGATIVE_INFINITY : 800 + i, partitionIdle: i % 3 === 1 } })),
     },
     marks: [[0, 5_000], [3, Number.NEGATIVE_INFINITY]],
   };

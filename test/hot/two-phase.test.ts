@@ -64,6 +64,8 @@ describe.each(['food-delivery', 'conference', 'esports', 'nexmark'] as Scenario[
         seen.moves += run.moves;
         seen.crashes += run.crashes;
         expect(run.partialsAfterClose).toBe(0);
+        // Every late pair is late in its own partition or by the idle rule, whatever moved or crashed.
+        expect(run.unexplainedLate, `seed ${o.seed}, ${o.members} members`).toEqual([]);
         for (const plan of metrics) {
           const late = run.late.get(plan.name) ?? [];
           seen.late += late.length;

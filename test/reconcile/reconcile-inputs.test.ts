@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import type { PitwallError } from '../../src/errors.js';
-import { capCauses, formatReconciliation, reconcile } from '../../src/reconcile/reconcile.js';
+import { capCauses, formatReconciliation, lateExplained, reconcile } from '../../src/reconcile/reconcile.js';
 import { lateLane } from '../../src/reconcile/self-reconcile.js';
 import { ORDERS_YAML, catalogOf, plan } from '../support/cold-harness.js';
 
@@ -101,5 +101,27 @@ describe('the late lane', () => {
     const late = await lateLane(root, ['orders']);
     expect(late.length).toBe(rows);
     expect(late[0]).toMatchObject({ metric: 'per_minute', window_start: '2024-03-15T19:00:00.000Z', window_end: '2024-03-15T19:01:00.000Z' });
+  });
+
+  it('reads the partition evidence where segments have it, and none from segments written before it existed', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pw-late-lane-'));
+    const dir = join(root, '_late', 'orders', 'date=2024-03-15', 'hour=19');
+    mkdirSync(dir, { recursive: true });
+    const conn = await (await DuckDBInstance.create(':memory:')).connect();
+    const common = `'per_minute' AS metric, 'e' AS event_id, TIMESTAMP '2024-03-15 19:00:30' AS event_time,
+      TIMESTAMP '2024-03-15 19:00:00' AS window_start, TIMESTAMP '2024-03-15 19:01:00' AS window_end, 2::INTEGER AS _pw_partition, 7::BIGINT AS _pw_offset`;
+    try {
+      await conn.run(`COPY (SELECT ${common}) TO '${join(dir, 'old.parquet')}' (FORMAT parquet)`);
+      await conn.run(`COPY (SELECT ${common}, NULL::TIMESTAMP AS partition_watermark, false AS partition_idle) TO '${join(dir, 'new.parquet')}' (FORMAT parquet)`);
+    } finally {
+      conn.closeSync();
+    }
+    const late = await lateLane(root, ['orders']);
+    expect(late).toHaveLength(2);
+    const byIdle = late.map((l) => l.partition_idle ?? null).sort();
+    expect(byIdle).toEqual([false, null]);
+    expect(late.every((l) => l.partition === 2)).toBe(true);
+    // The new segment's pair is not late in its own partition (−∞) and it was not idle: unexplained; the old one cannot say.
+    expect(late.filter((l) => !lateExplained(count, l))).toHaveLength(1);
   });
 });

@@ -13,12 +13,14 @@
  */
 import type { Catalog } from '../../src/catalog/index.js';
 import type { EngineSink } from '../../src/hot/engine.js';
+import { lateLine } from '../../src/hot/late-line.js';
 import type { RowChange } from '../../src/hot/operator-types.js';
 import { ResultCollector } from '../../src/hot/result-collector.js';
 import type { RawRecord } from '../../src/hot/stream-runtime.js';
 import { MergeStage, PartialStage, type MergeState, type PartialsMessage, type PartitionState } from '../../src/hot/two-phase.js';
 import type { MetricPlan } from '../../src/plan/index.js';
 import type { ResultRow } from '../../src/util/result-row.js';
+import { lateExplained, type LateLine } from '../../src/reconcile/reconcile.js';
 
 export interface ClusterOptions {
   readonly members: number;
@@ -49,6 +51,11 @@ export interface ClusterRun {
   readonly crashes: number;
   readonly flushes: number;
   readonly partialsAfterClose: number;
+  /**
+   * Committed late pairs that neither lateness in their own partition nor the idle rule explains
+   * (reconcile's `false_late`), as `metric event-id`: none unless the watermark broke its rules.
+   */
+  readonly unexplainedLate: string[];
 }
 
 function prng(seed: number): () => number {
@@ -60,7 +67,7 @@ interface Member {
   p1: PartialStage;
   p2: MergeStage;
   /** Uncommitted outputs since this member's last flush / phase-two commit. */
-  pendingLate: [string, { eventId: string; windowStart: number }][];
+  pendingLate: [string, { eventId: string; windowStart: number }, boolean][];
   pendingResults: [MetricPlan, RowChange][];
 }
 
@@ -89,12 +96,13 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
   let crashes = 0;
   let flushes = 0;
   let partialsAfterClose = 0;
+  const unexplainedLate: string[] = [];
 
   const newMember = (): Member => {
     const m: Member = { p1: undefined as unknown as PartialStage, p2: undefined as unknown as MergeStage, pendingLate: [], pendingResults: [] };
     const sink: EngineSink = {
       result: (plan, change) => { m.pendingResults.push([plan, change]); },
-      late: (plan, pair) => { m.pendingLate.push([plan.name, { eventId: pair.event.eventId, windowStart: pair.windowStart }]); },
+      late: (plan, pair) => { m.pendingLate.push([plan.name, { eventId: pair.event.eventId, windowStart: pair.windowStart }, lateExplained(plan, lateLine(plan, pair) as unknown as LateLine)]); },
     };
     m.p1 = new PartialStage(catalog, plans, sink, { partialsPartitions: () => Q });
     m.p2 = new MergeStage(plans, sink, { inputPartitions: () => P });
@@ -119,7 +127,12 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
   for (let i = 0; i < members.length; i++) startMember(i);
 
   const commitOutputs = (m: Member): void => {
-    for (const [name, pair] of m.pendingLate) { const l = late.get(name) ?? []; l.push(pair); late.set(name, l); }
+    for (const [name, pair, explained] of m.pendingLate) {
+      const l = late.get(name) ?? [];
+      l.push(pair);
+      late.set(name, l);
+      if (!explained) unexplainedLate.push(`${name} ${pair.eventId}`);
+    }
     for (const [plan, change] of m.pendingResults) results.apply(plan, change);
     m.pendingLate = [];
     m.pendingResults = [];
@@ -208,5 +221,5 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
   for (let i = 0; i < members.length; i++) flush(i, true);
   for (let i = 0; i < members.length; i++) { consume(i); commitOutputs(members[i] as Member); }
   for (const m of members) for (const s of Object.values(m.p2.stats())) partialsAfterClose += s.partialsAfterClose ?? 0;
-  return { rows: new Map(plans.map((p) => [p.name, results.rows(p)])), late, moves, crashes, flushes, partialsAfterClose };
+  return { rows: new Map(plans.map((p) => [p.name, results.rows(p)])), late, moves, crashes, flushes, partialsAfterClose, unexplainedLate };
 }
