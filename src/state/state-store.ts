@@ -11,7 +11,7 @@
  *
  * Errors: PW_STATE_STORE when the environment cannot be opened or the writer thread fails.
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
@@ -39,6 +39,15 @@ export interface CommitInfo {
   readonly ops: number;
   /** Time the writer thread spent in the transaction (ms). */
   readonly ms: number;
+}
+
+/** This machine's kernel boot id (Linux; shared by its containers), else its hostname. */
+function machineId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || hostname();
+  } catch {
+    return hostname();
+  }
 }
 
 export class StateStore {
@@ -76,12 +85,14 @@ export class StateStore {
   }
 
   /**
-   * Identifies this store's file on this machine (`host:device:inode`): every group member that
-   * opens the same state directory sees the same id, members elsewhere another.
+   * Identifies this store's file on this machine (`machine:device:inode`): every group member
+   * that opens the same state directory sees the same id, members elsewhere another. The
+   * machine is the kernel's boot id (Linux), which containers sharing the directory through a
+   * volume on one host see alike (their hostnames differ); elsewhere the hostname.
    */
   get identity(): string {
     const st = statSync(this.path, { throwIfNoEntry: false });
-    return `${hostname()}:${st?.dev ?? 0}:${st?.ino ?? 0}`;
+    return `${machineId()}:${st?.dev ?? 0}:${st?.ino ?? 0}`;
   }
 
   /** Set when the writer thread stopped: restart to resume from the last commit. */

@@ -32,6 +32,7 @@ function pitwallInvocations(cmd: string): { sub: string; flags: string[] }[] {
   const out: { sub: string; flags: string[] }[] = [];
   tokens.forEach((t, i) => {
     if (t !== 'pitwall' && !t.endsWith('/pitwall') && !t.endsWith('bin/pitwall.js')) return;
+    if (tokens[i - 1]?.startsWith('--')) return; // a flag's value (`--group pitwall`), not a command
     const flags: string[] = [];
     for (let j = i + 2; j < tokens.length && !['&&', '||', ';', '|'].includes(tokens[j] as string); j++) {
       const tok = tokens[j] as string;
@@ -73,6 +74,18 @@ describe('docker-compose.yml', () => {
       const known = new Set((sub as Command).options.map((o) => o.long));
       for (const f of inv.flags) expect(known.has(f), `${inv.name}: pitwall ${inv.sub} ${f}`).toBe(true);
     }
+  });
+
+  it('scales the engine on one host: one group, one state directory, distinct pids, an archive and a port per replica', () => {
+    const engine = compose.services.pitwall as Service & { pid?: string };
+    const cmd = text(engine.command);
+    expect(cmd).toContain('--group pitwall');
+    expect(cmd).toMatch(/--state-dir \.pitwall\/compose\/state /);
+    expect(cmd).toContain('--archive .pitwall/compose/archive/$$(hostname)');
+    expect(engine.pid).toBe('host');
+    expect(engine.ports).toEqual(['127.0.0.1:8090-8093:8090']);
+    // A restarting replica must not run npm ci (which empties node_modules) under the others.
+    expect(cmd).toMatch(/flock \S+ sh -c 'cmp -s package-lock.json \S+ \|\| \{ npm ci/);
   });
 
   it('sets only environment variables pitwall reads on pitwall services', () => {
