@@ -13,7 +13,7 @@ export function registerColdCommands(program: PitwallCommand): void {
     .requiredOption('--catalog <dir>', 'catalog directory')
     .requiredOption('--queries <dir>', 'queries directory')
     .option('--input <stream=file>', 'input file for a stream (repeatable)', collect, [])
-    .option('--archive <dir>', 'archive directory (instead of --input)')
+    .option('--archive <dir>', 'archive directory, or the directory of a group\'s archives (instead of --input)')
     .requiredOption('--out <dir>', 'output directory')
     .action(async (opts: { catalog: string; queries: string; input: string[]; archive?: string; out: string }) => {
       if ((opts.input.length > 0) === Boolean(opts.archive)) {

@@ -12,7 +12,7 @@ const ARCHIVE_FIX = 'pass the directory given to --archive when the events were 
 export function registerReportCommands(program: PitwallCommand): void {
   program.command('report')
     .description('recompute every metric over the whole archive; write <metric>.parquet, <metric>.csv and a self-contained report.html; with --hot, exits 1 on any unexplained difference')
-    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive)')
+    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive), or the directory of a group\'s archives')
     .option('--catalog <dir>', 'catalog directory', 'catalog')
     .option('--queries <dir>', 'queries directory', 'queries')
     .option('--hot <dir>', 'hot results (pitwall replay --out) to reconcile against and take duplicate counts from')
@@ -42,7 +42,7 @@ export function registerReportCommands(program: PitwallCommand): void {
   program.command('sql')
     .description('run ad-hoc SQL over the archive: each stream is a view (raw nested columns), plus <stream>_quarantine and <stream>_late')
     .argument('<query>', 'the SQL, e.g. "SELECT data.restaurantId, count(*) FROM orders GROUP BY ALL"')
-    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive)')
+    .requiredOption('--archive <dir>', 'archive directory (replay/run --archive), or the directory of a group\'s archives')
     .option('--catalog <dir>', 'catalog directory: streams with nothing archived become empty views (default: ./catalog when it exists)')
     .option('--format <format>', `output format: ${SQL_FORMATS.join(', ')}`, 'table')
     .action(async (query: string, opts: { archive: string; catalog?: string; format: string }) => {

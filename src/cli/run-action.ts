@@ -52,10 +52,12 @@ export async function runAction(opts: RunOptions): Promise<number> {
   const { catalog, plans } = await loadDefinitions(opts);
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
+  if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
   const tokens = parseTokens(opts.tokens);
   const brokers = brokersFrom(opts.brokers);
   checkOutputDir('--state-dir', opts.stateDir);
   if (opts.archive) checkOutputDir('--archive', opts.archive);
+  if (opts.reconcileArchive) checkOutputDir('--reconcile-archive', opts.reconcileArchive);
   const interval = opts.checkpointInterval;
   const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString()} pitwall: ${msg}\n`); };
   const archive = opts.archive ? new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY }) : undefined;
@@ -66,7 +68,13 @@ export async function runAction(opts: RunOptions): Promise<number> {
   let stopping = false;
   // Exit non-zero so a supervisor restarts from the last good checkpoint.
   const onFatal = (): void => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); };
-  let runner: { handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined; groupError(): string | undefined }; stop(): Promise<void>; observe(m: PitwallMetrics): void };
+  let runner: {
+    handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined; groupError(): string | undefined };
+    stop(): Promise<void>;
+    observe(m: PitwallMetrics): void;
+    /** A group's share held here (undefined: the whole, or not known yet). */
+    share?: () => { whole: boolean; owned: number; total: number } | undefined;
+  };
   if (opts.single) {
     const single = new ObservedRunner(catalog, plans, {
       sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
@@ -109,6 +117,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
       handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures() },
       stop: () => pool.stop(),
       observe: () => undefined,
+      share: () => pool.ownsEverything(),
     };
   }
   let app: FastifyInstance | undefined;
@@ -134,15 +143,30 @@ export async function runAction(opts: RunOptions): Promise<number> {
   }
   let reconcileTimer: NodeJS.Timeout | undefined;
   if (opts.reconcileEvery !== undefined && archive && opts.archive) {
-    const archiveDir = opts.archive;
+    const archiveDir = opts.reconcileArchive ?? opts.archive;
     let running = false;
+    let skipped: string | undefined;
+    // Once other processes shared the group, this process holds the final rows of the keys its
+    // members merged (compared key by key from then on), and its own archive holds only the
+    // input partitions they read: the recomputation needs every process's archive.
+    let shared = false;
     reconcileTimer = setInterval(() => {
       if (running) return;
+      const share = runner.share?.();
+      if (share && !share.whole) shared = true;
+      const skip = shared && opts.reconcileArchive === undefined
+        ? `other processes share group ${opts.group} (this process's members own ${share?.owned ?? '?'} of its ${share?.total ?? '?'} input and partials partitions now), and --archive holds only this process's events; give --reconcile-archive the directory holding every process's --archive`
+        : undefined;
+      metrics?.reconcileSkipped.set(skip ? 1 : 0);
+      if (skip !== skipped && skip) log(`self-reconcile skipped: ${skip}`);
+      skipped = skip;
+      if (skip) return;
       running = true;
-      captureFinals(plans, store, () => archive.flush()).then((finals) => selfReconcile(catalog, plans, finals, archiveDir, opts.piiKey ?? process.env.PITWALL_PII_KEY)).then((summaries) => {
+      const keysOnly = shared;
+      captureFinals(plans, store, () => archive.flush()).then((finals) => selfReconcile(catalog, plans, finals, archiveDir, opts.piiKey ?? process.env.PITWALL_PII_KEY, keysOnly)).then((summaries) => {
         for (const m of summaries) for (const [cls, n] of Object.entries(m.classes)) metrics?.reconcile.set({ metric: m.metric, class: cls }, n);
         const unexplained = summaries.reduce((n, m) => n + m.unexplained, 0);
-        log(`self-reconcile: ${summaries.reduce((n, m) => n + m.rows, 0)} rows compared, ${unexplained} unexplained`);
+        log(`self-reconcile: ${summaries.reduce((n, m) => n + m.rows, 0)} rows compared${keysOnly ? ' (the rows this process holds, key by key: the group spans other processes)' : ''}, ${unexplained} unexplained`);
       }, (err: unknown) => log(`self-reconcile failed: ${(err as Error).message}`)).finally(() => { running = false; });
     }, opts.reconcileEvery);
   }

@@ -11,7 +11,7 @@ import type { PitwallCommand } from './pitwall-command.js';
 export interface RunOptions {
   catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
   resultsTopic: string; checkpointInterval: number; fromBeginning?: boolean; maxGroups: number; maxDedupIds: number;
-  archive?: string; piiKey?: string; port: number; host: string; tokens?: string; cors?: string; reconcileEvery?: number;
+  archive?: string; piiKey?: string; port: number; host: string; tokens?: string; cors?: string; reconcileEvery?: number; reconcileArchive?: string;
   workers?: number; single?: boolean; partialsPrefix?: string;
 }
 
@@ -34,6 +34,7 @@ export function registerRunCommand(program: PitwallCommand): void {
     .option('--tokens <list>', 'bearer tokens as token:scope pairs, comma-separated (scope read or admin); default: open')
     .option('--cors <origins>', 'allowed browser origins, comma-separated')
     .option('--reconcile-every <duration>', 'with --archive: recompute the archive on this schedule and expose the reconciliation in /metrics', durationMs('--reconcile-every'))
+    .option('--reconcile-archive <dir>', 'the archive --reconcile-every recomputes (default: --archive); in a group of several processes, the directory holding every process\'s --archive')
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', positiveInt('--max-groups'), 1_000_000)
     .addOption(new Option('--workers <n>', 'member threads of this process, each owning some input and partials partitions (the group spreads them over every member of every process)').argParser(positiveInt('--workers')).default(undefined, `the number of cores (${availableParallelism()} here)`))
     .option('--single', 'one thread that reads every partition itself, without partials (no other process may join the group; state directories are not interchangeable with a group\'s)')

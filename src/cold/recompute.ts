@@ -3,18 +3,17 @@
  * from input files (decoded and validated exactly as the hot path does) or from the Parquet
  * archive. Writes the same files as replay: `<metric>.ndjson` and `_summary.json`.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RecordValidator, type Catalog, type ValidEvent } from '../catalog/index.js';
-import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import { attachArchive } from './archive-relation.js';
 import { compileDuckDb } from './compile-plan.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
-import { Manifest } from '../archive/manifest.js';
+import { hasLane, laneReadSql, laneRowCount, readArchiveManifest } from '../archive/archive-lanes.js';
 
 export interface RecomputeSource {
   readonly inputs?: readonly { stream: string; file: string }[];
@@ -66,21 +65,15 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
 async function loadArchive(conn: DuckDBConnection, catalog: Catalog, plans: readonly MetricPlan[], root: string): Promise<Record<string, StreamCounts>> {
   const counts: Record<string, StreamCounts> = {};
   const streams = new Set(plans.map((p) => p.stream.name));
-  if (!existsSync(join(root, '_manifest.ndjson'))) {
-    throw new ExecutionError('PW_ARCHIVE_MISSING', `'${root}' is not a pitwall archive (no _manifest.ndjson); pass the directory given to --archive when the events were processed`);
-  }
-  const entries = Manifest.read(root); // read-only: recompute never cleans the archive up
+  const entries = readArchiveManifest(root); // read-only: recompute never cleans the archive up
   for (const stream of streams) {
     const def = catalog.streams.get(stream);
-    if (!def || !entries.some((e) => e.lane === 'events' && e.stream === stream)) continue;
+    if (!def || !hasLane(entries, 'events', stream)) continue;
     await attachArchive(conn, def, root);
-    const rows = (lane: string): number => entries.filter((e) => e.lane === lane && e.stream === stream).reduce((n, e) => n + e.rows, 0);
-    const accepted = rows('events');
-    const quarantined = rows('quarantine');
+    const accepted = await laneRowCount(conn, root, entries, 'events', stream);
+    const quarantined = await laneRowCount(conn, root, entries, 'quarantine', stream);
     let late = 0;
-    if (rows('late') > 0) {
-      late = await countOf(conn, `SELECT count(DISTINCT event_id) FROM read_parquet('${join(root, '_late', stream, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true)`);
-    }
+    if (hasLane(entries, 'late', stream)) late = await countOf(conn, `SELECT count(DISTINCT event_id) FROM ${laneReadSql(root, 'late', stream)}`);
     counts[stream] = { events: accepted + quarantined, accepted, quarantined, duplicates: null, late };
   }
   return counts;

@@ -179,6 +179,35 @@ export class MemberPool {
     return out;
   }
 
+  /**
+   * Whether this process's members own every partition of every input and partials topic (a
+   * group of this process alone): false when other processes share the work, undefined until
+   * every member has reported its assignment.
+   */
+  ownsEverything(): { whole: boolean; owned: number; total: number } | undefined {
+    const owned = new Map<string, Set<number>>();
+    const counts = new Map<string, number>();
+    for (const m of this.#members) {
+      const o = m.figures?.owned;
+      if (!o) return undefined;
+      for (const [topic, n] of Object.entries(o.counts)) counts.set(topic, n);
+      for (const map of [o.input, o.partials]) {
+        for (const [topic, parts] of Object.entries(map)) {
+          const set = owned.get(topic) ?? new Set<number>();
+          for (const p of parts) set.add(p);
+          owned.set(topic, set);
+        }
+      }
+    }
+    let have = 0;
+    let total = 0;
+    for (const [topic, n] of counts) { // the input and partials topics
+      total += n;
+      have += owned.get(topic)?.size ?? 0;
+    }
+    return { whole: total > 0 && have === total, owned: have, total };
+  }
+
   /** The members' group counters, summed (EngineHandle.group). */
   groupFigures(): { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number } {
     const out = { members: this.#members.length, rebalances: 0, fenced: 0, skippedFlushes: 0, foreignFlushes: 0 };

@@ -42,7 +42,8 @@ export interface MemberFigures {
   readonly counters: { skippedFlushes: number; fenced: number; rebalances: number; foreignFlushes: number };
   /** A misconfigured group (members with different state directories), said once. */
   readonly groupError?: string;
-  readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]> };
+  /** Partitions owned per input and partials topic, and each topic's partition count. */
+  readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]>; counts: Record<string, number> };
 }
 
 export type FromMember =

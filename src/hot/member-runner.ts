@@ -352,9 +352,9 @@ export class MemberRunner {
     return new Map([[this.#results.topic, this.#results.buffered], ...this.#dlq.buffered()]);
   }
 
-  /** Input partitions and partials partitions this member owns. */
-  owned(): { input: Record<string, number[]>; partials: Record<string, number[]> } {
-    return { input: { ...this.#assigned1 }, partials: { ...this.#assigned2 } };
+  /** Input partitions and partials partitions this member owns (by topic), and every such topic's partition count. */
+  owned(): { input: Record<string, number[]>; partials: Record<string, number[]>; counts: Record<string, number> } {
+    return { input: { ...this.#assigned1 }, partials: { ...this.#assigned2 }, counts: Object.fromEntries(this.#partitions) };
   }
 
   async start(): Promise<void> {

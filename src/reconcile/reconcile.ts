@@ -202,11 +202,18 @@ export function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: strin
   return rows.map((r) => ({ ...r, ...Object.fromEntries(cols.map((c) => [c, r[c] === null || r[c] === undefined ? null : piiHash(key, r[c])])) }));
 }
 
+/** The identity of a metric's row: its window start and group key, as one string. */
+export function rowIdOf(plan: MetricPlan): (r: ResultRow) => string {
+  const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
+  const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
+  return (r) => JSON.stringify([r[wsCol], ...keyCols.map((k) => r[k] ?? null)]);
+}
+
 /** Reconciles one metric's hot and cold rows. */
 export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[]; cause: ReconcileCause | undefined } {
   const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
   const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
-  const idOf = (r: ResultRow): string => JSON.stringify([r[wsCol], ...keyCols.map((k) => r[k] ?? null)]);
+  const idOf = rowIdOf(plan);
   const tolerances = columnTolerances(plan);
   const hotBy = new Map(hot.map((r) => [idOf(r), r]));
   const coldBy = new Map(cold.map((r) => [idOf(r), r]));

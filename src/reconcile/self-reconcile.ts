@@ -8,22 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { Catalog } from '../catalog/index.js';
+import { hasLane, laneReadSql, readArchiveManifest } from '../archive/archive-lanes.js';
 import { recompute } from '../cold/recompute.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { ServingStore } from '../serve/serving-store.js';
 import type { ResultRow } from '../util/result-row.js';
-import { hashPii, reconcileMetric, type LateLine, type MetricReconciliation } from './reconcile.js';
+import { hashPii, reconcileMetric, rowIdOf, type LateLine, type MetricReconciliation } from './reconcile.js';
 
 /** The archive's late lane as the late lines reconciliation reads. */
 export async function lateLane(archive: string, streams: Iterable<string>): Promise<LateLine[]> {
   const out: LateLine[] = [];
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
+    const entries = readArchiveManifest(archive);
     for (const s of streams) {
-      const dir = join(archive, '_late', s);
-      if (!existsSync(dir)) continue;
+      if (!hasLane(entries, 'late', s)) continue;
       const iso = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'`;
-      const source = `read_parquet('${join(dir, '**', '*.parquet').replace(/'/g, "''")}', hive_partitioning = true, union_by_name = true)`;
+      const source = laneReadSql(archive, 'late', s);
       // Segments written before the partition evidence existed lack its columns (read as null when others have them).
       const columns = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((c) => String(c.column_name)));
       const evidence = columns.has('partition_idle') ? `, ${iso('partition_watermark')} AS partition_watermark, partition_idle` : '';
@@ -47,19 +48,28 @@ export async function captureFinals(plans: readonly MetricPlan[], store: Serving
   return out;
 }
 
-/** Reconciles captured final rows against a recomputation of the archive. */
-export async function selfReconcile(catalog: Catalog, plans: readonly MetricPlan[], finals: ReadonlyMap<string, ResultRow[]>, archive: string, piiKey: string | undefined): Promise<MetricReconciliation[]> {
+/**
+ * Reconciles captured final rows against a recomputation of the archive (or archive group) at
+ * `archive`. `keysOnly`: compare only the (window, key) rows the finals hold (a member of a
+ * group that spans other processes holds the rows of the keys it merged, not every key of a
+ * window); otherwise every row of the windows they hold.
+ */
+export async function selfReconcile(catalog: Catalog, plans: readonly MetricPlan[], finals: ReadonlyMap<string, ResultRow[]>, archive: string, piiKey: string | undefined, keysOnly = false): Promise<MetricReconciliation[]> {
   const dir = mkdtempSync(join(tmpdir(), 'pitwall-self-reconcile-'));
   try {
     await recompute(catalog, plans, { archive }, dir);
     const late = await lateLane(archive, new Set(plans.map((p) => p.stream.name)));
     return plans.map((p) => {
-      const hot = finals.get(p.name) ?? [];
+      const hot = hashPii(p, finals.get(p.name) ?? [], piiKey);
       const windows = new Set(hot.map((r) => String(r.window_start)));
+      const idOf = rowIdOf(p);
+      const ids = new Set(hot.map(idOf));
       // Only windows the store holds as final are compared (open or evicted ones are not).
       const path = join(dir, `${p.name}.ndjson`);
-      const cold = existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRow).filter((r) => windows.has(String(r.window_start))) : [];
-      return reconcileMetric(p, hashPii(p, hot, piiKey), cold, late).summary;
+      const cold = existsSync(path)
+        ? readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRow).filter((r) => (keysOnly ? ids.has(idOf(r)) : windows.has(String(r.window_start))))
+        : [];
+      return reconcileMetric(p, hot, cold, late).summary;
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import type { Lane } from '../archive/manifest.js';
 import type { Catalog } from '../catalog/index.js';
 import { quoteIdent } from '../cold/duckdb-dialect.js';
 import { ExecutionError } from '../errors.js';
-import { archivedStreams, hasLane, laneReadSql, readArchiveManifest } from './archive-lanes.js';
+import { archivedStreams, hasLane, laneReadSql, readArchiveManifest } from '../archive/archive-lanes.js';
 import { emptyStreamViewSql } from './empty-stream-view.js';
 
 export interface ArchiveView {

@@ -13,7 +13,7 @@ import { recompute } from '../cold/recompute.js';
 import { displayWindow, type MetricPlan } from '../plan/index.js';
 import { reconcile, type Reconciliation } from '../reconcile/reconcile.js';
 import type { ResultRow } from '../util/result-row.js';
-import { hasLane, readArchiveManifest } from './archive-lanes.js';
+import { hasLane, readArchiveManifest } from '../archive/archive-lanes.js';
 import { exportMetric } from './export-metric.js';
 import { renderReportHtml, type MetricSection } from './html-page.js';
 import { metricSeries } from './metric-series.js';

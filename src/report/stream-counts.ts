@@ -7,8 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { SegmentEntry } from '../archive/manifest.js';
-import { archivedStreams, hasLane, laneReadSql, laneRows } from './archive-lanes.js';
+import { archivedStreams, hasLane, laneReadSql, laneRowCount, type ArchivedSegment } from '../archive/archive-lanes.js';
 
 export interface StreamReport {
   readonly stream: string;
@@ -40,12 +39,12 @@ function hotDuplicates(hotDir: string | undefined): Map<string, number> {
 }
 
 /** Counts for every stream the archive holds (sorted by stream name). */
-export async function streamCounts(conn: DuckDBConnection, root: string, entries: readonly SegmentEntry[], hotDir?: string): Promise<StreamReport[]> {
+export async function streamCounts(conn: DuckDBConnection, root: string, entries: readonly ArchivedSegment[], hotDir?: string): Promise<StreamReport[]> {
   const duplicates = hotDuplicates(hotDir);
   const out: StreamReport[] = [];
   for (const stream of archivedStreams(entries)) {
-    const accepted = laneRows(entries, 'events', stream);
-    const quarantined = laneRows(entries, 'quarantine', stream);
+    const accepted = await laneRowCount(conn, root, entries, 'events', stream);
+    const quarantined = await laneRowCount(conn, root, entries, 'quarantine', stream);
     const quarantineByCode = hasLane(entries, 'quarantine', stream)
       ? (await rowsOf(conn, `SELECT code, count(*) FROM ${laneReadSql(root, 'quarantine', stream)} GROUP BY code ORDER BY count(*) DESC, code`))
         .map(([code, n]) => ({ code: String(code), count: Number(n) }))

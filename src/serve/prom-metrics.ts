@@ -18,6 +18,8 @@ export class PitwallMetrics {
   readonly sseClients: Gauge;
   readonly sseDropped: Counter;
   readonly reconcile: Gauge;
+  /** 1 while scheduled self-reconciliation is skipped (the group spans other processes), else 0. */
+  readonly reconcileSkipped: Gauge;
 
   constructor(handle: EngineHandle) {
     const r = this.registry;
@@ -108,5 +110,6 @@ export class PitwallMetrics {
     this.sseClients = new Gauge({ name: 'pitwall_sse_clients', help: 'Connected Server-Sent Events clients.', registers: [r] });
     this.sseDropped = new Counter({ name: 'pitwall_sse_dropped_total', help: 'SSE clients dropped for falling behind their buffer bound.', registers: [r] });
     this.reconcile = new Gauge({ name: 'pitwall_reconcile_rows', help: 'Rows by reconciliation class at the last reconciliation.', labelNames: ['metric', 'class'], registers: [r] });
+    this.reconcileSkipped = new Gauge({ name: 'pitwall_reconcile_skipped', help: '1 while --reconcile-every is skipped because other processes share the group (this process holds part of its rows and archive), else 0.', registers: [r] });
   }
 }

@@ -5,14 +5,21 @@
  * by the partition key (TUMBLE per restaurant, a HOP top-N) and by other keys (a per-customer
  * SESSION and a whole-window quantile, through the partials topics), with some events late by
  * an hour. Final rows equal one uninterrupted engine's over the same events: nothing lost,
- * nothing counted twice, and the late events are late.
+ * nothing counted twice, and the late events are late. Each process writes its own archive;
+ * read together as one archive group, they reconcile with the final rows: every difference is
+ * a late pair, each late in its own partition.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.js';
+import { recompute } from '../../src/cold/recompute.js';
 import { loadQueries } from '../../src/plan/index.js';
+import { hashPii, reconcileMetric } from '../../src/reconcile/reconcile.js';
+import { lateLane } from '../../src/reconcile/self-reconcile.js';
+import type { ResultRow } from '../../src/util/result-row.js';
 import { runHot } from '../support/parity.js';
 import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
 import { brokers, createTopic, ordersProjectWith, readResults, sendToPartitions, testKafka, uniqueName, waitFor, withOffsets } from './support.js';
@@ -22,6 +29,7 @@ const ORDERS = 30_000;
 const SPAN_MS = 30 * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const PII_KEY = 'group-processes-test-key';
 
 describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
   it('give one engine\'s final rows with a process SIGKILLed and one added', { timeout: Math.max(PROCESS_TEST_TIMEOUT_MS, 300_000) }, async () => {
@@ -43,12 +51,12 @@ describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
     const total = [...want.values()].reduce((n, rows) => n + rows.length, 0);
 
     const broker = brokers;
-    const args = (workers: number): string[] => ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', broker,
+    const args = (name: string, workers: number): string[] => ['bin/pitwall.js', 'run', '--archive', join(dir, 'archive', name), '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', broker,
       '--state-dir', join(dir, 'state'), '--results-topic', resultsTopic, '--group', group, '--partials-prefix', prefix,
       '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0', '--workers', String(workers)];
     const procs: { name: string; proc: ResultPromise }[] = [];
     const spawn = (name: string, workers = 1): ResultPromise => {
-      const proc = execa('node', args(workers), { reject: false, stdio: ['ignore', 'ignore', 'pipe'], forceKillAfterDelay: 60_000 });
+      const proc = execa('node', args(name, workers), { env: { PITWALL_PII_KEY: PII_KEY }, reject: false, stdio: ['ignore', 'ignore', 'pipe'], forceKillAfterDelay: 60_000 });
       procs.push({ name, proc });
       proc.stderr?.on('data', (d: Buffer) => { logs.set(name, (logs.get(name) ?? '') + d.toString()); });
       return proc;
@@ -91,6 +99,17 @@ describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
       const sort = (rows: readonly Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
       for (const p of plans) expect.soft(sort(got.get(p.name) ?? []), `${p.name}: ${summary}`).toEqual(sort(want.get(p.name) ?? []));
       expect(stderr()).toContain('flushes left by members that stopped');
+      // The four archives (B's cut off by SIGKILL) as one archive group, against the final rows.
+      const cold = join(dir, 'cold');
+      await recompute(catalog, plans, { archive: join(dir, 'archive') }, cold);
+      const late = await lateLane(join(dir, 'archive'), ['orders']);
+      expect(late.length).toBeGreaterThan(0);
+      for (const p of plans) {
+        const coldRows = readFileSync(join(cold, `${p.name}.ndjson`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as ResultRow);
+        const r = reconcileMetric(p, hashPii(p, got.get(p.name) ?? [], PII_KEY), coldRows, late).summary;
+        expect.soft(r, `${p.name} reconciled`).toMatchObject({ unexplained: 0, falseLatePairs: 0 });
+        expect.soft(r.matches, p.name).toBeGreaterThan(0);
+      }
     } finally {
       for (const { proc } of procs) proc.kill('SIGKILL');
       await Promise.allSettled(procs.map((p) => p.proc));

@@ -3,7 +3,7 @@
  * PW_RECONCILE_INPUT, the caps the hot run hit are named as causes, and the archive's late lane
  * is read at any size (no spreading of its rows into call arguments).
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -83,6 +83,12 @@ describe('caps as causes', () => {
   });
 });
 
+/** The manifest line that makes a hand-written late-lane file part of the archive at `root`. */
+function listLate(root: string, file: string, rows: number): void {
+  const entry = { lane: 'late', stream: 'orders', topic: 'orders', file, rows, bytes: 0, ranges: {}, hour: 'date=2024-03-15/hour=19', writtenAt: '2024-03-15T20:00:00.000Z' };
+  appendFileSync(join(root, '_manifest.ndjson'), `${JSON.stringify(entry)}\n`);
+}
+
 describe('the late lane', () => {
   it('is read whole at a size whose rows would overflow the stack as call arguments', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pw-late-lane-'));
@@ -98,6 +104,7 @@ describe('the late lane', () => {
     } finally {
       conn.closeSync();
     }
+    listLate(root, '_late/orders/date=2024-03-15/hour=19/part-0.parquet', rows);
     const late = await lateLane(root, ['orders']);
     expect(late.length).toBe(rows);
     expect(late[0]).toMatchObject({ metric: 'per_minute', window_start: '2024-03-15T19:00:00.000Z', window_end: '2024-03-15T19:01:00.000Z' });
@@ -116,6 +123,8 @@ describe('the late lane', () => {
     } finally {
       conn.closeSync();
     }
+    listLate(root, '_late/orders/date=2024-03-15/hour=19/old.parquet', 1);
+    listLate(root, '_late/orders/date=2024-03-15/hour=19/new.parquet', 1);
     const late = await lateLane(root, ['orders']);
     expect(late).toHaveLength(2);
     const byIdle = late.map((l) => l.partition_idle ?? null).sort();

@@ -1,5 +1,8 @@
 /** `pitwall sql`: ad-hoc SQL over the archive's raw nested columns and lanes, and its errors. */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Manifest } from '../../src/archive/manifest.js';
 import { PitwallError } from '../../src/errors.js';
@@ -51,7 +54,11 @@ describe('runArchiveSql', () => {
   });
 
   it('rejects a directory that is not an archive', async () => {
-    await expect(runArchiveSql(fx.dir, 'SELECT 1')).rejects.toMatchObject({ code: 'PW_ARCHIVE_MISSING' });
+    // Neither an archive nor a directory of archives (a group's processes each write one).
+    const empty = mkdtempSync(join(tmpdir(), 'pw-not-archive-'));
+    mkdirSync(join(empty, 'sub'));
+    await expect(runArchiveSql(empty, 'SELECT 1')).rejects.toMatchObject({ code: 'PW_ARCHIVE_MISSING' });
+    await expect(runArchiveSql(join(empty, 'missing'), 'SELECT 1')).rejects.toMatchObject({ code: 'PW_ARCHIVE_MISSING' });
   });
 });
 
