@@ -105,7 +105,9 @@ export async function runAction(opts: RunOptions): Promise<number> {
       workers, catalog: opts.catalog, queries: opts.queries, brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds,
       partialsPrefix: opts.partialsPrefix ?? opts.group, ...(archive ? { archive } : {}),
-      onResult: (p, c) => store.apply(p, c), log, onFatal,
+      // Event→result: from the first input batch behind a flush reaching a member to the row it produced.
+      onResult: (p, c, sinceMs) => { store.apply(p, c); if (sinceMs !== undefined) metrics?.latency.observe(Math.max(0, Date.now() - sinceMs) / 1000); },
+      log, onFatal,
     });
     await pool.start().catch(async (err: unknown) => {
       await archive?.close().catch(() => undefined);

@@ -38,7 +38,8 @@ export interface MemberPoolOptions extends Omit<MemberInit, 'index' | 'memberId'
   readonly workers: number;
   readonly archive?: ArchiveWriter;
   /** Result changes from the members (the serving store). */
-  readonly onResult?: (plan: MetricPlan, change: RowChange) => void;
+  /** Result changes for the serving store; `sinceMs`: when the first input batch behind it reached a member (wall clock, ms), if known. */
+  readonly onResult?: (plan: MetricPlan, change: RowChange, sinceMs: number | undefined) => void;
   readonly log?: (msg: string) => void;
   /** A member reported a fatal error (checkpoints failing for good): the process should exit. */
   readonly onFatal?: (err: Error) => void;
@@ -103,7 +104,7 @@ export class MemberPool {
     switch (m.t) {
       case 'results': {
         const apply = this.#opts.onResult;
-        if (apply) for (const [name, change] of m.changes) { const p = this.#plans.get(name); if (p) apply(p, change); }
+        if (apply) for (const [name, change, since] of m.changes) { const p = this.#plans.get(name); if (p) apply(p, change, since ?? undefined); }
         return;
       }
       case 'archive': {

@@ -49,7 +49,8 @@ export interface MemberFigures {
 export type FromMember =
   | { readonly t: 'started' }
   | { readonly t: 'failed'; readonly error: string; readonly code?: string }
-  | { readonly t: 'results'; readonly changes: [string, RowChange][] }
+  /** Result changes, each with when the first input batch behind it reached its sender (wall clock, ms; null: unknown). */
+  | { readonly t: 'results'; readonly changes: [string, RowChange, number | null][] }
   | { readonly t: 'archive'; readonly accepted: AcceptedTuple[]; readonly late: LateTuple[]; readonly quarantined: QuarantineRecord[] }
   | { readonly t: 'archiveFlush'; readonly id: number }
   | { readonly t: 'figures'; readonly figures: MemberFigures }

@@ -72,6 +72,8 @@ interface WireMessage {
   /** The sender's state store (StateStore.identity). */
   readonly st?: string;
   readonly n: number;
+  /** PartialsMessage.sinceMs (wall clock, ms), when known. */
+  readonly a?: number;
   /** [input partition, mark ms or null for −∞]. */
   readonly m: [number, number | null][];
   readonly w: [number, [string, unknown[], unknown[]][]][];
@@ -103,7 +105,8 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
   const cut = (last: boolean): void => {
     closeWindow();
     const marks = last ? JSON.stringify(msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null])) : '[]';
-    out.push(`{"s":${JSON.stringify(source)},"st":${JSON.stringify(store)},"n":${seq + out.length},"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
+    const since = msg.sinceMs !== undefined ? `"a":${msg.sinceMs},` : '';
+    out.push(`{"s":${JSON.stringify(source)},"st":${JSON.stringify(store)},"n":${seq + out.length},${since}"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
     windows = [];
     events = [];
     size = 0;
@@ -138,7 +141,7 @@ export function decode(metric: string, partition: number, text: string): { msg: 
     evidence: idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 },
   }));
   return {
-    msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]) },
+    msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]), ...(w.a !== undefined ? { sinceMs: w.a } : {}) },
     source: w.s, seq: w.n, store: w.st ?? '',
   };
 }
@@ -199,6 +202,11 @@ export class MemberRunner {
    */
   groupError: string | undefined;
   onCheckpoint: ((ms: number) => void) | undefined;
+  /**
+   * While phase two applies a partials message: when the first input batch behind it reached
+   * its sender (wall clock, ms; PartialsMessage.sinceMs), for the result rows it emits.
+   */
+  resultSinceMs: number | undefined;
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: MemberRunnerOptions) {
     this.#catalog = catalog;
@@ -576,7 +584,12 @@ export class MemberRunner {
       if (!m.value) continue;
       const { msg, source, seq, store } = decode(metric, batch.partition, m.value.toString('utf8'));
       if (store !== this.#storeId) this.#foreignSender(source, store);
-      if (!stage.receive(msg, { source, seq, offset: Number(m.offset) })) this.counters.skippedFlushes++;
+      this.resultSinceMs = msg.sinceMs;
+      try {
+        if (!stage.receive(msg, { source, seq, offset: Number(m.offset) })) this.counters.skippedFlushes++;
+      } finally {
+        this.resultSinceMs = undefined;
+      }
     }
     if (stage !== this.#p2) return;
     resolveOffset(batch.messages[batch.messages.length - 1]?.offset as string);

@@ -19,7 +19,7 @@ const init = workerData as MemberInit;
 const send = (m: FromMember): void => port.postMessage(m);
 
 const BATCH = 2000;
-let changes: [string, RowChange][] = [];
+let changes: [string, RowChange, number | null][] = [];
 let accepted: AcceptedTuple[] = [];
 let late: LateTuple[] = [];
 let quarantined: QuarantineRecord[] = [];
@@ -98,7 +98,7 @@ try {
     checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,
     partialsPrefix: init.partialsPrefix, memberId: init.memberId,
     ...(archive ? { archive } : {}),
-    ...(init.serve ? { sink: { result: (p, c) => { changes.push([p.name, c]); if (changes.length >= BATCH) flushBatches(); } } } : {}),
+    ...(init.serve ? { sink: { result: (p, c) => { changes.push([p.name, c, runner?.resultSinceMs ?? null]); if (changes.length >= BATCH) flushBatches(); } } } : {}),
     log: (m) => send({ t: 'log', msg: m }),
     onFatal: (err) => send({ t: 'fatal', error: err.message }),
   });

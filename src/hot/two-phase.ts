@@ -64,6 +64,12 @@ export interface PartialsMessage {
    * +∞ at the end of a finite input). Phase two applies them after `batch`.
    */
   readonly marks: readonly (readonly [number, number])[];
+  /**
+   * When the first input batch behind this flush reached its sender (wall clock, ms): the rows
+   * phase two emits on applying the message are `pitwall_event_to_result_seconds` from it.
+   * Absent when unknown.
+   */
+  readonly sinceMs?: number;
 }
 
 /** The result of a flush: messages per metric and partials partition, and the state per input partition. */
@@ -164,8 +170,12 @@ export class PartialStage {
     const first = records[0];
     if (first === undefined) return;
     if (!this.#owned.get(stream)?.has(first.partition)) return;
+    this.#sinceMs ??= nowMs;
     this.#stream(stream).processRaw(records, nowMs);
   }
+
+  /** When the first batch since the last flush arrived (`nowMs` of {@link process}). */
+  #sinceMs: number | undefined;
 
   /**
    * Takes an input partition over from a state store (state/layout.ts: its `partition` meta
@@ -242,6 +252,8 @@ export class PartialStage {
    */
   flush(endOfInput = false, withStates = true): FlushResult {
     const messages: PartialsMessage[] = [];
+    const sinceMs = this.#sinceMs;
+    this.#sinceMs = undefined;
     const states = new Map<string, Map<number, PartitionState>>();
     for (const [name, rt] of this.#streams) {
       const owned = this.owned(name);
@@ -278,7 +290,7 @@ export class PartialStage {
         for (const f of batch.events) (events[byWindow ? 0 : partialsPartition(f.id, count)] as ForwardedEvent[]).push(f);
         for (let q = 0; q < count; q++) {
           const ws = [...(windows[q] as Map<number, PartialGroup[]>)].map(([start, groups]) => ({ ws: start, groups }));
-          messages.push({ metric: m.plan.name, partition: q, batch: { windows: ws, events: events[q] as ForwardedEvent[] }, marks });
+          messages.push({ metric: m.plan.name, partition: q, batch: { windows: ws, events: events[q] as ForwardedEvent[] }, marks, ...(sinceMs !== undefined ? { sinceMs } : {}) });
         }
       }
     }

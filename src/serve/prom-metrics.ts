@@ -103,7 +103,8 @@ export class PitwallMetrics {
       archiveGauge('pitwall_archive_write_failures_total', 'Segment writes that failed (each is kept and retried).', () => archive.stats.writeFailures);
       archiveGauge('pitwall_archive_rejected_total', 'Accepted events the archive could not encode: moved to its quarantine lane as PW_ARCHIVE_RECORD (reconcile shows each as a difference).', () => archive.stats.rejected);
     }
-    this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced.', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [r] });
+    // In a group, rows come from partials published at checkpoints: up to an interval (5 s by default) later.
+    this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced (in a group: from the first batch behind the partials flush that produced them).', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [r] });
     this.checkpointSeconds = new Histogram({ name: 'pitwall_checkpoint_duration_seconds', help: 'Checkpoint duration, from capturing the changes to the offsets committed (processing goes on meanwhile).', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
     this.checkpointCaptureSeconds = new Histogram({ name: 'pitwall_checkpoint_capture_seconds', help: 'Time a checkpoint held the processing thread: copying the state changed since the last checkpoint (the rest is written by the state store\'s own thread).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
     this.checkpointBytes = new Counter({ name: 'pitwall_checkpoint_bytes_total', help: 'Bytes written to the state store by checkpoints (only what changed since the previous checkpoint).', registers: [r] });

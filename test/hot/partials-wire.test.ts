@@ -44,4 +44,13 @@ describe('partials wire messages', () => {
     expect(only?.msg.marks).toEqual([[1, 42]]);
     expect(only?.seq).toBe(5);
   });
+
+  it('carries when the flush\'s first input batch arrived, on every chunk, and nothing when unknown', () => {
+    const msg = { ...message(20_000, 10), sinceMs: 1_764_470_000_123 };
+    const decoded = encodeChunks(msg, 's', 0).map((t) => decode('m', 0, t));
+    expect(decoded.length).toBeGreaterThan(1);
+    expect(decoded.every((d) => d.msg.sinceMs === msg.sinceMs)).toBe(true);
+    const [plain] = encodeChunks(message(3, 2), 's', 0).map((t) => decode('m', 0, t));
+    expect(plain?.msg.sinceMs).toBeUndefined();
+  });
 });

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.js';
-import { partialsPartition } from '../../src/hot/two-phase.js';
+import { PartialStage, partialsPartition } from '../../src/hot/two-phase.js';
 import { loadQueries } from '../../src/plan/index.js';
 import { generate, SCENARIO_STREAM, type Scenario } from '../../src/sources/generator.js';
 import { runCluster } from '../support/cluster-sim.js';
@@ -121,5 +121,21 @@ describe('one member', () => {
       expect(diffRows(plan, run.rows.get(plan.name) ?? [], single.rows.get(plan.name) ?? [])).toEqual([]);
     }
     expect(late).toBeGreaterThan(0);
+  });
+});
+
+describe('PartialStage.flush', () => {
+  it('stamps its messages with when the first batch since the last flush arrived (for event→result latency)', () => {
+    const stream = SCENARIO_STREAM['food-delivery'];
+    const metrics = plans.filter((p) => p.stream.name === stream);
+    const stage = new PartialStage(catalog, metrics, { result: () => undefined }, { partialsPartitions: () => 2 });
+    stage.assign(stream, 0, undefined, 0);
+    const records = generate('food-delivery', 40, { ratePerSec: 5 }).map((r, i) => ({ partition: 0, offset: i, value: r.value }));
+    stage.process(stream, records.slice(0, 20), 1_000);
+    stage.process(stream, records.slice(20), 1_500);
+    const first = stage.flush(false, false).messages;
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((m) => m.sinceMs === 1_000)).toBe(true);
+    expect(stage.flush(false, false).messages.every((m) => m.sinceMs === undefined)).toBe(true); // nothing arrived since
   });
 });

@@ -75,6 +75,8 @@ describe.skipIf(!brokers)('--reconcile-every in a group of several processes', (
       expect(await waitFor(() => log('b').includes('self-reconcile skipped: other processes share group'), 60_000, 250), tail()).toBe(true);
       expect(await gauge(portB, 'pitwall_reconcile_skipped'), tail()).toBe(1);
       expect(await gauge(portA, 'pitwall_reconcile_skipped'), tail()).toBe(0);
+      // Rows from partials carry event→result latency in a group too (from the flush's first batch).
+      expect(await gauge(portA, 'pitwall_event_to_result_seconds_count'), tail()).toBeGreaterThan(0);
       expect(reconciles(log('a')).filter((r) => r.unexplained > 0), tail()).toEqual([]);
     } finally {
       for (const p of procs) p.kill('SIGTERM');
