@@ -260,6 +260,57 @@ export class ArchiveWriter {
   }
 
   /**
+   * Accepted events handed over as one columnar chunk (a group member's batch,
+   * hot/member-protocol.ts AcceptedBatch): when its rows fall in one hour, each partition's
+   * offsets rise and none was archived or handed over before, the chunk goes to the segment
+   * writer as it is, with no per-event text work here; otherwise row by row, as {@link accepted}.
+   */
+  acceptedChunk(stream: StreamDef, chunk: EventChunk): void {
+    const n = chunk.rows;
+    if (n === 0) return;
+    const hourIndex = Math.floor((chunk.times[0] as number) / 3_600_000);
+    const upTo = this.#upTo.events.get(stream.name);
+    const top = new Map<number, number>(); // per partition: the highest offset seen so far
+    let whole = true;
+    for (let i = 0; i < n && whole; i++) {
+      const p = chunk.partitions[i] as number;
+      const o = chunk.offsets[i] as number;
+      let last = top.get(p);
+      if (last === undefined) last = Math.max(upTo?.get(p) ?? -1, this.#handedTop.events.get(`${stream.name}\u0000${p}`)?.offset ?? -1);
+      if (o <= last || Math.floor((chunk.times[i] as number) / 3_600_000) !== hourIndex) whole = false;
+      top.set(p, o);
+    }
+    if (!whole) {
+      for (let i = 0, at = 0; i < n; i++) {
+        const len = chunk.lengths[i] as number;
+        this.accepted(stream, { ok: true, eventId: '', eventTimeMs: chunk.times[i] as number, payload: {} }, { partition: chunk.partitions[i] as number, offset: chunk.offsets[i] as number }, chunk.joined.slice(at, at + len));
+        at += len + 1;
+      }
+      return;
+    }
+    const hour = hourOf(chunk.times[0] as number);
+    let buf = this.#lastEvents.get(stream.name);
+    if (buf === undefined || buf.hour !== hour || buf.handed) {
+      buf = this.#buffer('events', stream, hour);
+      this.#lastEvents.set(stream.name, buf);
+    }
+    this.#seal(buf); // the texts already buffered go first: order within a partition is kept
+    for (const [partition, offset] of top) {
+      this.#handedTop.events.set(`${stream.name}\u0000${partition}`, { offset, pairs: new Set() });
+      const r = buf.ranges.get(partition);
+      const first = chunk.offsets[chunk.partitions.indexOf(partition)] as number;
+      if (r) r[1] = Math.max(r[1], offset); else buf.ranges.set(partition, [first, offset]);
+    }
+    this.stats.events += n;
+    buf.events += n;
+    this.#writer.send({ kind: 'chunk', segment: buf.segment, stream: stream.name, chunk });
+    const open = this.#openOf('events', stream.name);
+    open.rows += n;
+    open.chars += chunk.joined.length - (n - 1);
+    if (open.rows >= this.#segmentRows || open.chars >= this.#segmentChars) this.#handOverAll(buf);
+  }
+
+  /**
    * Seals the chunk being filled (its texts joined into one string) and sends it to the segment
    * writer: the processing thread then holds no payload text, and raw texts die young.
    */

@@ -110,9 +110,9 @@ export class MemberPool {
       case 'archive': {
         const a = this.#opts.archive;
         if (!a) return;
-        for (const [name, partition, offset, eventTimeMs, raw] of m.accepted) {
-          const stream = this.#catalog.streams.get(name);
-          if (stream?.kind === 'stream') a.accepted(stream, { ok: true, eventId: '', eventTimeMs, payload: {} }, { partition, offset }, raw);
+        for (const batch of m.accepted) {
+          const stream = this.#catalog.streams.get(batch.stream);
+          if (stream?.kind === 'stream') a.acceptedChunk(stream, batch);
         }
         for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset, pwm, idle] of m.late) {
           const p = this.#plans.get(metric);

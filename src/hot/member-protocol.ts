@@ -23,9 +23,23 @@ export interface MemberInit extends KafkaRunBase {
   readonly serve: boolean;
 }
 
-/** [stream, partition, offset, event time ms, raw JSON]. */
-export type AcceptedTuple = [string, number, number, number, string];
-/** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset]. */
+/**
+ * A member's accepted events of one stream since its last hand-off, columnar: the raw JSON texts
+ * joined by ',' (one string, copied once) and typed arrays transferred with the message (no
+ * per-event structured cloning). The main thread hands it to the archive as a chunk
+ * (archive/columnar.ts EventChunk has the same layout).
+ */
+export interface AcceptedBatch {
+  readonly stream: string;
+  readonly rows: number;
+  readonly joined: string;
+  /** UTF-16 length of each text inside `joined`. */
+  readonly lengths: Int32Array;
+  readonly partitions: Int32Array;
+  readonly offsets: Float64Array;
+  /** Event times (ms). */
+  readonly times: Float64Array;
+}
 /** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset, partition watermark (null: −∞), partition idle (1) — the last two absent without evidence]. */
 export type LateTuple = [string, string, number, number, number, number | null, number, number, (number | null)?, (0 | 1)?];
 
@@ -51,7 +65,7 @@ export type FromMember =
   | { readonly t: 'failed'; readonly error: string; readonly code?: string }
   /** Result changes, each with when the first input batch behind it reached its sender (wall clock, ms; null: unknown). */
   | { readonly t: 'results'; readonly changes: [string, RowChange, number | null][] }
-  | { readonly t: 'archive'; readonly accepted: AcceptedTuple[]; readonly late: LateTuple[]; readonly quarantined: QuarantineRecord[] }
+  | { readonly t: 'archive'; readonly accepted: AcceptedBatch[]; readonly late: LateTuple[]; readonly quarantined: QuarantineRecord[] }
   | { readonly t: 'archiveFlush'; readonly id: number }
   | { readonly t: 'figures'; readonly figures: MemberFigures }
   | { readonly t: 'log'; readonly msg: string }

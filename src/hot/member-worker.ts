@@ -9,23 +9,58 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { loadDefinitions } from '../cli/load-definitions.js';
 import type { ExecutionError } from '../errors.js';
 import { MemberRunner, type MemberArchive } from './member-runner.js';
-import type { AcceptedTuple, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
+import type { AcceptedBatch, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
 import type { RowChange } from './operator-types.js';
 import type { QuarantineRecord } from './stream-runtime.js';
 
 const port = parentPort;
 if (!port) throw new Error('member-worker runs as a worker thread');
 const init = workerData as MemberInit;
-const send = (m: FromMember): void => port.postMessage(m);
+const send = (m: FromMember, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
 
 const BATCH = 2000;
 let changes: [string, RowChange, number | null][] = [];
-let accepted: AcceptedTuple[] = [];
+/** Accepted events per stream, columnar, until the next hand-off (see AcceptedBatch). */
+class AcceptedColumns {
+  readonly raws: string[] = [];
+  lengths = new Int32Array(BATCH);
+  partitions = new Int32Array(BATCH);
+  offsets = new Float64Array(BATCH);
+  times = new Float64Array(BATCH);
+  constructor(readonly stream: string) {}
+  push(partition: number, offset: number, timeMs: number, raw: string): void {
+    const i = this.raws.length;
+    this.raws.push(raw);
+    this.lengths[i] = raw.length;
+    this.partitions[i] = partition;
+    this.offsets[i] = offset;
+    this.times[i] = timeMs;
+  }
+  /** The batch so far (its arrays then belong to the message), and a fresh start. */
+  take(): AcceptedBatch {
+    const n = this.raws.length;
+    const batch = { stream: this.stream, rows: n, joined: this.raws.join(','), lengths: this.lengths.subarray(0, n), partitions: this.partitions.subarray(0, n), offsets: this.offsets.subarray(0, n), times: this.times.subarray(0, n) };
+    this.raws.length = 0;
+    this.lengths = new Int32Array(BATCH);
+    this.partitions = new Int32Array(BATCH);
+    this.offsets = new Float64Array(BATCH);
+    this.times = new Float64Array(BATCH);
+    return batch;
+  }
+}
+const acceptedBy = new Map<string, AcceptedColumns>();
+let acceptedRows = 0;
 let late: LateTuple[] = [];
 let quarantined: QuarantineRecord[] = [];
 function flushBatches(): void {
   if (changes.length) { send({ t: 'results', changes }); changes = []; }
-  if (accepted.length || late.length || quarantined.length) { send({ t: 'archive', accepted, late, quarantined }); accepted = []; late = []; quarantined = []; }
+  if (acceptedRows || late.length || quarantined.length) {
+    const accepted = [...acceptedBy.values()].filter((c) => c.raws.length > 0).map((c) => c.take());
+    send({ t: 'archive', accepted, late, quarantined }, accepted.flatMap((b) => [b.lengths.buffer, b.partitions.buffer, b.offsets.buffer, b.times.buffer] as ArrayBuffer[]));
+    acceptedRows = 0;
+    late = [];
+    quarantined = [];
+  }
 }
 const batchTimer = setInterval(flushBatches, 50);
 
@@ -34,8 +69,11 @@ let nextFlush = 0;
 /** The main thread's archive, seen from here: records go in batches; flush waits for its write. */
 const archive: MemberArchive | undefined = init.archive ? {
   accepted(stream, event, origin, raw) {
-    accepted.push([stream.name, origin.partition, origin.offset, event.eventTimeMs, raw ?? JSON.stringify(event.payload)]);
-    if (accepted.length >= BATCH) flushBatches();
+    let columns = acceptedBy.get(stream.name);
+    if (!columns) { columns = new AcceptedColumns(stream.name); acceptedBy.set(stream.name, columns); }
+    columns.push(origin.partition, origin.offset, event.eventTimeMs, raw ?? JSON.stringify(event.payload));
+    // One stream's columns fill at BATCH rows; the hand-off covers every stream.
+    if (++acceptedRows >= BATCH || columns.raws.length >= BATCH) flushBatches();
   },
   late(plan, pair) {
     const t: LateTuple = [plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset];
