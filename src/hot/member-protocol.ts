@@ -7,6 +7,7 @@ import type { KafkaRunBase } from './kafka-runner.js';
 import type { QuarantineRecord, StreamStats } from './stream-runtime.js';
 import type { MetricStats } from './metric-operator.js';
 import type { RowChange } from './operator-types.js';
+import type { EventChunk } from '../archive/columnar.js';
 
 /** What a member thread is started with (workerData). */
 export interface MemberInit extends KafkaRunBase {
@@ -27,18 +28,10 @@ export interface MemberInit extends KafkaRunBase {
  * A member's accepted events of one stream since its last hand-off, columnar: the raw JSON texts
  * joined by ',' (one string, copied once) and typed arrays transferred with the message (no
  * per-event structured cloning). The main thread hands it to the archive as a chunk
- * (archive/columnar.ts EventChunk has the same layout).
+ * as an archive chunk (archive/columnar.ts EventChunk).
  */
-export interface AcceptedBatch {
+export interface AcceptedBatch extends EventChunk {
   readonly stream: string;
-  readonly rows: number;
-  readonly joined: string;
-  /** UTF-16 length of each text inside `joined`. */
-  readonly lengths: Int32Array;
-  readonly partitions: Int32Array;
-  readonly offsets: Float64Array;
-  /** Event times (ms). */
-  readonly times: Float64Array;
 }
 /** [metric, event id, event time, window start, window end, watermark (null: −∞), partition, offset, partition watermark (null: −∞), partition idle (1) — the last two absent without evidence]. */
 export type LateTuple = [string, string, number, number, number, number | null, number, number, (number | null)?, (0 | 1)?];
