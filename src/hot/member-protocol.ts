@@ -27,7 +27,7 @@ export interface MemberInit extends KafkaRunBase {
 /**
  * A member's accepted events of one stream since its last hand-off, columnar: the raw JSON texts
  * joined by ',' (one string, copied once) and typed arrays transferred with the message (no
- * per-event structured cloning). The main thread hands it to the archive as a chunk
+ * per-event structured cloning). The main thread hands it to the archive
  * as an archive chunk (archive/columnar.ts EventChunk).
  */
 export interface AcceptedBatch extends EventChunk {
