@@ -16,6 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { loadCatalog } from '../src/catalog/index.js';
 import { recompute } from '../src/cold/recompute.js';
+import { partialsTopic } from '../src/hot/member-runner.js';
 import { loadQueries } from '../src/plan/index.js';
 import { reconcile } from '../src/reconcile/reconcile.js';
 import { lateLane } from '../src/reconcile/self-reconcile.js';
@@ -179,6 +180,27 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   };
   const deadline = Date.now() + 180_000;
   while (!(await covered()) && Date.now() < deadline) await sleep(500);
+  // In a group (the default), final rows come from phase two, which merges the partials the
+  // checkpoints publish: wait until the merge consumers have committed past every partials
+  // message published by then (two checkpoint intervals after the input was covered, so the
+  // flush carrying the sentinels' marks is among them).
+  await sleep(2000);
+  const group = `${topic}-g`;
+  const admin4 = kafka.admin();
+  await admin4.connect();
+  try {
+    const partials = plans.map((p) => partialsTopic(group, p.name));
+    const highs = new Map<string, number>();
+    for (const t of partials) for (const x of await admin4.fetchTopicOffsets(t).catch(() => [])) highs.set(`${t}/${x.partition}`, Number(x.high));
+    const merged = async (): Promise<boolean> => {
+      const committed = await admin4.fetchOffsets({ groupId: `${group}.merge`, topics: partials }).catch(() => []);
+      const at = new Map<string, number>(committed.flatMap((t) => t.partitions.map((x): [string, number] => [`${t.topic}/${x.partition}`, Number(x.offset)])));
+      return [...highs].every(([k, high]) => high === 0 || (at.get(k) ?? -1) >= high);
+    };
+    while (!(await merged()) && Date.now() < deadline) await sleep(500);
+  } finally {
+    await admin4.disconnect();
+  }
   let metricsText = '';
   try { metricsText = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { /* engine unreachable: reported as no latency */ }
   peak = Math.max(peak, peakRss(proc.pid));
