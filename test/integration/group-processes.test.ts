@@ -9,7 +9,7 @@
  * read together as one archive group, they reconcile with the final rows: every difference is
  * a late pair, each late in its own partition.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { Partitioners } from 'kafkajs';
@@ -19,6 +19,7 @@ import { recompute } from '../../src/cold/recompute.js';
 import { loadQueries } from '../../src/plan/index.js';
 import { hashPii, reconcileMetric } from '../../src/reconcile/reconcile.js';
 import { lateLane } from '../../src/reconcile/self-reconcile.js';
+import { openStateEnv, readerOf } from '../../src/state/lmdb-env.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { runHot } from '../support/parity.js';
 import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
@@ -29,6 +30,19 @@ const ORDERS = 30_000;
 const SPAN_MS = 30 * 60_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** True once a member of process `pid` committed a checkpoint: its last flush's outbox record is in the store until its next one. */
+async function checkpointedBy(stateDir: string, pid: number | undefined): Promise<boolean> {
+  const path = join(stateDir, 'state.lmdb');
+  if (pid === undefined || !existsSync(path)) return false;
+  const env = openStateEnv(path);
+  try {
+    for (const { key } of readerOf(env).scan('meta', ['outbox'])) if (String(key[1]).includes(`-${pid}-`)) return true;
+    return false;
+  } finally {
+    await env.root.close();
+  }
+}
 const PII_KEY = 'group-processes-test-key';
 
 describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
@@ -75,7 +89,9 @@ describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
       await send(0, quarter, 0);
       // Running and consuming: B is killed mid-stream, while the second quarter arrives.
       const sending = send(quarter, 2 * quarter, 150);
-      await sleep(4000);
+      // B is killed once it has checkpointed: it leaves its last flush for another member to send.
+      expect(await waitFor(() => checkpointedBy(join(dir, 'state'), b.pid), 90_000, 200), stderr()).toBe(true);
+      await sleep(1000);
       b.kill('SIGKILL');
       const killed = await b;
       expect(killed.signal, `b ended by itself:\n${stderr()}`).toBe('SIGKILL');
