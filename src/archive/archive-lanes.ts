@@ -59,6 +59,11 @@ export function hasLane(entries: readonly SegmentEntry[], lane: Lane, stream: st
   return entries.some((e) => e.lane === lane && e.stream === stream);
 }
 
+/** True when `entries` (of {@link readArchiveManifest}`(dir)`) come from an archive group, not from `dir` itself. */
+function inGroup(dir: string, entries: readonly ArchivedSegment[]): boolean {
+  return entries.some((e) => e.root !== dir);
+}
+
 /** Rows the manifest lists for (`lane`, `stream`) (in an archive group, copies in two archives count twice: see {@link laneRowCount}). */
 export function laneRows(entries: readonly SegmentEntry[], lane: Lane, stream: string): number {
   return entries.filter((e) => e.lane === lane && e.stream === stream).reduce((n, e) => n + e.rows, 0);
@@ -69,19 +74,18 @@ const IDENTITY: Record<Lane, string> = { events: '_pw_partition, _pw_offset', qu
 
 /**
  * A relation (SQL, paths quoted) over every segment of a lane of the archive or archive group
- * at `dir`: `read_parquet(...)` of one archive, or the group's archives that hold the lane
- * with each record once. The lane must exist somewhere ({@link hasLane}).
+ * at `dir`, given its `entries` ({@link readArchiveManifest}): `read_parquet(...)` of one
+ * archive, or of the segments the group's manifests list, with each record once. The lane must
+ * exist somewhere ({@link hasLane}).
  */
-export function laneReadSql(dir: string, lane: Lane, stream: string): string {
-  const roots = archiveRoots(dir);
+export function laneReadSql(dir: string, entries: readonly ArchivedSegment[], lane: Lane, stream: string): string {
   const quote = (path: string): string => `'${path.replace(/'/g, "''")}'`;
-  if (roots.length === 1) {
-    const root = roots[0] as string;
-    return `read_parquet(${quote(join(lane === 'events' ? join(root, stream) : join(root, `_${lane}`, stream), '**', '*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
+  if (!inGroup(dir, entries)) {
+    return `read_parquet(${quote(join(lane === 'events' ? join(dir, stream) : join(dir, `_${lane}`, stream), '**', '*.parquet'))}, hive_partitioning = true, union_by_name = true)`;
   }
   // The segments each manifest lists: a process killed mid-write leaves files its manifest does
   // not (their records were archived again by the process that redid the work).
-  const files = roots.flatMap((root) => Manifest.read(root).filter((e) => e.lane === lane && e.stream === stream).map((e) => quote(join(root, e.file))));
+  const files = entries.filter((e) => e.lane === lane && e.stream === stream).map((e) => quote(join(e.root, e.file)));
   return `(SELECT * EXCLUDE (_pw_copy) FROM (SELECT *, row_number() OVER (PARTITION BY ${IDENTITY[lane]}) AS _pw_copy FROM read_parquet([${files.join(', ')}], hive_partitioning = true, union_by_name = true)) WHERE _pw_copy = 1)`;
 }
 
@@ -91,7 +95,7 @@ export function laneReadSql(dir: string, lane: Lane, stream: string): string {
  */
 export async function laneRowCount(conn: DuckDBConnection, dir: string, entries: readonly ArchivedSegment[], lane: Lane, stream: string): Promise<number> {
   if (!hasLane(entries, lane, stream)) return 0;
-  if (new Set(entries.map((e) => e.root)).size <= 1) return laneRows(entries, lane, stream);
-  const rows = (await conn.runAndReadAll(`SELECT count(*) FROM ${laneReadSql(dir, lane, stream)}`)).getRows();
+  if (!inGroup(dir, entries)) return laneRows(entries, lane, stream);
+  const rows = (await conn.runAndReadAll(`SELECT count(*) FROM ${laneReadSql(dir, entries, lane, stream)}`)).getRows();
   return Number(rows[0]?.[0] ?? 0);
 }

@@ -200,13 +200,15 @@ export class ArchiveWriter {
     // Handed over already in this process: a group member that reloads after a rebalance
     // processes its unsaved offsets again (hot/member-runner.ts). Offsets of a partition arrive
     // in order; the late lane holds several (metric, window) pairs per offset.
-    const key = `${stream}\u0000${origin.partition}`;
+    const key = ArchiveWriter.#handedKey(stream, origin.partition);
     const top = this.#handedTop[lane].get(key);
     if (top !== undefined && (origin.offset < top.offset || (origin.offset === top.offset && (pair === undefined || top.pairs.has(pair))))) { this.stats.skipped++; return true; }
     if (top === undefined || origin.offset > top.offset) this.#handedTop[lane].set(key, { offset: origin.offset, pairs: new Set(pair === undefined ? [] : [pair]) });
     else if (pair !== undefined) top.pairs.add(pair);
     return false;
   }
+
+  static #handedKey(stream: string, partition: number): string { return `${stream}\u0000${partition}`; }
 
   /** Per lane and `stream/partition`: the highest offset handed to this writer in this process (and, for the late lane, its pairs). */
   readonly #handedTop: Record<Lane, Map<string, { offset: number; pairs: Set<string> }>> = { events: new Map(), quarantine: new Map(), late: new Map() };
@@ -238,11 +240,7 @@ export class ArchiveWriter {
     if (this.#already('events', stream.name, origin)) return;
     this.stats.events++;
     const hour = hourOf(event.eventTimeMs);
-    let buf = this.#lastEvents.get(stream.name);
-    if (buf === undefined || buf.hour !== hour || buf.handed) {
-      buf = this.#buffer('events', stream, hour);
-      this.#lastEvents.set(stream.name, buf);
-    }
+    const buf = this.#eventsBuffer(stream, hour);
     const text = raw ?? JSON.stringify(event.payload);
     const i = buf.raws.length;
     buf.raws.push(text);
@@ -253,9 +251,24 @@ export class ArchiveWriter {
     buf.events++;
     ArchiveWriter.#range(buf, origin);
     if (i + 1 === CHUNK_ROWS) this.#seal(buf);
-    const open = this.#openOf('events', stream.name);
-    open.rows++;
-    open.chars += text.length;
+    this.#grew(buf, 1, text.length);
+  }
+
+  /** The events buffer of `stream` for `hour` (the last one used, unless it was for another hour or handed over). */
+  #eventsBuffer(stream: StreamDef, hour: string): LaneBuffer {
+    let buf = this.#lastEvents.get(stream.name);
+    if (buf === undefined || buf.hour !== hour || buf.handed) {
+      buf = this.#buffer('events', stream, hour);
+      this.#lastEvents.set(stream.name, buf);
+    }
+    return buf;
+  }
+
+  /** Counts events added to `buf`'s open segment; hands every open segment over once it is full. */
+  #grew(buf: LaneBuffer, rows: number, chars: number): void {
+    const open = this.#openOf('events', buf.stream.name);
+    open.rows += rows;
+    open.chars += chars;
     if (open.rows >= this.#segmentRows || open.chars >= this.#segmentChars) this.#handOverAll(buf);
   }
 
@@ -276,7 +289,7 @@ export class ArchiveWriter {
       const p = chunk.partitions[i] as number;
       const o = chunk.offsets[i] as number;
       let last = top.get(p);
-      if (last === undefined) last = Math.max(upTo?.get(p) ?? -1, this.#handedTop.events.get(`${stream.name}\u0000${p}`)?.offset ?? -1);
+      if (last === undefined) last = Math.max(upTo?.get(p) ?? -1, this.#handedTop.events.get(ArchiveWriter.#handedKey(stream.name, p))?.offset ?? -1);
       if (o <= last || Math.floor((chunk.times[i] as number) / 3_600_000) !== hourIndex) whole = false;
       top.set(p, o);
     }
@@ -289,14 +302,10 @@ export class ArchiveWriter {
       return;
     }
     const hour = hourOf(chunk.times[0] as number);
-    let buf = this.#lastEvents.get(stream.name);
-    if (buf === undefined || buf.hour !== hour || buf.handed) {
-      buf = this.#buffer('events', stream, hour);
-      this.#lastEvents.set(stream.name, buf);
-    }
+    const buf = this.#eventsBuffer(stream, hour);
     this.#seal(buf); // the texts already buffered go first: order within a partition is kept
     for (const [partition, offset] of top) {
-      this.#handedTop.events.set(`${stream.name}\u0000${partition}`, { offset, pairs: new Set() });
+      this.#handedTop.events.set(ArchiveWriter.#handedKey(stream.name, partition), { offset, pairs: new Set() });
       const r = buf.ranges.get(partition);
       const first = chunk.offsets[chunk.partitions.indexOf(partition)] as number;
       if (r) r[1] = Math.max(r[1], offset); else buf.ranges.set(partition, [first, offset]);
@@ -304,10 +313,7 @@ export class ArchiveWriter {
     this.stats.events += n;
     buf.events += n;
     this.#writer.send({ kind: 'chunk', segment: buf.segment, stream: stream.name, chunk });
-    const open = this.#openOf('events', stream.name);
-    open.rows += n;
-    open.chars += chunk.joined.length - (n - 1);
-    if (open.rows >= this.#segmentRows || open.chars >= this.#segmentChars) this.#handOverAll(buf);
+    this.#grew(buf, n, chunk.joined.length - (n - 1));
   }
 
   /**

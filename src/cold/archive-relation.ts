@@ -7,18 +7,18 @@
  * partition). PII-dropped fields read as NULL.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { hasLane, laneReadSql, readArchiveManifest } from '../archive/archive-lanes.js';
+import { hasLane, laneReadSql, readArchiveManifest, type ArchivedSegment } from '../archive/archive-lanes.js';
 import type { StreamDef } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { DUCK_TYPES, quoteIdent, relationName } from './duckdb-dialect.js';
 
-/** SQL of the canonical view of `stream` over the archive (or archive group) at `root`. */
-export function archiveViewSql(stream: StreamDef, root: string, view = relationName(stream)): string {
+/** SQL of the canonical view of `stream` over the archive (or archive group) at `root`, whose manifests hold `entries`. */
+export function archiveViewSql(stream: StreamDef, root: string, entries: readonly ArchivedSegment[], view = relationName(stream)): string {
   const cols = [...stream.fields.values()].map((f) => {
     const expr = f.pii === 'drop' ? 'NULL' : f.segments.map(quoteIdent).join('.');
     return `CAST(${expr} AS ${DUCK_TYPES[f.type]}) AS ${quoteIdent(f.path)}`;
   });
-  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')} FROM ${laneReadSql(root, 'events', stream.name)}`;
+  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')} FROM ${laneReadSql(root, entries, 'events', stream.name)}`;
 }
 
 /**
@@ -26,10 +26,10 @@ export function archiveViewSql(stream: StreamDef, root: string, view = relationN
  *
  * @throws ExecutionError PW_ARCHIVE_MISSING when `root` holds no archive, or no events of `stream`.
  */
-export async function attachArchive(conn: DuckDBConnection, stream: StreamDef, root: string): Promise<string> {
-  if (!hasLane(readArchiveManifest(root), 'events', stream.name)) {
+export async function attachArchive(conn: DuckDBConnection, stream: StreamDef, root: string, entries: readonly ArchivedSegment[] = readArchiveManifest(root)): Promise<string> {
+  if (!hasLane(entries, 'events', stream.name)) {
     throw new ExecutionError('PW_ARCHIVE_MISSING', `the archive '${root}' holds no events of stream '${stream.name}'`);
   }
-  await conn.run(archiveViewSql(stream, root));
+  await conn.run(archiveViewSql(stream, root, entries));
   return relationName(stream);
 }

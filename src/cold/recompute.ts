@@ -69,11 +69,11 @@ async function loadArchive(conn: DuckDBConnection, catalog: Catalog, plans: read
   for (const stream of streams) {
     const def = catalog.streams.get(stream);
     if (!def || !hasLane(entries, 'events', stream)) continue;
-    await attachArchive(conn, def, root);
+    await attachArchive(conn, def, root, entries);
     const accepted = await laneRowCount(conn, root, entries, 'events', stream);
     const quarantined = await laneRowCount(conn, root, entries, 'quarantine', stream);
     let late = 0;
-    if (hasLane(entries, 'late', stream)) late = await countOf(conn, `SELECT count(DISTINCT event_id) FROM ${laneReadSql(root, 'late', stream)}`);
+    if (hasLane(entries, 'late', stream)) late = await countOf(conn, `SELECT count(DISTINCT event_id) FROM ${laneReadSql(root, entries, 'late', stream)}`);
     counts[stream] = { events: accepted + quarantined, accepted, quarantined, duplicates: null, late };
   }
   return counts;

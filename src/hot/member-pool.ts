@@ -24,7 +24,7 @@ import type { EngineView } from '../serve/engine-handle.js';
 import { workerExecArgv } from '../util/worker-argv.js';
 import type { MetricStats } from './metric-operator.js';
 import type { FromMember, MemberFigures, MemberInit, ToMember } from './member-protocol.js';
-import type { RowChange } from './operator-types.js';
+import { evidenceFrom, type RowChange } from './operator-types.js';
 import type { StreamStats } from './stream-runtime.js';
 
 const WORKER_URL = import.meta.url.endsWith('.ts')
@@ -116,8 +116,7 @@ export class MemberPool {
         }
         for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset, pwm, idle] of m.late) {
           const p = this.#plans.get(metric);
-          const evidence = idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 };
-          if (p) a.late(p, { event: { ok: true, eventId, eventTimeMs, payload: {} }, origin: { partition, offset }, windowStart, windowEnd, watermarkMs: wm ?? Number.NEGATIVE_INFINITY, evidence });
+          if (p) a.late(p, { event: { ok: true, eventId, eventTimeMs, payload: {} }, origin: { partition, offset }, windowStart, windowEnd, watermarkMs: wm ?? Number.NEGATIVE_INFINITY, evidence: evidenceFrom(pwm, idle) });
         }
         for (const r of m.quarantined) a.quarantined(r);
         return;

@@ -42,7 +42,7 @@ import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
 import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-runner.js';
 import type { MetricStats } from './metric-operator.js';
-import type { ForwardedEvent, PartialWindow } from './operator-types.js';
+import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
 
@@ -125,7 +125,7 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
   ws = undefined;
   for (const f of msg.batch.events) {
     const ev = f.evidence;
-    const tail = ev ? [Number.isFinite(ev.partitionWatermarkMs) ? ev.partitionWatermarkMs : null, ev.partitionIdle ? 1 : 0] : [];
+    const tail = ev ? evidenceTuple(ev) : [];
     add(JSON.stringify([f.id, f.event.eventId, f.event.eventTimeMs, f.event.payload, f.origin.partition, f.origin.offset, Number.isFinite(f.watermarkMs) ? f.watermarkMs : null, ...tail]), () => events);
   }
   cut(true);
@@ -138,7 +138,7 @@ export function decode(metric: string, partition: number, text: string): { msg: 
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
   const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm, pwm, idle]) => ({
     id, event: { ok: true, eventId, eventTimeMs, payload }, origin: { partition: p, offset }, watermarkMs: wm ?? Number.NEGATIVE_INFINITY,
-    evidence: idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 },
+    evidence: evidenceFrom(pwm, idle),
   }));
   return {
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]), ...(w.a !== undefined ? { sinceMs: w.a } : {}) },

@@ -10,7 +10,7 @@ import { loadDefinitions } from '../cli/load-definitions.js';
 import type { ExecutionError } from '../errors.js';
 import { MemberRunner, type MemberArchive } from './member-runner.js';
 import type { AcceptedBatch, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
-import type { RowChange } from './operator-types.js';
+import { evidenceTuple, type RowChange } from './operator-types.js';
 import type { QuarantineRecord } from './stream-runtime.js';
 
 const port = parentPort;
@@ -78,7 +78,7 @@ const archive: MemberArchive | undefined = init.archive ? {
   late(plan, pair) {
     const t: LateTuple = [plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset];
     const ev = pair.evidence;
-    if (ev) t.push(Number.isFinite(ev.partitionWatermarkMs) ? ev.partitionWatermarkMs : null, ev.partitionIdle ? 1 : 0);
+    if (ev) { const [pwm, idle] = evidenceTuple(ev); t.push(pwm, idle); }
     late.push(t);
     if (late.length >= BATCH) flushBatches();
   },

@@ -50,6 +50,18 @@ export interface LateEvidence {
   readonly partitionIdle: boolean;
 }
 
+/** LateEvidence on the wire (partials messages, member hand-offs): [partition watermark (null: −∞), 1 if idle]. */
+export type EvidenceTuple = [number | null, 0 | 1];
+
+export function evidenceTuple(ev: LateEvidence): EvidenceTuple {
+  return [Number.isFinite(ev.partitionWatermarkMs) ? ev.partitionWatermarkMs : null, ev.partitionIdle ? 1 : 0];
+}
+
+/** LateEvidence back from its {@link EvidenceTuple} (undefined when the sender had none). */
+export function evidenceFrom(pwm: number | null | undefined, idle: 0 | 1 | undefined): LateEvidence | undefined {
+  return idle === undefined ? undefined : { partitionWatermarkMs: pwm ?? Number.NEGATIVE_INFINITY, partitionIdle: idle === 1 };
+}
+
 export interface OperatorOutput {
   emit(change: RowChange): void;
   late(pair: LatePair): void;

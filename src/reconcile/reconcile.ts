@@ -123,7 +123,7 @@ export function capCauses(plans: readonly MetricPlan[], hotDir: string): Reconci
  */
 export interface LateLine {
   metric: string; window_start: string; window_end: string; event_time: string;
-  partition?: number | null; offset?: number | null;
+  partition?: number | null;
   partition_watermark?: string | null; partition_idle?: boolean | null;
 }
 
@@ -202,17 +202,21 @@ export function hashPii(plan: MetricPlan, rows: readonly ResultRow[], key: strin
   return rows.map((r) => ({ ...r, ...Object.fromEntries(cols.map((c) => [c, r[c] === null || r[c] === undefined ? null : piiHash(key, r[c])])) }));
 }
 
+/** A metric's window-start column and group-key columns, by output name. */
+function rowKeyColumns(plan: MetricPlan): { wsCol: string; keyCols: string[] } {
+  const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
+  return { wsCol, keyCols: plan.keyColumns.map((i) => plan.columns[i]?.name as string) };
+}
+
 /** The identity of a metric's row: its window start and group key, as one string. */
 export function rowIdOf(plan: MetricPlan): (r: ResultRow) => string {
-  const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
-  const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
+  const { wsCol, keyCols } = rowKeyColumns(plan);
   return (r) => JSON.stringify([r[wsCol], ...keyCols.map((k) => r[k] ?? null)]);
 }
 
 /** Reconciles one metric's hot and cold rows. */
 export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], cold: readonly ResultRow[], late: readonly LateLine[]): { summary: MetricReconciliation; differences: Difference[]; cause: ReconcileCause | undefined } {
-  const wsCol = plan.columns.find((c) => c.name === 'window_start')?.name ?? plan.columns.find((c) => c.type === 'timestamp')?.name ?? 'window_start';
-  const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string);
+  const { wsCol, keyCols } = rowKeyColumns(plan);
   const idOf = rowIdOf(plan);
   const tolerances = columnTolerances(plan);
   const hotBy = new Map(hot.map((r) => [idOf(r), r]));

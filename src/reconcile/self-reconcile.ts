@@ -24,7 +24,7 @@ export async function lateLane(archive: string, streams: Iterable<string>): Prom
     for (const s of streams) {
       if (!hasLane(entries, 'late', s)) continue;
       const iso = (c: string): string => `strftime(${c}, '%Y-%m-%dT%H:%M:%S.%g') || 'Z'`;
-      const source = laneReadSql(archive, 'late', s);
+      const source = laneReadSql(archive, entries, 'late', s);
       // Segments written before the partition evidence existed lack its columns (read as null when others have them).
       const columns = new Set((await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`)).getRowObjectsJson().map((c) => String(c.column_name)));
       const evidence = columns.has('partition_idle') ? `, ${iso('partition_watermark')} AS partition_watermark, partition_idle` : '';

@@ -10,7 +10,7 @@ import type { Lane } from '../archive/manifest.js';
 import type { Catalog } from '../catalog/index.js';
 import { quoteIdent } from '../cold/duckdb-dialect.js';
 import { ExecutionError } from '../errors.js';
-import { archivedStreams, hasLane, laneReadSql, readArchiveManifest } from '../archive/archive-lanes.js';
+import { archivedStreams, hasLane, laneReadSql, readArchiveManifest, type ArchivedSegment } from '../archive/archive-lanes.js';
 import { emptyStreamViewSql } from './empty-stream-view.js';
 
 export interface ArchiveView {
@@ -33,9 +33,8 @@ export interface SqlResult {
 
 const VIEW_SUFFIX: Record<Lane, string> = { events: '', quarantine: '_quarantine', late: '_late' };
 
-/** The views `pitwall sql` creates for an archive (and, optionally, a catalog). */
-export function archiveViews(root: string, catalog?: Catalog): ArchiveView[] {
-  const entries = readArchiveManifest(root);
+/** The views `pitwall sql` creates for an archive's manifest `entries` (and, optionally, a catalog). */
+export function archiveViews(entries: readonly ArchivedSegment[], catalog?: Catalog): ArchiveView[] {
   const views: ArchiveView[] = [];
   for (const stream of archivedStreams(entries)) {
     for (const lane of ['events', 'quarantine', 'late'] as const) {
@@ -50,7 +49,8 @@ export function archiveViews(root: string, catalog?: Catalog): ArchiveView[] {
 
 /** Runs `sql` over the archive at `root` and returns every row. */
 export async function runArchiveSql(root: string, sql: string, catalog?: Catalog): Promise<SqlResult> {
-  const views = archiveViews(root, catalog);
+  const entries = readArchiveManifest(root);
+  const views = archiveViews(entries, catalog);
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
@@ -58,7 +58,7 @@ export async function runArchiveSql(root: string, sql: string, catalog?: Catalog
       const def = catalog?.streams.get(v.stream);
       try {
         await conn.run(v.archived || !def
-          ? `CREATE VIEW ${quoteIdent(v.name)} AS SELECT * FROM ${laneReadSql(root, v.lane, v.stream)}`
+          ? `CREATE VIEW ${quoteIdent(v.name)} AS SELECT * FROM ${laneReadSql(root, entries, v.lane, v.stream)}`
           : emptyStreamViewSql(def, v.name));
       } catch (err) {
         throw new ExecutionError('PW_SQL_QUERY', `could not open view '${v.name}' over the archive '${root}': ${(err as Error).message.trim()}`, { cause: err });

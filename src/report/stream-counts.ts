@@ -46,13 +46,13 @@ export async function streamCounts(conn: DuckDBConnection, root: string, entries
     const accepted = await laneRowCount(conn, root, entries, 'events', stream);
     const quarantined = await laneRowCount(conn, root, entries, 'quarantine', stream);
     const quarantineByCode = hasLane(entries, 'quarantine', stream)
-      ? (await rowsOf(conn, `SELECT code, count(*) FROM ${laneReadSql(root, 'quarantine', stream)} GROUP BY code ORDER BY count(*) DESC, code`))
+      ? (await rowsOf(conn, `SELECT code, count(*) FROM ${laneReadSql(root, entries, 'quarantine', stream)} GROUP BY code ORDER BY count(*) DESC, code`))
         .map(([code, n]) => ({ code: String(code), count: Number(n) }))
       : [];
     let lateEvents = 0;
     let latePairsByMetric: { metric: string; pairs: number }[] = [];
     if (hasLane(entries, 'late', stream)) {
-      const late = laneReadSql(root, 'late', stream);
+      const late = laneReadSql(root, entries, 'late', stream);
       lateEvents = Number((await rowsOf(conn, `SELECT count(DISTINCT event_id) FROM ${late}`))[0]?.[0] ?? 0);
       latePairsByMetric = (await rowsOf(conn, `SELECT metric, count(*) FROM ${late} GROUP BY metric ORDER BY metric`))
         .map(([metric, n]) => ({ metric: String(metric), pairs: Number(n) }));
