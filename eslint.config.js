@@ -20,6 +20,14 @@ export default tseslint.config(
     },
   },
   {
+    // kafkajs values come through src/sources/kafkajs.ts, which fixes its read_committed filter first.
+    files: ['src/**/*.ts'],
+    ignores: ['src/sources/kafkajs.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [{ name: 'kafkajs', message: 'import kafkajs values from src/sources/kafkajs.ts', allowTypeImports: true }] }],
+    },
+  },
+  {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' } },
   },

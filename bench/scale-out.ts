@@ -6,6 +6,9 @@
  * - i1: one member thread (`--workers 1`) vs a bare kafkajs eachBatch consumer doing nothing;
  * - i2: two member threads vs one, in one process (2 cores);
  * - i3: two `pitwall run --workers 1` processes sharing the group and state directory vs one.
+ * - i4: the same with `--state-sync changelog` and a state directory per process (as on two
+ *   machines: state moves through changelog topics, one Kafka transaction per task per
+ *   checkpoint), read from the group's committed offsets; and one such process vs one shared.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,14 +68,38 @@ async function pool(brokers: string, dir: string, workers: number, n: number): P
   }
 }
 
-async function processes(brokers: string, dir: string, count: number, n: number): Promise<number> {
+/**
+ * Steady-state throughput (events/s) from the offsets the group `group` committed on the broker
+ * (changelog mode commits them in each task's transaction), sampled every 100 ms, as {@link steadyRate}.
+ */
+async function steadyGroupRate(kafka: Kafka, group: string, topic: string, n: number, timeoutMs: number): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let from: [number, number] | undefined;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('bench i4: the run did not finish in time');
+      const offsets = await admin.fetchOffsets({ groupId: group, topics: [topic] }).catch(() => []);
+      const total = offsets.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+      const now = performance.now();
+      if (!from && total >= 0.2 * n) from = [now, total];
+      if (from && total >= 0.8 * n) return ((total - from[1]) / (now - from[0])) * 1000;
+      await sleep(100);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function processes(brokers: string, dir: string, count: number, n: number, changelog?: { kafka: Kafka; topic: string }): Promise<number> {
   const stateDir = join(dir, `state-procs-${count}-${Date.now()}`);
   const group = `bench-procs-${count}-${Date.now()}`;
-  const procs = Array.from({ length: count }, () => execa('node', ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'),
-    '--brokers', brokers, '--state-dir', stateDir, '--group', group, '--results-topic', `${group}-results`, '--checkpoint-interval', '250ms',
-    '--from-beginning', '--port', '0', '--workers', '1'], { reject: false, stdio: 'ignore', forceKillAfterDelay: 30_000 }));
+  const procs = Array.from({ length: count }, (_, i) => execa('node', ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'),
+    '--brokers', brokers, '--state-dir', changelog ? `${stateDir}-${i}` : stateDir, '--group', group, '--results-topic', `${group}-results`, '--checkpoint-interval', '250ms',
+    '--from-beginning', '--port', '0', '--workers', '1', ...(changelog ? ['--state-sync', 'changelog'] : [])], { reject: false, stdio: 'ignore', forceKillAfterDelay: 30_000 }));
   try {
-    return await steadyRate(stateDir, n, 600_000);
+    return changelog ? await steadyGroupRate(changelog.kafka, group, changelog.topic, n, 600_000) : await steadyRate(stateDir, n, 600_000);
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs);
@@ -102,8 +129,15 @@ export async function scaleOutFigures(brokers: string, n = 1_200_000): Promise<F
     proc1.push(await processes(brokers, dir, 1, n));
     proc2.push(await processes(brokers, dir, 2, n));
   }
+  const cl1: number[] = [];
+  const cl2: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    cl1.push(await processes(brokers, dir, 1, n, { kafka, topic }));
+    cl2.push(await processes(brokers, dir, 2, n, { kafka, topic }));
+  }
   const rate = (r: number): string => `${Math.round(r).toLocaleString('en-US')} events/s`;
   const [r1, r2, p1, p2] = [Math.max(...one), Math.max(...two), Math.max(...proc1), Math.max(...proc2)];
+  const [c1, c2] = [Math.max(...cl1), Math.max(...cl2)];
   const cmd = 'PITWALL_BENCH_BROKERS=host:port npm run bench -- i';
   const how = `${PARTITIONS} partitions, ${n.toLocaleString('en-US')} events, steady state between 20% and 80% of the backlog`;
   return [{
@@ -115,5 +149,11 @@ export async function scaleOutFigures(brokers: string, n = 1_200_000): Promise<F
   }, {
     id: 'i3', what: `Two \`pitwall run --workers 1\` processes in one group (shared state directory) vs one process (${how})`,
     value: `${rate(p2)} vs ${rate(p1)}`, ratio: (p2 / p1).toFixed(2), target: 'report', met: undefined,
+  }, {
+    id: 'i4', what: `Two processes with \`--state-sync changelog\` and a state directory each (as on two machines) vs one such process (${how}; rates from the group's committed offsets)`,
+    value: `${rate(c2)} vs ${rate(c1)}`, ratio: (c2 / c1).toFixed(2), target: 'report', met: undefined,
+  }, {
+    id: 'i4b', what: `One process with \`--state-sync changelog\` (a transaction per task per checkpoint) vs one with the shared store (${how})`,
+    value: `${rate(c1)} vs ${rate(p1)}`, ratio: (c1 / p1).toFixed(2), target: 'report', met: undefined,
   }];
 }

@@ -34,6 +34,8 @@ export interface FaultRunOptions {
   readonly events: number;
   /** Stop and start the broker once (only for the broker scripts/kafka.sh started). */
   readonly brokerRestart: boolean;
+  /** The engine's `--state-sync` (default shared). */
+  readonly stateSync?: 'shared' | 'changelog';
   readonly log?: (msg: string) => void;
 }
 
@@ -112,7 +114,7 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   const resultsTopic = `${topic}.results`;
   const args = ['bin/pitwall.js', 'run', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', o.brokers,
     '--state-dir', join(dir, 'state'), '--group', `${topic}-g`, '--results-topic', resultsTopic, '--checkpoint-interval', '1s',
-    '--from-beginning', '--archive', join(dir, 'archive'), '--pii-key', 'chaos', '--port', String(port)];
+    '--from-beginning', '--archive', join(dir, 'archive'), '--pii-key', 'chaos', '--port', String(port), '--state-sync', o.stateSync ?? 'shared'];
   let peak = 0;
   const engineLog = join(dir, 'engine.log');
   const start_ = (): ResultPromise => execa('node', args, { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: { file: engineLog, append: true } });

@@ -3,7 +3,8 @@
  * 10x its normal rate, with the faults of fault-run.ts — and a table of what survived.
  * Brokers: PITWALL_CHAOS_BROKERS, or the test broker of scripts/kafka.sh (which can also be
  * stopped and started as a fault). `npm run chaos -- --quick` runs one small case;
- * `-- --scenario=nexmark` one scenario.
+ * `-- --scenario=nexmark` one scenario; `-- --state-sync=changelog` runs the engine with its
+ * state in changelog topics (each checkpoint a Kafka transaction per task).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SCENARIOS, type Scenario } from '../src/sources/generator.js';
@@ -11,6 +12,7 @@ import { faultRun, type FaultRunResult } from './fault-run.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
+const stateSync = process.argv.includes('--state-sync=changelog') ? 'changelog' : 'shared';
 let brokers = process.env.PITWALL_CHAOS_BROKERS;
 const own = !brokers;
 if (!brokers) brokers = execFileSync('bash', ['scripts/kafka.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;
@@ -20,7 +22,7 @@ const cases: { scenario: Scenario; multiple: number }[] = quick
 const results: FaultRunResult[] = [];
 for (const c of cases) {
   process.stderr.write(`chaos: ${c.scenario} at ${c.multiple}x…\n`);
-  results.push(await faultRun({ brokers, ...c, baseRate: 150, events: quick ? 6000 : 4500 * c.multiple, brokerRestart: own, log: (m) => process.stderr.write(`  ${m}\n`) }));
+  results.push(await faultRun({ brokers, ...c, baseRate: 150, events: quick ? 6000 : 4500 * c.multiple, brokerRestart: own, stateSync, log: (m) => process.stderr.write(`  ${m}\n`) }));
 }
 const head = '| scenario | rate | faults | events | lost | unexplained | DLQ missing | archive dups | p99 event→result | peak RSS |';
 const lines = [head, '|---|---|---|---|---|---|---|---|---|---|', ...results.map((r) => `| ${r.scenario} | ${r.multiple}x | ${r.faults} | ${r.events} | ${r.lost} | ${r.unexplained} | ${r.dlqMissing} | ${r.archiveDuplicates} | ${r.p99LatencyMs === undefined ? 'n/a' : `≤ ${r.p99LatencyMs} ms`} | ${r.peakRssMb} MB |`)];

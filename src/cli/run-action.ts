@@ -104,7 +104,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
     const pool = new MemberPool(catalog, plans, {
       workers, catalog: opts.catalog, queries: opts.queries, brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds,
-      partialsPrefix: opts.partialsPrefix ?? opts.group, ...(archive ? { archive } : {}),
+      partialsPrefix: opts.partialsPrefix ?? opts.group, stateSync: opts.stateSync, ...(archive ? { archive } : {}),
       // Event→result: from the first input batch behind a flush reaching a member to the row it produced.
       onResult: (p, c, sinceMs) => { store.apply(p, c); if (sinceMs !== undefined) metrics?.latency.observe(Math.max(0, Date.now() - sinceMs) / 1000); },
       log, onFatal,
@@ -113,7 +113,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
       await archive?.close().catch(() => undefined);
       throw err;
     });
-    log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials)`);
+    log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials; state moves through ${opts.stateSync === 'changelog' ? 'changelog topics' : `the shared state directory ${opts.stateDir}`})`);
     const view = pool.view();
     runner = {
       handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures() },

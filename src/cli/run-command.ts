@@ -12,7 +12,7 @@ export interface RunOptions {
   catalog: string; queries: string; brokers?: string; stateDir: string; group: string;
   resultsTopic: string; checkpointInterval: number; fromBeginning?: boolean; maxGroups: number; maxDedupIds: number;
   archive?: string; piiKey?: string; port: number; host: string; tokens?: string; cors?: string; reconcileEvery?: number; reconcileArchive?: string;
-  workers?: number; single?: boolean; partialsPrefix?: string;
+  workers?: number; single?: boolean; partialsPrefix?: string; stateSync: 'shared' | 'changelog';
 }
 
 /** Registers `run`. */
@@ -38,6 +38,7 @@ export function registerRunCommand(program: PitwallCommand): void {
     .option('--max-groups <n>', 'cap on open (window, key) groups per metric', positiveInt('--max-groups'), 1_000_000)
     .addOption(new Option('--workers <n>', 'member threads of this process, each owning some input and partials partitions (the group spreads them over every member of every process)').argParser(positiveInt('--workers')).default(undefined, `the number of cores (${availableParallelism()} here)`))
     .option('--single', 'one thread that reads every partition itself, without partials (no other process may join the group; state directories are not interchangeable with a group\'s)')
+    .addOption(new Option('--state-sync <how>', 'how partitions move between members with their state: shared (every member on this machine opens --state-dir) or changelog (compacted changelog topics written in Kafka transactions: members on any machine)').choices(['shared', 'changelog']).default('shared'))
     .option('--partials-prefix <name>', 'partials topics are <name>.<metric>.partials (default: the --group id, so `pitwall.<metric>.partials` for the default group)')
     .option('--max-dedup-ids <n>', 'cap on remembered event ids per stream partition (past it the oldest are forgotten, counted)', positiveInt('--max-dedup-ids'), 2_000_000)
     .action(async (opts: RunOptions) => {

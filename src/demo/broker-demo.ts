@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from '../sources/kafkajs.js';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
 import type { PitwallMetrics } from '../serve/prom-metrics.js';

@@ -15,7 +15,8 @@
  * the results outbox passes its bound, the next batch waits until the previous send is acked;
  * when the archive has too many segments waiting for its writer, until the oldest is written.
  */
-import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners } from '../sources/kafkajs.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';

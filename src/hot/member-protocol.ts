@@ -17,6 +17,8 @@ export interface MemberInit extends KafkaRunBase {
   readonly maxGroups: number;
   readonly maxDedupIds: number;
   readonly partialsPrefix: string;
+  /** How state moves between members (MemberRunnerOptions.stateSync). */
+  readonly stateSync?: 'shared' | 'changelog';
   readonly memberId: string;
   /** The main thread archives (the member sends it its records). */
   readonly archive: boolean;

@@ -28,7 +28,8 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { Kafka, logLevel, Partitioners, type Consumer, type EachBatchPayload, type Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import { assertReadCommittedFilter, Kafka, logLevel, Partitioners } from '../sources/kafkajs.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
@@ -37,6 +38,7 @@ import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { rawRecord } from '../sources/kafka-source.js';
 import { ensureTopics } from '../sources/topics.js';
+import { changeRecord, changelogTopic, clearTask, readChangelogs, recordOp, taskId, taskOfKey, type Task, type TaskLayout } from '../state/changelog.js';
 import { STATE_FORMAT, type StateOp } from '../state/layout.js';
 import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
@@ -55,7 +57,16 @@ export interface MemberRunnerOptions extends KafkaRunOptions {
   readonly memberId?: string;
   /** The archive (an ArchiveWriter, or a worker thread's proxy of its process's one). */
   readonly archive?: MemberArchive;
+  /**
+   * Where state moves between members: `shared` (default), the state directory every member on
+   * one machine opens; `changelog`, compacted changelog topics written in per-task Kafka
+   * transactions (state/changelog.ts), so members on different machines share a group.
+   */
+  readonly stateSync?: StateSync;
 }
+
+/** How a group's state moves between its members (see MemberRunnerOptions.stateSync). */
+export type StateSync = 'shared' | 'changelog';
 
 /** What a member needs of the archive. */
 export type MemberArchive = Pick<ArchiveWriter, 'accepted' | 'late' | 'quarantined' | 'flush' | 'relieve' | 'open' | 'ready' | 'broken'>;
@@ -148,6 +159,52 @@ export function decode(metric: string, partition: number, text: string): { msg: 
 
 interface OutboxRecord { readonly messages: { topic: string; partition: number; value: string }[] }
 
+/** Most bytes of one round's messages to one partition (the broker refuses record batches over 1 MB by default). */
+const ROUND_BYTES = 768 * 1024;
+
+/**
+ * Records grouped into produce requests: in order per (topic, partition), each request with at
+ * most ROUND_BYTES per partition (one larger record goes alone), as [topic, messages] lists.
+ */
+export function rounds<R extends { topic: string; partition: number; key?: string; value: string | Buffer | null }>(records: readonly R[]): [string, { partition: number; key?: string; value: string | Buffer | null }[]][][] {
+  const queues = new Map<string, R[]>();
+  for (const r of records) {
+    const k = `${r.topic}\u0000${r.partition}`;
+    const q = queues.get(k);
+    if (q) q.push(r); else queues.set(k, [r]);
+  }
+  const out: [string, { partition: number; key?: string; value: string | Buffer | null }[]][][] = [];
+  const at = new Map<string, number>();
+  for (;;) {
+    const byTopic = new Map<string, { partition: number; key?: string; value: string | Buffer | null }[]>();
+    for (const [k, q] of queues) {
+      let i = at.get(k) ?? 0;
+      let bytes = 0;
+      while (i < q.length) {
+        const r = q[i] as R;
+        const size = (r.value?.length ?? 0) + (r.key?.length ?? 0);
+        if (bytes > 0 && bytes + size > ROUND_BYTES) break;
+        bytes += size;
+        const list = byTopic.get(r.topic);
+        const m = { partition: r.partition, ...(r.key !== undefined ? { key: r.key } : {}), value: r.value };
+        if (list) list.push(m); else byTopic.set(r.topic, [m]);
+        i++;
+      }
+      at.set(k, i);
+    }
+    if (byTopic.size === 0) return out;
+    out.push([...byTopic]);
+  }
+}
+
+/** Errors of a producer whose transactional id another producer took over. */
+function isFenced(err: unknown): boolean {
+  for (let e = err as { type?: string; cause?: unknown; name?: string } | undefined; e; e = e.cause as typeof e) {
+    if (e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED' || (e as { code?: string }).code === 'PW_STATE_FENCED') return true;
+  }
+  return false;
+}
+
 export class MemberRunner {
   readonly id: string;
   readonly store: StateStore;
@@ -202,6 +259,11 @@ export class MemberRunner {
    */
   groupError: string | undefined;
   onCheckpoint: ((ms: number) => void) | undefined;
+  /** State moves through changelog topics (else through the shared state store). */
+  readonly #changelog: boolean;
+  /** Changelog mode: the transactional producer of every owned task, by task id. */
+  readonly #producers = new Map<string, { task: Task; producer: Producer }>();
+  readonly #layout: TaskLayout;
   /**
    * While phase two applies a partials message: when the first input batch behind it reached
    * its sender (wall clock, ms; PartialsMessage.sinceMs), for the result rows it emits.
@@ -239,6 +301,8 @@ export class MemberRunner {
     }
     this.store = new StateStore(opts.stateDir);
     this.#storeId = this.store.identity;
+    this.#changelog = opts.stateSync === 'changelog';
+    this.#layout = { topicOf: (stream) => this.#topicOf.get(stream), streamsOf: (topic) => this.#streamsOf.get(topic) ?? [] };
     this.#p1 = this.#newPartialStage();
     this.#p2 = this.#newMergeStage();
   }
@@ -366,6 +430,8 @@ export class MemberRunner {
   }
 
   async start(): Promise<void> {
+    // Transactions get aborted here (fencing, failed checkpoints): read_committed must drop them.
+    if (this.#changelog) assertReadCommittedFilter();
     const inputTopics = [...this.#streamsOf.keys()];
     const admin = this.#kafka.admin();
     try {
@@ -382,7 +448,9 @@ export class MemberRunner {
       })));
       const pmeta = await admin.fetchTopicMetadata({ topics: [...this.#metricOf.keys()] });
       for (const t of pmeta.topics) this.#partitions.set(t.name, t.partitions.length);
+      if (this.#changelog) await this.#prepareChangelogs(admin);
     } catch (err) {
+      if (err instanceof ExecutionError) throw err;
       throw new ExecutionError('PW_KAFKA', `cannot reach or prepare Kafka at ${this.#opts.brokers.join(',')}: ${(err as Error).message}; check --brokers and that the broker is up`, { cause: err });
     } finally {
       await admin.disconnect().catch(() => undefined);
@@ -397,8 +465,8 @@ export class MemberRunner {
     const c2 = this.#kafka.consumer({ groupId: `${this.#opts.groupId}.merge`, maxWaitTimeInMs: 1000, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20, retry: { retries: 20 } });
     this.#c1 = c1;
     this.#c2 = c2;
-    c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
-    c2.on(c2.events.GROUP_JOIN, (e) => { this.#assigned2 = e.payload.memberAssignment as Record<string, number[]>; this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2)); });
+    c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('input'); this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
+    c2.on(c2.events.GROUP_JOIN, (e) => { this.#assigned2 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('merge'); this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2)); });
     await Promise.all([c1.connect(), c2.connect()]);
     for (const topic of inputTopics) await c1.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
     for (const topic of this.#metricOf.keys()) await c2.subscribe({ topic, fromBeginning: true });
@@ -414,6 +482,33 @@ export class MemberRunner {
         if (failures >= 24 || this.#opts.archive?.broken || this.store.broken) this.#opts.onFatal?.(err as Error);
       });
     }, this.#opts.checkpointIntervalMs));
+  }
+
+  /**
+   * Creates the compacted changelog topics (one partition per task) and checks that existing
+   * ones have a partition for every task. Throws PW_CHANGELOG_PARTITIONS when one is short.
+   */
+  async #prepareChangelogs(admin: ReturnType<Kafka["admin"]>): Promise<void> {
+    const specs: { topic: string; partitions: number }[] = [];
+    for (const topic of this.#streamsOf.keys()) specs.push({ topic: changelogTopic(this.#prefix, { kind: 'input', topic, partition: 0 }), partitions: this.#partitions.get(topic) ?? 1 });
+    for (const [ptopic, metric] of this.#metricOf) specs.push({ topic: changelogTopic(this.#prefix, { kind: 'merge', metric, partition: 0 }), partitions: this.#partitions.get(ptopic) ?? 1 });
+    await ensureTopics(this.#kafka, specs.map((c) => ({ ...c, compacted: true })));
+    // Another member may have just created them: their partitions get leaders within seconds.
+    let meta: Awaited<ReturnType<typeof admin.fetchTopicMetadata>> | undefined;
+    for (let attempt = 1; !meta; attempt++) {
+      try {
+        meta = await admin.fetchTopicMetadata({ topics: specs.map((c) => c.topic) });
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    for (const c of specs) {
+      const have = meta.topics.find((t) => t.name === c.topic)?.partitions.length ?? 0;
+      if (have < c.partitions) {
+        throw new ExecutionError('PW_CHANGELOG_PARTITIONS', `changelog topic ${c.topic} has ${have} partitions but its tasks need ${c.partitions} (one per partition of the topic it records); add partitions to it (kafka-topics --alter --partitions ${c.partitions}) or delete it while no member of group ${this.#opts.groupId} runs`);
+      }
+    }
   }
 
   /** A store written by a single-process run holds windows no member can merge: refuse it. */
@@ -484,10 +579,16 @@ export class MemberRunner {
       // store says is still this member's (the group tells the rest at its next rebalance).
       this.store.refresh();
       this.#assigned1 = Object.fromEntries(Object.entries(this.#assigned1).map(([topic, parts]) => [topic, parts.filter((p) =>
-        (this.#streamsOf.get(topic) ?? []).every((stream) => this.store.reader.get('meta', ['owner', stream, p]) === this.id))]));
+        !this.#lost.has(taskId({ kind: 'input', topic, partition: p }))
+        && (this.#streamsOf.get(topic) ?? []).every((stream) => this.store.reader.get('meta', ['owner', stream, p]) === this.id))]));
     }
-    // A member that left may have committed a flush it did not get to send.
-    await this.#sendLeftovers();
+    if (this.#changelog) {
+      const tasks = Object.entries(this.#assigned1).flatMap(([topic, parts]) => parts.map((p): Task => ({ kind: 'input', topic, partition: p })));
+      await this.#takeTasks('input', tasks, claim);
+    } else {
+      // A member that left may have committed a flush it did not get to send.
+      await this.#sendLeftovers();
+    }
     const now = Date.now();
     const started = performance.now();
     let restored = 0;
@@ -520,7 +621,15 @@ export class MemberRunner {
     } else {
       this.store.refresh();
       this.#assigned2 = Object.fromEntries(Object.entries(this.#assigned2).map(([topic, parts]) => [topic, parts.filter((q) =>
-        this.store.reader.get('meta', ['owner2', this.#metricOf.get(topic) ?? '', q]) === this.id)]));
+        !this.#lost.has(taskId({ kind: 'merge', metric: this.#metricOf.get(topic) ?? '', partition: q }))
+        && this.store.reader.get('meta', ['owner2', this.#metricOf.get(topic) ?? '', q]) === this.id)]));
+    }
+    if (this.#changelog) {
+      const tasks = Object.entries(this.#assigned2).flatMap(([topic, parts]) => {
+        const metric = this.#metricOf.get(topic);
+        return metric === undefined ? [] : parts.map((q): Task => ({ kind: 'merge', metric, partition: q }));
+      });
+      await this.#takeTasks('merge', tasks, claim);
     }
     this.store.refresh();
     for (const [topic, parts] of Object.entries(this.#assigned2)) {
@@ -583,10 +692,12 @@ export class MemberRunner {
     for (const m of batch.messages) {
       if (!m.value) continue;
       const { msg, source, seq, store } = decode(metric, batch.partition, m.value.toString('utf8'));
-      if (store !== this.#storeId) this.#foreignSender(source, store);
+      if (store !== this.#storeId && !this.#changelog) this.#foreignSender(source, store);
       this.resultSinceMs = msg.sinceMs;
       try {
-        if (!stage.receive(msg, { source, seq, offset: Number(m.offset) })) this.counters.skippedFlushes++;
+        // With changelogs every message commits once, in its input partition's transaction:
+        // parallel transactions of one sender land in any order, so sequences are not checked.
+        if (!stage.receive(msg, { source, ...(this.#changelog ? {} : { seq }), offset: Number(m.offset) })) this.counters.skippedFlushes++;
       } finally {
         this.resultSinceMs = undefined;
       }
@@ -642,22 +753,20 @@ export class MemberRunner {
   }
 
   async #checkpointBody(started: number): Promise<void> {
+    if (this.#changelog) {
+      await this.#checkpointTasks();
+      this.#checkpointed(started);
+      return;
+    }
     {
       {
-        const p1 = this.#p1;
-        const p2 = this.#p2;
-        const seq = ++this.#seq;
-        const flush = p1.flush(false, false);
-        const cut1 = p1.captureChanges(this.id);
-        MemberRunner.#add(this.#carried, p1.takeStats());
+        const { p1, p2, seq, flush, cut1, ops2 } = this.#drain();
         this.store.refresh();
         const prev = (this.store.reader.get('meta', ['checkpoint']) as { seq: number } | undefined)?.seq ?? 0;
-        const ops2 = p2.captureChanges(this.id);
         const record: OutboxRecord = { messages: [] };
-        for (const m of flush.messages) {
-          if (m.marks.length === 0 && m.batch.windows.length === 0 && m.batch.events.length === 0) continue;
+        for (const { message: m, values } of this.#encodeFlush(flush.messages, seq)) {
           const topic = partialsTopic(this.#prefix, m.metric);
-          for (const value of encodeChunks(m, this.id, seq * CHUNKS_PER_FLUSH, this.#storeId)) record.messages.push({ topic, partition: m.partition, value });
+          for (const value of values) record.messages.push({ topic, partition: m.partition, value });
         }
         const sent = this.#sentSeqs;
         this.#sentSeqs = [];
@@ -694,12 +803,183 @@ export class MemberRunner {
           this.#sentSeqs.push(next.seq);
         }
         await this.#commitGroupOffsets(p1, p2);
-        this.checkpoints++;
-        this.lastCheckpointAt = Date.now();
-        this.lastCheckpointMs = performance.now() - started;
-        this.onCheckpoint?.(this.lastCheckpointMs);
+        this.#checkpointed(started);
       }
     }
+  }
+
+  /** The start of every checkpoint: phase one drained into partials, both stages' changes captured, a new flush sequence. */
+  #drain(): { p1: PartialStage; p2: MergeStage; seq: number; flush: ReturnType<PartialStage['flush']>; cut1: ReturnType<PartialStage['captureChanges']>; ops2: StateOp[] } {
+    const p1 = this.#p1;
+    const p2 = this.#p2;
+    const seq = ++this.#seq;
+    const flush = p1.flush(false, false);
+    const cut1 = p1.captureChanges(this.id);
+    MemberRunner.#add(this.#carried, p1.takeStats());
+    return { p1, p2, seq, flush, cut1, ops2: p2.captureChanges(this.id) };
+  }
+
+  #checkpointed(started: number): void {
+    this.checkpoints++;
+    this.lastCheckpointAt = Date.now();
+    this.lastCheckpointMs = performance.now() - started;
+    this.onCheckpoint?.(this.lastCheckpointMs);
+  }
+
+  /**
+   * A flush's messages as wire messages, numbered so that every message of this flush to one
+   * partials partition has a higher sequence than the one before it (phase two skips a
+   * sequence it already applied).
+   */
+  *#encodeFlush(messages: readonly PartialsMessage[], seq: number): Generator<{ message: PartialsMessage; values: string[] }> {
+    const next = new Map<string, number>();
+    for (const m of messages) {
+      if (m.marks.length === 0 && m.batch.windows.length === 0 && m.batch.events.length === 0) continue;
+      const k = `${m.metric}\u0000${m.partition}`;
+      const from = next.get(k) ?? seq * CHUNKS_PER_FLUSH;
+      const values = encodeChunks(m, this.id, from, this.#storeId);
+      next.set(k, from + values.length);
+      yield { message: m, values };
+    }
+  }
+
+  /** Tasks whose producer was fenced by another member (dropped until the next assignment), per kind. */
+  readonly #lost = new Set<string>();
+  /** Tasks whose last transaction failed otherwise: their producer is replaced at the reload. */
+  readonly #refence = new Set<string>();
+
+  #forgetLost(kind: Task['kind']): void {
+    for (const id of this.#lost) if (id.startsWith(`${kind}.`)) this.#lost.delete(id);
+  }
+
+  /**
+   * Changelog mode, after an assignment (`assigned`) or a failed transaction: makes `tasks` (all
+   * of one kind) this member's. Producers of tasks of that kind it no longer owns are closed; an
+   * owned task gets a new transactional producer (transactional id `<group>.<task id>`) after an
+   * assignment or when its last transaction failed — its initialization fences the task's
+   * previous producer, wherever it runs, and aborts that producer's open transaction. Then the
+   * local store's state of every task is replaced by its changelog, read to its end.
+   */
+  async #takeTasks(kind: Task['kind'], tasks: readonly Task[], assigned: boolean): Promise<void> {
+    const keep = new Set(tasks.map(taskId));
+    for (const [id, e] of [...this.#producers]) {
+      if (e.task.kind !== kind || (keep.has(id) && !assigned && !this.#refence.has(id))) continue;
+      this.#producers.delete(id);
+      await e.producer.disconnect().catch(() => undefined);
+    }
+    await Promise.all(tasks.filter((t) => !this.#producers.has(taskId(t))).map(async (t) => {
+      const producer = this.#kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${this.#opts.groupId}.${taskId(t)}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000,
+      });
+      await producer.connect();
+      const fence = await producer.transaction(); // InitProducerId: bumps the epoch, fencing the previous owner
+      await fence.abort(); // nothing was sent: ends locally
+      this.#producers.set(taskId(t), { task: t, producer });
+      this.#refence.delete(taskId(t));
+    }));
+    const wanted = new Map<string, number[]>();
+    for (const t of tasks) {
+      const topic = changelogTopic(this.#prefix, t);
+      wanted.set(topic, [...(wanted.get(topic) ?? []), t.partition]);
+    }
+    const ops: StateOp[] = tasks.flatMap((t) => clearTask(this.#layout, t));
+    const started = performance.now();
+    const records = await readChangelogs(this.#kafka, wanted, (_topic, _partition, key, value) => { ops.push(recordOp(key, value)); }, { groupPrefix: this.#opts.groupId });
+    await this.store.send(ops);
+    await this.store.commit();
+    this.store.refresh();
+    if (tasks.length > 0) this.#log(`restored ${tasks.length} ${kind} task${tasks.length === 1 ? '' : 's'} from their changelogs (${records} records, ${Math.round(performance.now() - started)} ms)`);
+  }
+
+  /**
+   * Changelog mode's checkpoint: drain → acknowledge outputs → commit the local store (which
+   * lists the keys it changed) → per owned task, one Kafka transaction with the task's partials
+   * messages, its changed keys for its changelog and its next input offset. A task whose
+   * transaction fails is reloaded from its changelog (with everything else this member owns).
+   */
+  async #checkpointTasks(): Promise<void> {
+    const { p1, p2, seq, flush, cut1, ops2 } = this.#drain();
+    interface TaskWork { task: Task; records: { topic: string; partition: number; key?: string; value: string | Buffer | null }[]; offset: number | undefined }
+    const work = new Map<string, TaskWork>();
+    const of = (task: Task): TaskWork => {
+      const id = taskId(task);
+      let w = work.get(id);
+      if (!w) { w = { task, records: [], offset: undefined }; work.set(id, w); }
+      return w;
+    };
+    for (const s of p1.streams) {
+      for (const p of p1.owned(s.stream.name)) {
+        const w = of({ kind: 'input', topic: s.stream.topic, partition: p });
+        const off = s.offsets.get(p);
+        if (off !== undefined) w.offset = w.offset === undefined ? off : Math.min(w.offset, off);
+      }
+    }
+    for (const [metric, q] of p2.owned()) of({ kind: 'merge', metric, partition: q }).offset = p2.offset(metric, q);
+    const planOf = new Map(this.plans.map((p) => [p.name, p]));
+    for (const { message: m, values } of this.#encodeFlush(flush.messages, seq)) {
+      const topic = planOf.get(m.metric)?.stream.topic;
+      if (topic === undefined || m.from === undefined) throw new ExecutionError('PW_INTERNAL', `partials of ${m.metric} without their input partition`);
+      const w = of({ kind: 'input', topic, partition: m.from });
+      for (const value of values) w.records.push({ topic: partialsTopic(this.#prefix, m.metric), partition: m.partition, value });
+    }
+    await sendWhileFlushing(this.store, [...cut1.ops, ...ops2, { op: 'put', db: 'meta', key: ['checkpoint'], value: { takenAt: new Date().toISOString(), seq, member: this.id } }],
+      [this.#opts.archive, this.#results, this.#dlq]);
+    let changes;
+    try {
+      changes = (await this.store.commit({ changelog: true })).changes ?? [];
+    } catch (err) {
+      if ((err as ExecutionError).code === 'PW_STATE_FENCED') this.#reloadAll(err as Error);
+      throw err;
+    }
+    for (const c of changes) {
+      const task = taskOfKey(this.#layout, c.db, c.key);
+      if (!task || !work.has(taskId(task))) continue; // a key of a task given up since: its new owner writes it
+      const { key, value } = changeRecord(c);
+      of(task).records.push({ topic: changelogTopic(this.#prefix, task), partition: task.partition, key, value });
+    }
+    const outcomes = await Promise.allSettled([...work.values()].map((w) => this.#commitTask(w.task, w.records, w.offset)));
+    const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ task: [...work.values()][i]?.task as Task, err: o.reason as Error }] : []));
+    if (failed.length > 0) {
+      for (const f of failed) (isFenced(f.err) ? this.#lost : this.#refence).add(taskId(f.task));
+      const first = failed[0] as { task: Task; err: Error };
+      const err = new ExecutionError(isFenced(first.err) ? 'PW_STATE_FENCED' : 'PW_KAFKA', `committing ${failed.map((f) => taskId(f.task)).join(', ')} failed (${first.err.message}); ${isFenced(first.err) ? 'another member took them over' : 'they are reloaded from their changelogs and their work is redone'}`, { cause: first.err });
+      this.#reloadAll(err);
+      throw err;
+    }
+    cut1.committed();
+    MemberRunner.#add(this.#committed, this.#carried);
+    this.#carried = { streams: {}, metrics: {} };
+  }
+
+  /** One task's transaction: its records (partials and changelog, in order per partition), its next input offset, commit. */
+  async #commitTask(task: Task, records: readonly { topic: string; partition: number; key?: string; value: string | Buffer | null }[], offset: number | undefined): Promise<void> {
+    const entry = this.#producers.get(taskId(task));
+    if (!entry) throw new ExecutionError('PW_STATE_FENCED', `task ${taskId(task)} has no producer (it was given up)`);
+    const txn = await entry.producer.transaction();
+    try {
+      for (const round of rounds(records)) {
+        await txn.sendBatch({ acks: -1, topicMessages: round.map(([topic, messages]) => ({ topic, messages })) });
+      }
+      if (offset !== undefined) {
+        const group = task.kind === 'input' ? this.#opts.groupId : `${this.#opts.groupId}.merge`;
+        const topic = task.kind === 'input' ? task.topic : partialsTopic(this.#prefix, task.metric);
+        await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic, partitions: [{ partition: task.partition, offset: String(offset) }] }] });
+      }
+      await txn.commit();
+    } catch (err) {
+      await txn.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** After a failed checkpoint: both stages drop their unsaved work and reload what this member still owns. */
+  #reloadAll(err: Error): void {
+    this.counters.fenced++;
+    this.#log(err.message);
+    const c1 = this.#c1;
+    const c2 = this.#c2;
+    if (c1) this.#ready1 = this.#reload('input', () => this.#reloadInput(c1, false));
+    if (c2) this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2, false));
   }
 
   /** The offsets the store holds, committed to the groups too (for tools that read group lag). */
@@ -738,6 +1018,9 @@ export class MemberRunner {
     }
     // Both groups are left at once (each waits for its fetch in flight).
     for (const r of await Promise.allSettled([this.#c1?.disconnect(), this.#c2?.disconnect()])) if (r.status === 'rejected') failure ??= r.reason;
+    const producers = [...this.#producers.values()];
+    this.#producers.clear();
+    for (const r of await Promise.allSettled(producers.map((e) => e.producer.disconnect()))) if (r.status === 'rejected') failure ??= r.reason;
     for (const close of [() => this.#producer.disconnect(), () => this.store.close()]) {
       try { await close(); } catch (err) { failure ??= err; }
     }

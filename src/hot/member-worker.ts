@@ -134,7 +134,7 @@ try {
   runner = new MemberRunner(catalog, plans, {
     brokers: init.brokers, groupId: init.groupId, stateDir: init.stateDir, resultsTopic: init.resultsTopic,
     checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,
-    partialsPrefix: init.partialsPrefix, memberId: init.memberId,
+    partialsPrefix: init.partialsPrefix, memberId: init.memberId, ...(init.stateSync ? { stateSync: init.stateSync } : {}),
     ...(archive ? { archive } : {}),
     ...(init.serve ? { sink: { result: (p, c) => { changes.push([p.name, c, runner?.resultSinceMs ?? null]); if (changes.length >= BATCH) flushBatches(); } } } : {}),
     log: (m) => send({ t: 'log', msg: m }),

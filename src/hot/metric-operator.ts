@@ -46,7 +46,7 @@ export interface MetricSink {
 
 export class MetricOperator {
   readonly plan: MetricPlan;
-  readonly stats: MetricStats = { rows: 0, updates: 0, late: 0, overflow: 0 };
+  readonly stats: MetricStats;
   readonly #filter: Evaluator<Record<string, unknown>> | undefined;
   readonly #op: WindowOperator;
   readonly #folder: GroupFolder;
@@ -65,8 +65,10 @@ export class MetricOperator {
   /** Phase two: the evidence a forwarded event brought along, while it is processed. */
   #arrival: LateEvidence | undefined;
 
-  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole', storeName = plan.name) {
+  /** `stats`: a counters object shared with other operators of the metric (phase one keeps one operator per input partition). */
+  constructor(plan: MetricPlan, sink: MetricSink, limits: OperatorLimits, role: MetricRole = 'whole', storeName = plan.name, stats?: MetricStats) {
     this.plan = plan;
+    this.stats = stats ?? { rows: 0, updates: 0, late: 0, overflow: 0 };
     this.role = role;
     this.storeName = storeName;
     const filter = findNode(plan.root, 'FilterNode');

@@ -79,10 +79,20 @@ export class StreamRuntime {
   readonly floors: Map<number, number> | undefined;
 
   /**
-   * `opts.member`: phase one of a group member (hot/two-phase.ts): the watermark is the minimum
-   * over the partitions it owns now (not monotone) and lateness also honours {@link floors}.
+   * Phase one of a group member: the operators of each input partition (created by
+   * `opts.partitionMetrics` at the partition's first event), so each partition's partials are
+   * folded apart and commit with its own offsets. `metrics` then only carries the counters.
    */
-  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number; futureReference?: FutureReference; member?: boolean }) {
+  readonly #byPartition: Map<number, MetricOperator[]> | undefined;
+  readonly #partitionMetrics: (() => MetricOperator[]) | undefined;
+  readonly #evidence: (origin: EventOrigin) => LateEvidence;
+
+  /**
+   * `opts.member`: phase one of a group member (hot/two-phase.ts): the watermark is the minimum
+   * over the partitions it owns now (not monotone) and lateness also honours {@link floors};
+   * with `opts.partitionMetrics`, events go to the operators of their own partition.
+   */
+  constructor(stream: StreamDef, metrics: MetricOperator[], sink: StreamSink, opts: { maxDedupIds: number; futureReference?: FutureReference; member?: boolean; partitionMetrics?: () => MetricOperator[] }) {
     this.stream = stream;
     this.#metrics = metrics;
     this.#sink = sink;
@@ -93,8 +103,30 @@ export class StreamRuntime {
     this.dedup = new DedupFilter(stream.dedupTtlMs, opts.maxDedupIds, (partition, seq) => this.#storedId(partition, seq));
     // Late pairs carry their partition's own watermark and idle state at arrival (reconciliation reads them).
     const evidence = (origin: EventOrigin): LateEvidence => ({ partitionWatermarkMs: this.watermark.partitionWatermark(origin.partition), partitionIdle: this.watermark.lent(origin.partition) });
+    this.#evidence = evidence;
     for (const m of metrics) m.evidence = evidence;
+    this.#partitionMetrics = opts.partitionMetrics;
+    this.#byPartition = opts.partitionMetrics ? new Map() : undefined;
   }
+
+  /** The operators events of `partition` go to (with per-partition operators: created at first use). */
+  metricsOf(partition: number): readonly MetricOperator[] {
+    const by = this.#byPartition;
+    if (!by) return this.#metrics;
+    let ops = by.get(partition);
+    if (!ops) {
+      ops = (this.#partitionMetrics as () => MetricOperator[])();
+      for (const m of ops) m.evidence = this.#evidence;
+      by.set(partition, ops);
+    }
+    return ops;
+  }
+
+  /** Partitions with operators of their own (per-partition operators only), in partition order. */
+  get partitionsWithMetrics(): readonly number[] { return [...(this.#byPartition?.keys() ?? [])].sort((a, b) => a - b); }
+
+  /** Drops a partition's own operators (it was given up; their undrained work is dropped with it). */
+  dropPartitionMetrics(partition: number): void { this.#byPartition?.delete(partition); }
 
   /** Dedup blocks read from the store lately (blocks never change once written). */
   readonly #blocks = new Map<string, { partition: number; first: number; ids: readonly string[] }>();
@@ -162,7 +194,7 @@ export class StreamRuntime {
     let lateWm = wm;
     if (this.floors !== undefined) { const f = this.floors.get(origin.partition); if (f !== undefined && f > lateWm) lateWm = f; }
     let late = false;
-    for (const m of this.#metrics) {
+    for (const m of this.#byPartition ? this.metricsOf(origin.partition) : this.#metrics) {
       m.process(event, origin, lateWm);
       if (m.lastWasLate) late = true;
     }

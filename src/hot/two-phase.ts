@@ -5,11 +5,13 @@
  *
  * Phase one ({@link PartialStage}) runs where an input partition is owned: decode, validate,
  * dedup, watermark, then every TUMBLE/HOP metric folds events into partial accumulators per
- * (window, key) and every SESSION metric forwards its events. At each flush the partials and
- * events go to the partials partition of their group key ({@link partialsPartition}; for a
- * top-N, which ranks a window's groups against each other, of their window start), together
- * with a watermark mark for every input partition the member owns, sent to every partials
- * partition.
+ * (input partition, window, key) and every SESSION metric forwards its events. At each flush
+ * the partials and events go to the partials partition of their group key
+ * ({@link partialsPartition}; for a top-N, which ranks a window's groups against each other, of
+ * their window start), each input partition's in messages of their own together with its
+ * watermark mark, sent to every partials partition. Folding each input partition apart is what
+ * lets its partials commit with its own offsets and state (one Kafka transaction per input
+ * partition, hot/member-runner.ts), so a partition can move alone.
  *
  * Phase two ({@link MergeStage}) runs where a partials partition is owned: it merges partials
  * (every accumulator has `merge`), runs SESSION events, and closes a window once the marks of
@@ -57,11 +59,13 @@ export interface PartialsMessage {
   readonly metric: string;
   /** The partials partition (of `pitwall.<metric>.partials`). */
   readonly partition: number;
+  /** The input partition the partials and events come from (each message holds one input partition's work). */
+  readonly from?: number;
   /** Partials and forwarded events whose group key belongs to this partition. */
   readonly batch: PartialBatch;
   /**
-   * For every input partition the sender owns: its watermark mark (ms; −∞ before any event,
-   * +∞ at the end of a finite input). Phase two applies them after `batch`.
+   * Watermark marks of input partitions (ms; −∞ before any event, +∞ at the end of a finite
+   * input): from a flush, the mark of `from`. Phase two applies them after `batch`.
    */
   readonly marks: readonly (readonly [number, number])[];
   /**
@@ -118,9 +122,12 @@ export class PartialStage {
     const limits = { maxGroups: opts.maxGroups ?? 1_000_000 };
     for (const s of catalog.streams.values()) {
       if (s.kind !== 'stream') continue;
+      // One operator set per input partition (its partials commit with its own offsets); the
+      // stream's operators only hold the counters they share.
       const ops = plans.filter((p) => p.stream.name === s.name).map((p) => new MetricOperator(p, metricSink, limits, 'partial'));
       if (ops.length === 0) continue;
-      this.#streams.set(s.name, new StreamRuntime(s, ops, streamSink, { maxDedupIds: opts.maxDedupIds ?? 2_000_000, futureReference: opts.futureReference ?? 'event-time', member: true }));
+      const partitionMetrics = (): MetricOperator[] => ops.map((o) => new MetricOperator(o.plan, metricSink, limits, 'partial', o.plan.name, o.stats));
+      this.#streams.set(s.name, new StreamRuntime(s, ops, streamSink, { maxDedupIds: opts.maxDedupIds ?? 2_000_000, futureReference: opts.futureReference ?? 'event-time', member: true, partitionMetrics }));
       this.#owned.set(s.name, new Set());
     }
   }
@@ -163,7 +170,12 @@ export class PartialStage {
     rt.watermark.release(partition);
     rt.floors?.delete(partition);
     rt.dedup.dropPartition(partition);
+    rt.dropPartitionMetrics(partition);
+    this.#sentMarks.delete(`${stream}\u0000${partition}`);
   }
+
+  /** The mark last flushed per `${stream}\u0000${partition}`: a partition with nothing new and an unchanged mark sends no message. */
+  readonly #sentMarks = new Map<string, number>();
 
   /** Processes records of an owned partition (see StreamRuntime.processRaw); records of a partition not owned are ignored. */
   process(stream: string, records: readonly RawRecord[], nowMs: number): void {
@@ -245,10 +257,11 @@ export class PartialStage {
   }
 
   /**
-   * Drains every partial and forwarded event into messages, one per metric and partials
-   * partition (each carrying this member's marks), and returns the state of every owned
-   * partition (`withStates` false: none; a store capture follows instead). `endOfInput`: a
-   * finite input ended; every mark is +∞.
+   * Drains every partial and forwarded event into messages, one per owned input partition,
+   * metric and partials partition (each carrying its input partition's mark; a partition with
+   * nothing new whose mark did not move since its last flush sends none), and returns the state
+   * of every owned partition (`withStates` false: none; a store capture follows instead).
+   * `endOfInput`: a finite input ended; every mark is +∞.
    */
   flush(endOfInput = false, withStates = true): FlushResult {
     const messages: PartialsMessage[] = [];
@@ -259,40 +272,47 @@ export class PartialStage {
       const owned = this.owned(name);
       const floors = rt.floors as Map<number, number>;
       const wm = rt.watermark.watermarkMs;
-      const marks: [number, number][] = owned.map((p) => {
-        const mark = endOfInput ? Number.POSITIVE_INFINITY : Math.max(floors.get(p) ?? Number.NEGATIVE_INFINITY, wm);
-        if (Number.isFinite(mark)) floors.set(p, mark);
-        return [p, mark];
-      });
       rt.dedup.expire(wm);
       const st = new Map<number, PartitionState>();
-      if (withStates) for (const p of owned) {
-        const offset = rt.offsets.get(p);
-        st.set(p, { offset: offset ?? null, maxEventMs: finiteOrNull(rt.watermark.markOf(p)), floor: finiteOrNull(floors.get(p) ?? Number.NEGATIVE_INFINITY), dedup: rt.dedup.exportPartition(p) });
-      }
-      states.set(name, st);
-      for (const m of rt.metrics) {
-        const count = this.#opts.partialsPartitions(m.plan.name);
-        const batch = m.drain();
-        const windows: Map<number, PartialGroup[]>[] = Array.from({ length: count }, () => new Map());
-        // A top-N ranks the groups of a window against each other: all of a window's groups
-        // meet in one partials partition (by window start); other metrics go by group key.
-        const byWindow = m.plan.root.kind === 'TopNNode';
-        for (const w of batch.windows) {
-          const wq = byWindow ? partialsPartition(String(w.ws), count) : -1;
-          for (const g of w.groups) {
-            const byWs = windows[byWindow ? wq : partialsPartition(g.id, count)] as Map<number, PartialGroup[]>;
-            const list = byWs.get(w.ws);
-            if (list) list.push(g); else byWs.set(w.ws, [g]);
+      for (const p of owned) {
+        const mark = endOfInput ? Number.POSITIVE_INFINITY : Math.max(floors.get(p) ?? Number.NEGATIVE_INFINITY, wm);
+        if (Number.isFinite(mark)) floors.set(p, mark);
+        if (withStates) {
+          const offset = rt.offsets.get(p);
+          st.set(p, { offset: offset ?? null, maxEventMs: finiteOrNull(rt.watermark.markOf(p)), floor: finiteOrNull(floors.get(p) ?? Number.NEGATIVE_INFINITY), dedup: rt.dedup.exportPartition(p) });
+        }
+        const markKey = `${name}\u0000${p}`;
+        const unchanged = this.#sentMarks.get(markKey) === mark;
+        this.#sentMarks.set(markKey, mark);
+        const marks: [number, number][] = [[p, mark]];
+        for (const m of rt.metricsOf(p)) {
+          const count = this.#opts.partialsPartitions(m.plan.name);
+          const batch = m.drain();
+          if (unchanged && batch.windows.length === 0 && batch.events.length === 0) continue;
+          const windows: Map<number, PartialGroup[]>[] = Array.from({ length: count }, () => new Map());
+          // A top-N ranks the groups of a window against each other: all of a window's groups
+          // meet in one partials partition (by window start); other metrics go by group key.
+          const byWindow = m.plan.root.kind === 'TopNNode';
+          for (const w of batch.windows) {
+            const wq = byWindow ? partialsPartition(String(w.ws), count) : -1;
+            for (const g of w.groups) {
+              const byWs = windows[byWindow ? wq : partialsPartition(g.id, count)] as Map<number, PartialGroup[]>;
+              const list = byWs.get(w.ws);
+              if (list) list.push(g); else byWs.set(w.ws, [g]);
+            }
+          }
+          const events: ForwardedEvent[][] = Array.from({ length: count }, () => []);
+          for (const f of batch.events) (events[byWindow ? 0 : partialsPartition(f.id, count)] as ForwardedEvent[]).push(f);
+          for (let q = 0; q < count; q++) {
+            const ws = [...(windows[q] as Map<number, PartialGroup[]>)].map(([start, groups]) => ({ ws: start, groups }));
+            const evs = events[q] as ForwardedEvent[];
+            // A mark that did not move tells phase two nothing new: only partials go.
+            if (unchanged && ws.length === 0 && evs.length === 0) continue;
+            messages.push({ metric: m.plan.name, partition: q, from: p, batch: { windows: ws, events: evs }, marks, ...(sinceMs !== undefined ? { sinceMs } : {}) });
           }
         }
-        const events: ForwardedEvent[][] = Array.from({ length: count }, () => []);
-        for (const f of batch.events) (events[byWindow ? 0 : partialsPartition(f.id, count)] as ForwardedEvent[]).push(f);
-        for (let q = 0; q < count; q++) {
-          const ws = [...(windows[q] as Map<number, PartialGroup[]>)].map(([start, groups]) => ({ ws: start, groups }));
-          messages.push({ metric: m.plan.name, partition: q, batch: { windows: ws, events: events[q] as ForwardedEvent[] }, marks, ...(sinceMs !== undefined ? { sinceMs } : {}) });
-        }
       }
+      states.set(name, st);
     }
     return { messages, states };
   }
@@ -338,7 +358,8 @@ interface MergeTask {
 /** Where a partials message came from: its sender's id and flush sequence, and its offset in the partials partition. */
 export interface PartialsOrigin {
   readonly source: string;
-  readonly seq: number;
+  /** The sender's flush sequence; absent when not checked (messages committed in Kafka transactions arrive once). */
+  readonly seq?: number;
   readonly offset: number;
 }
 
@@ -463,6 +484,11 @@ export class MergeStage {
     return ops;
   }
 
+  /** The next offset to read of an owned partials partition, once one was read or restored. */
+  offset(metric: string, partition: number): number | undefined {
+    return this.#tasks.get(this.#key(metric, partition))?.offset;
+  }
+
   /** Owned partials partitions as [metric, partition]. */
   owned(): [string, number][] { return [...this.#tasks.values()].map((t) => [t.metric, t.partition]); }
 
@@ -487,8 +513,8 @@ export class MergeStage {
   receive(msg: PartialsMessage, origin?: PartialsOrigin): boolean {
     const task = this.#tasks.get(this.#key(msg.metric, msg.partition));
     if (!task) throw new InternalError(`partials for ${msg.metric}[${msg.partition}], which this member does not own`);
-    if (origin) {
-      task.offset = origin.offset + 1;
+    if (origin) task.offset = origin.offset + 1;
+    if (origin?.seq !== undefined) {
       const last = task.applied.get(origin.source);
       if (last !== undefined && origin.seq <= last) return false;
       task.applied.delete(origin.source);

@@ -15,7 +15,8 @@
  * `pitwall-truncated-from` says how many bytes it had (the archive keeps the whole payload);
  * otherwise it fails the flush with a clear error.
  */
-import { CompressionTypes, type Message, type Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
+import { CompressionTypes } from '../sources/kafkajs.js';
 
 /** Default bound of one produce request (bytes), half the broker's default `message.max.bytes`. */
 export const MAX_REQUEST_BYTES = 512 * 1024;

@@ -4,7 +4,8 @@
  * repaired payloads to the stream topic.
  */
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { Partitioners } from './kafkajs.js';
 import { compilePayloadValidator, decodeAndValidate, getPath, type StreamDef } from '../catalog/index.js';
 import { DLQ_HEADERS } from '../sinks/dlq-topic.js';
 import { sendInRequests } from '../sinks/topic-outbox.js';

@@ -8,7 +8,7 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { firstInvalidUtf8 } from '../util/utf8.js';
 import { keyPartition } from './murmur2-partition.js';
 import type { RawRecord } from '../hot/stream-runtime.js';
-import './kafka-codecs.js';
+import './kafkajs.js'; // snappy, and the read_committed filter
 
 export interface KafkaSourceOptions {
   readonly groupId: string;

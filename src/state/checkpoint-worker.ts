@@ -10,14 +10,15 @@
  * `{ id, bytes, ops, ms }` after a commit, `{ id, error }` when it failed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { hasPrefix, type GroupChunk, type StateOp, type StoreKey } from './layout.js';
+import { hasPrefix, type DbName, type GroupChunk, type KeyChange, type StateOp, type StoreKey } from './layout.js';
 import { lowerThreadPriority } from '../util/thread-priority.js';
 import { groupKeyPart, groupLayout, groupValue, openStateEnv, packr } from './lmdb-env.js';
 
 export interface WriterInit { readonly path: string }
 export type WriterMessage =
   | { readonly t: 'ops'; readonly ops: readonly StateOp[] }
-  | { readonly t: 'commit'; readonly id: number }
+  /** `changelog`: reply with every key the transaction wrote or deleted (state/changelog.ts). */
+  | { readonly t: 'commit'; readonly id: number; readonly changelog?: boolean }
   /** Drop the operations sent since the last commit (a group member reloading what it owns). */
   | { readonly t: 'discard' }
   /** Start reading a metric's groups (`scan`), or send one more chunk of scan `id` (`more`). */
@@ -25,7 +26,7 @@ export type WriterMessage =
   | { readonly t: 'more'; readonly id: number };
 export type WriterReply =
   | 'ready'
-  | { readonly id: number; readonly bytes: number; readonly ops: number; readonly ms: number }
+  | { readonly id: number; readonly bytes: number; readonly ops: number; readonly ms: number; readonly changes?: readonly KeyChange[] }
   | { readonly id: number; readonly error: string; readonly fenced?: boolean }
   /** A chunk of scan `id`; `chunk` undefined when the scan is complete. */
   | { readonly id: number; readonly chunk: GroupChunk | undefined };
@@ -64,6 +65,14 @@ function keysIn(op: Extract<StateOp, { op: 'clear' | 'dropBlocks' }>): StoreKey[
   return out;
 }
 
+/** While a commit asks for its changes: the last value written per key (null: deleted), by db and key. */
+let recording: Map<string, KeyChange> | undefined;
+
+function record(db: DbName, key: StoreKey, value: Buffer | null): void {
+  // Copied: packed buffers are reused by the next pack, stored ones by the next write.
+  recording?.set(`${db}\u0000${JSON.stringify(key)}`, { db, key, value: value === null ? null : new Uint8Array(value) });
+}
+
 /** A guard failed: another member owns what this transaction would write. */
 class FencedError extends Error {}
 
@@ -73,11 +82,16 @@ function apply(op: StateOp): number {
     case 'put': {
       const buf = packr.pack(op.value);
       env.dbs[op.db].putSync(op.key, buf);
+      record(op.db, op.key, buf);
       return buf.length + keyBytes(op.key);
     }
     case 'del':
       env.dbs[op.db].removeSync(op.key);
+      record(op.db, op.key, null);
       return keyBytes(op.key);
+    case 'raw':
+      if (op.value === null) env.dbs[op.db].removeSync(op.key); else env.dbs[op.db].putSync(op.key, Buffer.from(op.value.buffer, op.value.byteOffset, op.value.byteLength));
+      return keyBytes(op.key) + (op.value?.length ?? 0);
     case 'guard': {
       const buf = env.dbs[op.db].getBinary(op.key);
       const found: unknown = buf === undefined ? undefined : packr.unpack(buf);
@@ -86,7 +100,7 @@ function apply(op: StateOp): number {
     }
     case 'clear': case 'dropBlocks': {
       let n = 0;
-      for (const key of keysIn(op)) { env.dbs[op.db].removeSync(key); n += keyBytes(key); }
+      for (const key of keysIn(op)) { env.dbs[op.db].removeSync(key); record(op.db, key, null); n += keyBytes(key); }
       return n;
     }
     case 'groups': {
@@ -107,6 +121,7 @@ function apply(op: StateOp): number {
         for (let k = 0; k < w; k++) nums[k] = op.nums[i * w + k] as number;
         const value = groupValue(keyPart, nums, op.objs ? packr.pack(op.objs[i]) : null);
         env.dbs.groups.putSync(key, value);
+        record('groups', key, value);
         n += value.length + keyBytes(key);
       }
       return n;
@@ -193,13 +208,17 @@ port.on('message', (msg: WriterMessage) => {
   const started = performance.now();
   let bytes = 0;
   let count = 0;
+  recording = msg.changelog ? new Map() : undefined;
   try {
     env.root.transactionSync(() => {
       for (const chunk of pending) for (const op of chunk) { bytes += apply(op); count++; }
     });
     pending = [];
-    port.postMessage({ id: msg.id, bytes, ops: count, ms: performance.now() - started } satisfies WriterReply);
+    const changes = recording ? [...recording.values()] : undefined;
+    recording = undefined;
+    port.postMessage({ id: msg.id, bytes, ops: count, ms: performance.now() - started, ...(changes ? { changes } : {}) } satisfies WriterReply);
   } catch (err) {
+    recording = undefined;
     // A fenced transaction must never be retried: its operations are dropped.
     if (err instanceof FencedError) pending = [];
     port.postMessage({ id: msg.id, error: (err as Error).message, ...(err instanceof FencedError ? { fenced: true } : {}) } satisfies WriterReply);

@@ -52,6 +52,8 @@ export type StateOp =
   | { readonly op: 'del'; readonly db: DbName; readonly key: StoreKey }
   | { readonly op: 'clear'; readonly db: DbName; readonly prefix: StoreKey }
   | { readonly op: 'dropBlocks'; readonly db: DbName; readonly prefix: StoreKey; readonly below: number }
+  /** Sets `key` to stored bytes as they are (null: removes it): a change read back from a changelog. */
+  | { readonly op: 'raw'; readonly db: DbName; readonly key: StoreKey; readonly value: Uint8Array | null }
   /**
    * Fencing for group members sharing one store (hot/member-runner.ts): the transaction
    * commits only if `key` holds `equals` (compared as JSON); otherwise nothing of it is written
@@ -62,6 +64,17 @@ export type StateOp =
     readonly op: 'groups'; readonly metric: string; readonly windowStart: number; readonly slots: Int32Array;
     readonly width: number; readonly nums: Float64Array; readonly keys: readonly unknown[]; readonly objs: readonly unknown[][] | null;
   };
+
+/**
+ * One key a committed transaction wrote (`value`: the stored bytes) or deleted (`value` null),
+ * as a changelog records it (state/changelog.ts). Range operations (`clear`, `dropBlocks`)
+ * appear as the deletes of the keys they removed.
+ */
+export interface KeyChange {
+  readonly db: DbName;
+  readonly key: StoreKey;
+  readonly value: Uint8Array | null;
+}
 
 /** How much work an op carries (groups or ids in it), for slicing a checkpoint's hand-over. */
 export function opWeight(op: StateOp): number {

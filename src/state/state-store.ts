@@ -18,7 +18,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { ExecutionError } from '../errors.js';
 import type { WriterInit, WriterMessage, WriterReply } from './checkpoint-worker.js';
-import { opWeight, type GroupChunk, type StateOp, type StateReader } from './layout.js';
+import { opWeight, type GroupChunk, type KeyChange, type StateOp, type StateReader } from './layout.js';
 import { openStateEnv, readerOf, type StateEnv } from './lmdb-env.js';
 import { workerExecArgv } from '../util/worker-argv.js';
 
@@ -39,6 +39,8 @@ export interface CommitInfo {
   readonly ops: number;
   /** Time the writer thread spent in the transaction (ms). */
   readonly ms: number;
+  /** With `commit({ changelog: true })`: every key written (its stored bytes) or deleted (null). */
+  readonly changes?: readonly KeyChange[];
 }
 
 /** This machine's kernel boot id (Linux; shared by its containers), else its hostname. */
@@ -207,8 +209,11 @@ export class StateStore {
   /** Makes reads on this thread see every transaction committed so far (by any thread or process sharing the store). */
   refresh(): void { this.#env.root.resetReadTxn(); }
 
-  /** Commits everything sent since the last successful commit in one transaction. */
-  async commit(): Promise<CommitInfo> {
+  /**
+   * Commits everything sent since the last successful commit in one transaction; with
+   * `changelog`, the reply lists every key it changed (for a changelog topic).
+   */
+  async commit(opts: { changelog?: boolean } = {}): Promise<CommitInfo> {
     await this.#start();
     if (this.#broken) throw this.#broken;
     // LMDB keeps writing to an open file after its directory is removed: such a commit would
@@ -221,7 +226,7 @@ export class StateStore {
     const id = this.#nextId++;
     const done = new Promise<CommitInfo>((resolve, reject) => this.#waiting.set(id, { resolve, reject }));
     worker.ref();
-    worker.postMessage({ t: 'commit', id } satisfies WriterMessage);
+    worker.postMessage({ t: 'commit', id, ...(opts.changelog ? { changelog: true } : {}) } satisfies WriterMessage);
     return done;
   }
 
