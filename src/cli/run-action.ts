@@ -53,6 +53,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
+  if (opts.single && opts.stateSync === 'changelog') throw new ExecutionError('PW_BAD_OPTION', '--state-sync changelog is how a group\'s members share state; --single runs no group: drop one of them');
   const tokens = parseTokens(opts.tokens);
   const brokers = brokersFrom(opts.brokers);
   checkOutputDir('--state-dir', opts.stateDir);

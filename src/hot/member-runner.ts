@@ -85,6 +85,8 @@ interface WireMessage {
   readonly n: number;
   /** PartialsMessage.sinceMs (wall clock, ms), when known. */
   readonly a?: number;
+  /** 1 when the sender commits its partials in Kafka transactions (`--state-sync changelog`). */
+  readonly x?: 1;
   /** [input partition, mark ms or null for −∞]. */
   readonly m: [number, number | null][];
   readonly w: [number, [string, unknown[], unknown[]][]][];
@@ -105,7 +107,7 @@ const CHUNKS_PER_FLUSH = 1 << 20;
  * characters (one group or event larger than that goes alone), numbered from `seq`; the marks
  * go with the last one, after every partial.
  */
-export function encodeChunks(msg: PartialsMessage, source: string, seq: number, store = ''): string[] {
+export function encodeChunks(msg: PartialsMessage, source: string, seq: number, store = '', transactional = false): string[] {
   const out: string[] = [];
   let windows: string[] = [];
   let events: string[] = [];
@@ -116,7 +118,7 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
   const cut = (last: boolean): void => {
     closeWindow();
     const marks = last ? JSON.stringify(msg.marks.map(([p, m]) => [p, Number.isFinite(m) ? m : null])) : '[]';
-    const since = msg.sinceMs !== undefined ? `"a":${msg.sinceMs},` : '';
+    const since = (msg.sinceMs !== undefined ? `"a":${msg.sinceMs},` : '') + (transactional ? '"x":1,' : '');
     out.push(`{"s":${JSON.stringify(source)},"st":${JSON.stringify(store)},"n":${seq + out.length},${since}"m":${marks},"w":[${windows.join(',')}],"e":[${events.join(',')}]}`);
     windows = [];
     events = [];
@@ -144,7 +146,7 @@ export function encodeChunks(msg: PartialsMessage, source: string, seq: number, 
 }
 
 /** A wire message back as a partials message of `metric`'s partials partition `partition`, with its sender and sequence. */
-export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number; store: string } {
+export function decode(metric: string, partition: number, text: string): { msg: PartialsMessage; source: string; seq: number; store: string; transactional: boolean } {
   const w = JSON.parse(text) as WireMessage;
   const windows: PartialWindow[] = w.w.map(([ws, groups]) => ({ ws, groups: groups.map(([id, keys, accs]) => ({ id, keys: keys as PartialWindow['groups'][number]['keys'], accs })) }));
   const events: ForwardedEvent[] = w.e.map(([id, eventId, eventTimeMs, payload, p, offset, wm, pwm, idle]) => ({
@@ -153,7 +155,7 @@ export function decode(metric: string, partition: number, text: string): { msg: 
   }));
   return {
     msg: { metric, partition, batch: { windows, events }, marks: w.m.map(([p, m]) => [p, m ?? Number.NEGATIVE_INFINITY]), ...(w.a !== undefined ? { sinceMs: w.a } : {}) },
-    source: w.s, seq: w.n, store: w.st ?? '',
+    source: w.s, seq: w.n, store: w.st ?? '', transactional: w.x === 1,
   };
 }
 
@@ -691,8 +693,9 @@ export class MemberRunner {
     }
     for (const m of batch.messages) {
       if (!m.value) continue;
-      const { msg, source, seq, store } = decode(metric, batch.partition, m.value.toString('utf8'));
-      if (store !== this.#storeId && !this.#changelog) this.#foreignSender(source, store);
+      const { msg, source, seq, store, transactional } = decode(metric, batch.partition, m.value.toString('utf8'));
+      if (transactional !== this.#changelog) this.#foreignSender(source, `it runs with --state-sync ${transactional ? 'changelog' : 'shared'}, this member with --state-sync ${this.#changelog ? 'changelog' : 'shared'}: every member of a group must use the same --state-sync, or partials and state are neither exactly once nor movable; restart the odd ones with the group's --state-sync`);
+      else if (store !== this.#storeId && !this.#changelog) this.#foreignSender(source, `it keeps its state in another state store (${store || 'unknown'}; this member's is ${this.#storeId}): with --state-sync shared every member of a group must open the same --state-dir on one machine, or partitions moving between members lose their state and results are not exact; stop the members with another --state-dir, give them their own --group, or run the whole group with --state-sync changelog`);
       this.resultSinceMs = msg.sinceMs;
       try {
         // With changelogs every message commits once, in its input partition's transaction:
@@ -709,15 +712,17 @@ export class MemberRunner {
   }
 
   /**
-   * A member of this group keeps its state in another state directory (another machine, or
-   * another --state-dir here): partitions moving between it and this member lose their state,
-   * so results are not exact. Said loudly, once per sender, and kept for readiness.
+   * A member of this group cannot exchange state with this one: with `--state-sync shared` it
+   * keeps its state in another state directory (another machine, or another --state-dir here),
+   * or it runs with the other `--state-sync`. Partitions moving between them lose their state or
+   * their exactly-once, so results are not exact. Said loudly, once per sender, and kept for
+   * readiness.
    */
-  #foreignSender(source: string, store: string): void {
+  #foreignSender(source: string, why: string): void {
     this.counters.foreignFlushes++;
     if (this.#foreign.has(source)) return;
     this.#foreign.add(source);
-    this.groupError = `member ${source} of group ${this.#opts.groupId} keeps its state in another state store (${store || 'unknown'}; this member's is ${this.#storeId}): every member of a group must open the same --state-dir on one machine, or partitions moving between members lose their state and results are not exact; stop the members with another --state-dir or give them their own --group`;
+    this.groupError = `member ${source} of group ${this.#opts.groupId} cannot share state with this member: ${why}`;
     this.#log(`ERROR ${this.groupError}`);
   }
 
@@ -837,7 +842,7 @@ export class MemberRunner {
       if (m.marks.length === 0 && m.batch.windows.length === 0 && m.batch.events.length === 0) continue;
       const k = `${m.metric}\u0000${m.partition}`;
       const from = next.get(k) ?? seq * CHUNKS_PER_FLUSH;
-      const values = encodeChunks(m, this.id, from, this.#storeId);
+      const values = encodeChunks(m, this.id, from, this.#storeId, this.#changelog);
       next.set(k, from + values.length);
       yield { message: m, values };
     }

@@ -152,6 +152,11 @@ describe('numeric options', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     expectError(pitwall(['gen', 'nexmark', '--seed', 'x']), 'PW_BAD_OPTION', '--seed');
     expectError(pitwall(['gen', 'nexmark', '--duplicates', '3']), 'PW_BAD_OPTION', '--duplicates');
   });
+
+  it('refuse run options that contradict each other, before reaching a broker', () => {
+    expectError(pitwall(['run', '--brokers', '127.0.0.1:1', '--single', '--state-sync', 'changelog', '--port', '0', '--state-dir', join(dir, 'st-single')]), 'PW_BAD_OPTION', '--state-sync changelog');
+    expectError(pitwall(['run', '--brokers', '127.0.0.1:1', '--reconcile-every', '1m', '--port', '0', '--state-dir', join(dir, 'st-rec')]), 'PW_BAD_OPTION', '--reconcile-every needs --archive');
+  });
 });
 
 describe('the dedup cap', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {

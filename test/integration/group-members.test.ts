@@ -6,6 +6,8 @@
  * topic). Final rows equal one uninterrupted engine's over the same events: nothing lost,
  * nothing counted twice across the moves.
  */
+// First: kafkajs must load through pitwall's module (its read_committed filter), before support.ts loads it.
+import '../../src/sources/kafkajs.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,33 +98,42 @@ describe.skipIf(!brokers)('a group of members sharing a topic', () => {
   });
 
   it('says loudly when members of one group keep their state in different directories', { timeout: Math.max(PROCESS_TEST_TIMEOUT_MS, 120_000) }, async () => {
-    if (!brokers) return;
-    const kafka = testKafka('group-split');
-    const topic = uniqueName('orders-split');
-    const group = uniqueName('split');
-    const dir = ordersProjectWith('pw-split-', topic, { rest_minute: GROUP_METRICS.rest_minute as string });
-    const catalog = loadCatalog(join(dir, 'catalog'));
-    const plans = loadQueries(join(dir, 'queries'), catalog);
-    await createTopic(kafka, topic, GROUP_PARTITIONS);
-    const broker = brokers;
-    const member = (name: string): MemberRunner => new MemberRunner(catalog, plans, {
-      brokers: [broker], groupId: group, stateDir: mkdtempSync(join(tmpdir(), `pw-split-${name}-`)), resultsTopic: uniqueName('results-split'),
-      checkpointIntervalMs: 300, fromBeginning: true, memberId: name,
-    });
-    const a = member('a');
-    const b = member('b');
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    try {
-      await Promise.all([a.start(), b.start()]);
-      await producer.connect();
-      const events = groupDeliveries(11, 3000, 60_000, false);
-      await sendToPartitions(producer, topic, events, 0, events.length);
-      expect(await waitFor(() => a.groupError !== undefined || b.groupError !== undefined, 60_000, 200)).toBe(true);
-      const said = a.groupError ?? b.groupError ?? '';
-      expect(said).toContain('--state-dir');
-      expect(a.counters.foreignFlushes + b.counters.foreignFlushes).toBeGreaterThan(0);
-    } finally {
-      await Promise.allSettled([a.stop(), b.stop(), producer.disconnect()]);
-    }
+    await splitGroup('shared', '--state-dir');
+  });
+
+  it('says loudly when members of one group use different --state-sync', { timeout: Math.max(PROCESS_TEST_TIMEOUT_MS, 120_000) }, async () => {
+    await splitGroup('changelog', '--state-sync');
   });
 });
+
+/** Two members of one group that cannot share state: `b` runs with `bSync` and its own state directory; one of them must say so, naming `says`. */
+async function splitGroup(bSync: 'shared' | 'changelog', says: string): Promise<void> {
+  if (!brokers) return;
+  const kafka = testKafka('group-split');
+  const topic = uniqueName('orders-split');
+  const group = uniqueName('split');
+  const dir = ordersProjectWith('pw-split-', topic, { rest_minute: GROUP_METRICS.rest_minute as string });
+  const catalog = loadCatalog(join(dir, 'catalog'));
+  const plans = loadQueries(join(dir, 'queries'), catalog);
+  await createTopic(kafka, topic, GROUP_PARTITIONS);
+  const broker = brokers;
+  const member = (name: string, stateSync: 'shared' | 'changelog' = 'shared'): MemberRunner => new MemberRunner(catalog, plans, {
+    brokers: [broker], groupId: group, stateDir: mkdtempSync(join(tmpdir(), `pw-split-${name}-`)), resultsTopic: uniqueName('results-split'),
+    checkpointIntervalMs: 300, fromBeginning: true, memberId: name, stateSync,
+  });
+  const a = member('a');
+  const b = member('b', bSync);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  try {
+    await Promise.all([a.start(), b.start()]);
+    await producer.connect();
+    const events = groupDeliveries(11, 3000, 60_000, false);
+    await sendToPartitions(producer, topic, events, 0, events.length);
+    expect(await waitFor(() => a.groupError !== undefined || b.groupError !== undefined, 60_000, 200)).toBe(true);
+    const said = a.groupError ?? b.groupError ?? '';
+    expect(said).toContain(says);
+    expect(a.counters.foreignFlushes + b.counters.foreignFlushes).toBeGreaterThan(0);
+  } finally {
+    await Promise.allSettled([a.stop(), b.stop(), producer.disconnect()]);
+  }
+}
