@@ -876,9 +876,14 @@ export class MemberRunner {
       const producer = this.#kafka.producer({
         createPartitioner: Partitioners.DefaultPartitioner, transactionalId: `${this.#opts.groupId}.${taskId(t)}`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000,
       });
-      await producer.connect();
-      const fence = await producer.transaction(); // InitProducerId: bumps the epoch, fencing the previous owner
-      await fence.abort(); // nothing was sent: ends locally
+      try {
+        await producer.connect();
+        const fence = await producer.transaction(); // InitProducerId: bumps the epoch, fencing the previous owner
+        await fence.abort(); // nothing was sent: ends locally
+      } catch (err) {
+        await producer.disconnect().catch(() => undefined);
+        throw err;
+      }
       this.#producers.set(taskId(t), { task: t, producer });
       this.#refence.delete(taskId(t));
     }));

@@ -7,6 +7,8 @@ const errors = {
   404: { description: 'unknown metric', content: { 'application/json': { schema: error } } },
   429: { description: 'rate limited', content: { 'application/json': { schema: error } } },
 };
+/** Answers of the live streams besides `errors`. */
+const busy = { 503: { description: 'PW_SERVE_BUSY: the most open live streams (in all, or from this address) are open; retry later', content: { 'application/json': { schema: error } } } };
 const name = { name: 'name', in: 'path', required: true, schema: { type: 'string' }, description: 'metric name (GET /v1/metrics lists them)' };
 const row = { type: 'object', additionalProperties: true, description: 'a result row: output column names to values; timestamps ISO-8601 UTC' };
 
@@ -34,8 +36,8 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       '/v1/metrics/{name}/latest': { get: { summary: 'per key, the row of its newest (possibly still open) window with final: true|false', parameters: [name], responses: { 200: { description: 'rows', content: { 'application/json': { schema: { type: 'object', properties: { rows: { type: 'array', items: row } } } } } }, ...errors } } },
-      '/v1/metrics/{name}/stream': { get: { summary: 'Server-Sent Events: every change (event upsert|delete, id = sequence); resume with Last-Event-ID; event reset when history was lost', parameters: [name, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
-      '/v1/stream': { get: { summary: 'Server-Sent Events of several metrics on one connection (what the page uses): each change carries its metric; the id is every metric\'s last sequence joined by dots, for Last-Event-ID', parameters: [{ name: 'metrics', in: 'query', schema: { type: 'string' }, description: 'comma-separated metric names (default: all)' }, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors } } },
+      '/v1/metrics/{name}/stream': { get: { summary: 'Server-Sent Events: every change (event upsert|delete, id = sequence); resume with Last-Event-ID (written as the client reads); event reset (refetch the rows) when the history after the id is gone, the id is not one of this stream\'s, or the client fell more than its byte budget behind', parameters: [name, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, ...busy } } },
+      '/v1/stream': { get: { summary: 'Server-Sent Events of several metrics on one connection (what the page uses): each change carries its metric; the id is every metric\'s last sequence joined by dots, for Last-Event-ID', parameters: [{ name: 'metrics', in: 'query', schema: { type: 'string' }, description: 'comma-separated metric names (default: all)' }, { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }], responses: { 200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errors, ...busy } } },
       '/v1/admin/checkpoint': { post: { summary: 'checkpoint now (admin scope)', responses: { 200: { description: 'done' }, 403: { description: 'needs the admin scope' } } } },
       '/healthz': { get: { summary: 'alive (no token needed)', security: [], responses: { 200: { description: 'ok' } } } },
       '/readyz': { get: { summary: 'caught up: consumer lag under the threshold and a recent checkpoint', security: [], responses: { 200: { description: 'ready' }, 503: { description: 'not ready, with reasons' } } } },

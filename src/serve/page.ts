@@ -16,10 +16,12 @@ export const PAGE_HTML = `<!doctype html>
  svg{width:100%;height:160px;background:#121a21;border-radius:4px}
  table{width:100%;border-collapse:collapse;margin-top:8px;font-size:12px} td,th{padding:2px 6px;text-align:right} td:first-child,th:first-child{text-align:left}
  th{color:#8899aa;font-weight:normal;border-bottom:1px solid #2a3642} .open{color:#ffb366} .final{color:#6fcf97}
+ #h-live[data-state=live]{color:#6fcf97} #h-live[data-state=reconnecting],#h-live[data-state=connecting]{color:#ffb366} #h-live[data-state=stale]{color:#ff5c5c;font-weight:bold}
+ body.stale main{opacity:.55}
 </style></head><body>
 <header><h1>pitwall</h1><span class="fig">events <b id="h-events">–</b></span><span class="fig">events/s <b id="h-rate">–</b></span>
 <span class="fig">late <b id="h-late">–</b></span><span class="fig">quarantined <b id="h-quar">–</b></span><span class="fig">duplicates <b id="h-dup">–</b></span>
-<span class="fig">watermark lag <b id="h-wm">–</b></span><span class="fig" id="h-status"></span></header>
+<span class="fig">watermark lag <b id="h-wm">–</b></span><span class="fig" id="h-live" data-state="connecting">connecting…</span><span class="fig" id="h-status"></span></header>
 <main id="metrics"></main>
 <script>
 const params = new URLSearchParams(location.search);
@@ -48,10 +50,29 @@ async function main() {
   // One stream for every metric: browsers allow six connections per server, and an open
   // EventSource per metric would leave none for the fetches below.
   const handlers = new Map();
+  const loaders = new Map();
   const es = new EventSource(q('/v1/stream'));
   const dispatch = (ev) => { const e = JSON.parse(ev.data); const h = handlers.get(e.metric); if (h) h(e); };
   es.addEventListener('upsert', dispatch);
   es.addEventListener('delete', dispatch);
+  // The server could not resume this client (history gone, or it fell behind): refetch the rows.
+  es.addEventListener('reset', (ev) => {
+    const names = (JSON.parse(ev.data).metrics) || [...loaders.keys()];
+    for (const n of names) { const load = loaders.get(n); if (load) load(true).catch(() => undefined); }
+  });
+  // Connection state: live, reconnecting (EventSource retries by itself), stale after 3 s down.
+  const live = document.getElementById('h-live');
+  let downSince = null;
+  const showLive = () => {
+    const down = downSince !== null;
+    const stale = down && (Date.now() - downSince > 3000 || es.readyState === EventSource.CLOSED);
+    live.dataset.state = !down ? 'live' : stale ? 'stale' : 'reconnecting';
+    live.textContent = !down ? '● live' : stale ? 'stale since ' + new Date(downSince).toLocaleTimeString() : 'reconnecting…';
+    document.body.classList.toggle('stale', stale);
+  };
+  es.onopen = () => { downSince = null; showLive(); };
+  es.onerror = () => { if (downSince === null) downSince = Date.now(); showLive(); };
+  setInterval(showLive, 1000);
   for (const m of metrics) {
     const valueCol = m.columns.find((c) => !c.key && (c.type === 'int' || c.type === 'double') && c.name !== 'rn');
     const keyCols = m.columns.filter((c) => c.key).map((c) => c.name);
@@ -78,21 +99,32 @@ async function main() {
       sec.dataset.updates = String(Number(sec.dataset.updates || 0) + 1);
     };
     let pending = false;
+    // Keys changed by the stream since the current load began: newer than what the load fetches.
+    let touched = new Set();
     const onChange = (e) => {
       const key = e.windowStart + '|' + (e.row ? keyCols.map((k) => e.row[k]).join('|') : e.key);
+      touched.add(key);
       if (e.kind === 'delete') { for (const k of rows.keys()) if (k.startsWith(e.windowStart + '|') && rows.get(k).id === e.key) rows.delete(k); }
       else rows.set(key, { row: e.row, final: e.final, id: e.key });
       if (rows.size > 20000) { const ordered = [...rows.keys()].sort(); for (const k of ordered.slice(0, rows.size - 20000)) rows.delete(k); }
       if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; render(); }); }
     };
     handlers.set(m.name, onChange);
-    // Changes streamed while this loads are newer than the fetched rows: keep them.
-    const { rows: initial } = await (await fetch(q('/v1/metrics/' + encodeURIComponent(m.name) + '/rows?limit=1000'), auth)).json();
-    for (const r of initial) {
-      const key = r.window_start + '|' + keyCols.map((k) => r[k]).join('|');
-      if (!rows.has(key)) rows.set(key, { row: r, final: true });
-    }
-    render();
+    // Rows as /rows has them, each marked final or still open; fresh: forget what was shown
+    // (after a reset). Changes streamed while this loads are newer than the fetched rows: kept.
+    const load = async (fresh) => {
+      touched = new Set();
+      const seen = touched;
+      const { rows: initial } = await (await fetch(q('/v1/metrics/' + encodeURIComponent(m.name) + '/rows?limit=1000'), auth)).json();
+      if (fresh) for (const k of [...rows.keys()]) if (!seen.has(k)) rows.delete(k);
+      for (const r of initial) {
+        const key = r.window_start + '|' + keyCols.map((k) => r[k]).join('|');
+        if (!seen.has(key)) rows.set(key, { row: r, final: r.final === true });
+      }
+      render();
+    };
+    loaders.set(m.name, load);
+    await load(false);
   }
 }
 let lastEvents = null, lastAt = 0;

@@ -17,6 +17,8 @@ export class PitwallMetrics {
   readonly checkpointBytes: Counter;
   readonly sseClients: Gauge;
   readonly sseDropped: Counter;
+  readonly sseResets: Counter<'reason'>;
+  readonly sseRefused: Counter;
   readonly reconcile: Gauge;
   /** 1 while scheduled self-reconciliation is skipped (the group spans other processes), else 0. */
   readonly reconcileSkipped: Gauge;
@@ -109,7 +111,9 @@ export class PitwallMetrics {
     this.checkpointCaptureSeconds = new Histogram({ name: 'pitwall_checkpoint_capture_seconds', help: 'Time a checkpoint held the processing thread: copying the state changed since the last checkpoint (the rest is written by the state store\'s own thread).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
     this.checkpointBytes = new Counter({ name: 'pitwall_checkpoint_bytes_total', help: 'Bytes written to the state store by checkpoints (only what changed since the previous checkpoint).', registers: [r] });
     this.sseClients = new Gauge({ name: 'pitwall_sse_clients', help: 'Connected Server-Sent Events clients.', registers: [r] });
-    this.sseDropped = new Counter({ name: 'pitwall_sse_dropped_total', help: 'SSE clients dropped for falling behind their buffer bound.', registers: [r] });
+    this.sseDropped = new Counter({ name: 'pitwall_sse_dropped_total', help: 'SSE clients dropped: they fell behind their byte budget and did not read for the stall timeout.', registers: [r] });
+    this.sseResets = new Counter({ name: 'pitwall_sse_resets_total', help: 'event: reset sent to SSE clients (they refetch /rows): reason behind (fell behind the byte budget, then drained), history (Last-Event-ID older than the kept history), bad_id (not an id of the stream).', labelNames: ['reason'], registers: [r] });
+    this.sseRefused = new Counter({ name: 'pitwall_sse_refused_total', help: 'SSE streams refused with 503 PW_SERVE_BUSY (the cap in all or per address was reached).', registers: [r] });
     this.reconcile = new Gauge({ name: 'pitwall_reconcile_rows', help: 'Rows by reconciliation class at the last reconciliation.', labelNames: ['metric', 'class'], registers: [r] });
     this.reconcileSkipped = new Gauge({ name: 'pitwall_reconcile_skipped', help: '1 while --reconcile-every is skipped because other processes share the group (this process holds part of its rows and archive), else 0.', registers: [r] });
   }

@@ -26,7 +26,13 @@ export interface ServerOptions {
   readonly corsOrigins?: readonly string[];
   /** Requests per minute per client (token or address). Default 1,200. */
   readonly rateLimitPerMinute?: number;
-  readonly sseBuffer?: number;
+  /** Bytes held for one SSE client before it is reset (default 1 MiB). */
+  readonly sseBudgetBytes?: number;
+  /** How long an SSE client that fell behind may go without reading before it is dropped (ms, default 30 s). */
+  readonly sseStallMs?: number;
+  /** Most open SSE streams in all (default 1,000) and per client address (default 100). */
+  readonly sseMaxClients?: number;
+  readonly sseMaxClientsPerAddress?: number;
   readonly maxLag?: number;
   readonly maxCheckpointAgeMs?: number;
   readonly logger?: boolean;
@@ -53,6 +59,9 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(PAGE_HTML));
   healthRoutes(app, { handle: opts.handle, metrics, tokens, maxLag: opts.maxLag ?? 10_000, maxCheckpointAgeMs: opts.maxCheckpointAgeMs ?? 60_000 });
-  await app.register(metricsRoutes, { store: opts.store, handle: opts.handle, tokens, metrics, sseBuffer: opts.sseBuffer ?? 1000 });
+  await app.register(metricsRoutes, {
+    store: opts.store, handle: opts.handle, tokens, metrics, sseBudgetBytes: opts.sseBudgetBytes ?? 1 << 20, sseStallMs: opts.sseStallMs ?? 30_000,
+    sseMaxClients: opts.sseMaxClients ?? 1000, sseMaxClientsPerAddress: opts.sseMaxClientsPerAddress ?? 100,
+  });
   return { app, metrics };
 }

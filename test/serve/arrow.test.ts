@@ -44,7 +44,7 @@ describe('Arrow IPC rows', () => {
         expect(r.headers['content-type']).toBe(ARROW);
         expect(r.headers['x-pitwall-next-cursor']).toBe(json.nextCursor ?? '');
         const table = tableFromIPC(r.rawPayload);
-        expect(table.schema.fields.map((f) => f.name)).toEqual(p.columns.map((c) => c.name));
+        expect(table.schema.fields.map((f) => f.name)).toEqual([...p.columns.map((c) => c.name), 'final']); // final: the window is closed
         p.columns.forEach((c, i) => {
           const t = table.schema.fields[i]?.type;
           const ok = { int: DataType.isInt, double: DataType.isFloat, string: DataType.isUtf8, boolean: DataType.isBool, timestamp: DataType.isTimestamp, null: DataType.isUtf8 }[c.type];
@@ -62,7 +62,7 @@ describe('Arrow IPC rows', () => {
     expect(r.statusCode).toBe(200);
     const table = tableFromIPC(r.rawPayload);
     expect(table.numRows).toBe(0);
-    expect(table.schema.fields.map((f) => f.name)).toEqual(plans.find((p) => p.name === 'team_damage_30s')?.columns.map((c) => c.name));
+    expect(table.schema.fields.map((f) => f.name)).toEqual([...(plans.find((p) => p.name === 'team_damage_30s')?.columns.map((c) => c.name) ?? []), 'final']);
   });
 
   it('errors stay JSON even when Arrow is asked for', async () => {

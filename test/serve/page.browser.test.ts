@@ -3,33 +3,22 @@
  * updating from the SSE stream while the generators run. Needs /usr/bin/chromium and
  * playwright-core; without them the test is skipped with one loud line.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedDemo } from '../../src/demo/embedded-demo.js';
+import { launchChromium, missingBrowser } from './browser-harness.js';
 import { catalog, plans, ROOT } from './serve-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasPlaywright = ((): boolean => {
-  try { createRequire(import.meta.url).resolve('playwright-core'); return true; } catch { return false; }
-})();
-const missing = [...(existsSync(CHROMIUM) ? [] : [CHROMIUM]), ...(hasPlaywright ? [] : ['playwright-core'])];
-if (missing.length) {
-  process.stderr.write(`!!! page browser test skipped: ${missing.join(' and ')} missing (enable: apt-get install chromium; npm install)\n`);
-}
+const missing = missingBrowser('page browser test');
 
 describe.skipIf(missing.length > 0)('pit-wall page in Chromium', () => {
   it('draws every live metric and keeps updating from the stream', async () => {
-    const { chromium } = await import('playwright-core');
     const outDir = mkdtempSync(join(tmpdir(), 'pw-page-'));
     const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 200, piiKey: 'k' });
     await demo.start();
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];

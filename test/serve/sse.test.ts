@@ -2,6 +2,7 @@
  * Server-Sent Events over a real socket: every change in order, resume with Last-Event-ID
  * without gaps, `event: reset` when the history is gone, and slow clients dropped (bounded).
  */
+import http from 'node:http';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -97,7 +98,7 @@ describe('SSE /v1/metrics/:name/stream', () => {
     const f = fixture({ batch: 1, events: 3000 }); // one change per event for the on_update funnel
     const total = f.store.info('order_funnel_1m').seq;
     expect(total).toBeGreaterThan(3000);
-    const { base, clients, metrics } = await serve(f, { sseBuffer: 1_000_000 });
+    const { base, clients, metrics } = await serve(f, { sseBudgetBytes: 64 << 20 });
     const c = sseConnect(`${base}/v1/metrics/order_funnel_1m/stream`, { 'Last-Event-ID': '0' });
     clients.push(c);
     await c.waitFor((fr) => changesOf(fr).length >= total);
@@ -211,7 +212,7 @@ describe('SSE /v1/metrics/:name/stream', () => {
 
   it('drops a client that never reads (bounded buffer), counts it, and keeps serving the others', async () => {
     const f = fixture({ process: false });
-    const { app, base, metrics, clients } = await serve(f, { sseBuffer: 8 });
+    const { app, base, metrics, clients } = await serve(f, { sseBudgetBytes: 2 << 20, sseStallMs: 500 });
     const stalled = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, {}, { read: false });
     const reader = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`);
     clients.push(stalled, reader);
@@ -224,6 +225,7 @@ describe('SSE /v1/metrics/:name/stream', () => {
       await yieldToLoop();
     }
     expect(await prom(metrics, 'pitwall_sse_dropped_total')).toBe(1);
+    expect(promValue(await metrics.registry.metrics(), 'pitwall_sse_resets_total', { reason: 'behind' })).toBe(1); // behind first, then dropped for not reading
     expect(i).toBeGreaterThan(8);
     expect(await prom(metrics, 'pitwall_sse_clients')).toBe(1);
     // The server let go of the dropped connection (the client cannot tell: it does not read).
@@ -239,18 +241,123 @@ describe('SSE /v1/metrics/:name/stream', () => {
   it('drops a stalled client during a long Last-Event-ID replay without breaking the stream route', async () => {
     const f = fixture({ process: false });
     for (let i = 0; i < 1500; i++) f.store.apply(restaurantOrders, bigChange(i)); // ~30 MB of backlog
-    const { base, metrics, clients } = await serve(f, { sseBuffer: 4, logger: false });
+    const { base, metrics, clients } = await serve(f, { sseBudgetBytes: 256 * 1024, sseStallMs: 500, logger: false });
     const stalled = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': '0' }, { read: false });
     clients.push(stalled);
     expect(await stalled.opened).toBe(200);
-    await waitUntil(async () => (await prom(metrics, 'pitwall_sse_dropped_total')) === 1, 10_000);
+    // Whatever the kernel took of the replay, the next changes find it behind; it never drains.
+    let i = 1500;
+    const deadline = Date.now() + 10_000;
+    while ((await prom(metrics, 'pitwall_sse_dropped_total')) === 0 && Date.now() < deadline) {
+      f.store.apply(restaurantOrders, bigChange(i++));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(await prom(metrics, 'pitwall_sse_dropped_total')).toBe(1);
     await waitUntil(async () => (await prom(metrics, 'pitwall_sse_clients')) === 0, 5000);
     // The dropped subscription is gone: further changes do not reach it or fail.
-    f.store.apply(restaurantOrders, bigChange(1500));
-    const next = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': '1499' });
+    f.store.apply(restaurantOrders, bigChange(i++));
+    const next = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': String(i - 2) });
     clients.push(next);
     await next.waitFor((fr) => fr.length >= 2);
-    expect(changesOf(next.frames).map((e) => e.seq)).toEqual([1500, 1501]);
+    expect(changesOf(next.frames).map((e) => e.seq)).toEqual([i - 1, i]);
+  });
+
+  /** A change of about 2 kB. */
+  function midChange(i: number): RowChange {
+    const ws = Date.UTC(2024, 2, 15, 19) + Math.floor(i / 100) * 300_000;
+    return { kind: 'upsert', windowStart: ws, id: `k${i % 100}`, values: [ws, ws + 300_000, `r${i}-${'y'.repeat(2000)}`, i, i / 2, null], final: false };
+  }
+
+  // ../shared/cases/sse-resume-dropped-page-freezes: the replay was written synchronously, each
+  // write after the socket's buffer filled counted as queued, and the client was dropped before
+  // it received anything, at every reconnect.
+  it('delivers a resume backlog far larger than the socket buffer to a client that reads, as it reads', async () => {
+    const f = fixture({ process: false });
+    for (let i = 0; i < 2000; i++) f.store.apply(restaurantOrders, midChange(i)); // ~4 MB
+    const { base, metrics, clients } = await serve(f, { sseBudgetBytes: 8 << 20 });
+    const c = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': '0' });
+    clients.push(c);
+    await c.waitFor((fr) => changesOf(fr).length >= 2000, 20_000);
+    expectContiguous(changesOf(c.frames), 1);
+    f.store.apply(restaurantOrders, midChange(2000));
+    await c.waitFor((fr) => changesOf(fr).length >= 2001);
+    expect(c.frames.some((fr) => fr.event === 'reset')).toBe(false);
+    expect(await prom(metrics, 'pitwall_sse_dropped_total')).toBe(0);
+  });
+
+  it('resets a reading client whose backlog passes its byte budget, then carries on live (never drops it)', async () => {
+    const f = fixture({ process: false });
+    for (let i = 0; i < 1500; i++) f.store.apply(restaurantOrders, bigChange(i)); // ~30 MB
+    const { base, metrics, clients } = await serve(f, { sseBudgetBytes: 1 << 20, sseStallMs: 60_000 });
+    const c = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': '0' });
+    clients.push(c);
+    await c.waitFor((fr) => fr.some((x) => x.event === 'reset'), 20_000);
+    const reset = c.frames.find((x) => x.event === 'reset');
+    expect(JSON.parse(reset?.data ?? '{}')).toEqual({ reason: 'this client fell behind the live stream; refetch /rows' });
+    expect(reset?.id).toBe('1500'); // it resumes from now once it has refetched
+    const before = changesOf(c.frames);
+    expectContiguous(before, 1); // what it got before the reset had no gap
+    expect(before.length).toBeLessThan(1500);
+    for (let i = 1500; i < 1510; i++) f.store.apply(restaurantOrders, midChange(i));
+    await c.waitFor((fr) => changesOf(fr).at(-1)?.seq === 1510);
+    expectContiguous(changesOf(c.frames.slice(c.frames.indexOf(reset as (typeof c.frames)[number]))), 1501);
+    expect(promValue(await metrics.registry.metrics(), 'pitwall_sse_resets_total', { reason: 'behind' })).toBe(1);
+    expect(await prom(metrics, 'pitwall_sse_dropped_total')).toBe(0);
+  });
+
+  it('takes an empty Last-Event-ID as none, and resets a malformed one instead of refusing the stream', async () => {
+    const f = fixture({ process: false });
+    for (let i = 0; i < 5; i++) f.store.apply(restaurantOrders, midChange(i));
+    const { base, metrics, clients } = await serve(f);
+    const empty = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': '' });
+    const bad = sseConnect(`${base}/v1/metrics/restaurant_orders_5m/stream`, { 'Last-Event-ID': 'abc' });
+    const badMulti = sseConnect(`${base}/v1/stream?metrics=restaurant_orders_5m,order_funnel_1m`, { 'Last-Event-ID': '7.x' });
+    clients.push(empty, bad, badMulti);
+    for (const c of [empty, bad, badMulti]) expect(await c.opened).toBe(200);
+    await bad.waitFor((fr) => fr.length >= 1);
+    expect(bad.frames[0]?.event).toBe('reset');
+    expect(JSON.parse(bad.frames[0]?.data ?? '{}')).toEqual({ reason: "Last-Event-ID 'abc' is not an event id of this stream; refetch /rows" });
+    await badMulti.waitFor((fr) => fr.length >= 1);
+    expect(JSON.parse(badMulti.frames[0]?.data ?? '{}')).toMatchObject({ metrics: ['restaurant_orders_5m', 'order_funnel_1m'] });
+    f.store.apply(restaurantOrders, midChange(5));
+    for (const c of [empty, bad, badMulti]) await c.waitFor((fr) => changesOf(fr).some((e) => e.seq === 6));
+    expect(changesOf(empty.frames).map((e) => e.seq)).toEqual([6]); // no id: live from now, no replay
+    expect(empty.frames.some((fr) => fr.event === 'reset')).toBe(false);
+    expect(promValue(await metrics.registry.metrics(), 'pitwall_sse_resets_total', { reason: 'bad_id' })).toBe(2);
+  });
+
+  // ../shared/cases/sse-never-reading-clients-stall-api: hundreds of stuck clients each got every
+  // change serialized and written until 1,000 writes had failed.
+  it('caps live streams per address and in all (503 PW_SERVE_BUSY), and serves the rest', async () => {
+    const f = fixture({ process: false });
+    const { base, metrics, clients } = await serve(f, { sseMaxClientsPerAddress: 3, sseMaxClients: 10 });
+    const open = Array.from({ length: 3 }, () => sseConnect(`${base}/v1/stream`, {}, { read: false }));
+    clients.push(...open);
+    for (const c of open) expect(await c.opened).toBe(200);
+    const refused = await fetch(`${base}/v1/metrics/restaurant_orders_5m/stream`);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'PW_SERVE_BUSY' });
+    expect(await prom(metrics, 'pitwall_sse_refused_total')).toBe(1);
+    expect((await fetch(`${base}/v1/metrics/restaurant_orders_5m/rows`)).status).toBe(200); // rows stay readable
+    open[0]?.close();
+    await waitUntil(async () => (await prom(metrics, 'pitwall_sse_clients')) === 2);
+    const again = sseConnect(`${base}/v1/stream`);
+    clients.push(again);
+    expect(await again.opened).toBe(200);
+  });
+
+  // ../shared/cases/sse-no-cors-headers
+  it('answers a browser from an allowed origin with CORS headers on the stream too', async () => {
+    const f = fixture({ process: false });
+    const { base } = await serve(f, { corsOrigins: ['http://dash.example'] });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = (http.get(`${base}/v1/stream`, { headers: { origin: 'http://dash.example' }, agent: false }, resolve));
+      req.on('error', reject);
+      running.at(-1)?.clients.push({ close: () => { req.destroy(); } } as unknown as SseClient);
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('http://dash.example');
+    res.destroy();
   });
 
   it('ends open streams when the server closes', async () => {

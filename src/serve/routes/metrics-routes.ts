@@ -9,14 +9,27 @@ import type { EngineHandle } from '../engine-handle.js';
 import type { PitwallMetrics } from '../prom-metrics.js';
 import { ServeError } from '../serve-errors.js';
 import type { ChangeEvent, ServingStore } from '../serving-store.js';
+import { SseClient } from '../sse-client.js';
 
 export interface MetricsRoutesOptions {
   readonly store: ServingStore;
   readonly handle: EngineHandle;
   readonly tokens: readonly TokenConfig[];
   readonly metrics: PitwallMetrics;
-  /** Messages an SSE client may fall behind before it is dropped. */
-  readonly sseBuffer: number;
+  /** Bytes held for one SSE client before it is reset (sse-client.ts). */
+  readonly sseBudgetBytes: number;
+  /** How long an SSE client that fell behind may go without reading before it is dropped (ms). */
+  readonly sseStallMs: number;
+  /** Most open SSE streams in all, and from one client address (503 PW_SERVE_BUSY beyond). */
+  readonly sseMaxClients: number;
+  readonly sseMaxClientsPerAddress: number;
+}
+
+/** The headers a plugin (CORS) set on a reply, for answers written to the raw response. */
+function corsHeaders(reply: FastifyReply): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined && k.startsWith('access-control-') || k === 'vary') out[k] = String(v);
+  return out;
 }
 
 const ARROW = 'application/vnd.apache.arrow.stream';
@@ -78,9 +91,10 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     const next = offset + rows.length < total ? String(offset + rows.length) : null;
     if ((req.headers.accept ?? '').includes(ARROW)) {
       reply.header('content-type', ARROW).header('x-pitwall-next-cursor', next ?? '');
-      return reply.send(Buffer.from(rowsToArrowIpc(p, rows.map((r) => r.row))));
+      return reply.send(Buffer.from(rowsToArrowIpc(p, rows.map((r) => r.row), rows.map((r) => r.final))));
     }
-    return { metric: p.name, hash: p.hash, rows: rows.map((r) => r.row), total, nextCursor: next };
+    // Every row says whether its window is final (closed) or still open (provisional).
+    return { metric: p.name, hash: p.hash, rows: rows.map((r) => ({ ...r.row, final: r.final })), total, nextCursor: next };
   });
 
   app.get('/v1/metrics/:name/latest', async (req: FastifyRequest<{ Params: { name: string } }>) => {
@@ -93,69 +107,110 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
    * id is its sequence number; with several (GET /v1/stream, so a page needs one connection, not
    * one per metric of the browser's six) it is every metric's last sequence joined by dots.
    */
-  const openStream = (req: FastifyRequest, reply: FastifyReply, multi: boolean, metrics: readonly string[], after: readonly (number | undefined)[]): void => {
+  /** Open streams per client address (the cap per address). */
+  const perAddress = new Map<string, number>();
+  /**
+   * Each change serialized once for every client: its JSON (single-metric streams) and its JSON
+   * with the metric name (multi-metric streams), as frame text after the id line.
+   */
+  const framed = new WeakMap<ChangeEvent, [string | undefined, string | undefined]>();
+  const frameBody = (e: ChangeEvent, metric: string | undefined): string => {
+    let f = framed.get(e);
+    if (!f) { f = [undefined, undefined]; framed.set(e, f); }
+    const i = metric === undefined ? 0 : 1;
+    return (f[i] ??= `event: ${e.kind}\ndata: ${JSON.stringify(metric === undefined ? e : { metric, ...e })}\n\n`);
+  };
+  const openStream = (req: FastifyRequest, reply: FastifyReply, multi: boolean, metrics: readonly string[], after: readonly (number | undefined)[], badId?: string): void => {
+    const address = req.ip;
+    if (streams.size >= opts.sseMaxClients || (perAddress.get(address) ?? 0) >= opts.sseMaxClientsPerAddress) {
+      const all = streams.size >= opts.sseMaxClients;
+      opts.metrics.sseRefused.inc();
+      throw new ServeError('PW_SERVE_BUSY', all
+        ? `${opts.sseMaxClients} live streams are open, the most this server serves; retry later, or read /rows`
+        : `${opts.sseMaxClientsPerAddress} live streams are open from ${address}, the most per address; close some (a page needs one: GET /v1/stream)`);
+    }
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Hijacked: the CORS plugin's headers are copied from the reply, as on every other answer.
+    res.writeHead(200, { ...corsHeaders(reply), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.flushHeaders();
-    let queued = 0;
     let closed = false;
     opts.metrics.sseClients.inc();
+    // `withId`: the client skipped changes and resumes from now (an id), else the changes that follow are its resume.
+    const resetFrame = (reason: string, lost: readonly string[], withId: boolean): string =>
+      `${withId ? `id: ${multi ? pos.join('.') : String(pos[0])}\n` : ''}event: reset\ndata: ${JSON.stringify({ reason, ...(multi ? { metrics: lost } : {}) })}\n\n`;
+    const client = new SseClient(res, {
+      budgetBytes: opts.sseBudgetBytes, stallMs: opts.sseStallMs,
+      resetFrame: () => resetFrame('this client fell behind the live stream; refetch /rows', metrics, true),
+      onEvent: (what) => {
+        if (what === 'behind') { opts.metrics.sseResets.inc({ reason: 'behind' }); return; }
+        opts.metrics.sseDropped.inc();
+        close(true);
+      },
+    });
     const close = (drop = false): void => {
       if (closed) return;
       closed = true;
       for (const sub of subs) sub.unsubscribe();
       clearInterval(beat);
       streams.delete(close);
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n > 0) perAddress.set(address, n); else perAddress.delete(address);
       opts.metrics.sseClients.dec();
-      // A dropped client has unread data queued: destroy the socket instead of waiting for it.
-      if (drop) res.destroy(); else res.end();
+      client.close(drop);
     };
     const write = (i: number, e: ChangeEvent): void => {
       if (closed) return;
-      // A client that cannot keep up is dropped rather than buffered without bound.
-      if (queued > opts.sseBuffer) { opts.metrics.sseDropped.inc(); close(true); return; }
       pos[i] = e.seq;
-      const ok = multi
-        ? res.write(`id: ${pos.join('.')}\nevent: ${e.kind}\ndata: ${JSON.stringify({ metric: metrics[i], ...e })}\n\n`)
-        : res.write(`id: ${e.seq}\nevent: ${e.kind}\ndata: ${JSON.stringify(e)}\n\n`);
-      if (!ok) queued++;
+      if (client.behind) return; // skipped: the reset it gets on draining makes it refetch
+      client.send(`id: ${multi ? pos.join('.') : String(e.seq)}\n${frameBody(e, multi ? metrics[i] : undefined)}`);
     };
-    res.on('drain', () => { queued = 0; });
     // subscribe() replays the logged changes synchronously: hold them until every subscription
     // exists and the reset notice (if any) has gone out first.
     let replay: [number, ChangeEvent][] | undefined = [];
+    // EventSource reconnects 1 s after a cut (browsers wait about 3 s by default).
+    client.send('retry: 1000\n\n');
     const subs = metrics.map((m, i) => store.subscribe(m, (e) => { if (replay) replay.push([i, e]); else write(i, e); }, after[i]));
-    const pos = metrics.map((m) => store.info(m).seq);
+    // Each metric's position in the ids sent: where a resumed one resumes, now for the rest.
+    const pos = metrics.map((m, i) => (subs[i]?.resumed && after[i] !== undefined ? after[i] as number : store.info(m).seq));
     streams.add(close);
-    const beat = setInterval(() => { if (!closed) res.write(': keep-alive\n\n'); }, 15_000);
+    const beat = setInterval(() => { if (!closed) client.send(': keep-alive\n\n'); }, 15_000);
     req.raw.on('close', () => close());
     const replayed = replay;
     replay = undefined;
     const lost = metrics.filter((_m, i) => !subs[i]?.resumed);
-    if (lost.length) res.write(`event: reset\ndata: ${JSON.stringify({ reason: 'Last-Event-ID is older than the kept history; refetch /rows', ...(multi ? { metrics: lost } : {}) })}\n\n`);
+    if (badId !== undefined || lost.length) {
+      const reason = badId !== undefined ? `Last-Event-ID '${badId}' is not an event id of this stream; refetch /rows` : 'Last-Event-ID is older than the kept history; refetch /rows';
+      opts.metrics.sseResets.inc({ reason: badId !== undefined ? 'bad_id' : 'history' });
+      client.send(resetFrame(reason, badId !== undefined ? metrics : lost, false));
+    }
+    // Then the replay (what is still kept after the id): written as the client reads it.
     for (const [i, e] of replayed) write(i, e);
   };
+  /** The Last-Event-ID of a request (header, or `lastEventId` for clients that cannot set it); an empty one is none. */
   const lastEventId = (req: FastifyRequest<{ Querystring: Record<string, string> }>): string | undefined => {
     const v = req.headers['last-event-id'] ?? req.query.lastEventId;
-    return v === undefined ? undefined : String(v);
+    const s = v === undefined ? '' : String(v).trim();
+    return s === '' ? undefined : s;
   };
 
+  // A Last-Event-ID that is not one of this stream's ids (another server's, a truncated one) starts
+  // the client from now with `event: reset`: an error answer would make EventSource retry forever.
   app.get('/v1/metrics/:name/stream', (req: FastifyRequest<{ Params: { name: string }; Querystring: Record<string, string> }>, reply: FastifyReply) => {
     const p = plan(req.params.name);
     const lastId = lastEventId(req);
-    const after = lastId === undefined ? undefined : Number(lastId);
-    if (after !== undefined && !Number.isInteger(after)) throw new ServeError('PW_SERVE_BAD_PARAM', `Last-Event-ID '${lastId}' is not an event id from this stream`);
-    openStream(req, reply, false, [p.name], [after]);
+    const after = lastId === undefined || !/^\d+$/.test(lastId) ? undefined : Number(lastId);
+    openStream(req, reply, false, [p.name], [after], lastId !== undefined && after === undefined ? lastId : undefined);
   });
 
   app.get('/v1/stream', (req: FastifyRequest<{ Querystring: Record<string, string> }>, reply: FastifyReply) => {
     const metrics = req.query.metrics === undefined ? store.plans.map((p) => p.name) : [...new Set(String(req.query.metrics).split(','))].map((m) => plan(m).name);
     const lastId = lastEventId(req);
-    const ids = lastId === undefined ? undefined : lastId.split('.').map(Number);
-    if (ids && !ids.every((n) => Number.isInteger(n))) throw new ServeError('PW_SERVE_BAD_PARAM', `Last-Event-ID '${lastId}' is not an event id from this stream`);
-    // An id for another set of metrics cannot be resumed: -1 makes every metric reset.
-    openStream(req, reply, true, metrics, metrics.map((_m, i) => (ids === undefined ? undefined : ids.length === metrics.length ? ids[i] : -1)));
+    const parts = lastId?.split('.');
+    const ids = parts && parts.length === metrics.length && parts.every((x) => /^\d+$/.test(x)) ? parts.map(Number) : undefined;
+    // An id for another set of metrics (or no id of ours) cannot be resumed: every metric resets.
+    openStream(req, reply, true, metrics, metrics.map((_m, i) => ids?.[i]), lastId !== undefined && ids === undefined ? lastId : undefined);
   });
 
   app.post('/v1/admin/checkpoint', async (req) => {
