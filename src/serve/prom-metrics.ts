@@ -25,10 +25,26 @@ export class PitwallMetrics {
 
   constructor(handle: EngineHandle) {
     const r = this.registry;
-    const streamTotal = (name: string, help: string, pick: (s: ReturnType<EngineHandle['engine']['stats']>['streams'][string]) => number): void => {
-      new Gauge({ name, help, labelNames: ['stream'], registers: [r], collect() {
-        for (const [stream, s] of Object.entries(handle.engine.stats().streams)) this.set({ stream }, pick(s));
+    /**
+     * A cumulative figure the engine keeps, exposed as a counter (promtool and Prometheus' rate()
+     * want `_total` series to be counters): each scrape reports, per label set, the most the figure
+     * has reached, so work a group member dropped and then redid never makes the counter go back.
+     */
+    const observedCounter = <L extends string>(name: string, help: string, labelNames: readonly L[], read: () => Iterable<[Partial<Record<L, string>>, number]>): void => {
+      const reached = new Map<string, [Partial<Record<L, string>>, number]>();
+      new Counter({ name, help, labelNames: [...labelNames], registers: [r], collect() {
+        for (const [labels, v] of read()) {
+          const key = JSON.stringify(labels);
+          if (v > (reached.get(key)?.[1] ?? -1)) reached.set(key, [labels, v]);
+        }
+        this.reset();
+        for (const [labels, v] of reached.values()) this.inc(labels as never, v);
       } });
+    };
+    const streamTotal = (name: string, help: string, pick: (s: ReturnType<EngineHandle['engine']['stats']>['streams'][string]) => number): void => {
+      observedCounter(name, help, ['stream'], function* () {
+        for (const [stream, s] of Object.entries(handle.engine.stats().streams)) yield [{ stream }, pick(s)];
+      });
     };
     streamTotal('pitwall_events_total', 'Records read per stream (valid or not).', (s) => s.events);
     streamTotal('pitwall_accepted_total', 'Valid, first-arrival events per stream.', (s) => s.accepted);
@@ -52,11 +68,14 @@ export class PitwallMetrics {
         for (const p of handle.plans) this.set({ metric: p.name }, pick(p.name));
       } });
     };
-    metricGauge('pitwall_rows_emitted_total', 'Final result rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.rows ?? 0);
-    metricGauge('pitwall_updates_emitted_total', 'Provisional (on_update) rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.updates ?? 0);
-    metricGauge('pitwall_late_pairs_total', 'Late (event, window) pairs per metric.', (m) => handle.engine.stats().metrics[m]?.late ?? 0);
-    metricGauge('pitwall_overflow_total', '(event, window) pairs dropped at the open-group cap per metric.', (m) => handle.engine.stats().metrics[m]?.overflow ?? 0);
-    metricGauge('pitwall_partials_after_close_total', 'Partials that reached their key\'s owner after its window closed, per metric (group mode; the partials protocol rules this out: anything but 0 is a bug to report).', (m) => handle.engine.stats().metrics[m]?.partialsAfterClose ?? 0);
+    const metricTotal = (name: string, help: string, pick: (name: string) => number): void => {
+      observedCounter(name, help, ['metric'], function* () { for (const p of handle.plans) yield [{ metric: p.name }, pick(p.name)]; });
+    };
+    metricTotal('pitwall_rows_emitted_total', 'Final result rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.rows ?? 0);
+    metricTotal('pitwall_updates_emitted_total', 'Provisional (on_update) rows emitted per metric.', (m) => handle.engine.stats().metrics[m]?.updates ?? 0);
+    metricTotal('pitwall_late_pairs_total', 'Late (event, window) pairs per metric.', (m) => handle.engine.stats().metrics[m]?.late ?? 0);
+    metricTotal('pitwall_overflow_total', '(event, window) pairs dropped at the open-group cap per metric.', (m) => handle.engine.stats().metrics[m]?.overflow ?? 0);
+    metricTotal('pitwall_partials_after_close_total', 'Partials that reached their key\'s owner after its window closed, per metric (group mode; the partials protocol rules this out: anything but 0 is a bug to report).', (m) => handle.engine.stats().metrics[m]?.partialsAfterClose ?? 0);
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
     new Gauge({ name: 'pitwall_watermark_lag_seconds', help: 'Wall clock minus the stream watermark.', labelNames: ['stream'], registers: [r], collect() {
@@ -77,7 +96,8 @@ export class PitwallMetrics {
     const group = handle.group?.bind(handle);
     if (group) {
       const groupFigure = (name: string, help: string, pick: (g: ReturnType<NonNullable<EngineHandle['group']>>) => number): void => {
-        new Gauge({ name, help, registers: [r], collect() { this.set(pick(group())); } });
+        if (name.endsWith('_total')) observedCounter(name, help, [], function* () { yield [{}, pick(group())]; });
+        else new Gauge({ name, help, registers: [r], collect() { this.set(pick(group())); } });
       };
       groupFigure('pitwall_group_members', 'Member threads of this process in its group.', (g) => g.members);
       groupFigure('pitwall_group_rebalances_total', 'Rebalances of the input group this process\'s members took part in (each reloads what it owns).', (g) => g.rebalances);
@@ -91,13 +111,14 @@ export class PitwallMetrics {
     } });
     const archive = handle.archive;
     if (archive) {
-      new Gauge({ name: 'pitwall_archive_rows_total', help: 'Rows handed to the archive per lane (events, quarantine, late).', labelNames: ['lane'], registers: [r], collect() {
-        this.set({ lane: 'events' }, archive.stats.events);
-        this.set({ lane: 'quarantine' }, archive.stats.quarantined);
-        this.set({ lane: 'late' }, archive.stats.late);
-      } });
+      observedCounter('pitwall_archive_rows_total', 'Rows handed to the archive per lane (events, quarantine, late).', ['lane'], function* () {
+        yield [{ lane: 'events' }, archive.stats.events];
+        yield [{ lane: 'quarantine' }, archive.stats.quarantined];
+        yield [{ lane: 'late' }, archive.stats.late];
+      });
       const archiveGauge = (name: string, help: string, pick: () => number): void => {
-        new Gauge({ name, help, registers: [r], collect() { this.set(pick()); } });
+        if (name.endsWith('_total')) observedCounter(name, help, [], function* () { yield [{}, pick()]; });
+        else new Gauge({ name, help, registers: [r], collect() { this.set(pick()); } });
       };
       archiveGauge('pitwall_archive_segments_total', 'Archive segments written and listed in the manifest.', () => archive.stats.segments);
       archiveGauge('pitwall_archive_bytes_total', 'Bytes of archive segments written.', () => archive.stats.bytes);

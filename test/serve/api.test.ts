@@ -265,7 +265,7 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
     expect(s?.late).toBeGreaterThan(0);
     for (const [name, v] of [['pitwall_events_total', s?.events], ['pitwall_accepted_total', s?.accepted], ['pitwall_quarantined_total', s?.quarantined],
       ['pitwall_duplicates_total', s?.duplicates], ['pitwall_late_total', s?.late]] as const) {
-      expect(text).toContain(`# TYPE ${name} gauge`);
+      expect(text).toContain(`# TYPE ${name} counter`); // cumulative: ../shared/cases/promtool-gauge-total
       expect(promValue(text, name, { stream: 'orders' }), name).toBe(v);
       expect(promValue(text, name, { stream: 'badge_scans' }), name).toBe(0);
     }
