@@ -12,7 +12,9 @@ export interface TokenConfig { readonly token: string; readonly scope: Scope }
 
 export function tokenOf(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
-  if (h?.startsWith('Bearer ')) return h.slice(7).trim();
+  // The scheme is case-insensitive (RFC 9110 §11.1): Bearer, bearer, BEARER.
+  const m = h === undefined ? null : /^bearer +(\S+)\s*$/i.exec(h);
+  if (m) return m[1];
   const q = (req.query as Record<string, unknown> | undefined)?.access_token;
   return typeof q === 'string' ? q : undefined;
 }

@@ -11,6 +11,7 @@ const STATUS: Record<string, number> = {
   PW_SERVE_RATE_LIMITED: 429,
   PW_SERVE_UNAVAILABLE: 503,
   PW_SERVE_BUSY: 503,
+  PW_SERVE_TIMEOUT: 408,
 };
 
 /** Status for an error code (500 for anything not a client error). */

@@ -6,7 +6,7 @@
  */
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { PitwallError } from '../errors.js';
 import { tokenOf, type TokenConfig } from './auth.js';
 import type { EngineHandle } from './engine-handle.js';
@@ -36,16 +36,54 @@ export interface ServerOptions {
   readonly maxLag?: number;
   readonly maxCheckpointAgeMs?: number;
   readonly logger?: boolean;
+  /** Longest a request (headers and body) may take to arrive (ms, default 30 s; headers: at most 10 s). */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Longest path parameter (a metric name), in characters. */
+const MAX_PARAM_LENGTH = 200;
+
+/** Most characters of a request's text quoted back in an error message. */
+const QUOTE_CHARS = 120;
+
+/** A client error from Node's HTTP parser (before Fastify sees a request), as an HTTP/1.1 answer in the error envelope. */
+function clientErrorAnswer(err: Error & { code?: string }): string {
+  const [status, reason, code, message] = err.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'PW_SERVE_BAD_PARAM', 'the request headers are too large (16 KiB at most)']
+    : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'PW_SERVE_TIMEOUT', 'the request did not arrive in time; send it whole, without pauses']
+      : [400, 'Bad Request', 'PW_SERVE_BAD_PARAM', 'the request is not valid HTTP/1.1'];
+  const body = JSON.stringify({ error: { code, message } });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
 export async function createServer(opts: ServerOptions): Promise<{ app: FastifyInstance; metrics: PitwallMetrics }> {
-  const app = Fastify({ logger: opts.logger ?? false });
+  const app = Fastify({
+    logger: opts.logger ?? false,
+    // A request (headers and body) must arrive within 30 s, headers within 10 s: a client that
+    // trickles a body cannot hold a connection forever (slow-body-connections-held-forever).
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    http: { headersTimeout: Math.min(opts.requestTimeoutMs ?? 30_000, 10_000), connectionsCheckingInterval: Math.min(5_000, Math.max(100, Math.floor((opts.requestTimeoutMs ?? 30_000) / 2))) },
+    // Errors Fastify raises before routing (a bad URL, a path parameter too long) use the envelope too.
+    frameworkErrors: (err, _req, reply) => {
+      const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      void (reply as FastifyReply).code(long ? 414 : 400).send({ error: { code: 'PW_SERVE_BAD_PARAM', message: long ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : `the URL is not valid (${err.message.slice(0, QUOTE_CHARS)})` } });
+    },
+    maxParamLength: MAX_PARAM_LENGTH,
+    clientErrorHandler: (err: Error & { code?: string }, socket) => {
+      if (socket.writable) socket.end(clientErrorAnswer(err)); else socket.destroy();
+    },
+  });
   const metrics = opts.metrics ?? new PitwallMetrics(opts.handle);
   const tokens = opts.tokens ?? [];
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // Refused before its body was read: close the connection rather than read the body the client announced.
+    if (req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined) void reply.header('connection', 'close');
     if (err instanceof PitwallError) return reply.code(statusOf(err.code)).send({ error: { code: err.code, message: err.detail } });
     if (err.statusCode === 429) return reply.code(429).send({ error: { code: 'PW_SERVE_RATE_LIMITED', message: 'too many requests; slow down and retry after the Retry-After delay' } });
-    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'PW_SERVE_BAD_PARAM', message: err.message } });
+    if (err.statusCode === 408) return reply.code(408).send({ error: { code: 'PW_SERVE_TIMEOUT', message: 'the request did not arrive in time; send it whole, without pauses' } });
+    if (err.statusCode === 413) return reply.code(413).send({ error: { code: 'PW_SERVE_BAD_PARAM', message: 'the request body is too large' } });
+    if (err.statusCode && err.statusCode < 500) return reply.code(err.statusCode).send({ error: { code: 'PW_SERVE_BAD_PARAM', message: err.message.slice(0, 400) } });
     app.log.error(err);
     return reply.code(500).send({ error: { code: 'PW_INTERNAL', message: 'internal error (logged on the server)' } });
   });

@@ -1,4 +1,5 @@
 /** /v1: metric catalog, rows by window range and key, latest per key, live stream (SSE). */
+import { negotiate } from '@fastify/accept-negotiator';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { displayWindow } from '../../plan/index.js';
 import { parseTimestampMs } from '../../util/timestamp.js';
@@ -89,7 +90,8 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     if (!Number.isInteger(offset) || offset < 0) throw new ServeError('PW_SERVE_BAD_PARAM', `cursor=${q.cursor ?? ''} is not a cursor from a previous page`);
     const { rows, total } = store.query(p.name, { from: time('from', q.from), to: time('to', q.to), filters, limit, offset });
     const next = offset + rows.length < total ? String(offset + rows.length) : null;
-    if ((req.headers.accept ?? '').includes(ARROW)) {
+    // Accept negotiation with q-values (RFC 9110 §12.5.1), media types case-insensitive; JSON unless Arrow is preferred.
+    if (negotiate((req.headers.accept ?? '').toLowerCase(), ['application/json', ARROW]) === ARROW) {
       reply.header('content-type', ARROW).header('x-pitwall-next-cursor', next ?? '');
       return reply.send(Buffer.from(rowsToArrowIpc(p, rows.map((r) => r.row), rows.map((r) => r.final))));
     }
