@@ -2,9 +2,9 @@
  * Prints `pitwall sql` results: `table` (aligned columns as DuckDB renders each value, numbers
  * right-aligned, long cells cut at {@link MAX_CELL} characters, a row count at the end),
  * `json` (an array of row objects; integers beyond 2^53 and other exact values as strings,
- * timestamps as ISO-8601) or `csv` (RFC 4180, a header line, nested values as JSON).
+ * timestamps as ISO-8601, dates, times and intervals as DuckDB prints them) or `csv` (RFC 4180, a header line, nested values as JSON).
  */
-import type { DuckDBValue } from '@duckdb/node-api';
+import { DuckDBTypeId, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { assertNever } from '../errors.js';
 import type { SqlResult } from './archive-sql.js';
 
@@ -48,9 +48,20 @@ function uniqueNames(columns: readonly string[]): string[] {
   });
 }
 
+/** Types written as DuckDB prints them (its own JSON and CSV writers do too): DATE '2026-11-29', TIME '12:34:56', intervals. */
+const AS_DUCKDB_TEXT = new Set<DuckDBTypeId>([DuckDBTypeId.DATE, DuckDBTypeId.TIME, DuckDBTypeId.TIME_TZ, DuckDBTypeId.TIME_NS, DuckDBTypeId.INTERVAL]);
+
+/** Row `row`'s value of column `i` for json and csv: DuckDB's text for dates, times and intervals, else the plain JS value. */
+function exportValue(r: SqlResult, row: number, i: number): unknown {
+  const v = r.values[row]?.[i];
+  const type: DuckDBType | undefined = r.types[i];
+  if (v !== null && v !== undefined && type !== undefined && AS_DUCKDB_TEXT.has(type.typeId)) return String(v);
+  return r.js[row]?.[i];
+}
+
 function formatJson(r: SqlResult): string {
   const names = uniqueNames(r.columns);
-  const rows = r.js.map((row) => JSON.stringify(Object.fromEntries(names.map((n, i) => [n, plainValue(row[i])]))));
+  const rows = r.js.map((_row, k) => JSON.stringify(Object.fromEntries(names.map((n, i) => [n, plainValue(exportValue(r, k, i))]))));
   return rows.length ? `[\n${rows.join(',\n')}\n]` : '[]';
 }
 
@@ -62,7 +73,7 @@ function csvField(v: unknown): string {
 }
 
 function formatCsv(r: SqlResult): string {
-  return [r.columns.map(csvField), ...r.js.map((row) => row.map(csvField))].map((l) => l.join(',')).join('\n');
+  return [r.columns.map(csvField), ...r.js.map((row, k) => row.map((_v, i) => csvField(exportValue(r, k, i))))].map((l) => l.join(',')).join('\n');
 }
 
 /** The result in `format`, without a trailing newline. */

@@ -30,8 +30,14 @@ const auth = token ? { headers: { Authorization: 'Bearer ' + token } } : {};
 const q = (u) => token ? u + (u.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(token) : u;
 const WINDOWS = 30;
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
-function fmt(v) { return typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString() : v.toFixed(2)) : v === null ? '∅' : esc(v); }
-function chart(svg, points) {
+// One format per column, from its type: key columns verbatim (an id is copied off the wall as
+// printed), int columns grouped, double columns grouped with two decimals.
+function fmt(v, col) {
+  if (v === null || v === undefined) return '∅';
+  if (typeof v !== 'number' || !col || col.key) return esc(String(v));
+  return col.type === 'double' ? v.toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : v.toLocaleString();
+}
+function chart(svg, points, col) {
   const W = 440, H = 160, P = 28;
   svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
   if (points.length === 0) { svg.innerHTML = '<text x="' + W / 2 + '" y="' + H / 2 + '" fill="#667" text-anchor="middle">waiting for windows…</text>'; return; }
@@ -42,7 +48,7 @@ function chart(svg, points) {
   const d = points.map((p, i) => (i ? 'L' : 'M') + x(i).toFixed(1) + ' ' + y(p[1]).toFixed(1)).join(' ');
   svg.innerHTML = '<path d="' + d + '" fill="none" stroke="#ff7a1a" stroke-width="2"/>' +
     points.map((p, i) => '<circle cx="' + x(i).toFixed(1) + '" cy="' + y(p[1]).toFixed(1) + '" r="2.5" fill="' + (p[2] ? '#6fcf97' : '#ffb366') + '"/>').join('') +
-    '<text x="4" y="14" fill="#8899aa" font-size="11">' + fmt(max) + '</text><text x="4" y="' + (H - 6) + '" fill="#8899aa" font-size="11">' + esc(points[0][0].slice(11, 19)) + ' → ' + esc(points[points.length - 1][0].slice(11, 19)) + '</text>';
+    '<text x="4" y="14" fill="#8899aa" font-size="11">' + fmt(max, col) + '</text><text x="4" y="' + (H - 6) + '" fill="#8899aa" font-size="11">' + esc(points[0][0].slice(11, 19)) + ' → ' + esc(points[points.length - 1][0].slice(11, 19)) + '</text>';
 }
 async function main() {
   const { metrics } = await (await fetch(q('/v1/metrics'), auth)).json();
@@ -89,13 +95,14 @@ async function main() {
         perWindow.set(row.window_start, w);
       }
       const pts = [...perWindow].sort((a, b) => (a[0] < b[0] ? -1 : 1)).slice(-WINDOWS).map(([ws, [v, f]]) => [ws, v, f]);
-      chart(sec.querySelector('svg'), pts);
+      chart(sec.querySelector('svg'), pts, valueCol);
       const latestWs = pts.length ? pts[pts.length - 1][0] : null;
       const top = [...rows.values()].filter((x) => x.row.window_start === latestWs)
         .sort((a, b) => (valueCol ? (b.row[valueCol.name] ?? 0) - (a.row[valueCol.name] ?? 0) : 0)).slice(0, 8);
       const cols = [...keyCols, ...(valueCol ? [valueCol.name] : [])];
+      const colOf = new Map(m.columns.map((c) => [c.name, c]));
       sec.querySelector('thead').innerHTML = '<tr>' + cols.map((c) => '<th>' + esc(c) + '</th>').join('') + '<th>window</th></tr>';
-      sec.querySelector('tbody').innerHTML = top.map((x) => '<tr>' + cols.map((c) => '<td>' + fmt(x.row[c]) + '</td>').join('') + '<td class="' + (x.final ? 'final' : 'open') + '">' + (x.final ? 'final' : 'open') + '</td></tr>').join('');
+      sec.querySelector('tbody').innerHTML = top.map((x) => '<tr>' + cols.map((c) => '<td>' + fmt(x.row[c], colOf.get(c)) + '</td>').join('') + '<td class="' + (x.final ? 'final' : 'open') + '">' + (x.final ? 'final' : 'open') + '</td></tr>').join('');
       sec.dataset.updates = String(Number(sec.dataset.updates || 0) + 1);
     };
     let pending = false;

@@ -85,6 +85,18 @@ describe('formatResult', () => {
   });
 });
 
+// ../shared/cases/sql-json-csv-date-time: DATE came out as a UTC-midnight timestamp, TIME as microseconds.
+describe('dates, times and intervals in json and csv', () => {
+  it('are written as DuckDB prints them; timestamps stay ISO-8601', async () => {
+    const r = await runArchiveSql(fx.archive, "SELECT DATE '2026-11-29' AS d, TIME '12:34:56' AS t, TIME '01:02:03.5' AS t2, TIMESTAMP '2026-11-29 12:00:00' AS ts, INTERVAL 90 MINUTE AS i, CAST(NULL AS DATE) AS n");
+    expect(JSON.parse(formatResult(r, 'json'))).toEqual([{ d: '2026-11-29', t: '12:34:56', t2: '01:02:03.5', ts: '2026-11-29T12:00:00.000Z', i: '01:30:00', n: null }]);
+    expect(formatResult(r, 'csv')).toBe('d,t,t2,ts,i,n\n2026-11-29,12:34:56,01:02:03.5,2026-11-29T12:00:00.000Z,01:30:00,');
+    // The archive's own date partition column is a DATE too.
+    const part = await runArchiveSql(fx.archive, 'SELECT date FROM orders LIMIT 1');
+    expect((JSON.parse(formatResult(part, 'json')) as { date: string }[])[0]?.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+  });
+});
+
 describe('pitwall sql (CLI)', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
   it('prints an aligned table for a query over a nested field', () => {
     const r = cli('sql', 'SELECT data.restaurantId AS restaurant, count(*) AS n FROM orders GROUP BY ALL ORDER BY restaurant LIMIT 3', '--archive', fx.archive);

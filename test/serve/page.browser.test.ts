@@ -48,6 +48,14 @@ describe.skipIf(missing.length > 0)('pit-wall page in Chromium', () => {
       await until(`Number(document.getElementById('h-events').textContent.replace(/\\D/g, '')) > ${e0}`, 10_000);
       expect(await js<string>(`document.getElementById('h-status').textContent`)).toBe('');
       expect(await js<number>(`document.querySelectorAll('tbody tr').length`)).toBeGreaterThan(0);
+      // ../shared/cases/page-number-format: ids verbatim, one number format per column (the page's own formatter).
+      expect(await js<string>(`fmt(2000, { key: true, type: 'int' })`)).toBe('2000');
+      const damage = await js<string[]>(`[86653, 83543.9, 1378260.1].map((v) => fmt(v, { key: false, type: 'double' }))`);
+      expect(damage.every((d) => /^\d{1,3}(,\d{3})*\.\d{2}$/.test(d)), damage.join(' ')).toBe(true);
+      expect(await js<string>(`fmt(1234567, { key: false, type: 'int' })`)).toMatch(/^1.234.567$/);
+      // Every rendered double cell has two decimals; no key cell is regrouped.
+      const cells = await js<{ double: string[] }>(`(() => { const out = { double: [] }; for (const s of document.querySelectorAll('section')) { const heads = [...s.querySelectorAll('thead th')].map((t) => t.textContent); for (const tr of s.querySelectorAll('tbody tr')) [...tr.children].forEach((td, i) => { if (heads[i] === 'damage') out.double.push(td.textContent); }); } return out; })()`);
+      expect(cells.double.every((d) => /\.\d{2}$/.test(d)), cells.double.join(' ')).toBe(true);
       expect(errors).toEqual([]);
       mkdirSync(join(ROOT, 'test-output'), { recursive: true });
       await page.screenshot({ path: join(ROOT, 'test-output', 'pitwall-page.png'), fullPage: true });

@@ -6,7 +6,10 @@
  */
 import type { Message, Producer, ProducerRecord } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
+import { encodeKey } from '../../src/hot/group-folder.js';
+import { ResultsTopicSink } from '../../src/sinks/results-topic.js';
 import { MAX_REQUEST_BYTES, TopicOutbox, TRUNCATED_HEADER, messageBytes } from '../../src/sinks/topic-outbox.js';
+import { plans } from '../serve/serve-harness.js';
 
 /** A producer that rejects any request above `limit` bytes, and fails the next `failures` sends. */
 function fakeProducer(limit = 1024 * 1024): { producer: Producer; sent: Message[][]; failNext: (n: number) => void } {
@@ -91,5 +94,30 @@ describe('TopicOutbox', () => {
     // … and the next one sends everything once, in write order.
     await out.flush();
     expect(sent.flat().map((m) => m.key)).toEqual(Array.from({ length: 8 }, (_, i) => `k${i}`));
+  });
+});
+
+// ../shared/cases/results-topic-key-type-prefix: the key encoding as the README documents it.
+describe('ResultsTopicSink record keys', () => {
+  it('are metric|window_start|the typed group key, and the value holds the plain key columns', async () => {
+    const { producer, sent } = fakeProducer();
+    const plan = plans.find((p) => p.name === 'restaurant_orders_5m');
+    const funnel = plans.find((p) => p.name === 'order_funnel_1m');
+    if (!plan || !funnel) throw new Error('sample metrics missing');
+    const sink = new ResultsTopicSink(producer, 'pitwall.results');
+    const ws = Date.UTC(2026, 10, 29, 16, 5);
+    sink.write(plan, { kind: 'upsert', windowStart: ws, id: encodeKey(['r14']), values: [ws, ws + 300_000, 'r14', 3, 41.5, null], final: true });
+    sink.write(funnel, { kind: 'upsert', windowStart: ws, id: encodeKey([]), values: funnel.columns.map((c) => (c.type === 'timestamp' ? ws : 0)), final: false });
+    sink.write(plan, { kind: 'upsert', windowStart: ws, id: encodeKey([null]), values: [ws, ws + 300_000, null, 1, 2, null], final: true });
+    await sink.flush();
+    const keys = sent.flat().map((m) => String(m.key));
+    expect(keys).toEqual([
+      'restaurant_orders_5m|2026-11-29T16:05:00.000Z|sr14\u0001',
+      'order_funnel_1m|2026-11-29T16:05:00.000Z|',
+      'restaurant_orders_5m|2026-11-29T16:05:00.000Z|\u0000\u0001',
+    ]);
+    const value = JSON.parse(String(sent.flat()[0]?.value)) as { metric: string; final: boolean; row: Record<string, unknown> };
+    expect(value).toMatchObject({ metric: 'restaurant_orders_5m', final: true, row: { restaurant_id: 'r14' } });
+    expect(encodeKey([1, '1', true, null])).toBe('n1\u0001s1\u0001T\u0001\u0000\u0001'); // types never collide
   });
 });
