@@ -31,7 +31,7 @@ if (want('e')) figures.push(...await archiveFigures());
 if (want('g')) figures.push(...await sessionScaling());
 const stateIds = ['h1', 'h2', 'h3', 'h4'].filter((id) => want('h') || want(id));
 if (stateIds.length > 0) figures.push(...await stateFigures(new Set(stateIds)));
-if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad());
+if (want('f')) figures.push(...await (await import('./serve-load.js')).serveLoad(), ...await (await import('./sse-latency.js')).sseLatency());
 const kafkaIds = ['c', 'c3', 'c4', 'h5', 'i'].filter((id) => want(id) || (id === 'h5' && want('h')));
 if (kafkaIds.length > 0) {
   let brokers = process.env.PITWALL_BENCH_BROKERS;

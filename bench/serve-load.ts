@@ -10,19 +10,19 @@
  * time = now, partition 1 of `orders`) as fast as the engine takes them, in batches of
  * FEED_BATCH, yielding to the event loop between batches as a Kafka consumer does.
  *
- * The load goes to a second server over the demo's store and engine: the demo's own server
- * keeps the default rate limit (1,200 requests per minute per client), which would turn nearly
- * every request into a 429.
+ * The load goes to the demo's own server, in its serving thread (serve/serve-thread.ts), with
+ * the rate limit lifted (1,200 requests per minute per client would turn nearly every request
+ * into a 429).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import autocannon from 'autocannon';
+import type autocannon from 'autocannon';
+import { execa } from 'execa';
 import { loadCatalog } from '../src/catalog/index.js';
 import { EmbeddedDemo } from '../src/demo/embedded-demo.js';
 import { loadQueries } from '../src/plan/index.js';
-import { createServer } from '../src/serve/server.js';
 import { payload, prng } from '../src/sources/generator.js';
 import { fmt, gc, type Figure } from './common.js';
 
@@ -36,10 +36,10 @@ export async function serveLoad(): Promise<Figure[]> {
   const catalog = loadCatalog('catalog');
   const plans = loadQueries('queries', catalog);
   const outDir = mkdtempSync(join(tmpdir(), 'pw-bench-serve-'));
-  const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 20_000, piiKey: 'bench' });
+  // The demo as `pitwall demo` runs it: its API in the serving thread, off the engine's thread.
+  const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 20_000, piiKey: 'bench', definitions: { catalog: 'catalog', queries: 'queries' }, rateLimitPerMinute: 1e9 });
   await demo.start();
-  const { app } = await createServer({ store: demo.store, handle: demo.handle(), rateLimitPerMinute: 1e9 });
-  const base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = demo.url.replace(/\/$/, '');
 
   // The feeder: the engine's backlog never empties.
   let feeding = true;
@@ -75,25 +75,26 @@ export async function serveLoad(): Promise<Figure[]> {
       { method: 'GET' as const, path: `/v1/metrics/${p.name}/rows?limit=100` },
       { method: 'GET' as const, path: `/v1/metrics/${p.name}/latest` },
     ]);
-    // In a worker thread: the load generator must not share the server's event loop.
-    const res = await autocannon({ url: base, connections: CONNECTIONS, duration: SECONDS, requests, workers: 1 });
+    // In its own process at nice 19: the load generator stands in for clients on other machines
+    // (on 2 cores, a load generator at normal priority takes a third of the CPU from the engine).
+    const child = await execa('nice', ['-n', '19', process.execPath, 'bench/autocannon-child.mjs', JSON.stringify({ url: base, connections: CONNECTIONS, duration: SECONDS, requests })], { reject: true, stdin: 'ignore' });
+    const res = JSON.parse(child.stdout) as autocannon.Result;
     const loaded = rateBetween(new Date(res.start).getTime(), new Date(res.finish).getTime());
     const ok = res.non2xx === 0 && res.errors === 0 && res.timeouts === 0;
-    const what = `serving under load: ${CONNECTIONS} connections on loopback for ${SECONDS} s, GET /rows?limit=100 and /latest of all ${plans.length} metrics, while the embedded demo's hot path is saturated on the same thread (demo generators at rate 20,000 + a feeder in batches of ${FEED_BATCH})`;
+    const what = `serving under load: ${CONNECTIONS} connections on loopback for ${SECONDS} s, GET /rows?limit=100 and /latest of all ${plans.length} metrics, from the demo's serving thread while its hot path is saturated on the main thread (demo generators at rate 20,000 + a feeder in batches of ${FEED_BATCH})`;
     const errs = ok ? 'no errors' : `${res.non2xx} non-2xx, ${res.errors} errors, ${res.timeouts} timeouts`;
     return [
       { id: 'f1', what: `${what}: request latency`, value: `${fmt(res.latency.p99)} ms p99 (p50 ${fmt(res.latency.p50)} ms, max ${fmt(res.latency.max)} ms; ${errs})`, target: '(figure)', met: undefined },
       { id: 'f2', what: `${what}: throughput`, value: `${fmt(res.requests.average)} requests/s (${fmt(res.throughput.average / 2 ** 20)} MiB/s)`, target: '(figure)', met: undefined },
       {
         id: 'f3', what: 'hot-path events/s (every stream: decode, validate, dedup, every metric, archive, serving store) with those 200 readers vs without readers, engine saturated as in f1',
-        value: `${fmt(loaded)} events/s vs ${fmt(alone)} events/s`, ratio: (loaded / alone).toFixed(2), target: '(figure)', met: undefined,
+        value: `${fmt(loaded)} events/s vs ${fmt(alone)} events/s`, ratio: (loaded / alone).toFixed(2), target: '≥ 0.9', met: loaded / alone >= 0.9,
       },
     ];
   } finally {
     clearInterval(sampler);
     feeding = false;
     await feeder;
-    await app.close();
     await demo.stop();
     rmSync(outDir, { recursive: true, force: true });
   }

@@ -34,7 +34,7 @@ export function registerDemoCommand(program: PitwallCommand): void {
       const options = { catalog, plans, outDir: flags.out, port, host: flags.host, rate, piiKey };
       const demo = flags.brokers
         ? new (await import('../demo/broker-demo.js')).BrokerDemo({ ...options, brokers: flags.brokers.split(',') })
-        : new (await import('../demo/embedded-demo.js')).EmbeddedDemo(options);
+        : new (await import('../demo/embedded-demo.js')).EmbeddedDemo({ ...options, definitions: { catalog: flags.catalog, queries: flags.queries } });
       await demo.start().catch((err: unknown) => {
         if (!outExisted) rmSync(flags.out, { recursive: true, force: true }); // nothing ran: leave no empty run behind
         throw err;

@@ -1,5 +1,4 @@
 /** What `pitwall run` does once its options are parsed (loaded lazily by run-command.ts). */
-import type { FastifyInstance } from 'fastify';
 import { ArchiveWriter } from '../archive/archive-writer.js';
 import { ExecutionError } from '../errors.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
@@ -7,9 +6,7 @@ import { defaultWorkers, MemberPool } from '../hot/member-pool.js';
 import { captureFinals, selfReconcile } from '../reconcile/self-reconcile.js';
 import type { TokenConfig } from '../serve/auth.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
-import type { PitwallMetrics } from '../serve/prom-metrics.js';
-import { listenOn } from '../serve/listen.js';
-import { createServer } from '../serve/server.js';
+import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { ServingStore } from '../serve/serving-store.js';
 import { brokersFrom } from './brokers.js';
 import { loadDefinitions } from './load-definitions.js';
@@ -64,7 +61,11 @@ export async function runAction(opts: RunOptions): Promise<number> {
   const archive = opts.archive ? new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY }) : undefined;
   const port = opts.port;
   const store = new ServingStore(plans);
-  let metrics: PitwallMetrics | undefined;
+  /** The serving thread (the API runs there, off the engine's thread); results reach it in batches, from the first. */
+  const serve = port > 0 ? new ServeThread({
+    catalog: opts.catalog, queries: opts.queries, port, host: opts.host, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000, log,
+  }) : undefined;
+  const metrics: ServeMetricsSink | undefined = serve?.metrics;
   let batchStart = performance.now();
   let stopping = false;
   // Exit non-zero so a supervisor restarts from the last good checkpoint.
@@ -72,13 +73,13 @@ export async function runAction(opts: RunOptions): Promise<number> {
   let runner: {
     handle: Omit<EngineHandle, 'plans' | 'notReadyReason'> & { lastError(): Error | undefined; groupError(): string | undefined };
     stop(): Promise<void>;
-    observe(m: PitwallMetrics): void;
+    observe(m: ServeMetricsSink): void;
     /** A group's share held here (undefined: the whole, or not known yet). */
     share?: () => { whole: boolean; owned: number; total: number } | undefined;
   };
   if (opts.single) {
     const single = new ObservedRunner(catalog, plans, {
-      sink: { result: (p, c) => { store.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
+      sink: { result: (p, c) => { store.apply(p, c); serve?.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
       onBatch: () => { batchStart = performance.now(); },
       ...(archive ? { archive } : {}),
       brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
@@ -107,7 +108,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds,
       partialsPrefix: opts.partialsPrefix ?? opts.group, stateSync: opts.stateSync, ...(archive ? { archive } : {}),
       // Event→result: from the first input batch behind a flush reaching a member to the row it produced.
-      onResult: (p, c, sinceMs) => { store.apply(p, c); if (sinceMs !== undefined) metrics?.latency.observe(Math.max(0, Date.now() - sinceMs) / 1000); },
+      onResult: (p, c, sinceMs) => { store.apply(p, c); serve?.apply(p, c); if (sinceMs !== undefined) metrics?.latency.observe(Math.max(0, Date.now() - sinceMs) / 1000); },
       log, onFatal,
     });
     await pool.start().catch(async (err: unknown) => {
@@ -123,7 +124,6 @@ export async function runAction(opts: RunOptions): Promise<number> {
       share: () => pool.ownsEverything(),
     };
   }
-  let app: FastifyInstance | undefined;
   if (port > 0) {
     const handle: EngineHandle = {
       ...runner.handle, plans,
@@ -133,16 +133,14 @@ export async function runAction(opts: RunOptions): Promise<number> {
       },
       ...(archive ? { archive } : {}),
     };
-    const server = await createServer({ store, handle, tokens, corsOrigins: opts.cors ? opts.cors.split(',') : [], maxCheckpointAgeMs: interval * 3 + 10_000 });
-    app = server.app;
-    metrics = server.metrics;
-    runner.observe(metrics);
-    const address = await listenOn(app, port, opts.host).catch(async (err: unknown) => {
+    if (!serve) throw new ExecutionError('PW_INTERNAL', 'the serving thread was not created');
+    runner.observe(serve.metrics);
+    const address = await serve.start(handle).catch(async (err: unknown) => {
       await runner.stop().catch(() => undefined);
       await archive?.close().catch(() => undefined);
       throw err;
     });
-    log(`serving http://${opts.host}:${address.split(':').pop()}/`);
+    log(`serving http://${opts.host}:${address.split(':').pop()}/ (API in its own thread)`);
   }
   let reconcileTimer: NodeJS.Timeout | undefined;
   if (opts.reconcileEvery !== undefined && archive && opts.archive) {
@@ -192,7 +190,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
   };
   await step('final checkpoint', () => runner.stop());
   await step('archive', () => archive?.close());
-  await step('server', () => app?.close());
+  await step('server', () => serve?.stop());
   const status = failures.length ? 1 : 0;
   if (failures.length) log(`stop failed (${failures.join('; ')}); exiting with status 1: the last good checkpoint stays the recovery point`);
   else log('stopped');

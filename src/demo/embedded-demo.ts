@@ -11,8 +11,8 @@ import type { Catalog } from '../catalog/index.js';
 import { Engine } from '../hot/engine.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
-import type { PitwallMetrics } from '../serve/prom-metrics.js';
 import { listenOn } from '../serve/listen.js';
+import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { createServer } from '../serve/server.js';
 import type { ServingStore } from '../serve/serving-store.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
@@ -31,6 +31,14 @@ export interface DemoOptions {
   readonly rate: number;
   readonly piiKey: string;
   readonly seed?: number;
+  /**
+   * The catalog and queries directories the plans came from: the API then runs in its own
+   * serving thread (serve/serve-thread.ts), so readers never slow the engine. Without them the
+   * server runs on this thread (embedding, tests).
+   */
+  readonly definitions?: { readonly catalog: string; readonly queries: string };
+  /** Requests per minute per client (default 1,200). */
+  readonly rateLimitPerMinute?: number;
 }
 
 
@@ -43,7 +51,8 @@ export class EmbeddedDemo {
   readonly #generators: { stream: string; gen: LiveGenerator; offset: number }[] = [];
   #timers: NodeJS.Timeout[] = [];
   #app: FastifyInstance | undefined;
-  #metrics: PitwallMetrics | undefined;
+  #serve: ServeThread | undefined;
+  #metrics: ServeMetricsSink | undefined;
   #batchStart = 0;
   url = '';
 
@@ -56,6 +65,7 @@ export class EmbeddedDemo {
     this.engine = new Engine(opts.catalog, opts.plans, {
       result: (p, c) => {
         this.#outputs.result(p, c);
+        this.#serve?.apply(p, c);
         this.#metrics?.latency.observe((performance.now() - this.#batchStart) / 1000);
       },
       accepted: (s, e, o, raw) => this.archive.accepted(s, e, o, raw),
@@ -79,12 +89,23 @@ export class EmbeddedDemo {
 
   /** Starts the server and the generators. */
   async start(): Promise<void> {
-    const { app, metrics } = await createServer({ store: this.store, handle: this.handle() });
-    this.#app = app;
-    this.#metrics = metrics;
     let address: string;
     try {
-      address = await listenOn(app, this.#opts.port, this.#opts.host);
+      const defs = this.#opts.definitions;
+      if (defs) {
+        const serve = new ServeThread({
+          catalog: defs.catalog, queries: defs.queries, port: this.#opts.port, host: this.#opts.host, tokens: [], corsOrigins: [],
+          ...(this.#opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: this.#opts.rateLimitPerMinute } : {}),
+        });
+        this.#serve = serve;
+        this.#metrics = serve.metrics;
+        address = await serve.start(this.handle());
+      } else {
+        const { app, metrics } = await createServer({ store: this.store, handle: this.handle(), ...(this.#opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: this.#opts.rateLimitPerMinute } : {}) });
+        this.#app = app;
+        this.#metrics = metrics;
+        address = await listenOn(app, this.#opts.port, this.#opts.host);
+      }
     } catch (err) {
       await this.archive.close(); // nothing was generated yet: an empty archive, and no worker left running
       throw err;
@@ -127,6 +148,7 @@ export class EmbeddedDemo {
     await this.archive.close();
     this.#outputs.writeHotResults(this.engine);
     await this.#app?.close();
+    await this.#serve?.stop();
     return { hotDir: this.#outputs.hotDir, archiveDir: join(this.#opts.outDir, 'archive') };
   }
 }

@@ -41,7 +41,7 @@ async function blipProxy(port: number): Promise<{ url: string; blip: (ms: number
 describe.skipIf(missing.length > 0)('pit-wall page through a network blip', () => {
   it('shows the stream down, then every moving chart and table moves again within 5 s', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'pw-blip-'));
-    const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 200, piiKey: 'k' });
+    const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 200, piiKey: 'k', definitions: { catalog: join(ROOT, 'catalog'), queries: join(ROOT, 'queries') } });
     await demo.start();
     const proxy = await blipProxy(Number(new URL(demo.url).port));
     const browser = await launchChromium();

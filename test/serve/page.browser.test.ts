@@ -16,7 +16,7 @@ const missing = missingBrowser('page browser test');
 describe.skipIf(missing.length > 0)('pit-wall page in Chromium', () => {
   it('draws every live metric and keeps updating from the stream', async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'pw-page-'));
-    const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 200, piiKey: 'k' });
+    const demo = new EmbeddedDemo({ catalog, plans, outDir, port: 0, host: '127.0.0.1', rate: 200, piiKey: 'k', definitions: { catalog: join(ROOT, 'catalog'), queries: join(ROOT, 'queries') } });
     await demo.start();
     const browser = await launchChromium();
     try {
