@@ -12,6 +12,7 @@ const STATUS: Record<string, number> = {
   PW_SERVE_UNAVAILABLE: 503,
   PW_SERVE_BUSY: 503,
   PW_SERVE_TIMEOUT: 408,
+  PW_SERVE_METHOD_NOT_ALLOWED: 405,
 };
 
 /** Status for an error code (500 for anything not a client error). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../src/archive/archive-writer.js';
+import { ExecutionError } from '../../src/errors.js';
 import { compilePayloadValidator, decodeAndValidate } from '../../src/catalog/index.js';
 import { generate } from '../../src/sources/generator.js';
 import { displayWindow } from '../../src/plan/index.js';
@@ -316,7 +317,7 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
   });
 
   it('/openapi.json is an OpenAPI 3.1 document listing every route', async () => {
-    const app = await server();
+    const app = await server({ handle: handleOf(closed.engine, { checkpoint: async () => undefined }) });
     const r = await get(app, '/openapi.json');
     expect(r.statusCode).toBe(200);
     const doc = body<{ openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, { summary: string; responses: Record<string, unknown>; parameters?: { name: string; in: string }[] }>> }>(r);
@@ -338,6 +339,12 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
       expect(app.hasRoute({ method: method.toUpperCase() as 'GET', url: path.replace(/\{(\w+)\}/g, ':$1') }), `${method} ${path}`).toBe(true);
     }
     expect(Object.keys(doc.paths).length).toBe(routes.length);
+    // Security is declared only when the server has tokens (an open server demands none).
+    expect(doc).not.toHaveProperty('security');
+    const secured = body<{ security?: unknown[]; paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>> }>(await get(await server({ tokens: [{ token: 't', scope: 'admin' }] }), '/openapi.json?access_token=t'));
+    expect(secured.security).toEqual([{ bearer: [] }]);
+    expect(secured.paths['/healthz']?.get?.security).toEqual([]);
+    expect(Object.keys(secured.paths['/v1/metrics']?.get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '401', '403', '429']));
   });
 
   it('GET / serves the pit-wall page', async () => {
@@ -357,8 +364,13 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
     expect(r.statusCode).toBe(200);
     expect(body(r)).toEqual({ checkpointedAt: '2024-03-15T20:00:00.000Z' });
     expect(calls).toBe(1);
-    const none = await (await server()).inject({ method: 'POST', url: '/v1/admin/checkpoint' });
-    expect(expectError(none, 503, 'PW_SERVE_UNAVAILABLE')).toMatch(/does not checkpoint/);
+    // An engine that does not checkpoint has no such route (nor does /openapi.json list it).
+    const plain = await server();
+    expectError(await plain.inject({ method: 'POST', url: '/v1/admin/checkpoint' }), 404, 'PW_SERVE_NOT_FOUND');
+    expect(Object.keys(body<{ paths: Record<string, unknown> }>(await get(plain, '/openapi.json')).paths)).not.toContain('/v1/admin/checkpoint');
+    // A coded failure is a 503 saying what failed.
+    const failing = await server({ handle: handleOf(closed.engine, { checkpoint: async () => { throw new ExecutionError('PW_STATE_STORE', 'disk full'); } }) });
+    expect(expectError(await failing.inject({ method: 'POST', url: '/v1/admin/checkpoint' }), 503, 'PW_SERVE_UNAVAILABLE')).toMatch(/PW_STATE_STORE: disk full/);
   });
 });
 
@@ -408,7 +420,11 @@ describe('errors', () => {
     const app = await server();
     const msg = expectError(await get(app, '/v2/things?x=1'), 404, 'PW_SERVE_NOT_FOUND');
     expect(msg).toBe('no route GET /v2/things; see /openapi.json');
-    expectError(await app.inject({ method: 'DELETE', url: '/v1/metrics' }), 404, 'PW_SERVE_NOT_FOUND');
+    // A path that exists with another method: 405 with Allow (../shared/cases/openapi-spec-vs-server).
+    const wrong = await app.inject({ method: 'DELETE', url: '/v1/metrics' });
+    expect(expectError(wrong, 405, 'PW_SERVE_METHOD_NOT_ALLOWED')).toBe('DELETE is not allowed on /v1/metrics; use GET');
+    expect(wrong.headers.allow).toBe('GET, HEAD');
+    expect((await app.inject({ method: 'TRACE', url: '/healthz' })).statusCode).toBe(405);
   });
 
   it('an internal failure is a 500 without its message or stack', async () => {

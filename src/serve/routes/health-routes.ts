@@ -38,5 +38,5 @@ export function healthRoutes(app: FastifyInstance, opts: HealthOptions): void {
     return opts.metrics.registry.metrics();
   });
 
-  app.get('/openapi.json', async () => openApiDocument());
+  app.get('/openapi.json', async () => openApiDocument({ tokens: opts.tokens.length > 0, checkpoint: opts.handle.checkpoint !== undefined }));
 }

@@ -8,6 +8,7 @@ import { rowsToArrowIpc } from '../arrow-rows.js';
 import { requireScope, type TokenConfig } from '../auth.js';
 import type { EngineHandle } from '../engine-handle.js';
 import type { PitwallMetrics } from '../prom-metrics.js';
+import { PitwallError } from '../../errors.js';
 import { ServeError } from '../serve-errors.js';
 import type { ChangeEvent, ServingStore } from '../serving-store.js';
 import { SseClient } from '../sse-client.js';
@@ -86,7 +87,7 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     }
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new ServeError('PW_SERVE_BAD_PARAM', `limit=${q.limit ?? ''} must be an integer from 1 to 1000`);
-    const offset = q.cursor === undefined ? 0 : Number(q.cursor);
+    const offset = q.cursor === undefined ? 0 : /^\d{1,15}$/.test(q.cursor) ? Number(q.cursor) : Number.NaN;
     if (!Number.isInteger(offset) || offset < 0) throw new ServeError('PW_SERVE_BAD_PARAM', `cursor=${q.cursor ?? ''} is not a cursor from a previous page`);
     const { rows, total } = store.query(p.name, { from: time('from', q.from), to: time('to', q.to), filters, limit, offset });
     const next = offset + rows.length < total ? String(offset + rows.length) : null;
@@ -215,10 +216,19 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
     openStream(req, reply, true, metrics, metrics.map((_m, i) => ids?.[i]), lastId !== undefined && ids === undefined ? lastId : undefined);
   });
 
-  app.post('/v1/admin/checkpoint', async (req) => {
-    requireScope(tokens, req, 'admin');
-    if (!handle.checkpoint) throw new ServeError('PW_SERVE_UNAVAILABLE', 'this engine does not checkpoint (no state directory)');
-    await handle.checkpoint();
-    return { checkpointedAt: new Date(handle.lastCheckpointAt() ?? Date.now()).toISOString() };
-  });
+  // Only an engine that checkpoints has the route (and /openapi.json lists it only then).
+  const checkpoint = handle.checkpoint?.bind(handle);
+  if (checkpoint) {
+    app.post('/v1/admin/checkpoint', async (req) => {
+      requireScope(tokens, req, 'admin');
+      try {
+        await checkpoint();
+      } catch (err) {
+        // A coded failure (the store, the broker) is the operator's to read; anything else is a bug (500, logged).
+        if (!(err instanceof PitwallError)) throw err;
+        throw new ServeError('PW_SERVE_UNAVAILABLE', `the checkpoint failed (${err.code}: ${err.detail}); the previous one stays the recovery point`);
+      }
+      return { checkpointedAt: new Date(handle.lastCheckpointAt() ?? Date.now()).toISOString() };
+    });
+  }
 }
