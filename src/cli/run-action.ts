@@ -6,6 +6,7 @@ import { defaultWorkers, MemberPool } from '../hot/member-pool.js';
 import { captureFinals, selfReconcile } from '../reconcile/self-reconcile.js';
 import type { TokenConfig } from '../serve/auth.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
+import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { ServingStore } from '../serve/serving-store.js';
 import { brokersFrom } from './brokers.js';
@@ -89,9 +90,14 @@ export async function runAction(opts: RunOptions): Promise<number> {
       await archive?.close().catch(() => undefined); // its writer thread would keep the process alive
       throw err;
     });
+    // Open windows of metrics that emit on close, read every second as provisional rows for the
+    // API and page (the results topic keeps each metric's emit contract).
+    const feed = new ProvisionalFeed(single.engine);
+    const provisional = setInterval(() => { for (const [p, c] of feed.changes()) { store.apply(p, c); serve?.apply(p, c); } }, 1000);
+    provisional.unref();
     runner = {
       handle: { engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError, groupError: () => undefined },
-      stop: () => single.stop(),
+      stop: () => { clearInterval(provisional); return single.stop(); },
       observe: (m) => {
         single.onCheckpoint = (ms, figures) => {
           m.checkpointSeconds.observe(ms / 1000);

@@ -12,6 +12,7 @@ import { Engine } from '../hot/engine.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
 import { listenOn } from '../serve/listen.js';
+import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { createServer } from '../serve/server.js';
 import type { ServingStore } from '../serve/serving-store.js';
@@ -41,6 +42,9 @@ export interface DemoOptions {
   readonly rateLimitPerMinute?: number;
 }
 
+
+/** How often open windows are read as provisional rows (ms). */
+const PROVISIONAL_INTERVAL_MS = 1000;
 
 export class EmbeddedDemo {
   readonly engine: Engine;
@@ -113,6 +117,14 @@ export class EmbeddedDemo {
     this.url = `${address.replace('0.0.0.0', '127.0.0.1')}/`;
     this.#timers.push(setInterval(() => this.#step(), 100));
     this.#timers.push(setInterval(() => this.engine.tick(Date.now()), 1000));
+    // Open windows of metrics that emit on close, as provisional rows for the page and API.
+    const feed = new ProvisionalFeed(this.engine);
+    this.#timers.push(setInterval(() => {
+      for (const [p, c] of feed.changes()) {
+        this.store.apply(p, c);
+        this.#serve?.apply(p, c);
+      }
+    }, PROVISIONAL_INTERVAL_MS));
   }
 
   /** Set while the archive's writer is behind: generated events wait (they are paced by time, none is lost). */

@@ -5,7 +5,7 @@
 import type { ValidEvent } from '../catalog/index.js';
 import { InternalError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
-import { compileRowExpr, type Evaluator } from './eval/compile-expr.js';
+import { compileRowExpr, type Evaluator, type Val } from './eval/compile-expr.js';
 import { GroupFolder } from './group-folder.js';
 import type { StateOp, StateReader } from '../state/layout.js';
 import type { EventOrigin, ForwardedEvent, LateEvidence, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
@@ -106,6 +106,11 @@ export class MetricOperator {
 
   onWatermark(watermarkMs: number): void { if (this.role !== 'partial') this.#op.onWatermark(watermarkMs); }
   flushUpdates(): void { if (this.role !== 'partial') this.#op.flushUpdates(); }
+
+  /** TUMBLE/HOP: the rows of every open window as they stand (see TumbleHopOperator.openRows); undefined for SESSION or over `maxGroups`. */
+  openRows(maxGroups: number): { windowStart: number; id: string; values: Val[] }[] | undefined {
+    return this.#op instanceof TumbleHopOperator ? this.#op.openRows(maxGroups) : undefined;
+  }
 
   /** Phase one: the partials (TUMBLE/HOP) or forwarded events (SESSION) since the last drain. */
   drain(): PartialBatch {

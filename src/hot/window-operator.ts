@@ -189,6 +189,17 @@ export class TumbleHopOperator implements WindowOperator {
     }
   }
 
+  /**
+   * The rows every open window would emit now (provisional: they change until the window
+   * closes), or undefined when more than `maxGroups` groups are open (too costly to read often).
+   */
+  openRows(maxGroups: number): { windowStart: number; id: string; values: Val[] }[] | undefined {
+    if (this.#groups > maxGroups) return undefined;
+    const out: { windowStart: number; id: string; values: Val[] }[] = [];
+    for (const [ws, table] of this.#windows) for (const r of this.#finalizer.rows(ws, ws + this.#sizeMs, resultsOf(table))) out.push({ windowStart: ws, id: r.id, values: r.values });
+    return out;
+  }
+
   flushUpdates(): void {
     if (!this.#onUpdate || this.#dirty.size === 0) return;
     for (const [ws, slots] of this.#dirty) {

@@ -78,6 +78,11 @@ export class ServingStore {
     if (!m) return;
     const key = `${change.windowStart}|${change.id}`;
     let row: ResultRow | null = null;
+    // A provisional delete retracts a provisional row only: never a final one, never nothing.
+    if (change.kind === 'delete' && !change.final) {
+      const existing = m.rows.get(key);
+      if (!existing || existing.final) return;
+    }
     if (change.kind === 'delete') {
       m.rows.delete(key);
       m.windows.get(change.windowStart)?.delete(key);
