@@ -34,6 +34,7 @@ import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { rawRecord } from '../sources/kafka-source.js';
@@ -415,6 +416,9 @@ export class MemberRunner {
   }
 
   stateSize(): Record<string, { groups: number; bytes: number }> { return this.#p2.stateSize(); }
+
+  /** Reads the open windows this member merges as provisional rows (serve/provisional-feed.ts). */
+  readonly provisional = new ProvisionalFeed(() => this.#p2.operators());
 
   /** Phase two's watermark (ms) per owned partials partition, as `metric[q]`. */
   mergeWatermarks(): Record<string, number> {

@@ -63,6 +63,13 @@ function flushBatches(): void {
   }
 }
 const batchTimer = setInterval(flushBatches, 50);
+// The open windows this member merges, as provisional rows for the serving store (every second;
+// they go with the result changes but never to the results topic).
+const provisionalTimer = setInterval(() => {
+  const r = runner;
+  if (!r || !init.serve) return;
+  for (const [p, c] of r.provisional.changes()) changes.push([p.name, c, null]);
+}, 1000);
 
 const flushes = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 let nextFlush = 0;
@@ -113,6 +120,7 @@ port.on('message', (msg: ToMember) => {
   // stop
   const r = runner;
   clearInterval(figuresTimer);
+  clearInterval(provisionalTimer);
   (r ? r.stop() : Promise.resolve()).then(() => { flushBatches(); send({ t: 'stopped' }); }, (err: unknown) => { flushBatches(); send({ t: 'stopped', error: (err as Error).message }); })
     .finally(() => { clearInterval(batchTimer); port.close(); });
 });

@@ -489,6 +489,9 @@ export class MergeStage {
     return this.#tasks.get(this.#key(metric, partition))?.offset;
   }
 
+  /** The metric operators of the owned partials partitions (their open windows, for provisional reads). */
+  operators(): MetricOperator[] { return [...this.#tasks.values()].map((t) => t.op); }
+
   /** Owned partials partitions as [metric, partition]. */
   owned(): [string, number][] { return [...this.#tasks.values()].map((t) => [t.metric, t.partition]); }
 

@@ -69,6 +69,10 @@ describe.skipIf(!brokers)('a group of members sharing a topic', () => {
       const third = Math.floor(events.length / 3);
       await send(0, third);
       await waitFor(() => a.checkpoints + b.checkpoints > 6, 60_000);
+      // The open windows phase two holds read as provisional rows (for the serving store only).
+      const provisional = [...a.provisional.changes(), ...b.provisional.changes()];
+      expect(provisional.some(([p, ch]) => p.emit === 'on_window_close' && ch.kind === 'upsert' && !ch.final)).toBe(true);
+      expect(provisional.every(([, ch]) => !ch.final)).toBe(true);
       c = member('c');
       await c.start();
       await send(third, 2 * third);
