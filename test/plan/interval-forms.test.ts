@@ -1,0 +1,67 @@
+/**
+ * INTERVAL forms analysts type (issue: the analyst's SQL): several parts that add up ('1 hour 30
+ * minutes', '2 weeks 1 day') and weeks, for every window function; hot and cold agree on the
+ * windows they give; forms that are not a fixed length or not readable still fail with
+ * PW_PLAN_WINDOW_SIZE at their position.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadCatalog } from '../../src/catalog/index.js';
+import type { PitwallError } from '../../src/errors.js';
+import type { RawRecord } from '../../src/hot/stream-runtime.js';
+import { buildPlan } from '../../src/plan/index.js';
+import { parseQuery } from '../../src/sql/index.js';
+import { parseIntervalMs } from '../../src/util/duration.js';
+import { diffRows, runColdExcludingLate, runHot } from '../support/parity.js';
+
+const here = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'parity');
+const catalog = loadCatalog(join(here, 'catalog'));
+const plan = (window: string): ReturnType<typeof buildPlan> => buildPlan(parseQuery('m.sql', `CREATE VIEW m AS
+SELECT window_start, window_end, r, COUNT(*) AS n, SUM(amt) AS total
+FROM ${window}
+GROUP BY window_start, window_end, r;`), catalog);
+
+describe('parseIntervalMs', () => {
+  it('adds up parts and knows weeks; refuses calendar units and anything else', () => {
+    expect(parseIntervalMs('1 hour 30 minutes', '')).toBe(5_400_000);
+    expect(parseIntervalMs('2 weeks 1 day', '')).toBe(15 * 86_400_000);
+    expect(parseIntervalMs('1 week', '')).toBe(604_800_000);
+    expect(parseIntervalMs('1', 'WEEK')).toBe(604_800_000);
+    expect(parseIntervalMs('90 seconds', '')).toBe(90_000);
+    for (const bad of ['1 month', '1 hour and 30 minutes', 'hour', '', '1 hour 2 years']) expect(parseIntervalMs(bad, ''), bad).toBeUndefined();
+  });
+});
+
+describe('windows with compound and week intervals', () => {
+  it('bind to the sum of their parts in TUMBLE, HOP and SESSION', () => {
+    expect(plan("TUMBLE(ev, ts, INTERVAL '1 hour 30 minutes')").window).toEqual({ type: 'tumble', sizeMs: 5_400_000 });
+    expect(plan("HOP(ev, ts, INTERVAL '1 day', INTERVAL '1 week')").window).toEqual({ type: 'hop', slideMs: 86_400_000, sizeMs: 604_800_000 });
+    expect(plan("SESSION(ev, ts, INTERVAL '1 minute 30 seconds')").window).toEqual({ type: 'session', gapMs: 90_000 });
+  });
+
+  it('fail where they cannot be read, naming the forms allowed', () => {
+    let err: unknown;
+    try { plan("TUMBLE(ev, ts, INTERVAL '1 hour and 30 minutes')"); } catch (e) { err = e; }
+    expect((err as PitwallError).code).toBe('PW_PLAN_WINDOW_SIZE');
+    expect((err as PitwallError).detail).toBe("cannot read the window size '1 hour and 30 minutes'; use INTERVAL '<n> <unit>' (several parts add up: '1 hour 30 minutes') or INTERVAL '<n>' <UNIT>, with unit millisecond, second, minute, hour, day or week");
+  });
+
+  it('give the same rows on the hot and the cold path', async () => {
+    // Events every 7 minutes over 3 days, 3 keys: windows of 1 h 30 min and of 1 week (slide 1 day).
+    const records: RawRecord[] = Array.from({ length: 620 }, (_, i) => ({
+      partition: 0, offset: i,
+      value: JSON.stringify({ id: String(i), ts: new Date(i * 7 * 60_000).toISOString(), r: ['a', 'b', 'c'][i % 3], amt: i % 11 }),
+    }));
+    for (const w of ["TUMBLE(ev, ts, INTERVAL '1 hour 30 minutes')", "HOP(ev, ts, INTERVAL '1 day', INTERVAL '1 week')"]) {
+      const p = plan(w);
+      const hot = runHot(catalog, [p], 'ev', records);
+      const rows = hot.rows.get(p.name) ?? [];
+      expect(rows.length, w).toBeGreaterThan(3);
+      const cold = await runColdExcludingLate(catalog, p, records, hot.late.get(p.name) ?? []);
+      expect(diffRows(p, rows, cold), w).toEqual([]);
+    }
+    const tumble = runHot(catalog, [plan("TUMBLE(ev, ts, INTERVAL '1 hour 30 minutes')")], 'ev', records).rows.get('m') ?? [];
+    expect(tumble.map((r) => (Date.parse(String(r.window_end)) - Date.parse(String(r.window_start))))).toEqual(tumble.map(() => 5_400_000));
+  });
+});
