@@ -53,11 +53,14 @@ function windowCtes(plan: MetricPlan, agg: AggregateNode): string[] {
   const keys = agg.keys.map((_, i) => `_pw_k${i}`);
   const w = plan.window;
   switch (w.type) {
-    case 'tumble':
-      return [`windowed AS (SELECT *, time_bucket(${ms(w.sizeMs)}, _pw_time, ${EPOCH}) AS _pw_ws, time_bucket(${ms(w.sizeMs)}, _pw_time, ${EPOCH}) + ${ms(w.sizeMs)} AS _pw_we FROM keyed)`];
+    case 'tumble': {
+      const origin = w.offsetMs ? `(${EPOCH} + ${ms(w.offsetMs)})` : EPOCH; // windows start at origin + k·size
+      return [`windowed AS (SELECT *, time_bucket(${ms(w.sizeMs)}, _pw_time, ${origin}) AS _pw_ws, time_bucket(${ms(w.sizeMs)}, _pw_time, ${origin}) + ${ms(w.sizeMs)} AS _pw_we FROM keyed)`];
+    }
     case 'hop': {
       const n = w.sizeMs / w.slideMs;
-      const start = `time_bucket(${ms(w.slideMs)}, _pw_time, ${EPOCH}) - to_milliseconds(_pw_h.i * CAST(${w.slideMs} AS BIGINT))`;
+      const origin = w.offsetMs ? `(${EPOCH} + ${ms(w.offsetMs)})` : EPOCH;
+      const start = `time_bucket(${ms(w.slideMs)}, _pw_time, ${origin}) - to_milliseconds(_pw_h.i * CAST(${w.slideMs} AS BIGINT))`;
       return [`windowed AS (SELECT keyed.*, ${start} AS _pw_ws, ${start} + ${ms(w.sizeMs)} AS _pw_we FROM keyed CROSS JOIN range(0, ${n}) AS _pw_h(i))`];
     }
     case 'session': {

@@ -38,6 +38,8 @@ export class TumbleHopOperator implements WindowOperator {
   readonly #limits: OperatorLimits;
   readonly #sizeMs: number;
   readonly #slideMs: number;
+  /** Windows start at offset + k·slide (ms). */
+  readonly #offsetMs: number;
   readonly #latenessMs: number;
   readonly #onUpdate: boolean;
   /** Rows must be recomputed per window (top-N) or may disappear (HAVING) on update. */
@@ -65,6 +67,7 @@ export class TumbleHopOperator implements WindowOperator {
     this.#limits = limits;
     this.#sizeMs = w.sizeMs;
     this.#slideMs = w.type === 'hop' ? w.slideMs : w.sizeMs;
+    this.#offsetMs = w.offsetMs ?? 0;
     this.#latenessMs = plan.stream.allowedLatenessMs;
     this.#onUpdate = plan.emit === 'on_update';
     this.#trackEmitted = plan.root.kind === 'TopNNode' || (plan.root.kind === 'ProjectNode' && plan.root.input.kind === 'HavingNode');
@@ -73,7 +76,7 @@ export class TumbleHopOperator implements WindowOperator {
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
     const t = event.eventTimeMs;
     const slide = this.#slideMs;
-    const last = t - (((t % slide) + slide) % slide);
+    const last = t - ((((t - this.#offsetMs) % slide) + slide) % slide);
     const first = last - this.#sizeMs + slide;
     let id: string | undefined;
     for (let ws = last; ws >= first; ws -= slide) {

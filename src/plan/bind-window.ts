@@ -14,10 +14,11 @@ export interface BoundFrom {
   readonly alias: string | undefined;
 }
 
-const ARITY: Record<string, { args: number; usage: string }> = {
-  TUMBLE: { args: 3, usage: "TUMBLE(stream, time_col, INTERVAL '5 minutes')" },
-  HOP: { args: 4, usage: "HOP(stream, time_col, INTERVAL '1 minute' /* slide */, INTERVAL '5 minutes' /* size */)" },
-  SESSION: { args: 3, usage: "SESSION(stream, time_col, INTERVAL '30 seconds' /* gap */)" },
+/** Arguments of each window function: `args`, or `args + 1` with a trailing offset (TUMBLE, HOP). */
+const ARITY: Record<string, { args: number; offset: boolean; usage: string }> = {
+  TUMBLE: { args: 3, offset: true, usage: "TUMBLE(stream, time_col, INTERVAL '5 minutes' [, INTERVAL '-5 hours' /* offset */])" },
+  HOP: { args: 4, offset: true, usage: "HOP(stream, time_col, INTERVAL '1 minute' /* slide */, INTERVAL '5 minutes' /* size */ [, INTERVAL '30 seconds' /* offset */])" },
+  SESSION: { args: 3, offset: false, usage: "SESSION(stream, time_col, INTERVAL '30 seconds' /* gap */)" },
 };
 
 function streamByName(catalog: Catalog, name: string): StreamDef | undefined {
@@ -56,8 +57,11 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     throw planError('PW_PLAN_UNKNOWN_WINDOW', `unknown table function ${functionName(expr)}(); windows are TUMBLE, HOP and SESSION${didYouMean(fnName, Object.keys(ARITY))}`, expr, scope);
   }
   const args = functionArgs(expr);
-  if (args.length !== spec.args) throw planError('PW_PLAN_WINDOW_ARGS', `${fnName} takes ${spec.args} arguments: ${spec.usage}`, expr, fnScope);
-  const [streamArg, timeArg, ...sizes] = args as [SqlNode, SqlNode, ...SqlNode[]];
+  if (args.length !== spec.args && !(spec.offset && args.length === spec.args + 1)) {
+    throw planError('PW_PLAN_WINDOW_ARGS', `${fnName} takes ${spec.offset ? `${spec.args} or ${spec.args + 1}` : spec.args} arguments: ${spec.usage}`, expr, fnScope);
+  }
+  const [streamArg, timeArg, ...sizes] = args.slice(0, spec.args) as [SqlNode, SqlNode, ...SqlNode[]];
+  const offsetArg = args[spec.args];
   const streamName = streamArg.type === 'column_ref' ? columnPath(streamArg).join('.') : '';
   const stream = streamByName(catalog, streamName);
   if (!stream) {
@@ -88,8 +92,21 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     }
     return value;
   });
+  // The offset shifts where windows start (Flink's window offset): TUMBLE(…, INTERVAL '1 day',
+  // INTERVAL '-5 hours') gives days from 19:00 UTC, a venue's local midnight at UTC-5.
+  let offsetMs = 0;
+  if (offsetArg) {
+    const at = nth(sizes.length);
+    if (offsetArg.type !== 'interval') throw planError('PW_PLAN_WINDOW_SIZE', `the window offset must be an interval: ${INTERVAL_HELP}`, offsetArg, fnScope);
+    const body = child(offsetArg, 'expr');
+    const value = parseIntervalMs(String(body?.value ?? ''), String(offsetArg.unit ?? ''));
+    if (value === undefined) throw planError('PW_PLAN_WINDOW_SIZE', `cannot read the window offset '${`${String(body?.value ?? '')} ${String(offsetArg.unit ?? '')}`.trim()}'; use ${INTERVAL_HELP}`, offsetArg, at);
+    if (Math.abs(value) > WINDOW_LIMITS.maxDurationMs) throw planError('PW_PLAN_WINDOW_SIZE', `the window offset is ${formatDuration(value)}; at most ${formatDuration(WINDOW_LIMITS.maxDurationMs)} either way`, offsetArg, at);
+    offsetMs = value;
+  }
+  const offset = offsetMs !== 0 ? { offsetMs } : {};
   const alias = typeof item.as === 'string' ? item.as : undefined;
-  if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number } };
+  if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number, ...offset } };
   if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
   const [slideMs, sizeMs] = ms as [number, number];
   const perEvent = Math.ceil(sizeMs / slideMs);
@@ -100,5 +117,5 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   if (sizeMs % slideMs !== 0) {
     throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, nth(1));
   }
-  return { stream, alias, window: { type: 'hop', slideMs, sizeMs } };
+  return { stream, alias, window: { type: 'hop', slideMs, sizeMs, ...offset } };
 }

@@ -7,8 +7,8 @@ import { planChain } from './nodes.js';
 
 export function displayWindow(w: WindowSpec): string {
   switch (w.type) {
-    case 'tumble': return `TUMBLE(size=${formatDuration(w.sizeMs)})`;
-    case 'hop': return `HOP(slide=${formatDuration(w.slideMs)}, size=${formatDuration(w.sizeMs)})`;
+    case 'tumble': return `TUMBLE(size=${formatDuration(w.sizeMs)}${w.offsetMs ? `, offset=${formatDuration(w.offsetMs)}` : ''})`;
+    case 'hop': return `HOP(slide=${formatDuration(w.slideMs)}, size=${formatDuration(w.sizeMs)}${w.offsetMs ? `, offset=${formatDuration(w.offsetMs)}` : ''})`;
     case 'session': return `SESSION(gap=${formatDuration(w.gapMs)})`;
     default: return assertNever(w, 'window');
   }

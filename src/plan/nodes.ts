@@ -15,8 +15,9 @@ export interface ScanNode { readonly kind: 'ScanNode'; readonly stream: StreamDe
 export interface FilterNode { readonly kind: 'FilterNode'; readonly input: PlanNode; readonly predicate: Expr }
 
 export type WindowSpec =
-  | { readonly type: 'tumble'; readonly sizeMs: number }
-  | { readonly type: 'hop'; readonly slideMs: number; readonly sizeMs: number }
+  /** `offsetMs`: windows start at offset + k·size (k·slide for HOP) from the epoch (ms; absent: 0). */
+  | { readonly type: 'tumble'; readonly sizeMs: number; readonly offsetMs?: number }
+  | { readonly type: 'hop'; readonly slideMs: number; readonly sizeMs: number; readonly offsetMs?: number }
   | { readonly type: 'session'; readonly gapMs: number };
 
 /**

@@ -65,3 +65,43 @@ describe('windows with compound and week intervals', () => {
     expect(tumble.map((r) => (Date.parse(String(r.window_end)) - Date.parse(String(r.window_start))))).toEqual(tumble.map(() => 5_400_000));
   });
 });
+
+describe('window offsets (TUMBLE and HOP)', () => {
+  const records: RawRecord[] = Array.from({ length: 700 }, (_, i) => ({
+    partition: 0, offset: i,
+    value: JSON.stringify({ id: String(i), ts: new Date(i * 7 * 60_000).toISOString(), r: ['a', 'b'][i % 2], amt: i % 5 }),
+  }));
+
+  it('shift where windows start: daily windows from a venue\'s local midnight at UTC-5 start at 05:00 UTC', async () => {
+    const p = plan("TUMBLE(ev, ts, INTERVAL '1 day', INTERVAL '5 hours')");
+    expect(p.window).toEqual({ type: 'tumble', sizeMs: 86_400_000, offsetMs: 18_000_000 });
+    const hot = runHot(catalog, [p], 'ev', records);
+    const rows = hot.rows.get('m') ?? [];
+    expect(rows.length).toBeGreaterThan(2);
+    for (const r of rows) expect(new Date(String(r.window_start)).toISOString().slice(11)).toBe('05:00:00.000Z');
+    expect(diffRows(p, rows, await runColdExcludingLate(catalog, p, records, hot.late.get('m') ?? []))).toEqual([]);
+  });
+
+  it('take negative offsets and HOP offsets, on both paths alike', async () => {
+    for (const [w, want] of [
+      ["TUMBLE(ev, ts, INTERVAL '1 day', INTERVAL '-5 hours')", { type: 'tumble', sizeMs: 86_400_000, offsetMs: -18_000_000 }],
+      ["HOP(ev, ts, INTERVAL '1 hour', INTERVAL '3 hours', INTERVAL '20 minutes')", { type: 'hop', slideMs: 3_600_000, sizeMs: 10_800_000, offsetMs: 1_200_000 }],
+    ] as const) {
+      const p = plan(w);
+      expect(p.window, w).toEqual(want);
+      const hot = runHot(catalog, [p], 'ev', records);
+      const rows = hot.rows.get('m') ?? [];
+      expect(rows.length, w).toBeGreaterThan(3);
+      const mod = ((Date.parse(String(rows[0]?.window_start)) - (want.offsetMs as number)) % (want.type === 'hop' ? want.slideMs : want.sizeMs) + 86_400_000) % (want.type === 'hop' ? want.slideMs : want.sizeMs);
+      expect(mod, w).toBe(0);
+      expect(diffRows(p, rows, await runColdExcludingLate(catalog, p, records, hot.late.get('m') ?? [])), w).toEqual([]);
+    }
+  });
+
+  it('are refused on SESSION and when not an interval', () => {
+    const codeOf = (w: string): string | undefined => { try { plan(w); return undefined; } catch (e) { return (e as PitwallError).code; } };
+    expect(codeOf("SESSION(ev, ts, INTERVAL '1 minute', INTERVAL '5 seconds')")).toBe('PW_PLAN_WINDOW_ARGS');
+    expect(codeOf("TUMBLE(ev, ts, INTERVAL '1 day', 5)")).toBe('PW_PLAN_WINDOW_SIZE');
+    expect(codeOf("TUMBLE(ev, ts, INTERVAL '1 day', INTERVAL '1 month')")).toBe('PW_PLAN_WINDOW_SIZE');
+  });
+});
