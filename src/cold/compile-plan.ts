@@ -141,7 +141,11 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
     ].join(', ');
     const windowStart = project.columns.find((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start') as OutputColumn;
     ctes.push(`projected AS (${body})`);
-    const rank = `row_number() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${order})`;
+    // RANK and DENSE_RANK rank by the ORDER BY alone (peers share a rank); ROW_NUMBER breaks ties by every column, as the hot path does.
+    const peers = topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} ${o.nullsFirst ? 'NULLS FIRST' : 'NULLS LAST'}`).join(', ');
+    const rank = topn.rankFunction
+      ? `${topn.rankFunction}() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${peers})`
+      : `row_number() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${order})`;
     const selected = topn.columns.map((i) => quoteIdent(outCols[i] as string));
     body = `SELECT ${[...selected, ...(topn.rankColumn ? [`${rank} AS ${quoteIdent(topn.rankColumn)}`] : [])].join(', ')} FROM projected QUALIFY ${rank} <= ${topn.limit}`;
     outCols = [...topn.columns.map((i) => outCols[i] as string), ...(topn.rankColumn ? [topn.rankColumn] : [])];

@@ -57,7 +57,8 @@ export class WindowFinalizer {
     const topn = this.#topn;
     if (!topn) return out;
     const width = this.#columns.length;
-    out.sort((a, b) => {
+    /** The ORDER BY of the ranking alone (0: peers, which RANK and DENSE_RANK rank alike). */
+    const byOrder = (a: OutRow, b: OutRow): number => {
       for (const o of topn.orderBy) {
         const av = a.values[o.column] as Val;
         const bv = b.values[o.column] as Val;
@@ -69,15 +70,26 @@ export class WindowFinalizer {
         const c = compareValues(av, bv);
         if (c !== 0) return o.descending ? -c : c;
       }
+      return 0;
+    };
+    out.sort((a, b) => {
+      const c = byOrder(a, b);
+      if (c !== 0) return c;
       for (let i = 0; i < width; i++) {
-        const c = compareValues(a.values[i] as Val, b.values[i] as Val);
-        if (c !== 0) return c;
+        const d = compareValues(a.values[i] as Val, b.values[i] as Val);
+        if (d !== 0) return d;
       }
       return 0;
     });
-    return out.slice(0, topn.limit).map((r, rank) => ({
-      id: r.id,
-      values: [...topn.columns.map((i) => r.values[i] as Val), ...(topn.rankColumn ? [rank + 1] : [])],
-    }));
+    const ranked: OutRow[] = [];
+    let rank = 0;
+    for (let i = 0; i < out.length; i++) {
+      const r = out[i] as OutRow;
+      // ROW_NUMBER: position; RANK: position of the first peer; DENSE_RANK: count of distinct orderings so far.
+      if (!topn.rankFunction || i === 0 || byOrder(out[i - 1] as OutRow, r) !== 0) rank = topn.rankFunction === 'dense_rank' ? rank + 1 : i + 1;
+      if (rank > topn.limit) break;
+      ranked.push({ id: r.id, values: [...topn.columns.map((c) => r.values[c] as Val), ...(topn.rankColumn ? [rank] : [])] });
+    }
+    return ranked;
   }
 }

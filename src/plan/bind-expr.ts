@@ -342,7 +342,7 @@ function bindAggregate(node: SqlNode, scope: BindScope): AggRefExpr {
   for (const a of argNodes) {
     if (containsAggregate(a)) throw planError('PW_PLAN_NESTED_AGGREGATE', `aggregate calls cannot be nested inside ${name}()`, a, scope);
   }
-  if (node.over) throw planError('PW_PLAN_UNSUPPORTED', `${name}() OVER (…) window functions are not supported; only ROW_NUMBER() for top-N per window`, node, scope);
+  if (node.over) throw planError('PW_PLAN_UNSUPPORTED', `${name}() OVER (…) window functions are not supported; only ROW_NUMBER(), RANK() and DENSE_RANK() for top-N per window`, node, scope);
   const first = argNodes[0];
   const isStar = (first?.type === 'star' && first.value === '*') || (first?.type === 'column_ref' && columnPath(first).join('.') === '*');
   let fn: AggregateFunction;
@@ -500,7 +500,7 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
       throw planError('PW_PLAN_UNKNOWN_FUNCTION', `function ${functionName(node)}() is not supported; scalar functions: COALESCE, CAST; aggregates: ${AGGREGATE_NAMES.join(', ')}`, node, scope);
     }
     case 'window_func':
-      throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(node.name)}() OVER (…) is only supported as ROW_NUMBER() in a top-N query: SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) AS rn FROM …) WHERE rn <= N`, node, scope);
+      throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(node.name)}() OVER (…) is only supported as ROW_NUMBER(), RANK() or DENSE_RANK() in a top-N query: SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) AS rn FROM …) WHERE rn <= N`, node, scope);
     case 'interval':
       throw planError('PW_PLAN_INTERVAL', 'INTERVAL values are only supported as window sizes in TUMBLE/HOP/SESSION', node, scope);
     case 'select':

@@ -209,11 +209,13 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   }
   const fn = child(rank, 'expr') as SqlNode;
   const fnScope = { source: ctx.source, hint: ctx.source.findPath([String(fn.name)], rankedAt) };
-  if (String(fn.name).toUpperCase() !== 'ROW_NUMBER') {
-    throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(fn.name)}() is not supported; top-N per window uses ROW_NUMBER()`, fn, fnScope);
+  const fnUpper = String(fn.name).toUpperCase();
+  if (fnUpper !== 'ROW_NUMBER' && fnUpper !== 'RANK' && fnUpper !== 'DENSE_RANK') {
+    throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(fn.name)}() is not supported; top-N per window uses ROW_NUMBER(), RANK() or DENSE_RANK()`, fn, fnScope);
   }
+  const rankFunction = fnUpper === 'RANK' ? 'rank' as const : fnUpper === 'DENSE_RANK' ? 'dense_rank' as const : undefined;
   const rankName = typeof rank.as === 'string' ? rank.as : undefined;
-  if (!rankName) throw planError('PW_PLAN_UNNAMED_COLUMN', 'name the ROW_NUMBER() column with AS, e.g. AS rn', fn, fnScope);
+  if (!rankName) throw planError('PW_PLAN_UNNAMED_COLUMN', `name the ${fnUpper}() column with AS, e.g. AS rn`, fn, fnScope);
 
   // Two shapes: the aggregate query itself holds ROW_NUMBER, or ranks a subquery that aggregates.
   const innerFrom = children(ranked, 'from')[0];
@@ -316,7 +318,7 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
       throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in the top-N output: result rows are keyed by window and group key`, outer, { source: ctx.source, hint: outerAt });
     }
   });
-  const root: TopNNode = { kind: 'TopNNode', input: agg.project, orderBy, limit, rankColumn: includeRank ? rankName : undefined, columns: outCols };
+  const root: TopNNode = { kind: 'TopNNode', input: agg.project, orderBy, limit, rankColumn: includeRank ? rankName : undefined, ...(rankFunction ? { rankFunction } : {}), columns: outCols };
   return { root, agg, names };
 }
 

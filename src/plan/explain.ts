@@ -40,7 +40,7 @@ export function displayNode(node: PlanNode): string {
     case 'TopNNode': {
       const cols = node.input.kind === 'ProjectNode' ? node.input.columns : [];
       const order = node.orderBy.map((o) => `${cols[o.column]?.name ?? `#${o.column}`} ${o.descending ? 'DESC' : 'ASC'}${o.nullsFirst ? ' NULLS FIRST' : ''}`).join(', ');
-      return `TopN: per window, ORDER BY ${order}, limit=${node.limit}${node.rankColumn ? `, rank=${node.rankColumn}` : ''}`;
+      return `TopN: per window, ORDER BY ${order}, limit=${node.limit}${node.rankFunction ? ` (${node.rankFunction.toUpperCase()})` : ''}${node.rankColumn ? `, rank=${node.rankColumn}` : ''}`;
     }
     default: return assertNever(node, 'plan node');
   }

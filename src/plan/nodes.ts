@@ -85,6 +85,12 @@ export interface TopNNode {
   readonly orderBy: readonly SortKey[];
   readonly limit: number;
   readonly rankColumn: string | undefined;
+  /**
+   * How rows are numbered (SQL:2003 ranking functions): absent, ROW_NUMBER (1, 2, 3, …); `rank`,
+   * RANK (rows equal on the ORDER BY share a rank, the next rank skips: 1, 1, 3); `dense_rank`,
+   * DENSE_RANK (1, 1, 2). `limit` bounds the rank, so ties can give more rows than `limit`.
+   */
+  readonly rankFunction?: 'rank' | 'dense_rank';
   /** Output columns as indexes into the input's columns (the rank column, if any, comes after). */
   readonly columns: readonly number[];
 }
