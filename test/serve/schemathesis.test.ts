@@ -40,7 +40,7 @@ async function serve(opts: Partial<ServerOptions>): Promise<string> {
 /** Runs schemathesis (async: the server under test runs in this process); resolves with its exit status and output. */
 function schemathesis(base: string, extra: readonly string[]): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(ST, ['run', `${base}/openapi.json`, '--checks', 'all', '--max-examples', '5', '--request-timeout', '1', '--seed', '1', '--workers', '1', '--no-color', ...extra], { env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } });
+    const p = spawn(ST, ['run', `${base}/openapi.json`, '--checks', 'all', '--max-examples', '5', '--request-timeout', '1', '--seed', '1', '--workers', '1', '--no-color', ...extra], { cwd: join(ROOT, '.cache', 'schemathesis'), env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } }); // its own cache goes there
     let out = '';
     p.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     p.stderr.on('data', (d: Buffer) => { out += d.toString(); });
