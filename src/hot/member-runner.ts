@@ -167,9 +167,10 @@ const ROUND_BYTES = 768 * 1024;
 
 /**
  * Records grouped into produce requests: in order per (topic, partition), each request with at
- * most ROUND_BYTES per partition (one larger record goes alone), as [topic, messages] lists.
+ * most `maxChars` (characters or bytes of key and value) per partition (one larger record goes
+ * alone; 1: one record per partition per request), as [topic, messages] lists.
  */
-export function rounds<R extends { topic: string; partition: number; key?: string; value: string | Buffer | null }>(records: readonly R[]): [string, { partition: number; key?: string; value: string | Buffer | null }[]][][] {
+export function rounds<R extends { topic: string; partition: number; key?: string; value: string | Buffer | null }>(records: readonly R[], maxChars = ROUND_BYTES): [string, { partition: number; key?: string; value: string | Buffer | null }[]][][] {
   const queues = new Map<string, R[]>();
   for (const r of records) {
     const k = `${r.topic}\u0000${r.partition}`;
@@ -186,7 +187,7 @@ export function rounds<R extends { topic: string; partition: number; key?: strin
       while (i < q.length) {
         const r = q[i] as R;
         const size = (r.value?.length ?? 0) + (r.key?.length ?? 0);
-        if (bytes > 0 && bytes + size > ROUND_BYTES) break;
+        if (bytes > 0 && bytes + size > maxChars) break;
         bytes += size;
         const list = byTopic.get(r.topic);
         const m = { partition: r.partition, ...(r.key !== undefined ? { key: r.key } : {}), value: r.value };
@@ -545,21 +546,8 @@ export class MemberRunner {
    * limits to 1 MB), in order per partition.
    */
   async #produce(record: OutboxRecord): Promise<void> {
-    const queues = new Map<string, { topic: string; partition: number; value: string }[]>();
-    for (const m of record.messages) {
-      const key = `${m.topic}\u0000${m.partition}`;
-      const q = queues.get(key);
-      if (q) q.push(m); else queues.set(key, [m]);
-    }
-    for (let round = 0; queues.size > 0; round++) {
-      const byTopic = new Map<string, { partition: number; value: string }[]>();
-      for (const [key, q] of queues) {
-        const m = q[round];
-        if (m === undefined) { queues.delete(key); continue; }
-        const list = byTopic.get(m.topic);
-        if (list) list.push({ partition: m.partition, value: m.value }); else byTopic.set(m.topic, [{ partition: m.partition, value: m.value }]);
-      }
-      if (byTopic.size > 0) await this.#producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    for (const round of rounds(record.messages, 1)) {
+      await this.#producer.sendBatch({ acks: -1, topicMessages: round.map(([topic, messages]) => ({ topic, messages })) });
     }
   }
 

@@ -6,7 +6,7 @@
  */
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { PitwallError } from '../errors.js';
 import { tokenOf, type TokenConfig } from './auth.js';
 import type { EngineHandle } from './engine-handle.js';
@@ -76,13 +76,17 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
   });
   const metrics = opts.metrics ?? new PitwallMetrics(opts.handle);
   const tokens = opts.tokens ?? [];
+  /** A path that exists with other methods: 405 with Allow (RFC 9110 §15.5.6), not 404; undefined when no route has the path. */
+  const notAllowed = (req: FastifyRequest, reply: FastifyReply): FastifyReply | undefined => {
+    const path = req.url.split('?')[0] ?? '/';
+    const allowed = (['GET', 'POST'] as const).filter((method) => app.findRoute({ method, url: path }) !== null);
+    if (!allowed.length) return undefined;
+    return reply.code(405).header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ')).send({ error: { code: 'PW_SERVE_METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}` } });
+  };
   // Methods no route takes get 405 first (Fastify would otherwise ask a QUERY or PUT for its Content-Type).
   app.addHook('onRequest', async (req, reply) => {
     if (req.method === 'GET' || req.method === 'HEAD' || req.method === 'POST' || req.method === 'OPTIONS') return;
-    const path = req.url.split('?')[0] ?? '/';
-    const allowed = (['GET', 'POST'] as const).filter((method) => app.findRoute({ method, url: path }) !== null);
-    if (!allowed.length) return;
-    return reply.code(405).header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ')).send({ error: { code: 'PW_SERVE_METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}` } });
+    return notAllowed(req, reply);
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     // Refused before its body was read: close the connection rather than read the body the client announced.
@@ -95,13 +99,8 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
     app.log.error(err);
     return reply.code(500).send({ error: { code: 'PW_INTERNAL', message: 'internal error (logged on the server)' } });
   });
-  app.setNotFoundHandler((req, reply) => {
-    const path = req.url.split('?')[0] ?? '/';
-    // A path that exists with other methods: 405 with Allow (RFC 9110 §15.5.6), not 404.
-    const allowed = (['GET', 'POST'] as const).filter((method) => app.hasRoute({ method, url: path }) || app.findRoute({ method, url: path }) !== null);
-    if (allowed.length) return reply.code(405).header('allow', [...allowed, ...(allowed.includes('GET') ? ['HEAD'] : [])].join(', ')).send({ error: { code: 'PW_SERVE_METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}` } });
-    return reply.code(404).send({ error: { code: 'PW_SERVE_NOT_FOUND', message: `no route ${req.method} ${path}; see /openapi.json` } });
-  });
+  app.setNotFoundHandler((req, reply) => notAllowed(req, reply)
+    ?? reply.code(404).send({ error: { code: 'PW_SERVE_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0] ?? '/'}; see /openapi.json` } }));
   await app.register(cors, { origin: opts.corsOrigins && opts.corsOrigins.length ? [...opts.corsOrigins] : false });
   await app.register(rateLimit, {
     max: opts.rateLimitPerMinute ?? 1200, timeWindow: '1 minute',

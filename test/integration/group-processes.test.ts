@@ -12,7 +12,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultPromise } from 'execa';
-import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { recompute } from '../../src/cold/recompute.js';
 import { hashPii, reconcileMetric } from '../../src/reconcile/reconcile.js';
@@ -20,8 +19,8 @@ import { lateLane } from '../../src/reconcile/self-reconcile.js';
 import { openStateEnv, readerOf } from '../../src/state/lmdb-env.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
-import { brokers, readResults, sendToPartitions, uniqueName, waitFor, type ResultsReader } from './support.js';
-import { closingEvents, expectGroupFinals, GROUP_SPAN_MS, GROUP_START_MS, groupScenario, PitwallProcesses } from './group-scenario.js';
+import { brokers, readResults, uniqueName, waitFor, type ResultsReader } from './support.js';
+import { checkpointedIn, closingEvents, expectGroupFinals, GROUP_SPAN_MS, GROUP_START_MS, groupScenario, PitwallProcesses, scenarioSender } from './group-scenario.js';
 
 const ORDERS = 30_000;
 
@@ -39,19 +38,6 @@ async function checkpointedBy(stateDir: string, pid: number | undefined): Promis
     await env.root.close();
   }
 }
-/** True once process `pid`, alone in its state directory, committed a checkpoint. */
-async function checkpointedIn(stateDir: string, pid: number | undefined): Promise<boolean> {
-  const path = join(stateDir, 'state.lmdb');
-  if (pid === undefined || !existsSync(path)) return false;
-  const env = openStateEnv(path);
-  try {
-    const at = readerOf(env).get('meta', ['checkpoint']) as { member?: string } | undefined;
-    return String(at?.member ?? '').includes(`-${pid}-`);
-  } finally {
-    await env.root.close();
-  }
-}
-
 const PII_KEY = 'group-processes-test-key';
 
 describe.skipIf(!brokers)('several pitwall run processes in one group', () => {
@@ -82,9 +68,7 @@ async function scenario(mode: 'shared' | 'changelog'): Promise<void> {
   const spawn = (name: string, workers = 1): ResultPromise => procs.spawn(name, ['--archive', join(dir, 'archive', name), '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', broker,
     '--state-dir', stateOf(name), '--state-sync', mode, '--results-topic', s.resultsTopic, '--group', s.group, '--partials-prefix', prefix,
     '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0', '--workers', String(workers)], { PITWALL_PII_KEY: PII_KEY });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const send = (from: number, to: number, paceMs: number): Promise<void> => sendToPartitions(producer, topic, events, from, to, paceMs);
+  const { producer, send } = await scenarioSender(s);
   let results: ResultsReader | undefined;
   try {
     const a = spawn('a');

@@ -6,14 +6,16 @@
  */
 import { join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
-import type { Kafka } from 'kafkajs';
+import { existsSync } from 'node:fs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { expect } from 'vitest';
 import { loadCatalog, type Catalog } from '../../src/catalog/index.js';
 import { partialsPartition } from '../../src/hot/two-phase.js';
 import { loadQueries, type MetricPlan } from '../../src/plan/index.js';
 import { prng } from '../../src/sources/generator.js';
+import { openStateEnv, readerOf } from '../../src/state/lmdb-env.js';
 import { runHot } from '../support/parity.js';
-import { createTopic, ordersProjectWith, testKafka, uniqueName, waitFor, withOffsets, type PartitionedDelivery, type ResultsReader } from './support.js';
+import { createTopic, ordersProjectWith, sendToPartitions, testKafka, uniqueName, waitFor, withOffsets, type PartitionedDelivery, type ResultsReader } from './support.js';
 
 export const GROUP_PARTITIONS = 6;
 export const GROUP_START_MS = Date.UTC(2024, 2, 15, 19, 0, 0);
@@ -155,4 +157,24 @@ export async function expectGroupFinals(s: GroupScenario, results: ResultsReader
   const sort = (rows: readonly Record<string, unknown>[]): string[] => rows.map((r) => JSON.stringify(r)).sort();
   for (const p of s.plans) expect.soft(sort(got.get(p.name) ?? []), `${p.name}: ${summary}`).toEqual(sort(s.want.get(p.name) ?? []));
   return got;
+}
+
+/** A producer for the scenario's topic, and `send(from, to, paceMs)` of its deliveries [from, to). */
+export async function scenarioSender(s: GroupScenario): Promise<{ producer: Producer; send: (from: number, to: number, paceMs: number) => Promise<void> }> {
+  const producer = s.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return { producer, send: (from, to, paceMs) => sendToPartitions(producer, s.topic, s.events, from, to, paceMs) };
+}
+
+/** True once a checkpoint was committed to the state store in `stateDir` (with `pid`: by a member of that process). */
+export async function checkpointedIn(stateDir: string, pid?: number): Promise<boolean> {
+  const path = join(stateDir, 'state.lmdb');
+  if (!existsSync(path)) return false;
+  const env = openStateEnv(path);
+  try {
+    const at = readerOf(env).get('meta', ['checkpoint']) as { member?: string } | undefined;
+    return at !== undefined && (pid === undefined || String(at.member ?? '').includes(`-${pid}-`));
+  } finally {
+    await env.root.close();
+  }
 }

@@ -7,29 +7,14 @@
  * neither commit it nor count anything twice. Final rows equal one uninterrupted engine's.
  */
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import type { ResultPromise } from 'execa';
-import { Partitioners } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { openStateEnv, readerOf } from '../../src/state/lmdb-env.js';
 import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
-import { brokers, readResults, sendToPartitions, waitFor, type ResultsReader } from './support.js';
-import { closingEvents, expectGroupFinals, GROUP_SPAN_MS, GROUP_START_MS, groupScenario, PitwallProcesses } from './group-scenario.js';
+import { brokers, readResults, waitFor, type ResultsReader } from './support.js';
+import { checkpointedIn, closingEvents, expectGroupFinals, GROUP_SPAN_MS, GROUP_START_MS, groupScenario, PitwallProcesses, scenarioSender } from './group-scenario.js';
 
 const ORDERS = 24_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** True once the process alone in `stateDir` committed a checkpoint. */
-async function checkpointed(stateDir: string): Promise<boolean> {
-  const path = join(stateDir, 'state.lmdb');
-  if (!existsSync(path)) return false;
-  const env = openStateEnv(path);
-  try {
-    return readerOf(env).get('meta', ['checkpoint']) !== undefined;
-  } finally {
-    await env.root.close();
-  }
-}
 
 describe.skipIf(!brokers)('a frozen group member (changelog state)', () => {
   it('is fenced when it wakes up: its partitions moved with their state, and nothing is counted twice', { timeout: Math.max(PROCESS_TEST_TIMEOUT_MS, 300_000) }, async () => {
@@ -41,16 +26,14 @@ describe.skipIf(!brokers)('a frozen group member (changelog state)', () => {
     const spawn = (name: string): ResultPromise => procs.spawn(name, ['--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', broker,
       '--state-dir', join(dir, `state-${name}`), '--state-sync', 'changelog', '--results-topic', s.resultsTopic, '--group', s.group,
       '--checkpoint-interval', '500ms', '--from-beginning', '--port', '0', '--workers', '1']);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
-    await producer.connect();
-    const send = (from: number, to: number, paceMs: number): Promise<void> => sendToPartitions(producer, topic, events, from, to, paceMs);
+    const { producer, send } = await scenarioSender(s);
     let results: ResultsReader | undefined;
     try {
       const a = spawn('a');
       const b = spawn('b');
       const third = Math.floor(events.length / 3);
       await send(0, third, 0);
-      expect(await waitFor(async () => (await checkpointed(join(dir, 'state-a'))) && (await checkpointed(join(dir, 'state-b'))), 90_000, 200), procs.stderr()).toBe(true);
+      expect(await waitFor(async () => (await checkpointedIn(join(dir, 'state-a'))) && (await checkpointedIn(join(dir, 'state-b'))), 90_000, 200), procs.stderr()).toBe(true);
       // A freezes mid-stream with work in hand; the session timeout (10 s) expels it meanwhile.
       const sending = send(third, 2 * third, 100);
       await sleep(1500);
