@@ -20,6 +20,7 @@ import type { ArithmeticOp } from '../plan/expr.js';
 import { DOUBLE_TEXT, FALSE_TEXT, INT_TEXT, TIMESTAMP_GROUPS, TIMESTAMP_TEXT, TRUE_TEXT } from '../hot/eval/text-forms.js';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from '../util/timestamp.js';
 import { duckType, quoteIdent } from './duckdb-dialect.js';
+import { COLD_FUNCTIONS } from './functions/index.js';
 
 /** Maps the slots an expression may reference (keys, aggregates, window bounds) to SQL. */
 export interface ExprNames {
@@ -223,6 +224,11 @@ export function compileExpr(e: Expr, names: ExprNames, params: Parameters): stri
     }
     case 'CastExpr': return castSql(c(e.operand), e.operand.type, e.type, params);
     case 'CoalesceExpr': return `COALESCE(${e.args.map(c).join(', ')})`;
+    case 'CallExpr': {
+      const fn = COLD_FUNCTIONS[e.fn];
+      if (!fn) throw new InternalError(`scalar function ${e.fn}() has no DuckDB compilation`);
+      return fn(e, e.args.map(c), params);
+    }
     default: return assertNever(e, 'expression');
   }
 }

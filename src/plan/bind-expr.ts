@@ -14,12 +14,12 @@ import type { SourceText } from '../sql/source-text.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { parseTimestampMs } from '../util/timestamp.js';
 import { findBySignature } from './find-by-signature.js';
+import { accepts, SCALAR_FUNCTION_LIST, scalarFunction, type ScalarFunction } from './functions/index.js';
 import {
   isNumeric, type AggRefExpr, type BinaryOp, type Expr, type SqlType,
 } from './expr.js';
 import type { AggregateCall, AggregateFunction, GroupKey } from './nodes.js';
 
-export const SCALAR_FUNCTIONS = ['COALESCE', 'NOT'] as const;
 export const AGGREGATE_NAMES = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'approx_count_distinct', 'quantile_cont', 'approx_quantile'] as const;
 const WINDOW_TVFS = ['TUMBLE', 'HOP', 'SESSION'];
 const WINDOW_BOUNDS = ['window_start', 'window_end'];
@@ -314,6 +314,30 @@ function bindCast(node: SqlNode, scope: BindScope): Expr {
   return { kind: 'CastExpr', operand, type };
 }
 
+/**
+ * Binds a call of a library function: the number of arguments, each argument's kind, and the
+ * function's own checks (constant arguments and their values), each refused at the argument.
+ */
+function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[], scope: BindScope): Expr {
+  const min = fn.params.length - (fn.optional ?? 0);
+  const max = fn.variadic ? Infinity : fn.params.length;
+  if (argNodes.length < min || argNodes.length > max) {
+    const count = fn.variadic ? `at least ${min}` : min === max ? String(min) : `${min} to ${max}`;
+    throw planError('PW_PLAN_ARGUMENTS', `${fn.name}() takes ${count} argument${min === 1 && max === 1 ? '' : 's'}: ${fn.doc.signature}`, node, scope);
+  }
+  const args = argNodes.map((a) => bindExpr(a, scope));
+  args.forEach((a, i) => {
+    const kind = fn.params[Math.min(i, fn.params.length - 1)] ?? 'any';
+    if (!accepts(kind, a.type)) {
+      throw planError('PW_PLAN_TYPE', `argument ${i + 1} of ${fn.name}() must be ${kind === 'number' ? 'a number' : kind}, got ${a.type}: ${fn.doc.signature}`, argNodes[i] as SqlNode, scope);
+    }
+  });
+  const problem = fn.check?.(args);
+  if (problem) throw planError('PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
+  const type = typeof fn.result === 'function' ? fn.result(args) : fn.result;
+  return { kind: 'CallExpr', fn: fn.name, args, type };
+}
+
 function quantileArg(node: SqlNode, fn: string, scope: BindScope): number {
   const args = functionArgs(node);
   const q = args[1];
@@ -497,7 +521,10 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
       if (WINDOW_TVFS.includes(name)) {
         throw planError('PW_PLAN_WINDOW_PLACEMENT', `${name}(…) is a window table function: use it in FROM, e.g. FROM ${name}(${scope.stream.name}, ${scope.stream.eventTime}, INTERVAL '5 minutes')`, node, scope);
       }
-      throw planError('PW_PLAN_UNKNOWN_FUNCTION', `function ${functionName(node)}() is not supported; scalar functions: COALESCE, CAST; aggregates: ${AGGREGATE_NAMES.join(', ')}`, node, scope);
+      const fn = scalarFunction(name);
+      if (fn) return bindCall(fn, node, args, scope);
+      const known = ['COALESCE', 'CAST', ...SCALAR_FUNCTION_LIST.map((f) => f.name)];
+      throw planError('PW_PLAN_UNKNOWN_FUNCTION', `function ${functionName(node)}() is not supported${didYouMean(name.toLowerCase(), known.map((k) => k.toLowerCase()))}; aggregates: ${AGGREGATE_NAMES.join(', ')}; scalar functions: ${known.join(', ')}`, node, scope);
     }
     case 'window_func':
       throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(node.name)}() OVER (…) is only supported as ROW_NUMBER(), RANK() or DENSE_RANK() in a top-N query: SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) AS rn FROM …) WHERE rn <= N`, node, scope);

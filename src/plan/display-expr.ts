@@ -31,6 +31,7 @@ export function displayExpr(e: Expr): string {
     }
     case 'CastExpr': return `CAST(${displayExpr(e.operand)} AS ${e.type})`;
     case 'CoalesceExpr': return `COALESCE(${e.args.map(displayExpr).join(', ')})`;
+    case 'CallExpr': return `${e.fn}(${e.args.map(displayExpr).join(', ')})`;
     default: return assertNever(e, 'expression');
   }
 }

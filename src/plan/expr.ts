@@ -19,7 +19,7 @@ export type BinaryOp = ArithmeticOp | ComparisonOp | LogicalOp | '||';
 export type Expr =
   | FieldExpr | LiteralExpr | WindowBoundExpr | KeyRefExpr | AggRefExpr
   | NegateExpr | NotExpr | BinaryExpr | InExpr | BetweenExpr | LikeExpr | IsNullExpr
-  | CaseExpr | CastExpr | CoalesceExpr;
+  | CaseExpr | CastExpr | CoalesceExpr | CallExpr;
 
 export type ExprKind = Expr['kind'];
 
@@ -63,6 +63,12 @@ export interface CaseExpr {
 /** `CAST(x AS t)`: a value that does not convert becomes NULL (never a run-time failure). */
 export interface CastExpr { readonly kind: 'CastExpr'; readonly operand: Expr; readonly type: SqlType }
 export interface CoalesceExpr { readonly kind: 'CoalesceExpr'; readonly args: readonly Expr[]; readonly type: SqlType }
+/**
+ * A call of a scalar function of the library (src/plan/functions): `fn` is its lower-case SQL
+ * name, `args` its bound arguments. What it computes, for every input including NULL, is the
+ * same on both paths (hot/eval/functions, cold/functions).
+ */
+export interface CallExpr { readonly kind: 'CallExpr'; readonly fn: string; readonly args: readonly Expr[]; readonly type: SqlType }
 
 export const isNumeric = (t: SqlType): boolean => t === 'int' || t === 'double' || t === 'null';
 
@@ -86,7 +92,7 @@ export function exprChildren(e: Expr): readonly Expr[] {
     case 'BetweenExpr': return [e.operand, e.low, e.high];
     case 'LikeExpr': return [e.operand, e.pattern];
     case 'CaseExpr': return [...(e.operand ? [e.operand] : []), ...e.whens.flatMap((w) => [w.when, w.then]), ...(e.otherwise ? [e.otherwise] : [])];
-    case 'CoalesceExpr': return e.args;
+    case 'CoalesceExpr': case 'CallExpr': return e.args;
   }
 }
 

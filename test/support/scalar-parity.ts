@@ -8,6 +8,7 @@ import { DuckDBInstance, DuckDBTimestampValue, type DuckDBConnection, type DuckD
 import { compileExpr, Parameters, rowNames } from '../../src/cold/compile-expr.js';
 import { compileRowExpr, type Val } from '../../src/hot/eval/compile-expr.js';
 import type { Expr, SqlType } from '../../src/plan/index.js';
+import { scalarFunction } from '../../src/plan/functions/index.js';
 
 /** The fields rows carry: two of each type, so binary operators can pair them. */
 export const SCALAR_FIELDS = {
@@ -83,4 +84,39 @@ export async function evalCold(exprs: readonly Expr[], rows: readonly ScalarRow[
 /** Equal as SQL results: same type and value, −0 apart from 0 (both paths keep IEEE signs). */
 export function sameVal(a: Val, b: Val): boolean {
   return Object.is(a, b);
+}
+
+/** A literal of `type` (timestamps as epoch ms). */
+export const lit = (value: string | number | boolean | null, type: SqlType): Expr => ({ kind: 'LiteralExpr', value, type });
+
+/**
+ * A call of library function `name`, typed as the binder types it; throws when the binder
+ * would refuse the call (a constant argument that must be a literal, a bad literal value).
+ */
+export function call(name: string, args: readonly Expr[]): Expr {
+  const fn = scalarFunction(name);
+  if (!fn) throw new Error(`no scalar function ${name}()`);
+  const problem = fn.check?.(args);
+  if (problem) throw new Error(`${name}(): ${problem.message}`);
+  return { kind: 'CallExpr', fn: fn.name, args, type: typeof fn.result === 'function' ? fn.result(args) : fn.result };
+}
+
+const show = (v: unknown): string => (Object.is(v, -0) ? '-0' : JSON.stringify(v) ?? String(v));
+
+/**
+ * Evaluates `exprs` over `batch` on both paths and returns the first differences (at most 5),
+ * each naming the expression, the row and both values; empty when the paths agree.
+ */
+export async function parityDiffs(exprs: readonly Expr[], batch: readonly ScalarRow[], display: (e: Expr) => string): Promise<string[]> {
+  const hot = evalHot(exprs, batch);
+  const cold = await evalCold(exprs, batch);
+  const diffs: string[] = [];
+  batch.forEach((row, r) => {
+    exprs.forEach((e, k) => {
+      const a = hot[r]?.[k] as Val;
+      const b = cold[r]?.[k] as Val;
+      if (!sameVal(a, b) && diffs.length < 5) diffs.push(`${display(e)} over ${show(row)}: hot ${show(a)}, cold ${show(b)}`);
+    });
+  });
+  return diffs;
 }

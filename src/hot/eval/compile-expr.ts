@@ -10,6 +10,8 @@ import type { ComparisonOp, Expr, SqlType } from '../../plan/expr.js';
 import { parseTimestampMs } from '../../util/timestamp.js';
 import { compileArithmetic, finiteOrNull, intOrNull, negate } from './arithmetic.js';
 import { compileCast, type Val } from './cast.js';
+import { HOT_FUNCTIONS } from './functions/index.js';
+import { scalarFunction } from '../../plan/functions/index.js';
 import { likeRegExp } from './like.js';
 import { compareText, doubleToText, timestampToText } from './value-text.js';
 
@@ -186,8 +188,36 @@ export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
       const args = expr.args.map(c);
       return (x) => { for (const a of args) { const v = a(x); if (v !== null) return v; } return null; };
     }
+    case 'CallExpr': return compileCall(expr, expr.args.map(c));
     default: return assertNever(expr, 'expression');
   }
+}
+
+/**
+ * A library function call: the arguments evaluated in order into one reused array (calls do
+ * not keep it), and for a strict function NULL as soon as one argument is NULL.
+ */
+function compileCall<C>(call: Extract<Expr, { kind: 'CallExpr' }>, args: readonly Evaluator<C>[]): Evaluator<C> {
+  const make = HOT_FUNCTIONS[call.fn];
+  const def = scalarFunction(call.fn);
+  if (!make || !def) throw new InternalError(`scalar function ${call.fn}() has no hot-path implementation`);
+  const f = make(call);
+  const values: Val[] = new Array<Val>(args.length).fill(null);
+  const n = args.length;
+  if (def.strict) {
+    return (x) => {
+      for (let i = 0; i < n; i++) {
+        const v = (args[i] as Evaluator<C>)(x);
+        if (v === null) return null;
+        values[i] = v;
+      }
+      return f(values);
+    };
+  }
+  return (x) => {
+    for (let i = 0; i < n; i++) values[i] = (args[i] as Evaluator<C>)(x);
+    return f(values);
+  };
 }
 
 /** A getter for a payload field by dot path; timestamps are read as epoch ms. */
