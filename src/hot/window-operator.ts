@@ -166,9 +166,9 @@ export class TumbleHopOperator implements WindowOperator {
   /**
    * Phase one of two-phase aggregation (hot/two-phase.ts): hands over every open group as a
    * partial (key values and accumulator snapshots) under its window's key (start; end for
-   * CUMULATE) and forgets them, without emitting. An
-   * operator used this way is never given a watermark; `process` still sends events for windows
-   * past the watermark it is passed to the late lane.
+   * CUMULATE) and forgets them, without emitting. An operator used this way is never given a
+   * watermark; `process` still sends events for windows past the watermark it is passed to the
+   * late lane.
    */
   drain(): PartialWindow[] {
     const out: PartialWindow[] = [];
@@ -211,10 +211,10 @@ export class TumbleHopOperator implements WindowOperator {
 
   #close(ws: number): void {
     const table = this.#windows.get(ws) as GroupTable;
-    const rows = this.#finalizer.rows(this.#startOf(ws), this.#endOf(ws), resultsOf(table));
+    const start = this.#startOf(ws);
+    const rows = this.#finalizer.rows(start, this.#endOf(ws), resultsOf(table));
     const emitted = this.#emitted.get(ws);
     const kept = new Set<string>();
-    const start = this.#startOf(ws);
     for (const r of rows) {
       this.#out.emit({ kind: 'upsert', windowStart: start, id: r.id, values: r.values, final: true });
       kept.add(r.id);
