@@ -342,7 +342,7 @@ export class ArchiveWriter {
   }
 
   late(plan: MetricPlan, pair: LatePair): void {
-    if (this.#already('late', plan.stream.name, pair.origin, `${plan.name}\u0000${pair.windowStart}`)) return;
+    if (this.#already('late', plan.stream.name, pair.origin, `${plan.name}\u0000${pair.windowStart}\u0000${pair.windowEnd}`)) return;
     this.stats.late++;
     this.#pushRow('late', plan.stream, hourOf(pair.event.eventTimeMs), pair.origin, {
       _pw_partition: pair.origin.partition, _pw_offset: BigInt(pair.origin.offset), metric: plan.name, event_id: pair.event.eventId,

@@ -5,7 +5,8 @@
  * 1. dedup: the first arrival of each event id wins (`_pw_arrival` order);
  * 2. WHERE;
  * 3. window assignment on event time: TUMBLE by `time_bucket` from the epoch, HOP by the
- *    size/slide bucket starts each event falls in, SESSION by gap-based session ids per key;
+ *    size/slide bucket starts each event falls in, CUMULATE by the period's `time_bucket` and
+ *    the size/step ends after the event, SESSION by gap-based session ids per key;
  * 4. GROUP BY window and keys, aggregates with FILTER;
  * 5. HAVING, projection, top-N per window (ties broken by the output columns in order);
  * 6. rows ordered by window_start, then the other columns in SELECT order (NULLs last).
@@ -63,6 +64,14 @@ function windowCtes(plan: MetricPlan, agg: AggregateNode): string[] {
       const start = `time_bucket(${ms(w.slideMs)}, _pw_time, ${origin}) - to_milliseconds(_pw_h.i * CAST(${w.slideMs} AS BIGINT))`;
       return [`windowed AS (SELECT keyed.*, ${start} AS _pw_ws, ${start} + ${ms(w.sizeMs)} AS _pw_we FROM keyed CROSS JOIN range(0, ${n}) AS _pw_h(i))`];
     }
+    case 'cumulate': {
+      // Flink's CUMULATE: the period [P, P + size) holding the event; windows [P, P + k·step)
+      // for k = 1 … size/step, the event in those that end after it.
+      const origin = w.offsetMs ? `(${EPOCH} + ${ms(w.offsetMs)})` : EPOCH;
+      const start = `time_bucket(${ms(w.sizeMs)}, _pw_time, ${origin})`;
+      const end = `${start} + to_milliseconds((_pw_c.i + 1) * CAST(${w.stepMs} AS BIGINT))`;
+      return [`windowed AS (SELECT keyed.*, ${start} AS _pw_ws, ${end} AS _pw_we FROM keyed CROSS JOIN range(0, ${w.sizeMs / w.stepMs}) AS _pw_c(i) WHERE ${end} > _pw_time)`];
+    }
     case 'session': {
       const part = keys.length ? `PARTITION BY ${keys.join(', ')} ` : '';
       const order = `${part}ORDER BY _pw_time, _pw_arrival`;
@@ -85,8 +94,9 @@ export interface CompileOptions {
   /** The canonical events relation (default `pw_events_<stream>`). */
   readonly relation?: string;
   /**
-   * A relation of late (event, window) pairs to leave out — columns `event_id` VARCHAR and
-   * `window_start` TIMESTAMP — so the statement computes what the hot path computed (used by
+   * A relation of late (event, window) pairs to leave out — columns `event_id` VARCHAR,
+   * `window_start` TIMESTAMP and, read for CUMULATE only (its windows share their start),
+   * `window_end` TIMESTAMP — so the statement computes what the hot path computed (used by
    * reconciliation and parity tests). For SESSION a late event is left out entirely.
    */
   readonly excludeLate?: string;
@@ -124,7 +134,8 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
     if (plan.window.type !== 'session') {
       const i = ctes.findIndex((c) => c.startsWith('windowed AS'));
       ctes[i] = `windowed_all AS ${(ctes[i] as string).slice('windowed AS '.length)}`;
-      ctes.push(`windowed AS (SELECT * FROM windowed_all w WHERE NOT EXISTS (SELECT 1 FROM ${excl} x WHERE x.event_id = w._pw_event_id AND x.window_start = w._pw_ws))`);
+      const sameEnd = plan.window.type === 'cumulate' ? ' AND x.window_end = w._pw_we' : '';
+      ctes.push(`windowed AS (SELECT * FROM windowed_all w WHERE NOT EXISTS (SELECT 1 FROM ${excl} x WHERE x.event_id = w._pw_event_id AND x.window_start = w._pw_ws${sameEnd}))`);
     }
   }
   const groupCols = ['_pw_ws', '_pw_we', ...agg.keys.map((_, i) => `_pw_k${i}`)];
@@ -139,13 +150,16 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
       ...topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} ${o.nullsFirst ? 'NULLS FIRST' : 'NULLS LAST'}`),
       ...outCols.map((n) => `${quoteIdent(n)} ASC NULLS LAST`),
     ].join(', ');
-    const windowStart = project.columns.find((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start') as OutputColumn;
+    const bound = (b: 'window_start' | 'window_end'): OutputColumn | undefined => project.columns.find((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === b);
+    // One ranking per window: CUMULATE windows of a period share window_start (the plan requires window_end).
+    const windowEnd = plan.window.type === 'cumulate' ? bound('window_end') : undefined;
+    const partition = [bound('window_start') as OutputColumn, ...(windowEnd ? [windowEnd] : [])].map((c) => quoteIdent(c.name)).join(', ');
     ctes.push(`projected AS (${body})`);
     // RANK and DENSE_RANK rank by the ORDER BY alone (peers share a rank); ROW_NUMBER breaks ties by every column, as the hot path does.
     const peers = topn.orderBy.map((o) => `${quoteIdent(outCols[o.column] as string)} ${o.descending ? 'DESC' : 'ASC'} ${o.nullsFirst ? 'NULLS FIRST' : 'NULLS LAST'}`).join(', ');
     const rank = topn.rankFunction
-      ? `${topn.rankFunction}() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${peers})`
-      : `row_number() OVER (PARTITION BY ${quoteIdent(windowStart.name)} ORDER BY ${order})`;
+      ? `${topn.rankFunction}() OVER (PARTITION BY ${partition} ORDER BY ${peers})`
+      : `row_number() OVER (PARTITION BY ${partition} ORDER BY ${order})`;
     const selected = topn.columns.map((i) => quoteIdent(outCols[i] as string));
     body = `SELECT ${[...selected, ...(topn.rankColumn ? [`${rank} AS ${quoteIdent(topn.rankColumn)}`] : [])].join(', ')} FROM projected QUALIFY ${rank} <= ${topn.limit}`;
     outCols = [...topn.columns.map((i) => outCols[i] as string), ...(topn.rankColumn ? [topn.rankColumn] : [])];
@@ -158,8 +172,13 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
 
 /** Index of the output column holding window_start. */
 export function outputWindowStart(plan: MetricPlan): number {
+  return outputWindowBound(plan, 'window_start');
+}
+
+/** Index of the output column holding a window bound, -1 when not selected. */
+export function outputWindowBound(plan: MetricPlan, bound: 'window_start' | 'window_end'): number {
   const project = findNode(plan.root, 'ProjectNode') as ProjectNode;
   const topn = findNode(plan.root, 'TopNNode');
-  const projIdx = project.columns.findIndex((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start');
-  return topn ? topn.columns.indexOf(projIdx) : projIdx;
+  const projIdx = project.columns.findIndex((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === bound);
+  return topn && projIdx >= 0 ? topn.columns.indexOf(projIdx) : projIdx;
 }

@@ -34,7 +34,7 @@ function describe(node: PlanNode, plan: MetricPlan): string[] {
 export function describeHotPipeline(plan: MetricPlan): string[] {
   const ops = planChain(plan.root).reverse().flatMap((n) => describe(n, plan));
   ops.push(plan.emit === 'on_update'
-    ? 'emit(on_update: upsert per (metric, window_start, key) as results change; final row at window close)'
+    ? `emit(on_update: upsert per (metric, window_start, ${plan.window.type === 'cumulate' ? 'window_end, ' : ''}key) as results change; final row at window close)`
     : 'emit(on_window_close: one final row per (window, key) when watermark >= window_end + allowed_lateness)');
   return ops;
 }

@@ -19,7 +19,10 @@ export interface GroupResult {
 
 /** An output row of a window with the identity it is upserted under. */
 export interface OutRow {
-  /** Encoded group key (unique within the window). */
+  /**
+   * Encoded group key (unique within the window); for CUMULATE it leads with the window end, so
+   * that (window start, id) tells apart the windows of one period.
+   */
   readonly id: string;
   readonly values: Val[];
 }
@@ -36,6 +39,8 @@ export class WindowFinalizer {
   readonly #having: Evaluator<AggCtx> | undefined;
   readonly #columns: Evaluator<AggCtx>[];
   readonly #topn: TopNNode | undefined;
+  /** CUMULATE: row ids lead with the window end. */
+  readonly #byEnd: boolean;
 
   constructor(plan: MetricPlan) {
     const project = findNode(plan.root, 'ProjectNode') as ProjectNode | undefined;
@@ -44,6 +49,7 @@ export class WindowFinalizer {
     this.#having = having ? compileAgg(having.predicate) : undefined;
     this.#columns = project.columns.map((c) => compileAgg(c.expr));
     this.#topn = findNode(plan.root, 'TopNNode');
+    this.#byEnd = plan.window.type === 'cumulate';
   }
 
   /** The output rows of one window, from each group's key values and aggregate results. */
@@ -52,7 +58,9 @@ export class WindowFinalizer {
     for (const g of groups) {
       const ctx: AggCtx = { ws, we, keys: g.keys, aggs: g.aggs };
       if (this.#having && this.#having(ctx) !== true) continue;
-      out.push({ id: encodeKey(g.keys), values: this.#columns.map((c) => c(ctx)) });
+      // The same encoding as a leading number key: encodeKey([we, ...keys]).
+      const id = this.#byEnd ? `n${we}\u0001${encodeKey(g.keys)}` : encodeKey(g.keys);
+      out.push({ id, values: this.#columns.map((c) => c(ctx)) });
     }
     const topn = this.#topn;
     if (!topn) return out;

@@ -31,7 +31,7 @@ export interface MetricStats {
 /**
  * How a metric runs on this member (hot/two-phase.ts):
  * - `whole`: this process sees every partition; it folds, closes windows and emits;
- * - `partial`: phase one on some input partitions: it folds TUMBLE/HOP events into partials
+ * - `partial`: phase one on some input partitions: it folds TUMBLE/HOP/CUMULATE events into partials
  *   (late events go to the late lane here) or forwards SESSION events, and emits nothing;
  * - `merge`: phase two for some group keys: it merges partials (runs SESSION events), closes
  *   windows by the watermark of every input partition, and emits.
@@ -107,12 +107,12 @@ export class MetricOperator {
   onWatermark(watermarkMs: number): void { if (this.role !== 'partial') this.#op.onWatermark(watermarkMs); }
   flushUpdates(): void { if (this.role !== 'partial') this.#op.flushUpdates(); }
 
-  /** TUMBLE/HOP: the rows of every open window as they stand (see TumbleHopOperator.openRows); undefined for SESSION or over `maxGroups`. */
+  /** TUMBLE/HOP/CUMULATE: the rows of every open window as they stand (see TumbleHopOperator.openRows); undefined for SESSION or over `maxGroups`. */
   openRows(maxGroups: number): { windowStart: number; id: string; values: Val[] }[] | undefined {
     return this.#op instanceof TumbleHopOperator ? this.#op.openRows(maxGroups) : undefined;
   }
 
-  /** Phase one: the partials (TUMBLE/HOP) or forwarded events (SESSION) since the last drain. */
+  /** Phase one: the partials (TUMBLE/HOP/CUMULATE) or forwarded events (SESSION) since the last drain. */
   drain(): PartialBatch {
     if (this.role !== 'partial') throw new InternalError(`metric ${this.plan.name}: drain() on a ${this.role} operator`);
     const events = this.#forward;

@@ -74,7 +74,7 @@ export interface OperatorLimits {
   readonly maxGroups: number;
 }
 
-/** A windowed aggregate operator (TUMBLE/HOP or SESSION). */
+/** A windowed aggregate operator (TUMBLE/HOP/CUMULATE or SESSION). */
 export interface WindowOperator {
   /** Folds an event that passed the metric's filter, given the watermark at its arrival. */
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void;
@@ -108,7 +108,7 @@ export interface PartialGroup {
   readonly accs: readonly unknown[];
 }
 
-/** The partial groups of one TUMBLE/HOP window (by window start, ms). */
+/** The partial groups of one TUMBLE/HOP/CUMULATE window (by its key, ms: the window start; the end for CUMULATE). */
 export interface PartialWindow {
   readonly ws: number;
   readonly groups: readonly PartialGroup[];
@@ -130,7 +130,7 @@ export interface ForwardedEvent {
   readonly evidence?: LateEvidence;
 }
 
-/** What one metric's phase one hands over at a flush: TUMBLE/HOP partials, or SESSION events. */
+/** What one metric's phase one hands over at a flush: TUMBLE/HOP/CUMULATE partials, or SESSION events. */
 export interface PartialBatch {
   readonly windows: readonly PartialWindow[];
   readonly events: readonly ForwardedEvent[];

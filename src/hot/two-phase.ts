@@ -4,7 +4,7 @@
  * with the exchange through broker topics).
  *
  * Phase one ({@link PartialStage}) runs where an input partition is owned: decode, validate,
- * dedup, watermark, then every TUMBLE/HOP metric folds events into partial accumulators per
+ * dedup, watermark, then every TUMBLE/HOP/CUMULATE metric folds events into partial accumulators per
  * (input partition, window, key) and every SESSION metric forwards its events. At each flush
  * the partials and events go to the partials partition of their group key
  * ({@link partialsPartition}; for a top-N, which ranks a window's groups against each other, of
@@ -18,7 +18,7 @@
  * every input partition of the stream (the count comes from the broker's metadata) reached its
  * end + allowed lateness; then it emits, like a single process would.
  *
- * Lateness is exact and decided once. For TUMBLE/HOP it is judged in phase one: an event is late
+ * Lateness is exact and decided once. For TUMBLE/HOP/CUMULATE it is judged in phase one: an event is late
  * for a window once the owning member's watermark (the minimum over the partitions it owns), or
  * the mark it already published for the event's partition, reached the window's end + allowed
  * lateness. A published mark is never undercut: it becomes the partition's floor and travels

@@ -1,11 +1,14 @@
 /**
- * TUMBLE and HOP aggregation. State is a map from window start to the window's group table
- * (group-table.ts); a window `[start, end)` is closed, emitted and freed when the watermark
- * reaches `end + allowed_lateness`. An event for an already closed window is a late pair (late
- * lane), never folded and never silently dropped. Memory: open windows only, at most
- * `maxGroups` groups in all; an event needing a new group past the cap is counted as overflow.
- * Closing: one timer per open window in a queue keyed by its close time (end +
- * allowed_lateness), so a watermark step costs O(windows closed · log open windows).
+ * TUMBLE, HOP and CUMULATE aggregation. State is a map from window key to the window's group
+ * table (group-table.ts); the key is the window start for TUMBLE and HOP and the window end for
+ * CUMULATE (whose windows of one period share their start). A window `[start, end)` is closed,
+ * emitted and freed when the watermark reaches `end + allowed_lateness`, so a CUMULATE period's
+ * short windows close (and emit) before its long ones. An event for an already closed window is
+ * a late pair (late lane), never folded and never silently dropped; the event still folds into
+ * its windows that are open (HOP, CUMULATE). Memory: open windows only, at most `maxGroups`
+ * groups in all; an event needing a new group past the cap is counted as overflow. Closing: one
+ * timer per open window in a queue keyed by its close time (end + allowed_lateness), so a
+ * watermark step costs O(windows closed · log open windows).
  *
  * Checkpoints (when tracking): each window's table marks the slots it changes; a capture copies
  * those slots and lists the windows closed since, so a checkpoint writes O(changes), not the
@@ -28,6 +31,11 @@ function* resultsOf(table: GroupTable, slots?: Iterable<number>): Generator<Grou
   for (let s = 0; s < table.size; s++) yield { keys: table.keys[s] ?? [], aggs: table.results(s) };
 }
 
+/** The start of the period of length `periodMs` holding `t`, periods starting at offset + k·period (ms). */
+function periodStart(t: number, periodMs: number, offsetMs: number): number {
+  return t - ((((t - offsetMs) % periodMs) + periodMs) % periodMs);
+}
+
 /** Most groups in one store operation of a checkpoint. */
 const GROUPS_PER_OP = 1024;
 
@@ -37,13 +45,17 @@ export class TumbleHopOperator implements WindowOperator {
   readonly #out: OperatorOutput;
   readonly #limits: OperatorLimits;
   readonly #sizeMs: number;
+  /** HOP's slide, CUMULATE's step, TUMBLE's size (ms). */
   readonly #slideMs: number;
-  /** Windows start at offset + k·slide (ms). */
+  /** Windows (CUMULATE periods) start at offset + k·slide (k·size) (ms). */
   readonly #offsetMs: number;
+  /** CUMULATE: windows are keyed by their end, the start is the period's. */
+  readonly #cumulate: boolean;
   readonly #latenessMs: number;
   readonly #onUpdate: boolean;
   /** Rows must be recomputed per window (top-N) or may disappear (HAVING) on update. */
   readonly #trackEmitted: boolean;
+  /** Open windows by key (start; end for CUMULATE). */
   readonly #windows = new Map<number, GroupTable>();
   readonly #dirty = new Map<number, Set<number>>();
   readonly #emitted = new Map<number, Set<string>>();
@@ -61,12 +73,13 @@ export class TumbleHopOperator implements WindowOperator {
   constructor(plan: MetricPlan, folder: GroupFolder, out: OperatorOutput, limits: OperatorLimits) {
     const w = plan.window;
     if (w.type === 'session') throw new Error('TumbleHopOperator cannot run SESSION windows');
+    this.#cumulate = w.type === 'cumulate';
     this.#folder = folder;
     this.#finalizer = new WindowFinalizer(plan);
     this.#out = out;
     this.#limits = limits;
     this.#sizeMs = w.sizeMs;
-    this.#slideMs = w.type === 'hop' ? w.slideMs : w.sizeMs;
+    this.#slideMs = w.type === 'hop' ? w.slideMs : w.type === 'cumulate' ? w.stepMs : w.sizeMs;
     this.#offsetMs = w.offsetMs ?? 0;
     this.#latenessMs = plan.stream.allowedLatenessMs;
     this.#onUpdate = plan.emit === 'on_update';
@@ -76,35 +89,59 @@ export class TumbleHopOperator implements WindowOperator {
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
     const t = event.eventTimeMs;
     const slide = this.#slideMs;
-    const last = t - ((((t - this.#offsetMs) % slide) + slide) % slide);
-    const first = last - this.#sizeMs + slide;
+    // Windows from the longest-lived down: HOP's start steps back by the slide (size/slide
+    // windows); CUMULATE's start is the period's and its end steps back by the step, down to the
+    // first end after t.
+    let ws: number;
+    let n: number;
+    let dStart: number;
+    if (this.#cumulate) {
+      ws = periodStart(t, this.#sizeMs, this.#offsetMs);
+      n = (this.#sizeMs - (t - ws - ((t - ws) % slide))) / slide;
+      dStart = 0;
+    } else {
+      ws = periodStart(t, slide, this.#offsetMs);
+      n = this.#sizeMs / slide;
+      dStart = slide;
+    }
+    let we = ws + this.#sizeMs;
     let id: string | undefined;
-    for (let ws = last; ws >= first; ws -= slide) {
-      const we = ws + this.#sizeMs;
+    for (let i = 0; i < n; i++, ws -= dStart, we -= slide) {
       if (we + this.#latenessMs <= watermarkMs) {
         this.#out.late({ event, origin, windowStart: ws, windowEnd: we, watermarkMs });
         continue;
       }
       id ??= this.#folder.keyOf(event.payload);
-      const table = this.#table(ws);
+      const wk = this.#cumulate ? we : ws;
+      const table = this.#table(wk);
       const slot = this.#slot(table, id, this.#folder.lastKey);
       if (slot === undefined) {
         this.#out.overflow(event, origin);
         continue;
       }
       table.fold(slot, event.payload);
-      if (this.#onUpdate) this.#dirtied(ws, slot);
+      if (this.#onUpdate) this.#dirtied(wk, slot);
     }
   }
 
-  /** The table of window `ws`, opened with its close timer if new; marked changed when tracking. */
+  /** Start of the window keyed `wk` (ms). */
+  #startOf(wk: number): number {
+    return this.#cumulate ? periodStart(wk - this.#slideMs, this.#sizeMs, this.#offsetMs) : wk;
+  }
+
+  /** End of the window keyed `wk` (ms). */
+  #endOf(wk: number): number {
+    return this.#cumulate ? wk : wk + this.#sizeMs;
+  }
+
+  /** The table of the window keyed `ws`, opened with its close timer if new; marked changed when tracking. */
   #table(ws: number): GroupTable {
     let table = this.#windows.get(ws);
     if (!table) {
       table = newTable(this.#folder);
       if (this.#tracking) table.track();
       this.#windows.set(ws, table);
-      this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
+      this.#closing.push(this.#endOf(ws) + this.#latenessMs, ws);
     }
     if (this.#tracking && !table.hasChanges) this.#changedWs.add(ws);
     return table;
@@ -128,9 +165,10 @@ export class TumbleHopOperator implements WindowOperator {
 
   /**
    * Phase one of two-phase aggregation (hot/two-phase.ts): hands over every open group as a
-   * partial (key values and accumulator snapshots) and forgets them, without emitting. An
-   * operator used this way is never given a watermark; `process` still sends events for windows
-   * past the watermark it is passed to the late lane.
+   * partial (key values and accumulator snapshots) under its window's key (start; end for
+   * CUMULATE) and forgets them, without emitting. An operator used this way is never given a
+   * watermark; `process` still sends events for windows past the watermark it is passed to the
+   * late lane.
    */
   drain(): PartialWindow[] {
     const out: PartialWindow[] = [];
@@ -150,13 +188,13 @@ export class TumbleHopOperator implements WindowOperator {
   }
 
   /**
-   * Phase two: merges a partial of group `id` in window `ws` (see {@link drain}). Merges
+   * Phase two: merges a partial of group `id` in the window keyed `ws` (see {@link drain}). Merges
    * nothing and says why when the window already closed at `watermarkMs` (`closed`: the
    * partials protocol rules that out; the caller counts it) or the open-group cap is reached
    * (`overflow`).
    */
   mergePartial(ws: number, group: PartialGroup, watermarkMs: number): 'merged' | 'closed' | 'overflow' {
-    if (ws + this.#sizeMs + this.#latenessMs <= watermarkMs) return 'closed';
+    if (this.#endOf(ws) + this.#latenessMs <= watermarkMs) return 'closed';
     const table = this.#table(ws);
     const slot = this.#slot(table, group.id, group.keys);
     if (slot === undefined) return 'overflow';
@@ -167,20 +205,21 @@ export class TumbleHopOperator implements WindowOperator {
 
   onWatermark(watermarkMs: number): void {
     if (this.#closing.peekTime() > watermarkMs) return;
-    // Timers pop in close-time order, which is window-start order (one size for all windows).
+    // Timers pop in close-time order, which is window-end order.
     for (const ws of this.#closing.popDue(watermarkMs)) if (this.#windows.has(ws)) this.#close(ws);
   }
 
   #close(ws: number): void {
     const table = this.#windows.get(ws) as GroupTable;
-    const rows = this.#finalizer.rows(ws, ws + this.#sizeMs, resultsOf(table));
+    const start = this.#startOf(ws);
+    const rows = this.#finalizer.rows(start, this.#endOf(ws), resultsOf(table));
     const emitted = this.#emitted.get(ws);
     const kept = new Set<string>();
     for (const r of rows) {
-      this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: true });
+      this.#out.emit({ kind: 'upsert', windowStart: start, id: r.id, values: r.values, final: true });
       kept.add(r.id);
     }
-    if (emitted) for (const id of emitted) if (!kept.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: true });
+    if (emitted) for (const id of emitted) if (!kept.has(id)) this.#out.emit({ kind: 'delete', windowStart: start, id, values: undefined, final: true });
     this.#groups -= table.size;
     this.#windows.delete(ws);
     this.#dirty.delete(ws);
@@ -199,31 +238,35 @@ export class TumbleHopOperator implements WindowOperator {
   openRows(maxGroups: number): { windowStart: number; id: string; values: Val[] }[] | undefined {
     if (this.#groups > maxGroups) return undefined;
     const out: { windowStart: number; id: string; values: Val[] }[] = [];
-    for (const [ws, table] of this.#windows) for (const r of this.#finalizer.rows(ws, ws + this.#sizeMs, resultsOf(table))) out.push({ windowStart: ws, id: r.id, values: r.values });
+    for (const [wk, table] of this.#windows) {
+      const ws = this.#startOf(wk);
+      for (const r of this.#finalizer.rows(ws, this.#endOf(wk), resultsOf(table))) out.push({ windowStart: ws, id: r.id, values: r.values });
+    }
     return out;
   }
 
   flushUpdates(): void {
     if (!this.#onUpdate || this.#dirty.size === 0) return;
-    for (const [ws, slots] of this.#dirty) {
-      const table = this.#windows.get(ws);
+    for (const [wk, slots] of this.#dirty) {
+      const table = this.#windows.get(wk);
       if (!table) continue;
-      const we = ws + this.#sizeMs;
+      const ws = this.#startOf(wk);
+      const we = this.#endOf(wk);
       if (!this.#trackEmitted) {
         for (const r of this.#finalizer.rows(ws, we, resultsOf(table, slots))) this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
         continue;
       }
       // HAVING or top-N: recompute the window, upsert its rows, delete rows that dropped out.
       const rows = this.#finalizer.rows(ws, we, resultsOf(table));
-      const prior = this.#emitted.get(ws) ?? new Set<string>();
+      const prior = this.#emitted.get(wk) ?? new Set<string>();
       const now = new Set<string>();
       for (const r of rows) {
         now.add(r.id);
         this.#out.emit({ kind: 'upsert', windowStart: ws, id: r.id, values: r.values, final: false });
       }
       for (const id of prior) if (!now.has(id)) this.#out.emit({ kind: 'delete', windowStart: ws, id, values: undefined, final: false });
-      this.#emitted.set(ws, now);
-      if (this.#tracking) this.#emittedWs.add(ws);
+      this.#emitted.set(wk, now);
+      if (this.#tracking) this.#emittedWs.add(wk);
     }
     this.#dirty.clear();
   }
@@ -248,7 +291,7 @@ export class TumbleHopOperator implements WindowOperator {
       for (const [id, g] of groups) table.restore(id, g);
       this.#windows.set(ws, table);
       this.#groups += groups.length;
-      this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
+      this.#closing.push(this.#endOf(ws) + this.#latenessMs, ws);
     }
     for (const [ws, ids] of s.emitted) {
       this.#emitted.set(ws, new Set(ids));
@@ -303,7 +346,7 @@ export class TumbleHopOperator implements WindowOperator {
         table = newTable(this.#folder);
         if (this.#tracking) table.track();
         this.#windows.set(ws, table);
-        this.#closing.push(ws + this.#sizeMs + this.#latenessMs, ws);
+        this.#closing.push(this.#endOf(ws) + this.#latenessMs, ws);
       }
       (table as GroupTable).restoreStored(slot, keys, nums, objs);
       this.#groups++;

@@ -21,7 +21,7 @@ import {
 import type { AggregateCall, AggregateFunction, GroupKey } from './nodes.js';
 
 export const AGGREGATE_NAMES = ['COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'approx_count_distinct', 'quantile_cont', 'approx_quantile'] as const;
-const WINDOW_TVFS = ['TUMBLE', 'HOP', 'SESSION'];
+const WINDOW_TVFS = ['TUMBLE', 'HOP', 'CUMULATE', 'SESSION'];
 const WINDOW_BOUNDS = ['window_start', 'window_end'];
 
 export interface BindScope {
@@ -529,7 +529,7 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
     case 'window_func':
       throw planError('PW_PLAN_WINDOW_FUNCTION', `${String(node.name)}() OVER (…) is only supported as ROW_NUMBER(), RANK() or DENSE_RANK() in a top-N query: SELECT … FROM (SELECT …, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …) AS rn FROM …) WHERE rn <= N`, node, scope);
     case 'interval':
-      throw planError('PW_PLAN_INTERVAL', 'INTERVAL values are only supported as window sizes in TUMBLE/HOP/SESSION', node, scope);
+      throw planError('PW_PLAN_INTERVAL', 'INTERVAL values are only supported as window sizes in TUMBLE/HOP/CUMULATE/SESSION', node, scope);
     case 'select':
       throw planError('PW_PLAN_SUBQUERY', 'subqueries in expressions are not supported', node, scope);
     default:

@@ -14,10 +14,11 @@ export interface BoundFrom {
   readonly alias: string | undefined;
 }
 
-/** Arguments of each window function: `args`, or `args + 1` with a trailing offset (TUMBLE, HOP). */
+/** Arguments of each window function: `args`, or `args + 1` with a trailing offset (TUMBLE, HOP, CUMULATE). */
 const ARITY: Record<string, { args: number; offset: boolean; usage: string }> = {
   TUMBLE: { args: 3, offset: true, usage: "TUMBLE(stream, time_col, INTERVAL '5 minutes' [, INTERVAL '-5 hours' /* offset */])" },
   HOP: { args: 4, offset: true, usage: "HOP(stream, time_col, INTERVAL '1 minute' /* slide */, INTERVAL '5 minutes' /* size */ [, INTERVAL '30 seconds' /* offset */])" },
+  CUMULATE: { args: 4, offset: true, usage: "CUMULATE(stream, time_col, INTERVAL '1 hour' /* step */, INTERVAL '1 day' /* size */ [, INTERVAL '-5 hours' /* offset */])" },
   SESSION: { args: 3, offset: false, usage: "SESSION(stream, time_col, INTERVAL '30 seconds' /* gap */)" },
 };
 
@@ -49,12 +50,12 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     throw planError('PW_PLAN_NO_WINDOW', `a metric aggregates per window: read '${s.name}' through a window function, e.g. FROM TUMBLE(${s.name}, ${s.eventTime || 'event_time'}, INTERVAL '1 minute')`, item, at);
   }
   if (expr?.ast) throw planError('PW_PLAN_SUBQUERY', 'a subquery in FROM is only supported as the ranked input of a top-N query', expr, scope);
-  if (!expr || expr.type !== 'function') throw planError('PW_PLAN_NO_WINDOW', 'FROM must be a window function: TUMBLE, HOP or SESSION', item, scope);
+  if (!expr || expr.type !== 'function') throw planError('PW_PLAN_NO_WINDOW', 'FROM must be a window function: TUMBLE, HOP, CUMULATE or SESSION', item, scope);
   const fnName = functionName(expr).toUpperCase();
   const spec = ARITY[fnName];
   const fnScope = { source, hint: offsetOf(expr, scope) };
   if (!spec) {
-    throw planError('PW_PLAN_UNKNOWN_WINDOW', `unknown table function ${functionName(expr)}(); windows are TUMBLE, HOP and SESSION${didYouMean(fnName, Object.keys(ARITY))}`, expr, scope);
+    throw planError('PW_PLAN_UNKNOWN_WINDOW', `unknown table function ${functionName(expr)}(); windows are TUMBLE, HOP, CUMULATE and SESSION${didYouMean(fnName, Object.keys(ARITY))}`, expr, scope);
   }
   const args = functionArgs(expr);
   if (args.length !== spec.args && !(spec.offset && args.length === spec.args + 1)) {
@@ -81,7 +82,7 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     return { source, hint: at };
   };
   const ms = sizes.map((s, i) => {
-    const label = fnName === 'HOP' ? (i === 0 ? 'slide' : 'size') : fnName === 'SESSION' ? 'gap' : 'size';
+    const label = fnName === 'HOP' ? (i === 0 ? 'slide' : 'size') : fnName === 'CUMULATE' ? (i === 0 ? 'step' : 'size') : fnName === 'SESSION' ? 'gap' : 'size';
     if (s.type !== 'interval') throw planError('PW_PLAN_WINDOW_SIZE', `the window ${label} must be an interval: ${INTERVAL_HELP}`, s, fnScope);
     const body = child(s, 'expr');
     const value = parseIntervalMs(String(body?.value ?? ''), String(s.unit ?? ''));
@@ -108,14 +109,18 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   const alias = typeof item.as === 'string' ? item.as : undefined;
   if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number, ...offset } };
   if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
+  // HOP(slide, size) and CUMULATE(step, size): an event is in up to size/slide (size/step) windows.
   const [slideMs, sizeMs] = ms as [number, number];
+  const slide = fnName === 'HOP' ? 'slide' : 'step';
   const perEvent = Math.ceil(sizeMs / slideMs);
   if (perEvent > WINDOW_LIMITS.maxHopWindowsPerEvent) {
-    // Every event is folded into size/slide windows: a tiny slide would hang or exhaust memory.
-    throw planError('PW_PLAN_WINDOW_SIZE', `HOP with slide ${formatDuration(slideMs)} and size ${formatDuration(sizeMs)} puts every event in ${perEvent} windows; at most ${WINDOW_LIMITS.maxHopWindowsPerEvent} are supported: use a longer slide (at least ${formatDuration(Math.ceil(sizeMs / WINDOW_LIMITS.maxHopWindowsPerEvent))})`, args[2] as SqlNode, nth(0));
+    // Every event is folded into up to size/slide windows: a tiny slide would hang or exhaust memory.
+    throw planError('PW_PLAN_WINDOW_SIZE', `${fnName} with ${slide} ${formatDuration(slideMs)} and size ${formatDuration(sizeMs)} puts ${fnName === 'HOP' ? 'every event' : 'an event'} in ${fnName === 'HOP' ? '' : 'up to '}${perEvent} windows; at most ${WINDOW_LIMITS.maxHopWindowsPerEvent} are supported: use a longer ${slide} (at least ${formatDuration(Math.ceil(sizeMs / WINDOW_LIMITS.maxHopWindowsPerEvent))})`, args[2] as SqlNode, nth(0));
   }
   if (sizeMs % slideMs !== 0) {
-    throw planError('PW_PLAN_HOP_MULTIPLE', `HOP size (${sizeMs} ms) must be a whole multiple of its slide (${slideMs} ms)`, args[3] as SqlNode, nth(1));
+    const code = fnName === 'HOP' ? 'PW_PLAN_HOP_MULTIPLE' : 'PW_PLAN_CUMULATE_MULTIPLE';
+    throw planError(code, `${fnName} size (${sizeMs} ms) must be a whole multiple of its ${slide} (${slideMs} ms)`, args[3] as SqlNode, nth(1));
   }
+  if (fnName === 'CUMULATE') return { stream, alias, window: { type: 'cumulate', stepMs: slideMs, sizeMs, ...offset } };
   return { stream, alias, window: { type: 'hop', slideMs, sizeMs, ...offset } };
 }

@@ -156,6 +156,9 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   if (!columns.some((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_start')) {
     throw planError('PW_PLAN_MISSING_WINDOW_START', 'SELECT window_start: every result row names its window', select, { source: ctx.source, hint: selectHint });
   }
+  if (from.window.type === 'cumulate' && !columns.some((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === 'window_end')) {
+    throw planError('PW_PLAN_MISSING_WINDOW_END', 'SELECT window_end: CUMULATE windows of one period share window_start, so every result row names its window by both bounds', select, { source: ctx.source, hint: selectHint });
+  }
   keys.forEach((k, i) => {
     if (!columns.some((c) => c.expr.kind === 'KeyRefExpr' && c.expr.index === i)) {
       throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in SELECT: result rows are keyed by window and group key`, keyNodes[i] as SqlNode, { source: ctx.source, hint: groupHint });
@@ -224,7 +227,7 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   if (agg.window.type === 'session') {
     // Sessions of different keys close at different times: a per-window ranking has no moment
     // at which it is final.
-    throw planError('PW_PLAN_TOPN_SESSION', 'top-N per window needs TUMBLE or HOP windows; SESSION windows close per key', fn, fnScope);
+    throw planError('PW_PLAN_TOPN_SESSION', 'top-N per window needs TUMBLE, HOP or CUMULATE windows; SESSION windows close per key', fn, fnScope);
   }
   const aggCols = agg.project.columns;
   const colIndex = (name: string): number => aggCols.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
@@ -251,6 +254,10 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   if (!partNames.includes('window_start') || partNames.some((n) => n !== 'window_start' && n !== 'window_end')) {
     const offending = partition.find((_, i) => partNames[i] !== 'window_start' && partNames[i] !== 'window_end');
     throw planError('PW_PLAN_TOPN_PARTITION', 'top-N is per window: ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY …)', offending ?? fn, fnScope);
+  }
+  if (agg.window.type === 'cumulate' && !partNames.includes('window_end')) {
+    // Ranking a whole period at once would mix its running totals: one ranking per window.
+    throw planError('PW_PLAN_TOPN_PARTITION', 'CUMULATE windows of one period share window_start: rank per window with ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY …)', fn, fnScope);
   }
   const orderItems = children(spec, 'orderby');
   if (orderItems.length === 0) throw planError('PW_PLAN_TOPN_ORDER', 'ROW_NUMBER() needs ORDER BY inside OVER (…) to rank rows', fn, fnScope);
@@ -313,6 +320,9 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   if (!outCols.some((i) => (aggCols[i] as OutputColumn).expr.kind === 'WindowBoundExpr' && ((aggCols[i] as OutputColumn).expr as { bound: string }).bound === 'window_start')) {
     throw planError('PW_PLAN_MISSING_WINDOW_START', 'the top-N output must include window_start', outer, { source: ctx.source, hint: outerAt });
   }
+  if (agg.window.type === 'cumulate' && !outCols.some((i) => { const ex = (aggCols[i] as OutputColumn).expr; return ex.kind === 'WindowBoundExpr' && ex.bound === 'window_end'; })) {
+    throw planError('PW_PLAN_MISSING_WINDOW_END', 'the top-N output must include window_end: CUMULATE windows of one period share window_start', outer, { source: ctx.source, hint: outerAt });
+  }
   agg.keys.forEach((k, ki) => {
     if (!outCols.some((i) => { const ex = (aggCols[i] as OutputColumn).expr; return ex.kind === 'KeyRefExpr' && ex.index === ki; })) {
       throw planError('PW_PLAN_MISSING_KEY', `group key '${k.name}' must be in the top-N output: result rows are keyed by window and group key`, outer, { source: ctx.source, hint: outerAt });
@@ -332,6 +342,11 @@ export function definitionHash(sql: string, stream: StreamDef): string {
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
 
+/** Whether an output column identifies a row within its window_start: a group key, or CUMULATE's window_end. */
+function identifiesRow(e: Expr, window: WindowSpec): boolean {
+  return e.kind === 'KeyRefExpr' || (window.type === 'cumulate' && e.kind === 'WindowBoundExpr' && e.bound === 'window_end');
+}
+
 /** Builds and checks the logical plan of one parsed metric. */
 export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
   const ctx: Ctx = { catalog, source: query.source };
@@ -349,12 +364,12 @@ export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
     const aggCols = agg.project.columns;
     columns = [...topn.root.columns.map((i) => ({ name: (aggCols[i] as OutputColumn).name, type: (aggCols[i] as OutputColumn).type })),
       ...(topn.root.rankColumn ? [{ name: topn.root.rankColumn, type: 'int' as const }] : [])];
-    keyColumns = topn.root.columns.flatMap((ci, pos) => ((aggCols[ci] as OutputColumn).expr.kind === 'KeyRefExpr' ? [pos] : []));
+    keyColumns = topn.root.columns.flatMap((ci, pos) => (identifiesRow((aggCols[ci] as OutputColumn).expr, agg.window) ? [pos] : []));
   } else {
     agg = bindAggregateQuery(select, ctx, 0);
     root = agg.project;
     columns = agg.project.columns.map((c) => ({ name: c.name, type: c.type }));
-    keyColumns = agg.project.columns.flatMap((c, i) => (c.expr.kind === 'KeyRefExpr' ? [i] : []));
+    keyColumns = agg.project.columns.flatMap((c, i) => (identifiesRow(c.expr, agg.window) ? [i] : []));
   }
   rejectUnread(query);
   // Binding invariant: post-aggregation expressions never read raw fields.

@@ -9,6 +9,7 @@ export function displayWindow(w: WindowSpec): string {
   switch (w.type) {
     case 'tumble': return `TUMBLE(size=${formatDuration(w.sizeMs)}${w.offsetMs ? `, offset=${formatDuration(w.offsetMs)}` : ''})`;
     case 'hop': return `HOP(slide=${formatDuration(w.slideMs)}, size=${formatDuration(w.sizeMs)}${w.offsetMs ? `, offset=${formatDuration(w.offsetMs)}` : ''})`;
+    case 'cumulate': return `CUMULATE(step=${formatDuration(w.stepMs)}, size=${formatDuration(w.sizeMs)}${w.offsetMs ? `, offset=${formatDuration(w.offsetMs)}` : ''})`;
     case 'session': return `SESSION(gap=${formatDuration(w.gapMs)})`;
     default: return assertNever(w, 'window');
   }

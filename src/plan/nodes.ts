@@ -18,11 +18,19 @@ export type WindowSpec =
   /** `offsetMs`: windows start at offset + k·size (k·slide for HOP) from the epoch (ms; absent: 0). */
   | { readonly type: 'tumble'; readonly sizeMs: number; readonly offsetMs?: number }
   | { readonly type: 'hop'; readonly slideMs: number; readonly sizeMs: number; readonly offsetMs?: number }
+  /**
+   * Flink's cumulating window: periods of `sizeMs` start at offset + k·size; each period has
+   * size/step windows that all start at the period start and end at start + step, start + 2·step,
+   * …, start + size (running totals). Windows of one period share window_start: window_end
+   * identifies them.
+   */
+  | { readonly type: 'cumulate'; readonly stepMs: number; readonly sizeMs: number; readonly offsetMs?: number }
   | { readonly type: 'session'; readonly gapMs: number };
 
 /**
  * Assigns each event to windows `[start, end)` by its event time: TUMBLE one window, HOP
- * size/slide windows, SESSION the per-key session it extends (gap-based; sessions that come
+ * size/slide windows, CUMULATE the windows of its period that end after it (at most size/step),
+ * SESSION the per-key session it extends (gap-based; sessions that come
  * within `gapMs` of each other merge).
  */
 export interface WindowAssignNode { readonly kind: 'WindowAssignNode'; readonly input: PlanNode; readonly window: WindowSpec; readonly timeField: string }
@@ -110,7 +118,10 @@ export interface MetricPlan {
   readonly window: WindowSpec;
   /** Output columns in order, with types. */
   readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
-  /** Indexes of the output columns that identify a row within a window (the group keys). */
+  /**
+   * Indexes of the output columns that identify a row within a window (the group keys), plus
+   * window_end for CUMULATE, whose windows share window_start.
+   */
   readonly keyColumns: readonly number[];
   readonly root: PlanNode;
 }

@@ -7,8 +7,8 @@
  * README.md, "Writing metrics".
  */
 export const WINDOW_LIMITS = {
-  /** Longest TUMBLE/HOP size, HOP slide or SESSION gap: 36,500 days (100 years of 365 days), in ms. */
+  /** Longest TUMBLE/HOP/CUMULATE size, HOP slide, CUMULATE step or SESSION gap: 36,500 days (100 years of 365 days), in ms. */
   maxDurationMs: 36_500 * 86_400_000,
-  /** Most HOP windows one event belongs to (size / slide): the hot path keeps a group table per window. */
+  /** Most HOP or CUMULATE windows one event belongs to (size / slide, size / step): the hot path keeps a group table per window. */
   maxHopWindowsPerEvent: 1000,
 } as const;

@@ -22,6 +22,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { outputWindowBound } from '../cold/index.js';
 import { ExecutionError } from '../errors.js';
 import { piiHash } from '../archive/pii.js';
 import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
@@ -129,7 +130,7 @@ export interface LateLine {
 
 /**
  * Whether a late pair is explained: late in its own partition, by the idle rule, or recorded
- * without evidence. A TUMBLE/HOP window closed by the partition's own watermark has
+ * without evidence. A TUMBLE/HOP/CUMULATE window closed by the partition's own watermark has
  * end + allowed lateness ≤ it; a SESSION event was late for a session span starting at its
  * event time (or for a closed session it falls in), so its time + allowed lateness ≤ it.
  */
@@ -223,9 +224,14 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
   const coldBy = new Map(cold.map((r) => [idOf(r), r]));
   const mine = late.filter((l) => l.metric === plan.name);
   const falseLate = mine.filter((l) => !lateExplained(plan, l));
+  // CUMULATE windows of one period share their start: late pairs count per (start, end).
+  const weCol = plan.window.type === 'cumulate' ? plan.columns[outputWindowBound(plan, 'window_end')]?.name : undefined;
   const byWindow = (lines: readonly LateLine[]): Map<string, number> => {
     const out = new Map<string, number>();
-    for (const l of lines) out.set(l.window_start, (out.get(l.window_start) ?? 0) + 1);
+    for (const l of lines) {
+      const w = weCol ? `${l.window_start}|${l.window_end}` : l.window_start;
+      out.set(w, (out.get(w) ?? 0) + 1);
+    }
     return out;
   };
   const lateByWindow = byWindow(mine);
@@ -233,7 +239,7 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
   const session = plan.window.type === 'session';
   const pairsFor = (r: ResultRow, lines: readonly LateLine[], counts: ReadonlyMap<string, number>): number => {
     const ws = String(r[wsCol]);
-    if (!session) return counts.get(ws) ?? 0;
+    if (!session) return counts.get(weCol ? `${ws}|${String(r[weCol])}` : ws) ?? 0;
     // A late event would have joined or bridged a session it falls within (or next to).
     const start = Date.parse(ws);
     const end = Date.parse(String(r.window_end ?? ws));

@@ -86,18 +86,20 @@ async function main() {
     sec.innerHTML = '<h2>' + esc(m.name) + '</h2><div class="meta">' + esc(m.window.display) + ' · emit ' + esc(m.emit) + ' · ' + esc(valueCol ? valueCol.name : '') + ' per window · hash ' + esc(m.hash) + '</div><svg data-metric="' + esc(m.name) + '"></svg><table><thead></thead><tbody></tbody></table>';
     root.appendChild(sec);
     const rows = new Map();
+    // CUMULATE windows of one period share window_start: the chart has a point per window end.
+    const winOf = (row) => (m.window.kind === 'cumulate' ? row.window_end : row.window_start);
     const render = () => {
       const perWindow = new Map();
       for (const { row, final } of rows.values()) {
-        const w = perWindow.get(row.window_start) || [0, true];
+        const w = perWindow.get(winOf(row)) || [0, true];
         w[0] += valueCol && typeof row[valueCol.name] === 'number' ? row[valueCol.name] : 0;
         w[1] = w[1] && final;
-        perWindow.set(row.window_start, w);
+        perWindow.set(winOf(row), w);
       }
       const pts = [...perWindow].sort((a, b) => (a[0] < b[0] ? -1 : 1)).slice(-WINDOWS).map(([ws, [v, f]]) => [ws, v, f]);
       chart(sec.querySelector('svg'), pts, valueCol);
       const latestWs = pts.length ? pts[pts.length - 1][0] : null;
-      const top = [...rows.values()].filter((x) => x.row.window_start === latestWs)
+      const top = [...rows.values()].filter((x) => winOf(x.row) === latestWs)
         .sort((a, b) => (valueCol ? (b.row[valueCol.name] ?? 0) - (a.row[valueCol.name] ?? 0) : 0)).slice(0, 8);
       const cols = [...keyCols, ...(valueCol ? [valueCol.name] : [])];
       const colOf = new Map(m.columns.map((c) => [c.name, c]));

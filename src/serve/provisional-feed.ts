@@ -1,7 +1,7 @@
 /**
  * Provisional rows for dashboards: a metric that emits on window close publishes nothing for
  * its open window until the window closes (a 5-minute metric would stay blank for five
- * minutes). The feed reads the rows every open TUMBLE/HOP window would emit now, every
+ * minutes). The feed reads the rows every open TUMBLE/HOP/CUMULATE window would emit now, every
  * `intervalMs` on the engine's thread, and hands the serving store what changed since the last
  * read as `final: false` upserts, and `final: false` deletes for rows gone from a still-open
  * window or from a window that closed (the serving store never lets those remove a final row;

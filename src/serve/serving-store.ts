@@ -7,6 +7,7 @@
  * Memory: at most `maxWindows` windows per metric (the oldest are evicted, counted) and a
  * change log of the last `maxChanges` changes per metric for `Last-Event-ID` resume.
  */
+import { outputWindowBound } from '../cold/index.js';
 import type { RowChange } from '../hot/operator-types.js';
 import { formatRow } from '../hot/result-collector.js';
 import type { MetricPlan } from '../plan/index.js';
@@ -121,16 +122,25 @@ export class ServingStore {
     return { rows: matching.slice(q.offset, q.offset + q.limit), total: matching.length };
   }
 
-  /** Per key, the row of its newest window (final or still open). */
+  /**
+   * Per key, the row of its newest window (final or still open): the latest window_start, and
+   * for CUMULATE (whose windows of a period share it) the latest window_end.
+   */
   latest(metric: string): StoredRow[] {
     const m = this.#metrics.get(metric);
-    if (!m) return [];
+    const plan = this.#plans.get(metric);
+    if (!m || !plan) return [];
+    const weCol = plan.window.type === 'cumulate' ? plan.columns[outputWindowBound(plan, 'window_end')]?.name : undefined;
+    const keyCols = plan.keyColumns.map((i) => plan.columns[i]?.name as string).filter((n) => n !== weCol);
+    const keyOf = (r: StoredRow): string => (weCol ? JSON.stringify(keyCols.map((k) => r.row[k] ?? null)) : r.id);
+    const endOf = (r: StoredRow): number => (weCol ? Date.parse(String(r.row[weCol])) : 0);
     const byKey = new Map<string, StoredRow>();
     for (const r of m.rows.values()) {
-      const prior = byKey.get(r.id);
-      if (!prior || r.windowStart > prior.windowStart) byKey.set(r.id, r);
+      const k = keyOf(r);
+      const prior = byKey.get(k);
+      if (!prior || r.windowStart > prior.windowStart || (r.windowStart === prior.windowStart && endOf(r) > endOf(prior))) byKey.set(k, r);
     }
-    return [...byKey.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
   }
 
   /**

@@ -12,7 +12,7 @@
  * | `meta`     | `['metric', name]`                 | `{ hash, stats, watermark }`                      |
  * | `meta`     | `['stream', name]`                 | `{ stats, watermark, evicted, collisions }`       |
  * | `meta`     | `['partition', stream, p]`         | `{ offset, maxEventMs, head, tail }` — next offset to read, the partition's watermark mark, its dedup id range |
- * | `groups`   | `[metric, windowStart, slot]`      | a TUMBLE/HOP group (lmdb-env.ts `groupValue`): the key values (msgpack, written once and copied as bytes on later updates), the numeric state as f64s, the object states (msgpack) |
+ * | `groups`   | `[metric, windowStart, slot]`      | a TUMBLE/HOP/CUMULATE group (windowStart: the window's key, its end for CUMULATE) (lmdb-env.ts `groupValue`): the key values (msgpack, written once and copied as bytes on later updates), the numeric state as f64s, the object states (msgpack) |
  * | `emitted`  | `[metric, windowStart]`            | ids of rows emitted for an open window (top-N, HAVING) |
  * | `sessions` | `[metric, serial]`                 | `[id, start, end, emittedStart, groupSnapshot]`   |
  * | `closed`   | `[metric, id]`                     | end of the key's last closed session (late detection) |
@@ -42,7 +42,7 @@ export type StoreKey = (string | number)[];
  * - `clear`: remove every key that starts with `prefix`;
  * - `dropBlocks`: remove the blocks under `prefix` (keys `[...prefix, first, n]`) that end at
  *   or below `below` (first + n <= below): the dedup ids a partition forgot;
- * - `groups`: TUMBLE/HOP groups of one window, packed: `slots[i]`'s numeric state is
+ * - `groups`: TUMBLE/HOP/CUMULATE groups of one window, packed: `slots[i]`'s numeric state is
  *   `nums[i * width .. (i + 1) * width)`, its object states `objs[i]`; `keys[i]` is its key
  *   values when the group is new, null when it is stored already (the writer keeps the stored
  *   key bytes), so unchanged key strings are not sent again.
@@ -84,7 +84,7 @@ export function opWeight(op: StateOp): number {
 }
 
 /**
- * Stored TUMBLE/HOP groups in bulk, decoded by the store's thread into flat arrays: entry `i`
+ * Stored TUMBLE/HOP/CUMULATE groups in bulk, decoded by the store's thread into flat arrays: entry `i`
  * is group `slots[i]` of window `windowStarts[i]`, its key values the msgpack bytes
  * `keyBytes[keyEnds[i - 1] .. keyEnds[i])`, its numeric state `nums[numEnds[i - 1] ..
  * numEnds[i])`, its object states (msgpack array) `objBytes[objEnds[i - 1] .. objEnds[i])`

@@ -131,6 +131,7 @@ describe('checkpoints', () => {
     const sqls = [
       `CREATE VIEW a AS SELECT window_start, data.restaurantId AS r, COUNT(*) AS n, SUM(data.orderTotal) AS s, approx_count_distinct(data.customerId) AS u, quantile_cont(data.orderTotal, 0.9) AS p90 FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start, data.restaurantId`,
       `-- emit: on_update\nCREATE VIEW b AS SELECT window_start, window_end, data.customerId AS c, COUNT(*) AS n FROM SESSION(orders, eventTime, INTERVAL '2 minutes') GROUP BY window_start, window_end, data.customerId`,
+      `CREATE VIEW c AS SELECT window_start, window_end, data.restaurantId AS r, COUNT(*) AS n, SUM(data.orderTotal) AS s FROM CUMULATE(orders, eventTime, INTERVAL '1 minute', INTERVAL '5 minutes', INTERVAL '-2 minutes') GROUP BY window_start, window_end, data.restaurantId`,
     ];
     const plans = sqls.map((s) => plan(s, orders));
     const records = generate('food-delivery', 3000, { seed: 7, ratePerSec: 5, duplicateRate: 0.1, lateRate: 0.05, malformedRate: 0.02 })

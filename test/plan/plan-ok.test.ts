@@ -56,8 +56,8 @@ function literals(e: Expr): unknown[] {
 
 /** The fixtures of fixtures/ok, each planned by a test below. */
 const OK_FIXTURES = [
-  'aggregates', 'aggregates-filter', 'group-by-alias', 'group-by-ordinal', 'having-expressions', 'hop', 'nested-fields',
-  'session', 'string-literals', 'topn-inline', 'topn-three-level', 'tumble', 'where-arithmetic', 'where-boolean-logic',
+  'aggregates', 'aggregates-filter', 'cumulate', 'group-by-alias', 'group-by-ordinal', 'having-expressions', 'hop', 'nested-fields',
+  'session', 'string-literals', 'topn-cumulate', 'topn-inline', 'topn-three-level', 'tumble', 'where-arithmetic', 'where-boolean-logic',
   'where-case-cast-coalesce', 'where-comparisons', 'where-predicates', 'where-timestamps',
 ];
 
@@ -92,6 +92,34 @@ describe('windows', () => {
     expect(p.emit).toBe('on_update');
     expect(p.window).toEqual({ type: 'hop', slideMs: 30_000, sizeMs: 120_000 });
     expect(p.keyColumns).toEqual([2]);
+  });
+
+  it('CUMULATE with a negative offset: window_end identifies the row with the key', () => {
+    const p = plan('cumulate');
+    expect(explain(p)).toMatchInlineSnapshot(`
+      "Metric kinds_today [emit=on_window_close, hash=…] -> (window_start timestamp, window_end timestamp, kind string, events int)
+        Project: window_start, window_end, kind, events
+          Aggregate: group=[window, kind] aggregates=[events := count(*)]
+            WindowAssign: CUMULATE(step=1h, size=1d, offset=-5h) on ts
+              Scan: clicks (topic=web-clicks, event_id=id, event_time=ts, watermark_delay=2s, allowed_lateness=10s, dedup_ttl=30m)"
+    `);
+    expect(p.window).toEqual({ type: 'cumulate', stepMs: 3_600_000, sizeMs: 86_400_000, offsetMs: -18_000_000 });
+    expect(p.keyColumns).toEqual([1, 2]);
+  });
+
+  it('CUMULATE top-N ranks per (window_start, window_end)', () => {
+    const p = plan('topn-cumulate');
+    expect(explain(p)).toMatchInlineSnapshot(`
+      "Metric top_pages_this_hour [emit=on_window_close, hash=…] -> (window_start timestamp, window_end timestamp, page string, views int, rn int)
+        TopN: per window, ORDER BY views DESC, limit=3, rank=rn
+          Project: window_start, window_end, page, views
+            Aggregate: group=[window, page := data.page] aggregates=[views := count(*)]
+              WindowAssign: CUMULATE(step=10m, size=1h) on ts
+                Scan: clicks (topic=web-clicks, event_id=id, event_time=ts, watermark_delay=2s, allowed_lateness=10s, dedup_ttl=30m)"
+    `);
+    expect(p.window).toEqual({ type: 'cumulate', stepMs: 600_000, sizeMs: 3_600_000 });
+    expect(columns(p)).toEqual(['window_start timestamp', 'window_end timestamp', 'page string', 'views int', 'rn int']);
+    expect(p.keyColumns).toEqual([1, 2]);
   });
 
   it('SESSION per key, explicit on_window_close, stream settings at their defaults', () => {

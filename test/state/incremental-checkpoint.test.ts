@@ -21,6 +21,8 @@ const SQLS = [
   `-- emit: on_update\nCREATE VIEW b AS SELECT window_start, window_end, data.customerId AS c, COUNT(*) AS n FROM SESSION(orders, eventTime, INTERVAL '2 minutes') GROUP BY window_start, window_end, data.customerId`,
   `-- emit: on_update\nCREATE VIEW c AS SELECT window_start, r, n FROM (SELECT window_start, data.restaurantId AS r, COUNT(*) AS n, ROW_NUMBER() OVER (PARTITION BY window_start ORDER BY COUNT(*) DESC) AS rn FROM HOP(orders, eventTime, INTERVAL '30 seconds', INTERVAL '2 minutes') GROUP BY window_start, data.restaurantId) WHERE rn <= 3`,
   `CREATE VIEW d AS SELECT window_start, data.customerId AS c, COUNT(DISTINCT data.restaurantId) AS k FROM TUMBLE(orders, eventTime, INTERVAL '5 minutes') GROUP BY window_start, data.customerId HAVING COUNT(*) > 1`,
+  // CUMULATE: windows stored under their end (those of a period share their start).
+  `-- emit: on_update\nCREATE VIEW e AS SELECT window_start, window_end, r, n FROM (SELECT window_start, window_end, data.restaurantId AS r, COUNT(*) AS n, ROW_NUMBER() OVER (PARTITION BY window_start, window_end ORDER BY COUNT(*) DESC) AS rn FROM CUMULATE(orders, eventTime, INTERVAL '30 seconds', INTERVAL '3 minutes') GROUP BY window_start, window_end, data.restaurantId) WHERE rn <= 3`,
 ];
 const plans = SQLS.map((s) => plan(s, orders));
 const PARTITIONS = 3;

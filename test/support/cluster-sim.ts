@@ -46,7 +46,7 @@ export interface ClusterOptions {
 
 export interface ClusterRun {
   readonly rows: Map<string, ResultRow[]>;
-  readonly late: Map<string, { eventId: string; windowStart: number }[]>;
+  readonly late: Map<string, { eventId: string; windowStart: number; windowEnd: number }[]>;
   readonly moves: number;
   readonly crashes: number;
   readonly flushes: number;
@@ -67,7 +67,7 @@ interface Member {
   p1: PartialStage;
   p2: MergeStage;
   /** Uncommitted outputs since this member's last flush / phase-two commit. */
-  pendingLate: [string, { eventId: string; windowStart: number }, boolean][];
+  pendingLate: [string, { eventId: string; windowStart: number; windowEnd: number }, boolean][];
   pendingResults: [MetricPlan, RowChange][];
 }
 
@@ -87,7 +87,7 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
   for (const p of plans) for (let q = 0; q < Q; q++) logs.set(`${p.name}/${q}`, []);
   const cursor2 = new Map<string, number>();
   const results = new ResultCollector();
-  const late = new Map<string, { eventId: string; windowStart: number }[]>();
+  const late = new Map<string, { eventId: string; windowStart: number; windowEnd: number }[]>();
   const cursor1 = new Array<number>(P).fill(0);
   const owner1 = Array.from({ length: P }, (_, p) => p % opts.members);
   const owner2 = new Map<string, number>();
@@ -102,7 +102,7 @@ export function runCluster(catalog: Catalog, plans: readonly MetricPlan[], strea
     const m: Member = { p1: undefined as unknown as PartialStage, p2: undefined as unknown as MergeStage, pendingLate: [], pendingResults: [] };
     const sink: EngineSink = {
       result: (plan, change) => { m.pendingResults.push([plan, change]); },
-      late: (plan, pair) => { m.pendingLate.push([plan.name, { eventId: pair.event.eventId, windowStart: pair.windowStart }, lateExplained(plan, lateLine(plan, pair) as unknown as LateLine)]); },
+      late: (plan, pair) => { m.pendingLate.push([plan.name, { eventId: pair.event.eventId, windowStart: pair.windowStart, windowEnd: pair.windowEnd }, lateExplained(plan, lateLine(plan, pair) as unknown as LateLine)]); },
     };
     m.p1 = new PartialStage(catalog, plans, sink, { partialsPartitions: () => Q });
     m.p2 = new MergeStage(plans, sink, { inputPartitions: () => P });

@@ -15,18 +15,18 @@ import type { ResultRow } from '../../src/util/result-row.js';
 
 export interface HotRun {
   rows: Map<string, ResultRow[]>;
-  late: Map<string, { eventId: string; windowStart: number }[]>;
+  late: Map<string, { eventId: string; windowStart: number; windowEnd: number }[]>;
   stats: ReturnType<Engine['stats']>;
 }
 
 export function runHot(catalog: Catalog, plans: readonly MetricPlan[], stream: string, records: readonly RawRecord[], batch = 500): HotRun {
   const results = new ResultCollector();
-  const late = new Map<string, { eventId: string; windowStart: number }[]>();
+  const late = new Map<string, { eventId: string; windowStart: number; windowEnd: number }[]>();
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),
     late: (p, pair) => {
       const list = late.get(p.name) ?? [];
-      list.push({ eventId: pair.event.eventId, windowStart: pair.windowStart });
+      list.push({ eventId: pair.event.eventId, windowStart: pair.windowStart, windowEnd: pair.windowEnd });
       late.set(p.name, list);
     },
   });
@@ -37,7 +37,7 @@ export function runHot(catalog: Catalog, plans: readonly MetricPlan[], stream: s
 
 let conn: DuckDBConnection | undefined;
 
-export async function runColdExcludingLate(catalog: Catalog, plan: MetricPlan, records: readonly RawRecord[], late: readonly { eventId: string; windowStart: number }[]): Promise<ResultRow[]> {
+export async function runColdExcludingLate(catalog: Catalog, plan: MetricPlan, records: readonly RawRecord[], late: readonly { eventId: string; windowStart: number; windowEnd?: number }[]): Promise<ResultRow[]> {
   conn ??= await (await DuckDBInstance.create(':memory:')).connect();
   const validate = compilePayloadValidator(plan.stream);
   const valid: ValidEvent[] = [];
@@ -47,11 +47,13 @@ export async function runColdExcludingLate(catalog: Catalog, plan: MetricPlan, r
   }
   await createEventsTable(conn, plan.stream);
   await appendEvents(conn, plan.stream, valid);
-  await conn.run('CREATE OR REPLACE TABLE late_pairs (event_id VARCHAR, window_start TIMESTAMP)');
+  await conn.run('CREATE OR REPLACE TABLE late_pairs (event_id VARCHAR, window_start TIMESTAMP, window_end TIMESTAMP)');
   const app = await conn.createAppender('late_pairs');
   for (const l of late) {
     app.appendVarchar(l.eventId);
     app.appendTimestamp(new DuckDBTimestampValue(BigInt(l.windowStart) * 1000n));
+    // The window end tells apart CUMULATE windows, which share their start; the others need only the start.
+    if (l.windowEnd === undefined) app.appendNull(); else app.appendTimestamp(new DuckDBTimestampValue(BigInt(l.windowEnd) * 1000n));
     app.endRow();
   }
   app.flushSync();
