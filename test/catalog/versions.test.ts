@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compilePayloadValidator, decodeAndValidate, type StreamDef, type ValidationResult } from '../../src/catalog/index.js';
-import { parse } from './catalog-fixture.js';
+import { definitionHash } from '../../src/plan/index.js';
+import { BASE, parse } from './catalog-fixture.js';
 
 /** A stream with an envelope version and nested fields, as orders.yaml has them. */
 const HEAD = `name: clicks
@@ -106,6 +107,19 @@ describe('catalog versions', () => {
       "PW_CATALOG_VERSION_FIXED clicks.yaml:18:5 version 2 moves 'eventVersion', the stream's versions.field; it must stay at its declared path in every version (producers route and deduplicate by it); publish a version that moves it to a new stream",
       "PW_CATALOG_VERSION_FIXED clicks.yaml:19:5 version 2 lacks 'data.prepSeconds', which is declared required: true; a required field must be carried by every version (drop required: true to let it read NULL)",
     ]);
+  });
+});
+
+describe('versions and result lineage', () => {
+  it('the definition hash covers the mappings, and is unchanged for streams without versions', () => {
+    const sql = 'CREATE VIEW m AS SELECT 1';
+    const plain = parse(HEAD).stream as StreamDef;
+    const v2 = definitionHash(sql, streamOf(V2));
+    expect(v2).not.toBe(definitionHash(sql, plain));
+    expect(definitionHash(sql, streamOf(V2.replace('data.prep.seconds', 'data.prep.secs')))).not.toBe(v2);
+    expect(definitionHash(sql, streamOf(V2))).toBe(v2);
+    // The hash a stream without versions had before versions existed.
+    expect(definitionHash(sql, parse(BASE).stream as StreamDef)).toBe('f2e0136ad2244156');
   });
 });
 
