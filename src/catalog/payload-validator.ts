@@ -4,6 +4,8 @@
  * JSON object, lacks a required field, or holds a value of the wrong type or outside the value
  * domain is rejected with a code and a reason; it then goes to the quarantine lane, never
  * silently away. Fields not in the catalog are kept, not validated (but count for the depth).
+ * With catalog `versions`, each field is validated where the payload's version carries it and
+ * the valid event's payload is rewritten to the declared paths (versions.ts).
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, formatTimestamp, parseTimestampMs } from '../util/timestamp.js';
@@ -87,7 +89,6 @@ function typeName(value: unknown): string {
   }
   return typeof value;
 }
-
 
 /** A compiled validator for one stream. */
 export type PayloadValidator = (payload: unknown) => ValidationResult;
