@@ -6,12 +6,13 @@
  * the hot path), so the processing thread only hands the text over.
  *
  * The result is the same schema as `archiveSchema(stream)`: metadata columns, catalog fields
- * (nested objects as structs; a struct is null when its object is missing or null), and the
- * payload JSON (after PII treatment; byte for byte as received when the stream has no PII).
+ * (nested objects as structs; a struct is null when its object is missing or null; read at
+ * their declared paths whatever the event's catalog version), and the payload JSON (after PII
+ * treatment; byte for byte as received when the stream has no PII).
  */
 import { Bool, type Data, Float64, Int32, Int64, makeData, RecordBatch, Struct, Table, TimestampMillisecond, Utf8, type Field, type Schema } from 'apache-arrow';
 import type { FieldDef, StreamDef } from '../catalog/index.js';
-import { getPath } from '../catalog/index.js';
+import { declaredLayout, getPath } from '../catalog/index.js';
 import { parseTimestampMs } from '../util/timestamp.js';
 import { archiveSchema, fieldTree, type FieldTree } from './arrow-schema.js';
 import { hasPii, treatPii } from './pii.js';
@@ -227,13 +228,15 @@ export class EventTableBuilder {
         if (this.#failOn !== undefined && chunk.joined.substring(at, at + len).includes(this.#failOn)) throw new Error(`failpoint archive-record:${this.#failOn}`);
         ids.append(String(getPath(raw, this.#idSegments)));
         const payload = this.#pii ? treatPii(this.stream, raw, this.#piiKey) : raw;
+        // Typed columns at declared paths (as validation rewrote the event for the hot path); the JSON column as received.
+        const declared = declaredLayout(this.stream, payload);
         if (!bytes) texts.append(JSON.stringify(payload));
         else if (ascii) texts.appendBytes(bytes, at, at + len);
         else texts.append(chunk.joined.substring(at, at + len));
         at += len + 1;
         offsets[i] = BigInt(chunk.offsets[j] as number);
         times[i] = BigInt(chunk.times[j] as number);
-        fill(tree, payload, i);
+        fill(tree, declared, i);
       }
     }
     const columns: Data[] = [

@@ -1,6 +1,6 @@
 /** PII treatment of archived payloads: `pii: hash` fields become a keyed hash, `pii: drop` fields are removed. */
 import { createHmac } from 'node:crypto';
-import type { StreamDef } from '../catalog/index.js';
+import { locationIn, payloadVersion, type StreamDef } from '../catalog/index.js';
 
 /** The keyed hash `pii: hash` fields are archived as (HMAC-SHA256, hex, first 32 characters). */
 export function piiHash(key: string, value: unknown): string {
@@ -13,18 +13,25 @@ export function hasPii(stream: StreamDef): boolean {
   return false;
 }
 
-/** The payload after PII treatment (a copy when anything changes; the input is never modified). */
+/**
+ * The payload after PII treatment (a copy when anything changes; the input is never modified).
+ * With catalog `versions`, each field is treated where the payload's version carries it.
+ */
 export function treatPii(stream: StreamDef, payload: Record<string, unknown>, key: string | undefined): Record<string, unknown> {
   let out = payload;
+  const found = stream.versions ? payloadVersion(stream.versions, payload) : undefined;
+  const version = found?.ok ? found.version : undefined;
   for (const f of stream.fields.values()) {
     if (!f.pii) continue;
+    const segments = locationIn(version, f.path)?.segments;
+    if (!segments) continue;
     if (out === payload) out = structuredClone(payload);
     let parent: Record<string, unknown> | undefined = out;
-    for (const seg of f.segments.slice(0, -1)) {
+    for (const seg of segments.slice(0, -1)) {
       const next: unknown = parent?.[seg];
       parent = next !== null && typeof next === 'object' ? next as Record<string, unknown> : undefined;
     }
-    const leaf = f.segments[f.segments.length - 1] as string;
+    const leaf = segments[segments.length - 1] as string;
     if (!parent || !(leaf in parent)) continue;
     if (f.pii === 'drop') delete parent[leaf];
     else if (parent[leaf] !== null) {

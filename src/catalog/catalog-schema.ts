@@ -2,7 +2,7 @@
 
 export const STREAM_KEYS = [
   'name', 'kind', 'topic', 'format', 'event_id', 'event_time', 'watermark_delay', 'allowed_lateness',
-  'idle_timeout', 'dedup_ttl', 'max_future', 'partition_key', 'retention', 'partitions', 'fields', 'description',
+  'idle_timeout', 'dedup_ttl', 'max_future', 'partition_key', 'retention', 'partitions', 'fields', 'versions', 'description',
 ] as const;
 
 export const FIELD_KEYS = ['type', 'required', 'pii', 'description'] as const;
@@ -30,6 +30,8 @@ export const catalogFileSchema = {
     retention: { type: 'string' },
     partitions: { type: 'integer', minimum: 1, maximum: 10000 },
     description: { type: 'string' },
+    // Checked key by key in parse-versions.ts, where each problem gets its own code and position.
+    versions: { type: 'object' },
     fields: {
       type: 'object',
       minProperties: 1,

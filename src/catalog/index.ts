@@ -1,4 +1,5 @@
-export type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
+export type { Catalog, FieldDef, FieldLocation, FieldType, PiiMode, StreamDef, StreamVersions, VersionDef } from './types.js';
+export { declaredLayout, locationIn, payloadVersion, toDeclaredPaths } from './versions.js';
 export { FIELD_TYPES, PII_MODES } from './types.js';
 export { loadCatalog, parseCatalogFile, catalogFiles } from './load-catalog.js';
 export { FutureTimeGuard, type FutureReference } from './future-guard.js';

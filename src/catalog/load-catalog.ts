@@ -12,6 +12,7 @@ import { AggregateUserError, CatalogError, type SourcePosition } from '../errors
 import { CATALOG_DURATION_HELP, formatDuration, parseCatalogDuration } from '../util/duration.js';
 import { stripBom } from '../util/utf8.js';
 import { FIELD_KEYS, STREAM_KEYS, catalogFileSchema } from './catalog-schema.js';
+import { parseVersions } from './parse-versions.js';
 import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -23,7 +24,7 @@ interface RawField { type: FieldType; required?: boolean; pii?: PiiMode }
 interface RawStream {
   name: string; kind?: 'stream' | 'table'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
   watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string; max_future?: string;
-  partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>;
+  partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>; versions?: Record<string, unknown>;
 }
 
 /** Positions of keys and values inside one YAML document. */
@@ -214,12 +215,13 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
   const eventId = refField('event_id', ['string', 'int'], true);
   const eventTime = refField('event_time', ['timestamp'], true);
   const partitionKey = refField('partition_key', ['string', 'int', 'double', 'boolean', 'timestamp'], false) || undefined;
+  const versions = s.versions === undefined ? undefined : parseVersions(s.versions, fields, { eventId, eventTime, partitionKey }, loc, errors);
   const stream: StreamDef = {
     kind, name: s.name, topic: s.topic ?? s.name, format: s.format ?? 'json', eventId, eventTime,
     watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
     idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'), maxFutureMs: duration('max_future'),
     partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
-    partitions: s.partitions ?? 3, fields, file, position: loc.at(['name'], true),
+    partitions: s.partitions ?? 3, fields, ...(versions ? { versions } : {}), file, position: loc.at(['name'], true),
   };
   if (stream.maxFutureMs === 0 && s.max_future !== undefined) {
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'max_future' must be greater than 0 (it bounds how far ahead of processing time an event time may be)", { position: loc.at(['max_future'], true) }));

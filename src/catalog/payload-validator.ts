@@ -4,10 +4,14 @@
  * JSON object, lacks a required field, or holds a value of the wrong type or outside the value
  * domain is rejected with a code and a reason; it then goes to the quarantine lane, never
  * silently away. Fields not in the catalog are kept, not validated (but count for the depth).
+ * With catalog `versions`, each field is validated where the payload's version carries it and
+ * the valid event's payload is rewritten to the declared paths (versions.ts).
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, formatTimestamp, parseTimestampMs } from '../util/timestamp.js';
-import type { FieldDef, FieldType, StreamDef } from './types.js';
+import { getPath } from './get-path.js';
+import type { FieldDef, FieldType, StreamDef, StreamVersions, VersionDef } from './types.js';
+import { locationIn, payloadVersion, toDeclaredPaths } from './versions.js';
 import { MAX_EXACT_INT, MAX_PAYLOAD_DEPTH, nestsDeeperThan, unpairedSurrogate } from './value-domain.js';
 
 /** Why a payload was quarantined (stable codes, listed in docs/errors.md). */
@@ -17,7 +21,8 @@ export type QuarantineCode =
   | 'PW_PAYLOAD_MISSING_FIELD'
   | 'PW_PAYLOAD_WRONG_TYPE'
   | 'PW_PAYLOAD_BAD_TIMESTAMP'
-  | 'PW_PAYLOAD_TOO_DEEP';
+  | 'PW_PAYLOAD_TOO_DEEP'
+  | 'PW_PAYLOAD_UNKNOWN_VERSION';
 
 export interface ValidEvent {
   readonly ok: true;
@@ -85,71 +90,120 @@ function typeName(value: unknown): string {
   return typeof value;
 }
 
-function getPath(obj: unknown, segments: readonly string[]): unknown {
-  let cur = obj;
-  for (const s of segments) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[s];
-  }
-  return cur;
-}
-
 /** A compiled validator for one stream. */
 export type PayloadValidator = (payload: unknown) => ValidationResult;
 
-/** Compiles the validator for `stream` (once per stream; the result is reused per event). */
-export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
+/** A declared field where one version carries it: `path`/`segments` are that place, `declared` the catalog's path. */
+type LocatedField = FieldDef & { readonly declared: string };
+
+/** The checks of one payload shape (ajv, then timestamps and strings); undefined when the payload passes. */
+type ShapeCheck = (payload: Record<string, unknown>) => RejectedPayload | undefined;
+
+function compileShapeCheck(fields: readonly LocatedField[], version: number | undefined): ShapeCheck {
   // strictNumbers: `strict: false` would let JSON.parse's ±Infinity (from 1e400) pass as a number.
   const ajv = new Ajv({ allErrors: false, strict: false, strictNumbers: true });
-  // An array, not the map's iterator: schemaFor walks the fields twice.
-  const check = ajv.compile(schemaFor([...stream.fields.values()]));
-  const byPath = new Map([...stream.fields.values()].map((f) => [f.path, f]));
-  const timestamps = [...stream.fields.values()].filter((f) => f.type === 'timestamp');
-  const strings = [...stream.fields.values()].filter((f) => f.type === 'string');
-  const idSegs = stream.eventId.split('.');
-  const timeSegs = stream.eventTime.split('.');
+  const check = ajv.compile(schemaFor(fields));
+  const byPath = new Map(fields.map((f) => [f.path, f]));
+  const timestamps = fields.filter((f) => f.type === 'timestamp');
+  const strings = fields.filter((f) => f.type === 'string');
+  // A moved field's reason names the declared field too, so the producer sees both names.
+  const name = (path: string): string => {
+    const f = byPath.get(path);
+    return f && f.declared !== path ? `'${path}' (where version ${String(version)} carries '${f.declared}')` : `'${path}'`;
+  };
 
   const reject = (err: ErrorObject, payload: unknown): RejectedPayload => {
     const parts = err.instancePath.split('/').slice(1);
     if (err.keyword === 'required') {
       const path = [...parts, (err.params as { missingProperty: string }).missingProperty].join('.');
-      return { ok: false, code: 'PW_PAYLOAD_MISSING_FIELD', reason: `required field '${path}' is missing` };
+      return { ok: false, code: 'PW_PAYLOAD_MISSING_FIELD', reason: `required field ${name(path)} is missing` };
     }
     const path = parts.join('.');
     const f = byPath.get(path);
     if (err.keyword === 'minimum' || err.keyword === 'maximum') {
-      return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field '${path}' must be int within ±${MAX_EXACT_INT} (2^53−1, exact on every path), got ${String(getPath(payload, parts))}; send larger ids or counters as strings` };
+      return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field ${name(path)} must be int within ±${MAX_EXACT_INT} (2^53−1, exact on every path), got ${String(getPath(payload, parts))}; send larger ids or counters as strings` };
     }
     const got = typeName(getPath(payload, parts));
     if (got === 'null' && f?.required) {
-      return { ok: false, code: 'PW_PAYLOAD_MISSING_FIELD', reason: `required field '${path}' is null` };
+      return { ok: false, code: 'PW_PAYLOAD_MISSING_FIELD', reason: `required field ${name(path)} is null` };
     }
     const want = f ? f.type : 'an object';
-    return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field '${path}' must be ${want}, got ${got}` };
+    return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field ${name(path)} must be ${want}, got ${got}` };
   };
 
   return (payload) => {
-    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
-      return { ok: false, code: 'PW_PAYLOAD_NOT_OBJECT', reason: `payload must be a JSON object, got ${typeName(payload)}` };
-    }
     if (!check(payload)) return reject((check.errors as ErrorObject[])[0] as ErrorObject, payload);
     for (const f of timestamps) {
       const v = getPath(payload, f.segments);
-      if (v !== undefined && v !== null && parseTimestampMs(v) === undefined) return badTimestamp(f.path, v);
+      if (v !== undefined && v !== null && parseTimestampMs(v) === undefined) return badTimestamp(name(f.path), v);
     }
     for (const f of strings) {
       const v = getPath(payload, f.segments);
       const at = typeof v === 'string' ? unpairedSurrogate(v) : undefined;
       if (at !== undefined) {
-        return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field '${f.path}' holds an unpaired UTF-16 surrogate (\\u${(v as string).charCodeAt(at).toString(16)}) at character ${at}; text must be well-formed Unicode to be stored as UTF-8` };
+        return { ok: false, code: 'PW_PAYLOAD_WRONG_TYPE', reason: `field ${name(f.path)} holds an unpaired UTF-16 surrogate (\\u${(v as string).charCodeAt(at).toString(16)}) at character ${at}; text must be well-formed Unicode to be stored as UTF-8` };
       }
     }
+    return undefined;
+  };
+}
+
+/** The stream's fields where version `v` carries them (fields it lacks are left out). */
+function locatedFields(stream: StreamDef, v: VersionDef | undefined): LocatedField[] {
+  const out: LocatedField[] = [];
+  for (const f of stream.fields.values()) {
+    const to = locationIn(v, f.path);
+    if (to) out.push({ ...f, path: to.path, segments: to.segments, declared: f.path });
+  }
+  return out;
+}
+
+/**
+ * Compiles the validator for `stream` (once per stream; the result is reused per event). With
+ * `versions`, the payload's version picks where each field is validated, and the valid event's
+ * payload is rewritten to the declared paths (versions.ts); a missing or unknown version is
+ * rejected (PW_PAYLOAD_UNKNOWN_VERSION).
+ */
+export function compilePayloadValidator(stream: StreamDef): PayloadValidator {
+  const versions = stream.versions;
+  const checks = new Map<number | undefined, ShapeCheck>();
+  if (versions) for (const v of versions.byNumber.values()) checks.set(v.version, compileShapeCheck(locatedFields(stream, v), v.version));
+  else checks.set(undefined, compileShapeCheck(locatedFields(stream, undefined), undefined));
+  const idSegs = stream.eventId.split('.');
+  const timeSegs = stream.eventTime.split('.');
+
+  return (payload) => {
+    if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+      return { ok: false, code: 'PW_PAYLOAD_NOT_OBJECT', reason: `payload must be a JSON object, got ${typeName(payload)}` };
+    }
+    const obj = payload as Record<string, unknown>;
+    let version: VersionDef | undefined;
+    if (versions) {
+      const found = payloadVersion(versions, obj);
+      if (!found.ok) return unknownVersion(stream, versions, found.seen);
+      version = found.version;
+    }
+    const rejected = (checks.get(version?.version) as ShapeCheck)(obj);
+    if (rejected) return rejected;
+    const canonical = version ? toDeclaredPaths(version, obj) : obj;
     return {
       ok: true,
-      eventId: String(getPath(payload, idSegs)),
-      eventTimeMs: parseTimestampMs(getPath(payload, timeSegs)) as number,
-      payload: payload as Record<string, unknown>,
+      eventId: String(getPath(canonical, idSegs)),
+      eventTimeMs: parseTimestampMs(getPath(canonical, timeSegs)) as number,
+      payload: canonical,
     };
+  };
+}
+
+/** The rejection of a payload whose version is missing or not one the catalog lists. */
+function unknownVersion(stream: StreamDef, versions: StreamVersions, seen: unknown): RejectedPayload {
+  const known = [...versions.byNumber.keys()].join(', ');
+  const what = seen === undefined || seen === null
+    ? `has no version ('${versions.field}' is ${seen === null ? 'null' : 'missing'})`
+    : `has version ${JSON.stringify(seen)} in '${versions.field}', which the catalog does not list`;
+  return {
+    ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION',
+    reason: `payload ${what}; stream '${stream.name}' knows versions ${known} (${stream.file}); send a listed version, or declare this one under 'versions' with its field mappings and replay the DLQ`,
   };
 }
 
@@ -159,13 +213,13 @@ export function notUtf8(at: number): RejectedPayload {
 }
 
 /** The reason a timestamp value is refused: not a timestamp at all, or outside the supported range. */
-function badTimestamp(path: string, v: unknown): RejectedPayload {
+function badTimestamp(name: string, v: unknown): RejectedPayload {
   const shown = typeof v === 'number' && !Number.isFinite(v) ? 'a number too large for a double' : JSON.stringify(v);
   const range = `${formatTimestamp(MIN_TIMESTAMP_MS)} … ${formatTimestamp(MAX_TIMESTAMP_MS)}`;
   const outside = typeof v === 'number' && Number.isInteger(v)
     ? `, which is outside the supported range ${range} (${MIN_TIMESTAMP_MS} … ${MAX_TIMESTAMP_MS} epoch ms; microsecond or nanosecond epochs must be sent as milliseconds)`
     : typeof v === 'string' && /^\s*[+-]?\d{5,}-/.test(v) ? `, which is outside the supported range ${range}` : ', which is not an ISO-8601 timestamp or integer epoch milliseconds';
-  return { ok: false, code: 'PW_PAYLOAD_BAD_TIMESTAMP', reason: `field '${path}' holds ${shown}${outside}` };
+  return { ok: false, code: 'PW_PAYLOAD_BAD_TIMESTAMP', reason: `field ${name} holds ${shown}${outside}` };
 }
 
 /**
@@ -186,4 +240,4 @@ export function decodeAndValidate(raw: string, validate: PayloadValidator): Vali
   return validate(payload);
 }
 
-export { getPath };
+export { getPath } from './get-path.js';

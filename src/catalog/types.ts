@@ -20,6 +20,32 @@ export interface FieldDef {
   readonly position: SourcePosition;
 }
 
+/** Where a version carries a declared field: a dot path, or null when that version does not carry it (it reads NULL). */
+export type FieldLocation = { readonly path: string; readonly segments: readonly string[] } | null;
+
+/** One payload version of a stream (catalog `versions: { <n>: { declared: location } }`). */
+export interface VersionDef {
+  /** A non-negative integer. */
+  readonly version: number;
+  /** Declared fields this version carries elsewhere or not at all, by declared path; every other field is where declared. */
+  readonly moved: ReadonlyMap<string, FieldLocation>;
+  /** The version's key in the catalog file. */
+  readonly position: SourcePosition;
+}
+
+/**
+ * Per-version field mappings of a stream. Events are validated where their version carries
+ * each field, then rewritten to the declared paths (catalog/versions.ts): every later stage
+ * reads declared paths only. An event whose version is missing or not listed is quarantined.
+ */
+export interface StreamVersions {
+  /** The declared `int` field holding the version (catalog `versions.field`, default `eventVersion`). */
+  readonly field: string;
+  readonly segments: readonly string[];
+  /** The versions the catalog knows, ascending. */
+  readonly byNumber: ReadonlyMap<number, VersionDef>;
+}
+
 export interface StreamDef {
   /** `stream` (an unbounded topic) or `table` (reference data for lookups). */
   readonly kind: 'stream' | 'table';
@@ -48,6 +74,8 @@ export interface StreamDef {
   readonly partitions: number;
   /** Declared fields by dot path, in file order. */
   readonly fields: ReadonlyMap<string, FieldDef>;
+  /** Per-version field mappings; absent when the catalog declares no `versions` (payloads are read as declared). */
+  readonly versions?: StreamVersions | undefined;
   /** The catalog file this came from. */
   readonly file: string;
   /** Where the stream is declared: the value of its `name` key. */

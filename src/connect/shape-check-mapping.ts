@@ -12,7 +12,9 @@
  *   output then writes a null Kafka key;
  * - `pitwall-error-code` and `pitwall-error` (DLQ only): the quarantine code and the reason,
  *   written as Kafka headers.
- * Blank lines (e.g. the trailing newline of an NDJSON body) are dropped.
+ * Blank lines (e.g. the trailing newline of an NDJSON body) are dropped. With catalog
+ * `versions`, required fields a version moves and the version rule itself are left to pitwall
+ * (the event id, event time and partition key never move).
  */
 import type { StreamDef } from '../catalog/index.js';
 
@@ -29,7 +31,9 @@ export const HEADER_PREFIX = 'pitwall-';
 
 /** The Bloblang mapping that checks one stream's payloads and routes them (see module doc). */
 export function shapeCheckMapping(stream: StreamDef): string {
-  const required = [...stream.fields.values()].filter((f) => f.required).map((f) => f.path);
+  // A required field some catalog version moves is checked by pitwall, which knows the versions.
+  const moves = (path: string): boolean => [...(stream.versions?.byNumber.values() ?? [])].some((v) => v.moved.has(path));
+  const required = [...stream.fields.values()].filter((f) => f.required && !moves(f.path)).map((f) => f.path);
   const time = stream.eventTime;
   const key = stream.partitionKey;
   return [

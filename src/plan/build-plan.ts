@@ -338,6 +338,8 @@ export function definitionHash(sql: string, stream: StreamDef): string {
     sql: sql.trim(), eventId: stream.eventId, eventTime: stream.eventTime, watermarkDelayMs: stream.watermarkDelayMs,
     allowedLatenessMs: stream.allowedLatenessMs, dedupTtlMs: stream.dedupTtlMs,
     fields: [...stream.fields.values()].map((f) => [f.path, f.type, f.required]),
+    // Only when declared, so the hashes of streams without versions stay as they were.
+    ...(stream.versions ? { versions: [stream.versions.field, [...stream.versions.byNumber.values()].map((v) => [v.version, [...v.moved].map(([p, to]) => [p, to?.path ?? null])])] } : {}),
   };
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }

@@ -37,7 +37,7 @@ describe('catalog file errors', () => {
   it('unknown top-level key, with the allowed keys, at the key', () => {
     expect(errorsOf(BASE.replace('event_time: ts\n', 'event_time: ts\ncolour: red\n'))).toEqual([
       "PW_CATALOG_INVALID 4:1 unknown key 'colour' in the top level; allowed keys: name, kind, topic, format, event_id, event_time, " +
-      'watermark_delay, allowed_lateness, idle_timeout, dedup_ttl, max_future, partition_key, retention, partitions, fields, description',
+      'watermark_delay, allowed_lateness, idle_timeout, dedup_ttl, max_future, partition_key, retention, partitions, fields, versions, description',
     ]);
   });
 
