@@ -101,7 +101,7 @@ function literal(e: Extract<Expr, { kind: 'LiteralExpr' }>, params: Parameters):
 }
 
 /** `l op r` with result type `type`, as hot/eval/arithmetic.ts. */
-function arithmeticSql(op: ArithmeticOp, type: SqlType, l: string, r: string, params: Parameters): string {
+export function arithmeticSql(op: ArithmeticOp, type: SqlType, l: string, r: string, params: Parameters): string {
   if (type === 'int' || type === 'null') {
     if (op === '%') return `(${l} % ${nonZero(r, params)})`;
     if (op !== '/') return intInRange(`(CAST(${l} AS HUGEINT) ${op} CAST(${r} AS HUGEINT))`, params);
