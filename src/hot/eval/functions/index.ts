@@ -2,8 +2,9 @@
 import { HOT_CONDITIONAL } from './conditional.js';
 import { HOT_NUMERIC } from './numeric.js';
 import { HOT_STRING } from './string.js';
+import { HOT_TIME } from './time.js';
 import type { HotFunction } from './types.js';
 
 export type { HotFunction } from './types.js';
 
-export const HOT_FUNCTIONS: Readonly<Record<string, HotFunction>> = { ...HOT_STRING, ...HOT_NUMERIC, ...HOT_CONDITIONAL };
+export const HOT_FUNCTIONS: Readonly<Record<string, HotFunction>> = { ...HOT_STRING, ...HOT_NUMERIC, ...HOT_CONDITIONAL, ...HOT_TIME };
