@@ -10,6 +10,7 @@ import type { StreamDef } from '../catalog/index.js';
 import { PlanError } from '../errors.js';
 import { accept, child, children, columnPath, functionArgs, functionName, isNode, type SqlNode } from '../sql/ast.js';
 import { rawAst } from '../sql/ast-usage.js';
+import { DISTINCT_FROM_OPERATOR, NOT_DISTINCT_FROM_OPERATOR } from '../sql/distinct-from.js';
 import type { SourceText } from '../sql/source-text.js';
 import { didYouMean } from '../util/did-you-mean.js';
 import { INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
@@ -249,6 +250,14 @@ function bindBinary(node: SqlNode, scope: BindScope): Expr {
     expectType(right, isBool, `a boolean operand of ${op}`, rightNode, scope);
     return { kind: 'BinaryExpr', op: op as BinaryOp, left, right, type: 'boolean' };
   }
+  if (op === DISTINCT_FROM_OPERATOR || op === NOT_DISTINCT_FROM_OPERATOR) {
+    // `a IS [NOT] DISTINCT FROM b`, rewritten to these operators before parsing (sql/distinct-from.ts).
+    left = coerceToTimestamp(left, right, leftNode, scope);
+    right = coerceToTimestamp(right, left, rightNode, scope);
+    const what = op === DISTINCT_FROM_OPERATOR ? 'IS DISTINCT FROM' : 'IS NOT DISTINCT FROM';
+    if (!comparable(left.type, right.type)) throw planError('PW_PLAN_TYPE', `cannot compare ${left.type} with ${right.type} (${what}); CAST one side`, node, scope);
+    return { kind: 'CallExpr', fn: op === DISTINCT_FROM_OPERATOR ? 'is_distinct_from' : 'is_not_distinct_from', args: [left, right], type: 'boolean' };
+  }
   const cmp = op === '!=' ? '<>' : op;
   if (['=', '<>', '<', '<=', '>', '>='].includes(cmp)) {
     left = coerceToTimestamp(left, right, leftNode, scope);
@@ -267,7 +276,7 @@ function bindBinary(node: SqlNode, scope: BindScope): Expr {
   if (op === '||') {
     return { kind: 'BinaryExpr', op: '||', left, right, type: 'string' };
   }
-  throw planError('PW_PLAN_UNSUPPORTED', `operator ${op} is not supported; supported: comparison, AND/OR/NOT, + - * / %, ||, IN, BETWEEN, LIKE, IS [NOT] NULL`, node, scope);
+  throw planError('PW_PLAN_UNSUPPORTED', `operator ${op} is not supported; supported: comparison, AND/OR/NOT, + - * / %, ||, IN, BETWEEN, LIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM`, node, scope);
 }
 
 function bindCase(node: SqlNode, scope: BindScope): Expr {
@@ -467,6 +476,7 @@ function atTimeZone(node: SqlNode): SqlNode | undefined {
 function bindTimeSyntax(node: SqlNode, scope: BindScope): Expr | undefined {
   const zone = atTimeZone(node);
   if (zone) {
+    accept(child(node, 'options'), 'separator');
     const column: SqlNode = { type: 'column_ref', table: node.table, column: node.column };
     return bindCall(scalarFunction('timezone') as ScalarFunction, node, [zone, column], scope);
   }

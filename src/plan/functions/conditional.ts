@@ -1,6 +1,7 @@
 /**
  * Conditional scalar functions (signatures; semantics in hot/eval/functions/conditional.ts):
- * greatest, least and nullif, as PostgreSQL's "Conditional Expressions" and DuckDB define them.
+ * greatest, least and nullif, as PostgreSQL's "Conditional Expressions" and DuckDB define them, and
+ * the NULL-safe comparisons `a IS [NOT] DISTINCT FROM b` (PostgreSQL's "Comparison Predicates").
  * Their arguments take one common type, as CASE and COALESCE do: all of one type, or numbers
  * (an int among doubles widens to double); a NULL literal takes the others' type.
  */
@@ -35,6 +36,14 @@ export const CONDITIONAL_FUNCTIONS: readonly ScalarFunction[] = [
   {
     name: 'least', family: 'conditional', params: ['any'], variadic: true, result: commonType, strict: false, check: oneType,
     doc: { signature: 'least(a, b, …) → common type', nulls: 'NULLs are skipped; all NULL → NULL', example: 'least(3, NULL, 1) = 1; on ties the first: least(0.0, -0.0) = 0.0' },
+  },
+  {
+    name: 'is_distinct_from', family: 'conditional', params: ['any', 'any'], result: 'boolean', strict: false, check: oneType,
+    doc: { signature: 'a IS DISTINCT FROM b → boolean (also is_distinct_from(a, b))', nulls: 'NULL-safe: two NULLs are not distinct, NULL and a value are', example: 'NULL IS DISTINCT FROM 1 = true, -0.0 IS DISTINCT FROM 0.0 = false' },
+  },
+  {
+    name: 'is_not_distinct_from', family: 'conditional', params: ['any', 'any'], result: 'boolean', strict: false, check: oneType,
+    doc: { signature: 'a IS NOT DISTINCT FROM b → boolean (also is_not_distinct_from(a, b))', nulls: 'NULL-safe: NULL IS NOT DISTINCT FROM NULL is true', example: "kind IS NOT DISTINCT FROM NULL = kind IS NULL" },
   },
   {
     name: 'nullif', family: 'conditional', params: ['any', 'any'], result: commonType, strict: false, check: oneType,

@@ -1,5 +1,5 @@
 /**
- * greatest, least and nullif: their values on the edges written out (NULLs skipped, ties keep
+ * greatest, least, nullif and IS [NOT] DISTINCT FROM: their values on the edges written out (NULLs skipped, ties keep
  * the first, −0 = 0, text by code point), checked on both paths, and hot == cold on random rows.
  */
 import fc from 'fast-check';
@@ -20,6 +20,9 @@ const EDGES: readonly (readonly [Expr, string | number | boolean | null])[] = [
   [call('greatest', [s('a'), s('B'), s('\u00e9')]), '\u00e9'], [call('least', [s('\uffff'), s('\u{1f600}')]), '\uffff'],
   [call('greatest', [lit(true, 'boolean'), lit(false, 'boolean')]), true], [call('least', [lit(5, 'timestamp'), lit(-5, 'timestamp')]), -5],
   [call('nullif', [i(1), i(1)]), null], [call('nullif', [i(1), d(1)]), null], [call('nullif', [d(-0), d(0)]), null], [call('nullif', [i(1), NULL]), 1],
+  [call('is_distinct_from', [NULL, NULL]), false], [call('is_distinct_from', [NULL, i(1)]), true], [call('is_distinct_from', [d(-0), d(0)]), false],
+  [call('is_distinct_from', [i(1), d(1)]), false], [call('is_distinct_from', [s('a'), s('A')]), true], [call('is_not_distinct_from', [NULL, NULL]), true],
+  [call('is_not_distinct_from', [s('x'), NULL]), false], [call('is_not_distinct_from', [lit(false, 'boolean'), lit(false, 'boolean')]), true],
   [call('nullif', [NULL, i(1)]), null], [call('nullif', [s(''), s('')]), null], [call('nullif', [s('a'), s('A')]), 'a'],
 ];
 
@@ -27,10 +30,12 @@ const PROPS: readonly Expr[] = [
   call('greatest', [field('i'), field('i2')]), call('least', [field('d'), field('i'), field('d2')]), call('greatest', [field('s'), field('s2')]),
   call('least', [field('t'), field('t2')]), call('greatest', [field('b'), field('b2'), NULL]), call('least', [field('s'), NULL, field('s2')]),
   call('nullif', [field('i'), field('i2')]), call('nullif', [field('d'), field('i')]), call('nullif', [field('s'), field('s2')]),
+  call('is_distinct_from', [field('i'), field('d')]), call('is_distinct_from', [field('s'), field('s2')]), call('is_not_distinct_from', [field('t'), field('t2')]),
+  call('is_not_distinct_from', [field('b'), field('b2')]), call('is_distinct_from', [field('d'), field('d2')]), call('is_not_distinct_from', [field('i'), field('i2')]),
   call('nullif', [field('t'), field('t2')]), call('nullif', [field('b'), field('b2')]), call('nullif', [field('d'), d(0)]),
 ];
 
-describe('conditional functions', () => {
+describe('conditional functions and NULL-safe comparisons', () => {
   it('give the written values on the edges, on both paths', async () => {
     const exprs = EDGES.map(([e]) => e);
     const want = EDGES.map(([e, v]) => [displayExpr(e), v]);

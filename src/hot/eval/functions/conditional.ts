@@ -16,9 +16,14 @@ function extreme(sign: 1 | -1): HotFunction {
   };
 }
 
+const distinct = (x: Val, y: Val): boolean => (x === null || y === null ? x !== y : order(x, y) !== 0);
+
 export const HOT_CONDITIONAL: Readonly<Record<string, HotFunction>> = {
   greatest: extreme(1),
   least: extreme(-1),
+  // Equal as `=` is (below too); two NULLs are not distinct, NULL and a value are.
+  is_distinct_from: () => (a) => distinct(a[0] ?? null, a[1] ?? null),
+  is_not_distinct_from: () => (a) => !distinct(a[0] ?? null, a[1] ?? null),
   // Equal as `=` is: numbers by value (−0 = 0, an int against a double exactly), text exactly.
   nullif: () => (a) => { const x = a[0] ?? null; const y = a[1] ?? null; return x === null || (y !== null && order(x, y) === 0) ? null : x; },
 };
