@@ -1,8 +1,10 @@
 /**
  * Numeric scalar functions (signatures; semantics in hot/eval/functions/numeric.ts). Names and
  * result types follow DuckDB's; a run-time domain error (sqrt of a negative number) is NULL, as
- * every run-time error in pitwall. ln, log10 and power are not in the library: the two paths'
- * math libraries differ in the last bit for some inputs, so no single result could be promised.
+ * every run-time error in pitwall. ln, log10, exp and power with a non-integer exponent are not in
+ * the library: the two paths' math libraries (V8's, the C library DuckDB calls) differ in the last
+ * bit for a few percent of inputs, so no single result could be promised. power with a constant
+ * integer exponent is computed by one fixed sequence of IEEE multiplications on both paths.
  */
 import { numericResult, type ArgProblem, type ScalarFunction } from './types.js';
 import type { Expr } from '../expr.js';
@@ -21,6 +23,33 @@ export function constantNumber(e: Expr | undefined): number | null | undefined {
     return typeof v === 'number' ? 0 - v : v;
   }
   return undefined;
+}
+
+/** Largest |n| of power(x, n): 2^10, ten squarings. */
+export const MAX_POWER_EXPONENT = 1024;
+
+function powerExponent(args: readonly Expr[]): ArgProblem | undefined {
+  const v = constantNumber(args[1]);
+  if (v === undefined) return { message: 'the exponent must be a constant integer (a literal); power with a non-integer or computed exponent is not supported', arg: 1 };
+  return v === null || (Number.isInteger(v) && Math.abs(v) <= MAX_POWER_EXPONENT) ? undefined
+    : { message: `the exponent must be an integer from -${MAX_POWER_EXPONENT} to ${MAX_POWER_EXPONENT}, got ${String(v)}`, arg: 1 };
+}
+
+/**
+ * The steps of x^n for |n| ≥ 1, square-and-multiply over the bits of |n| from the lowest: the
+ * squarings to compute (b₀ = x, bₖ = bₖ₋₁²) and the bₖ multiplied into the result, in order.
+ * Both paths follow these steps, so their roundings are the same.
+ */
+export function powerSteps(n: number): { readonly squarings: number; readonly factors: readonly number[] } {
+  const factors: number[] = [];
+  let k = Math.abs(n);
+  let bit = 0;
+  while (k > 0) {
+    if (k % 2 === 1) factors.push(bit);
+    k = Math.floor(k / 2);
+    bit++;
+  }
+  return { squarings: bit - 1, factors };
 }
 
 function roundDigits(args: readonly Expr[]): ArgProblem | undefined {
@@ -64,6 +93,18 @@ export const NUMERIC_FUNCTIONS: readonly ScalarFunction[] = [
   {
     name: 'sqrt', family: 'numeric', params: ['double'], result: 'double', strict: true,
     doc: { signature: 'sqrt(x double) → double', nulls: 'NULL → NULL; x < 0 → NULL', example: 'sqrt(2) = 1.4142135623730951' },
+  },
+  {
+    name: 'power', family: 'numeric', params: ['double', 'int'], result: 'double', strict: true, check: powerExponent,
+    doc: {
+      signature: 'power(x double, n int constant -1024…1024) → double (alias pow)',
+      nulls: 'NULL → NULL; overflow, 0 to a negative power → NULL',
+      example: 'power(2, 10) = 1024, power(0, 0) = 1, power(2, -1) = 0.5',
+    },
+  },
+  {
+    name: 'pow', family: 'numeric', params: ['double', 'int'], result: 'double', strict: true, check: powerExponent,
+    doc: { signature: 'pow(x double, n int constant) → double', nulls: 'NULL → NULL; as power', example: 'pow(1.5, 2) = 2.25' },
   },
   {
     name: 'mod', family: 'numeric', params: ['number', 'number'], result: numericResult, strict: true,

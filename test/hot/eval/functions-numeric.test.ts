@@ -1,5 +1,5 @@
 /**
- * The numeric functions (round, floor, ceil, sign, sqrt, mod): their values on the edges
+ * The numeric functions (round, floor, ceil, sign, sqrt, power, mod): their values on the edges
  * written out, checked on both paths, and hot == cold over random rows.
  */
 import fc from 'fast-check';
@@ -26,6 +26,9 @@ const EDGES: readonly (readonly [Expr, number | null])[] = [
   [call('floor', [d(-0.5)]), -1], [call('floor', [i(-3)]), -3], [call('ceil', [d(-0.5)]), -0], [call('ceiling', [d(2.1)]), 3],
   [call('sign', [d(-2.5)]), -1], [call('sign', [d(-0)]), 0], [call('sign', [i(MAX)]), 1],
   [call('sqrt', [d(-1)]), null], [call('sqrt', [d(-0)]), -0], [call('sqrt', [i(2)]), 1.4142135623730951], [call('sqrt', [d(-5e-324)]), null],
+  [call('power', [i(2), i(10)]), 1024], [call('power', [d(0), i(0)]), 1], [call('power', [d(2), neg(i(1))]), 0.5], [call('pow', [d(1.5), i(2)]), 2.25],
+  [call('power', [d(0), neg(i(1))]), null], [call('power', [d(-0), neg(i(3))]), null], [call('power', [d(10), i(309)]), null], [call('power', [d(-2), i(3)]), -8],
+  [call('power', [d(-0), i(3)]), -0], [call('power', [d(1e-200), i(2)]), 0], [call('power', [i(3), i(33)]), 5559060566555523], [call('power', [d(7), lit(null, 'null')]), null],
   [call('mod', [i(-7), i(3)]), -1], [call('mod', [i(7), i(0)]), null], [call('mod', [d(-7.5), i(2)]), -1.5], [call('mod', [d(1), d(-0)]), null],
 ];
 
@@ -36,6 +39,8 @@ const PROPS: readonly Expr[] = [
   call('floor', [field('d')]), call('ceil', [field('d')]), call('ceiling', [field('i')]), call('sign', [field('d')]), call('sign', [field('i')]),
   call('sqrt', [field('d')]), call('sqrt', [field('i')]), call('mod', [field('i'), field('i2')]), call('mod', [field('d'), field('i')]),
   call('mod', [field('d'), field('d2')]),
+  call('power', [field('d'), i(2)]), call('power', [field('d'), i(3)]), call('power', [field('i'), i(7)]), call('pow', [field('d'), neg(i(5))]),
+  call('power', [field('d'), i(1024)]), call('power', [field('d'), neg(i(1023))]), call('power', [field('i'), i(0)]),
 ];
 
 describe('numeric functions', () => {
@@ -59,6 +64,8 @@ describe('numeric functions', () => {
     expect(call('mod', [field('i'), field('d')]).type).toBe('double');
     expect(() => call('round', [field('d'), field('i')])).toThrow(/constant/);
     expect(() => call('round', [field('d'), i(31)])).toThrow(/-30 to 30/);
+    expect(() => call('power', [field('d'), d(0.5)])).toThrow(/integer from -1024 to 1024/);
+    expect(() => call('power', [field('d'), field('i')])).toThrow(/constant integer/);
   });
   it(`agree hot and cold over random rows (${RUNS} batches)`, async () => {
     await fc.assert(fc.asyncProperty(rows, async (batch) => {

@@ -2,8 +2,8 @@
  * Numeric functions on the hot path, value for value as cold/functions/numeric.ts (DuckDB's
  * names and result types; a domain error is NULL, never a failure).
  */
-import { constantNumber } from '../../../plan/functions/numeric.js';
-import { arithmetic, intOrNull } from '../arithmetic.js';
+import { constantNumber, powerSteps } from '../../../plan/functions/numeric.js';
+import { arithmetic, finiteOrNull, intOrNull } from '../arithmetic.js';
 import type { HotFunction } from './types.js';
 
 /** C's `round` (DuckDB's): to the nearest integer, halves away from zero; keeps the sign of −0.4. */
@@ -42,6 +42,25 @@ function roundInt(d: number): (x: number) => number | null {
   };
 }
 
+/** x^n by {@link powerSteps} (1 for n = 0, 1 / x^|n| for n < 0); NULL when not finite. */
+function power(n: number): (x: number) => number | null {
+  if (n === 0) return () => 1;
+  const { squarings, factors } = powerSteps(n);
+  const bases: number[] = new Array<number>(squarings + 1).fill(0);
+  return (x) => {
+    bases[0] = x;
+    for (let k = 1; k <= squarings; k++) bases[k] = (bases[k - 1] as number) * (bases[k - 1] as number);
+    let r = bases[factors[0] as number] as number;
+    for (let k = 1; k < factors.length; k++) r *= bases[factors[k] as number] as number;
+    return finiteOrNull(n < 0 ? 1 / r : r);
+  };
+}
+
+const powerOf: HotFunction = (call) => {
+  const f = power(constantNumber(call.args[1]) ?? 0);
+  return (a) => f(a[0] as number);
+};
+
 export const HOT_NUMERIC: Readonly<Record<string, HotFunction>> = {
   // |x| of an int in ±(2^53 − 1) stays in range; of a double it is exact.
   abs: () => (a) => Math.abs(a[0] as number),
@@ -56,5 +75,7 @@ export const HOT_NUMERIC: Readonly<Record<string, HotFunction>> = {
   sign: () => (a) => { const x = a[0] as number; return x > 0 ? 1 : x < 0 ? -1 : 0; },
   // IEEE square root is correctly rounded in both engines; sqrt(−0) is −0.
   sqrt: () => (a) => { const x = a[0] as number; return x >= 0 ? Math.sqrt(x) : null; },
+  power: powerOf,
+  pow: powerOf,
   mod: (call) => { const f = arithmetic('%', call.type); return (a) => f(a[0] as number, a[1] as number); },
 };
