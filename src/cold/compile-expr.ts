@@ -101,7 +101,7 @@ function literal(e: Extract<Expr, { kind: 'LiteralExpr' }>, params: Parameters):
 }
 
 /** `l op r` with result type `type`, as hot/eval/arithmetic.ts. */
-function arithmeticSql(op: ArithmeticOp, type: SqlType, l: string, r: string, params: Parameters): string {
+export function arithmeticSql(op: ArithmeticOp, type: SqlType, l: string, r: string, params: Parameters): string {
   if (type === 'int' || type === 'null') {
     if (op === '%') return `(${l} % ${nonZero(r, params)})`;
     if (op !== '/') return intInRange(`(CAST(${l} AS HUGEINT) ${op} CAST(${r} AS HUGEINT))`, params);
@@ -130,6 +130,20 @@ function textSql(sql: string, type: SqlType, params: Parameters): string {
   }
 }
 
+/** The days of month `mo` (1…12) of year `y`, proleptic Gregorian; `y` and `mo` are column-like SQL. */
+export function daysInMonthSql(y: string, mo: string): string {
+  const leap = `(${y} % 4 = 0 AND (${y} % 100 <> 0 OR ${y} % 400 = 0))`;
+  return `CASE WHEN ${mo} = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${mo} IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
+}
+
+/** Days from 1970-01-01 to a valid date with year ≥ 1 (days_from_civil, integer arithmetic: the hot path's formula). */
+export function epochDaysSql(y: string, mo: string, d: string): string {
+  const yy = `(${y} - CASE WHEN ${mo} <= 2 THEN 1 ELSE 0 END)`; // ≥ 0: `//` and `%` are floor here
+  const doy = `((153 * ((${mo} + 9) % 12) + 2) // 5 + ${d} - 1)`;
+  const yoe = `(${yy} % 400)`;
+  return `((${yy} // 400) * 146097 + ${yoe} * 365 + ${yoe} // 4 - ${yoe} // 100 + ${doy} - 719468)`;
+}
+
 /**
  * Text to TIMESTAMP by {@link TIMESTAMP_TEXT}: the groups are read as numbers, the calendar and
  * clock checked, the epoch milliseconds computed with days_from_civil (integer arithmetic, the
@@ -144,13 +158,8 @@ function textToTimestampSql(sql: string, params: Parameters): string {
     const parts = `{'y': TRY_CAST(${p}.y AS BIGINT), 'mo': ${num('mo')}, 'd': ${num('d')}, 'h': ${num('h')}, 'mi': ${num('mi')}, 's': ${num('s')}, `
       + `'ms': CAST(left(${p}.f || '000', 3) AS BIGINT), 'oh': ${num('oh')}, 'om': ${num('om')}, 'neg': ${p}.sg = '-'}`;
     return letIn(parts, (q) => {
-      const leap = `(${q}.y % 4 = 0 AND (${q}.y % 100 <> 0 OR ${q}.y % 400 = 0))`;
-      const dim = `CASE WHEN ${q}.mo = 2 THEN CASE WHEN ${leap} THEN 29 ELSE 28 END WHEN ${q}.mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END`;
-      const valid = `${q}.y >= 1 AND ${q}.mo BETWEEN 1 AND 12 AND ${q}.d BETWEEN 1 AND ${dim} AND ${q}.h <= 23 AND ${q}.mi <= 59 AND ${q}.s <= 59 AND ${q}.oh <= 23 AND ${q}.om <= 59`;
-      const yy = `(${q}.y - CASE WHEN ${q}.mo <= 2 THEN 1 ELSE 0 END)`; // ≥ 0: `//` and `%` are floor here
-      const doy = `((153 * ((${q}.mo + 9) % 12) + 2) // 5 + ${q}.d - 1)`;
-      const yoe = `(${yy} % 400)`;
-      const days = `((${yy} // 400) * 146097 + ${yoe} * 365 + ${yoe} // 4 - ${yoe} // 100 + ${doy} - 719468)`;
+      const valid = `${q}.y >= 1 AND ${q}.mo BETWEEN 1 AND 12 AND ${q}.d BETWEEN 1 AND ${daysInMonthSql(`${q}.y`, `${q}.mo`)} AND ${q}.h <= 23 AND ${q}.mi <= 59 AND ${q}.s <= 59 AND ${q}.oh <= 23 AND ${q}.om <= 59`;
+      const days = epochDaysSql(`${q}.y`, `${q}.mo`, `${q}.d`);
       const offsetMin = `(CASE WHEN ${q}.neg THEN -1 ELSE 1 END * (${q}.oh * 60 + ${q}.om))`;
       return `CASE WHEN ${valid} THEN ${days} * 86400000 + ${q}.h * 3600000 + ${q}.mi * 60000 + ${q}.s * 1000 + ${q}.ms - ${offsetMin} * 60000 END`;
     }, params);

@@ -10,8 +10,10 @@ import type { StreamDef } from '../catalog/index.js';
 import { PlanError } from '../errors.js';
 import { accept, child, children, columnPath, functionArgs, functionName, isNode, type SqlNode } from '../sql/ast.js';
 import { rawAst } from '../sql/ast-usage.js';
+import { DISTINCT_FROM_OPERATOR, NOT_DISTINCT_FROM_OPERATOR } from '../sql/distinct-from.js';
 import type { SourceText } from '../sql/source-text.js';
 import { didYouMean } from '../util/did-you-mean.js';
+import { INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
 import { parseTimestampMs } from '../util/timestamp.js';
 import { findBySignature } from './find-by-signature.js';
 import { accepts, SCALAR_FUNCTION_LIST, scalarFunction, type ScalarFunction } from './functions/index.js';
@@ -248,6 +250,14 @@ function bindBinary(node: SqlNode, scope: BindScope): Expr {
     expectType(right, isBool, `a boolean operand of ${op}`, rightNode, scope);
     return { kind: 'BinaryExpr', op: op as BinaryOp, left, right, type: 'boolean' };
   }
+  if (op === DISTINCT_FROM_OPERATOR || op === NOT_DISTINCT_FROM_OPERATOR) {
+    // `a IS [NOT] DISTINCT FROM b`, rewritten to these operators before parsing (sql/distinct-from.ts).
+    left = coerceToTimestamp(left, right, leftNode, scope);
+    right = coerceToTimestamp(right, left, rightNode, scope);
+    const what = op === DISTINCT_FROM_OPERATOR ? 'IS DISTINCT FROM' : 'IS NOT DISTINCT FROM';
+    if (!comparable(left.type, right.type)) throw planError('PW_PLAN_TYPE', `cannot compare ${left.type} with ${right.type} (${what}); CAST one side`, node, scope);
+    return { kind: 'CallExpr', fn: op === DISTINCT_FROM_OPERATOR ? 'is_distinct_from' : 'is_not_distinct_from', args: [left, right], type: 'boolean' };
+  }
   const cmp = op === '!=' ? '<>' : op;
   if (['=', '<>', '<', '<=', '>', '>='].includes(cmp)) {
     left = coerceToTimestamp(left, right, leftNode, scope);
@@ -266,7 +276,7 @@ function bindBinary(node: SqlNode, scope: BindScope): Expr {
   if (op === '||') {
     return { kind: 'BinaryExpr', op: '||', left, right, type: 'string' };
   }
-  throw planError('PW_PLAN_UNSUPPORTED', `operator ${op} is not supported; supported: comparison, AND/OR/NOT, + - * / %, ||, IN, BETWEEN, LIKE, IS [NOT] NULL`, node, scope);
+  throw planError('PW_PLAN_UNSUPPORTED', `operator ${op} is not supported; supported: comparison, AND/OR/NOT, + - * / %, ||, IN, BETWEEN, LIKE, IS [NOT] NULL, IS [NOT] DISTINCT FROM`, node, scope);
 }
 
 function bindCase(node: SqlNode, scope: BindScope): Expr {
@@ -325,7 +335,7 @@ function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[
     const count = fn.variadic ? `at least ${min}` : min === max ? String(min) : `${min} to ${max}`;
     throw planError('PW_PLAN_ARGUMENTS', `${fn.name}() takes ${count} argument${min === 1 && max === 1 ? '' : 's'}: ${fn.doc.signature}`, node, scope);
   }
-  const args = argNodes.map((a) => bindExpr(a, scope));
+  const args = argNodes.map((a, i) => (fn.params[Math.min(i, fn.params.length - 1)] === 'interval' ? bindIntervalArg(fn, a, i, offsetOf(node, scope), scope) : bindExpr(a, scope)));
   args.forEach((a, i) => {
     const kind = fn.params[Math.min(i, fn.params.length - 1)] ?? 'any';
     if (!accepts(kind, a.type)) {
@@ -336,6 +346,16 @@ function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[
   if (problem) throw planError('PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
   const type = typeof fn.result === 'function' ? fn.result(args) : fn.result;
   return { kind: 'CallExpr', fn: fn.name, args, type };
+}
+
+/** An `INTERVAL '…'` argument of a library function: its fixed, positive length in ms, as an int literal. */
+function bindIntervalArg(fn: ScalarFunction, node: SqlNode, i: number, callAt: number, scope: BindScope): Expr {
+  if (node.type !== 'interval') throw planError('PW_PLAN_TYPE', `argument ${i + 1} of ${fn.name}() must be an interval: ${INTERVAL_HELP}`, node, { source: scope.source, hint: callAt });
+  const body = child(node, 'expr');
+  const ms = parseIntervalMs(String(body?.value ?? ''), String(node.unit ?? ''));
+  const at = { source: scope.source, hint: scope.source.findKeyword('interval', undefined, callAt) ?? callAt };
+  if (ms === undefined || ms <= 0) throw planError('PW_PLAN_ARGUMENTS', `argument ${i + 1} of ${fn.name}() must be a positive interval of fixed length: ${INTERVAL_HELP}`, node, at);
+  return { kind: 'LiteralExpr', value: ms, type: 'int' };
 }
 
 function quantileArg(node: SqlNode, fn: string, scope: BindScope): number {
@@ -442,9 +462,37 @@ function isAggregateNode(node: SqlNode): boolean {
   return node.type === 'aggr_func' || (node.type === 'function' && isAggregateName(functionName(node)));
 }
 
+/**
+ * The zone of `col AT TIME ZONE 'zone'` (node-sql-parser hangs it on a column as `options`;
+ * its grammar takes it after columns only), or undefined.
+ */
+function atTimeZone(node: SqlNode): SqlNode | undefined {
+  if (node.type !== 'column_ref' || !isNode(node.options)) return undefined;
+  const [kw, zone] = children(node.options, 'value');
+  return kw && String(kw.value).toLowerCase() === 'at time zone' ? zone : undefined;
+}
+
+/** `col AT TIME ZONE zone` as `timezone(zone, col)`; `EXTRACT(unit FROM ts)` as `date_part('unit', ts)`. */
+function bindTimeSyntax(node: SqlNode, scope: BindScope): Expr | undefined {
+  const zone = atTimeZone(node);
+  if (zone) {
+    accept(child(node, 'options'), 'separator');
+    const column: SqlNode = { type: 'column_ref', table: node.table, column: node.column };
+    return bindCall(scalarFunction('timezone') as ScalarFunction, node, [zone, column], scope);
+  }
+  if (node.type !== 'extract') return undefined;
+  const args = child(node, 'args') as SqlNode;
+  const at = { ...scope, hint: scope.source.findKeyword('extract', undefined, scope.hint) ?? scope.hint };
+  const unit: SqlNode = { type: 'single_quote_string', value: String(args.field) };
+  return bindCall(scalarFunction('date_part') as ScalarFunction, node, [unit, child(args, 'source') as SqlNode], at);
+}
+
 /** Binds one expression in the scope's mode. */
 export function bindExpr(node: SqlNode, scope: BindScope): Expr {
   if (isAggregateNode(node)) return bindAggregate(node, scope);
+  // A zoned window bound, or any zoned column in a row clause (after GROUP BY a zoned column is
+  // matched against the keys below, bound in row mode).
+  if (atTimeZone(node) && (scope.mode === 'row' || WINDOW_BOUNDS.includes(columnPath(node).join('.').toLowerCase()))) return bindTimeSyntax(node, scope) as Expr;
   // `(SELECT …)` and `IN (SELECT …)` come as a wrapper `{ ast }` without a type.
   if (isNode(node.ast)) throw planError('PW_PLAN_SUBQUERY', 'subqueries in expressions are not supported', node, scope);
   if (node.type === 'column_ref') {
@@ -503,6 +551,7 @@ export function bindExpr(node: SqlNode, scope: BindScope): Expr {
       return op === '-' ? { kind: 'NegateExpr', operand, type: operand.type } : operand;
     }
     case 'binary_expr': return bindBinary(node, scope);
+    case 'extract': return bindTimeSyntax(node, scope) as Expr;
     case 'case': return bindCase(node, scope);
     case 'cast': return bindCast(node, scope);
     case 'function': {

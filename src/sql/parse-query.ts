@@ -1,9 +1,9 @@
 /**
  * Parses one metric file: an optional leading `-- emit: on_window_close | on_update` comment
  * and one `CREATE VIEW <metric> AS SELECT …;` statement (node-sql-parser, PostgreSQL dialect).
- * Syntax errors carry file:line:col. Two gaps of the parser are closed here: FILTER after
- * pitwall's own aggregates ({@link liftCallFilters}) and AND binding tighter than OR
- * ({@link fixBooleanPrecedence}). The file's size, nesting and identifier lengths are bounded
+ * Syntax errors carry file:line:col. Three gaps of the parser are closed here: FILTER after
+ * pitwall's own aggregates ({@link liftCallFilters}), AND binding tighter than OR
+ * ({@link fixBooleanPrecedence}) and IS [NOT] DISTINCT FROM ({@link rewriteDistinctFrom}). The file's size, nesting and identifier lengths are bounded
  * ({@link SQL_LIMITS}) before anything recursive runs over it, and a UTF-8 byte-order mark at
  * its start is ignored.
  */
@@ -16,6 +16,7 @@ import { findTooDeep } from './ast-depth.js';
 import { AstUsage } from './ast-usage.js';
 import { fixBooleanPrecedence } from './bool-precedence.js';
 import { attachCallFilters, liftCallFilters } from './call-filter.js';
+import { rewriteDistinctFrom } from './distinct-from.js';
 import { hideBackslashes } from './literal-backslashes.js';
 import { meteredInput, ParseBudgetExceeded, type MeteredInput } from './metered-input.js';
 import { stripBom } from '../util/utf8.js';
@@ -88,6 +89,7 @@ export function parseQuery(file: string, fileText: string): ParsedQuery {
   const source = new SourceText(file, text);
   checkText(source);
   const { emit } = leadingDirectives(source);
+  const rewritten = rewriteDistinctFrom(text, source);
   let ast: unknown;
   let metered: MeteredInput | undefined;
   const parse = (sql: string): unknown => {
@@ -95,7 +97,7 @@ export function parseQuery(file: string, fileText: string): ParsedQuery {
     return astify(metered);
   };
   try {
-    const hidden = hideBackslashes(text);
+    const hidden = hideBackslashes(rewritten);
     const lifted = liftCallFilters(hidden.text, (padded) => hidden.restore((parse(padded) as SqlNode).where as SqlNode));
     ast = hidden.restore(parse(lifted.text));
     attachCallFilters(ast, lifted.filters);

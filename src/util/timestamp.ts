@@ -119,13 +119,14 @@ function parseIsoFast(s: string): number {
   return t;
 }
 
-function daysInMonth(y: number, mo: number): number {
+/** Days of month `mo` (1…12) of year `y`, proleptic Gregorian. */
+export function daysInMonth(y: number, mo: number): number {
   if (mo === 2) return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0) ? 29 : 28;
   return mo === 4 || mo === 6 || mo === 9 || mo === 11 ? 30 : 31;
 }
 
 /** Days from 1970-01-01 to the proleptic Gregorian date (Hinnant's days_from_civil, y ≥ 1). */
-function epochDays(y: number, mo: number, d: number): number {
+export function epochDays(y: number, mo: number, d: number): number {
   const yy = mo <= 2 ? y - 1 : y;
   const era = (yy / 400) | 0;
   const yoe = yy - era * 400;

@@ -33,7 +33,7 @@ function leaf<T>(f: T | undefined, what: string): T {
 }
 
 /** Orders two non-NULL values of one comparable type: text by code point, others natively. */
-function order(a: Val, b: Val): number {
+export function order(a: Val, b: Val): number {
   if (typeof a === 'string') return compareText(a, b as string);
   return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
 }

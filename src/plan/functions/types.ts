@@ -12,9 +12,10 @@ export type FunctionFamily = 'string' | 'numeric' | 'time' | 'conditional' | 'js
 /**
  * What an argument accepts: a type, `number` (int or double, the result type may depend on
  * which), or `any`. `double` accepts ints too (widened, exactly within ±(2^53 − 1)). A NULL
- * literal is accepted everywhere.
+ * literal is accepted everywhere. `interval` takes an `INTERVAL '…'` literal of a fixed length
+ * (as window sizes), bound to its positive length in ms as an int literal.
  */
-export type ArgKind = 'string' | 'int' | 'double' | 'number' | 'boolean' | 'timestamp' | 'any';
+export type ArgKind = 'string' | 'int' | 'double' | 'number' | 'boolean' | 'timestamp' | 'interval' | 'any';
 
 /** A plan-time rejection: what is wrong, and the index of the argument it is about. */
 export interface ArgProblem { readonly message: string; readonly arg: number }
@@ -51,6 +52,7 @@ export function accepts(kind: ArgKind, type: SqlType): boolean {
   switch (kind) {
     case 'number': return type === 'int' || type === 'double';
     case 'double': return type === 'int' || type === 'double';
+    case 'interval': return type === 'int';
     default: return kind === type;
   }
 }
