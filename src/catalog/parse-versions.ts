@@ -5,6 +5,7 @@
  * ```yaml
  * versions:
  *   field: eventVersion                     # default; a declared int field
+ *   default: 1                              # events without the field are version 1 (optional)
  *   1: {}                                   # fields where declared
  *   2:
  *     data.prepSeconds: data.prep.seconds   # declared field: where version 2 carries it
@@ -12,7 +13,8 @@
  * ```
  *
  * Errors (each at the key or value it concerns): PW_CATALOG_VERSION (a version that is not a
- * non-negative integer, an entry that is not a mapping, no version listed, a bad `field`),
+ * non-negative integer, an entry that is not a mapping, no version listed, a bad `field`, a
+ * `default` that is not a listed version),
  * PW_CATALOG_UNKNOWN_FIELD / PW_CATALOG_FIELD_TYPE (`field` or a mapped field not declared, or
  * `field` not an int), PW_CATALOG_VERSION_PATH (a location that is not a dot path, or two
  * locations of one version that collide), PW_CATALOG_VERSION_FIXED (moving the event id, the
@@ -81,7 +83,7 @@ function parseVersion(
   key: string, entry: unknown, fields: ReadonlyMap<string, FieldDef>, fixed: FixedFields, versionPath: string, loc: KeyLocator, errors: CatalogError[],
 ): VersionDef | undefined {
   if (!VERSION_KEY.test(key)) {
-    errors.push(new CatalogError('PW_CATALOG_VERSION', `version '${key}' under 'versions' must be a non-negative integer (as the producer writes it in '${versionPath}'), or the key 'field'`, { position: loc.at(['versions', key]) }));
+    errors.push(new CatalogError('PW_CATALOG_VERSION', `version '${key}' under 'versions' must be a non-negative integer (as the producer writes it in '${versionPath}'), or the key 'field' or 'default'`, { position: loc.at(['versions', key]) }));
     return undefined;
   }
   if (entry !== null && (typeof entry !== 'object' || Array.isArray(entry))) {
@@ -118,11 +120,15 @@ export function parseVersions(
   const field = versionField(raw, fields, loc, found);
   const parsed: VersionDef[] = [];
   for (const [key, entry] of Object.entries(raw)) {
-    if (key === 'field') continue;
+    if (key === 'field' || key === 'default') continue;
     const v = parseVersion(key, entry, fields, fixed, field, loc, found);
     if (v) parsed.push(v);
   }
-  if (Object.keys(raw).every((k) => k === 'field')) {
+  const fallback = raw.default;
+  if (fallback !== undefined && !parsed.some((v) => v.version === fallback)) {
+    found.push(new CatalogError('PW_CATALOG_VERSION', `key 'versions.default' must be one of the versions listed (${parsed.map((v) => v.version).join(', ') || 'none'}), got ${JSON.stringify(fallback)}: events without '${field}' are read as that version`, { position: loc.at(['versions', 'default'], true) }));
+  }
+  if (Object.keys(raw).every((k) => k === 'field' || k === 'default')) {
     found.push(new CatalogError('PW_CATALOG_VERSION', "'versions' lists no version; list each version the topic carries (e.g. 1: {} for fields where declared)", { position: loc.at(['versions']) }));
   }
   for (const v of parsed) checkCollisions(v, fields, loc, found);
@@ -134,5 +140,6 @@ export function parseVersions(
     return undefined;
   }
   parsed.sort((a, b) => a.version - b.version);
-  return { field, segments: field.split('.'), byNumber: new Map(parsed.map((v) => [v.version, v])) };
+  const byNumber = new Map(parsed.map((v) => [v.version, v]));
+  return { field, segments: field.split('.'), byNumber, ...(typeof fallback === 'number' ? { missing: byNumber.get(fallback) } : {}) };
 }

@@ -203,7 +203,7 @@ function unknownVersion(stream: StreamDef, versions: StreamVersions, seen: unkno
     : `has version ${JSON.stringify(seen)} in '${versions.field}', which the catalog does not list`;
   return {
     ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION',
-    reason: `payload ${what}; stream '${stream.name}' knows versions ${known} (${stream.file}); send a listed version, or declare this one under 'versions' with its field mappings and replay the DLQ`,
+    reason: `payload ${what}; stream '${stream.name}' knows versions ${known} (${stream.file}); send a listed version, or declare this one under 'versions' with its field mappings${seen === undefined || seen === null ? " (or set versions.default to the version of events without one)" : ''} and replay the DLQ`,
   };
 }
 

@@ -44,6 +44,12 @@ export interface StreamVersions {
   readonly segments: readonly string[];
   /** The versions the catalog knows, ascending. */
   readonly byNumber: ReadonlyMap<number, VersionDef>;
+  /**
+   * The version of an event that does not carry the version field (absent or null): catalog
+   * `versions.default`, for topics whose first producers wrote no version. Unset: such events
+   * are quarantined.
+   */
+  readonly missing?: VersionDef | undefined;
 }
 
 export interface StreamDef {

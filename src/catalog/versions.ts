@@ -18,7 +18,7 @@ export function locationIn(v: VersionDef | undefined, path: string): FieldLocati
 /** The payload's version definition, or what the version field holds when the catalog does not list it. */
 export function payloadVersion(versions: StreamVersions, payload: Record<string, unknown>): { ok: true; version: VersionDef } | { ok: false; seen: unknown } {
   const seen = getPath(payload, versions.segments);
-  const version = typeof seen === 'number' ? versions.byNumber.get(seen) : undefined;
+  const version = typeof seen === 'number' ? versions.byNumber.get(seen) : seen === undefined || seen === null ? versions.missing : undefined;
   return version ? { ok: true, version } : { ok: false, seen };
 }
 

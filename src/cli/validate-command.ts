@@ -11,7 +11,8 @@ import { loadDefinitions } from './load-definitions.js';
 export function versionLines(plan: MetricPlan): string[] {
   const versions = plan.stream.versions;
   if (!versions) return [];
-  const lines = [`    reads ${fieldsRead(plan).join(', ')}; by version (${versions.field}):`];
+  const missing = versions.missing ? `, version ${versions.missing.version} when absent` : '';
+  const lines = [`    reads ${fieldsRead(plan).join(', ')}; by version (${versions.field}${missing}):`];
   for (const v of versionReads(plan)) {
     const moved = v.fields.filter((f) => f.from !== f.field).map((f) => (f.from === null ? `${f.field} reads NULL` : `${f.field} ← ${f.from}`));
     const rest = moved.length === 0 ? 'all where declared' : moved.length < v.fields.length ? 'others where declared' : undefined;

@@ -61,17 +61,20 @@ export function payload(scenario: Scenario, r: () => number, n: number, timeMs: 
     case 'food-delivery': {
       const restaurantId = `r${Math.floor(Math.pow(r(), 1.6) * keys)}`;
       const eventType = pick(r, ['order.created', 'order.created', 'order.created', 'order.delivered', 'order.cancelled']);
-      return {
-        key: restaurantId,
-        body: {
-          eventId: id, eventType, eventVersion: 1, eventTime, correlationId: `c-${Math.floor(r() * 1e6)}`,
-          data: {
-            orderId: `o${n}`, customerId: `cust${Math.floor(r() * keys * 20)}`, restaurantId,
-            orderTotal: Math.round((8 + r() * 80) * 100) / 100, itemCount: 1 + Math.floor(r() * 6),
-            prepSeconds: Math.round(120 + r() * 900), courierId: r() < 0.8 ? `k${Math.floor(r() * keys)}` : null,
-          },
-        },
+      const correlationId = `c-${Math.floor(r() * 1e6)}`;
+      const data: Record<string, unknown> = {
+        orderId: `o${n}`, customerId: `cust${Math.floor(r() * keys * 20)}`, restaurantId,
+        orderTotal: Math.round((8 + r() * 80) * 100) / 100, itemCount: 1 + Math.floor(r() * 6),
+        prepSeconds: Math.round(120 + r() * 900), courierId: r() < 0.8 ? `k${Math.floor(r() * keys)}` : null,
       };
+      // Every fourth order comes from a newer producer: payload version 2 carries the prep time
+      // as data.prep.seconds (catalog/orders.yaml maps it back), same values otherwise.
+      const version = n % 4 === 3 ? 2 : 1;
+      if (version === 2) {
+        data.prep = { seconds: data.prepSeconds };
+        delete data.prepSeconds;
+      }
+      return { key: restaurantId, body: { eventId: id, eventType, eventVersion: version, eventTime, correlationId, data } };
     }
     case 'conference': {
       const roomId = `room${Math.floor(Math.pow(r(), 1.3) * keys)}`;

@@ -57,9 +57,9 @@ describe('catalog versions', () => {
 
   it('versions that are not non-negative integers, an entry that is not a mapping, and no version at all', () => {
     expect(errorsOf('versions:\n  v2: {}\n  -1: {}\n  1.5: {}\n  3: [a]\n')).toEqual([
-      "PW_CATALOG_VERSION clicks.yaml:14:3 version 'v2' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field'",
-      "PW_CATALOG_VERSION clicks.yaml:15:3 version '-1' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field'",
-      "PW_CATALOG_VERSION clicks.yaml:16:3 version '1.5' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field'",
+      "PW_CATALOG_VERSION clicks.yaml:14:3 version 'v2' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field' or 'default'",
+      "PW_CATALOG_VERSION clicks.yaml:15:3 version '-1' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field' or 'default'",
+      "PW_CATALOG_VERSION clicks.yaml:16:3 version '1.5' under 'versions' must be a non-negative integer (as the producer writes it in 'eventVersion'), or the key 'field' or 'default'",
       'PW_CATALOG_VERSION clicks.yaml:17:6 version 3 must be a mapping of declared field to where that version carries it ({} when every field is where declared)',
     ]);
     expect(errorsOf('versions:\n  field: eventVersion\n')).toEqual([
@@ -166,11 +166,25 @@ describe('versioned payload validation', () => {
 
   it('a missing or unlisted version is quarantined with the version seen and the versions known', () => {
     const known = "stream 'clicks' knows versions 1, 2 (clicks.yaml); send a listed version, or declare this one under 'versions' with its field mappings and replay the DLQ";
+    const knownMissing = "stream 'clicks' knows versions 1, 2 (clicks.yaml); send a listed version, or declare this one under 'versions' with its field mappings (or set versions.default to the version of events without one) and replay the DLQ";
     const data = { prepSeconds: 1 };
-    expect(check({ ...base, data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has no version ('eventVersion' is missing); ${known}` });
-    expect(check({ ...base, eventVersion: null, data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has no version ('eventVersion' is null); ${known}` });
+    expect(check({ ...base, data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has no version ('eventVersion' is missing); ${knownMissing}` });
+    expect(check({ ...base, eventVersion: null, data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has no version ('eventVersion' is null); ${knownMissing}` });
     expect(check({ ...base, eventVersion: 3, data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has version 3 in 'eventVersion', which the catalog does not list; ${known}` });
     expect(check({ ...base, eventVersion: '2', data })).toEqual({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION', reason: `payload has version "2" in 'eventVersion', which the catalog does not list; ${known}` });
+  });
+
+  it('versions.default reads events without a version as that version; an unlisted version is still quarantined', () => {
+    const withDefault = compilePayloadValidator(streamOf(`versions:\n  default: 2\n  1: {}\n  2:\n    data.prepSeconds: data.prep.seconds\n`));
+    expect(withDefault({ ...base, data: { prep: { seconds: 4 } } })).toMatchObject({ ok: true, payload: { data: { prepSeconds: 4, prep: { seconds: 4 } } } });
+    expect(withDefault({ ...base, eventVersion: null, data: { prep: { seconds: 4 } } })).toMatchObject({ ok: true, payload: { data: { prepSeconds: 4 } } });
+    // Validated as version 2: the declared place is not where version 2 carries it.
+    expect(withDefault({ ...base, data: { prepSeconds: 4 } })).toMatchObject({ ok: false, code: 'PW_PAYLOAD_MISSING_FIELD' });
+    expect(withDefault({ ...base, eventVersion: 1, data: { prepSeconds: 4 } })).toMatchObject({ ok: true });
+    expect(withDefault({ ...base, eventVersion: 3, data: { prepSeconds: 4 } })).toMatchObject({ ok: false, code: 'PW_PAYLOAD_UNKNOWN_VERSION' });
+    expect(errorsOf('versions:\n  default: 3\n  1: {}\n')).toEqual([
+      "PW_CATALOG_VERSION clicks.yaml:14:12 key 'versions.default' must be one of the versions listed (1), got 3: events without 'eventVersion' are read as that version",
+    ]);
   });
 
   it('swapped fields read the producer values, each from the other place', () => {
