@@ -52,7 +52,7 @@ function compare(op: ComparisonOp, a: Val, b: Val): Val {
 }
 
 /** The text of a non-NULL value of type `type`, as `CAST(x AS VARCHAR)` gives it (for `||`). */
-function textOf(type: SqlType): (v: Val) => Val {
+export function textOf(type: SqlType): (v: Val) => Val {
   switch (type) {
     case 'string': return (v) => v;
     case 'int': return (v) => String(v);
