@@ -333,7 +333,7 @@ function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[
     }
   });
   const problem = fn.check?.(args);
-  if (problem) throw planError('PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
+  if (problem) throw planError(problem.code ?? 'PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
   const type = typeof fn.result === 'function' ? fn.result(args) : fn.result;
   return { kind: 'CallExpr', fn: fn.name, args, type };
 }

@@ -1,8 +1,9 @@
 /** Every library function's DuckDB SQL, by its lower-case SQL name. */
 import { COLD_NUMERIC } from './numeric.js';
+import { COLD_REGEXP } from './regexp.js';
 import { COLD_STRING } from './string.js';
 import type { ColdFunction } from './types.js';
 
 export type { ColdFunction } from './types.js';
 
-export const COLD_FUNCTIONS: Readonly<Record<string, ColdFunction>> = { ...COLD_STRING, ...COLD_NUMERIC };
+export const COLD_FUNCTIONS: Readonly<Record<string, ColdFunction>> = { ...COLD_STRING, ...COLD_REGEXP, ...COLD_NUMERIC };

@@ -3,6 +3,7 @@
  * Families live in their own files; this module collects them and looks them up.
  */
 import { NUMERIC_FUNCTIONS } from './numeric.js';
+import { REGEXP_FUNCTIONS } from './regexp.js';
 import { STRING_FUNCTIONS } from './string.js';
 import type { ScalarFunction } from './types.js';
 
@@ -11,7 +12,7 @@ export { accepts } from './types.js';
 
 /** Every scalar function, by family, in reference-table order. */
 export const SCALAR_FUNCTION_LIST: readonly ScalarFunction[] = [
-  STRING_FUNCTIONS, NUMERIC_FUNCTIONS,
+  STRING_FUNCTIONS, REGEXP_FUNCTIONS, NUMERIC_FUNCTIONS,
 ].flat();
 
 const BY_NAME = new Map(SCALAR_FUNCTION_LIST.map((f) => [f.name, f]));

@@ -17,7 +17,12 @@ export type FunctionFamily = 'string' | 'numeric' | 'time' | 'conditional' | 'js
 export type ArgKind = 'string' | 'int' | 'double' | 'number' | 'boolean' | 'timestamp' | 'any';
 
 /** A plan-time rejection: what is wrong, and the index of the argument it is about. */
-export interface ArgProblem { readonly message: string; readonly arg: number }
+export interface ArgProblem {
+  readonly message: string;
+  readonly arg: number;
+  /** The error code, when not PW_PLAN_ARGUMENTS (e.g. PW_PLAN_REGEXP for a pattern outside the subset). */
+  readonly code?: string;
+}
 
 export interface ScalarFunction {
   /** The SQL name, lower case (names match case-insensitively). */
