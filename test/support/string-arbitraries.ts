@@ -2,11 +2,13 @@
  * Generators for the string, regexp and JSON function properties: text full of what breaks
  * string code — astral characters (two UTF-16 units), combining marks, letters whose case maps
  * oddly (ß, İ, ı, ſ, Σ, ǅ, ﬀ, ᾳ), Unicode spaces next to tabs and newlines, empty strings — and
- * indexes small, negative and huge.
+ * indexes small, negative and huge; and the edge-value check the function tests share.
  */
 import fc from 'fast-check';
 import { doubles, ints, orNull, pick, texts, timestamps } from './scalar-arbitraries.js';
-import type { ScalarRow } from './scalar-parity.js';
+import type { Val } from '../../src/hot/eval/compile-expr.js';
+import type { Expr } from '../../src/plan/index.js';
+import { evalCold, evalHot, type ScalarRow } from './scalar-parity.js';
 
 /** Single code points (or short runs) that string functions get wrong. */
 export const nastyChar = pick(
@@ -33,3 +35,12 @@ export const stringRows: fc.Arbitrary<ScalarRow[]> = fc.array(fc.record({
   s: orNull(text), s2: orNull(text), i: orNull(indexes), i2: orNull(indexes), d: orNull(doubles),
   b: orNull(fc.boolean()), t: orNull(timestamps),
 }), { minLength: 1, maxLength: 80 });
+
+/** Expressions with the value DuckDB gives them (on a row of NULLs): written-out expectations. */
+export type Edges = readonly (readonly [Expr, string | number | boolean | null])[];
+
+/** Both paths' values of each edge expression, for one `toEqual` against the written values. */
+export async function edgeValues(edges: Edges): Promise<{ want: Val[]; hot: Val[]; cold: Val[] }> {
+  const exprs = edges.map(([e]) => e);
+  return { want: edges.map(([, v]) => v), hot: evalHot(exprs, [{}])[0] ?? [], cold: (await evalCold(exprs, [{}]))[0] ?? [] };
+}

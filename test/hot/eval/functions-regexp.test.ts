@@ -9,8 +9,8 @@ import { jsRegexpSource, parseRegexp, re2Source } from '../../../src/plan/functi
 import type { Expr } from '../../../src/plan/index.js';
 import { displayExpr } from '../../../src/plan/index.js';
 import { orNull, pick } from '../../support/scalar-arbitraries.js';
-import { call, evalCold, evalHot, field, lit, parityDiffs, type ScalarRow } from '../../support/scalar-parity.js';
-import { nastyText } from '../../support/string-arbitraries.js';
+import { call, field, lit, parityDiffs, type ScalarRow } from '../../support/scalar-parity.js';
+import { edgeValues, nastyText, type Edges } from '../../support/string-arbitraries.js';
 
 const RUNS = Number(process.env.PITWALL_FUZZ_RUNS ?? 30);
 const s = (v: string): Expr => lit(v, 'string');
@@ -18,7 +18,7 @@ const matches = (text: string, pattern: string): Expr => call('regexp_matches', 
 const extract = (text: string, pattern: string, group?: number): Expr => call('regexp_extract', group === undefined ? [s(text), s(pattern)] : [s(text), s(pattern), lit(group, 'int')]);
 
 /** [expression, DuckDB's value]. */
-const EDGES: readonly (readonly [Expr, string | boolean | null])[] = [
+const EDGES: Edges = [
   [matches('order-42', '\\d+$'), true],
   [matches('a\n', 'a$'), false], // $ is the end of the text, not of a line
   [matches('\n', '.'), false], // . is anything but \n
@@ -94,10 +94,9 @@ describe('the regexp subset', () => {
 
 describe('regexp functions', () => {
   it('give DuckDB\'s values on the edges, on both paths', async () => {
-    const exprs = EDGES.map(([e]) => e);
-    const want = EDGES.map(([, v]) => v);
-    expect(evalHot(exprs, [{}])[0]).toEqual(want);
-    expect((await evalCold(exprs, [{}]))[0]).toEqual(want);
+    const { want, hot, cold } = await edgeValues(EDGES);
+    expect(hot).toEqual(want);
+    expect(cold).toEqual(want);
   });
 
   // Patterns built from the subset's pieces, kept when the parser accepts them.

@@ -11,7 +11,7 @@ import type { Expr } from '../../../src/plan/index.js';
 import { displayExpr } from '../../../src/plan/index.js';
 import { rows } from '../../support/scalar-arbitraries.js';
 import { call, evalCold, evalHot, field, lit, parityDiffs } from '../../support/scalar-parity.js';
-import { stringRows } from '../../support/string-arbitraries.js';
+import { edgeValues, stringRows, type Edges } from '../../support/string-arbitraries.js';
 
 const RUNS = Number(process.env.PITWALL_FUZZ_RUNS ?? 30);
 const s = (v: string): Expr => lit(v, 'string');
@@ -19,7 +19,7 @@ const n = (v: number): Expr => lit(v, 'int');
 const NULL = lit(null, 'null');
 
 /** [expression, DuckDB's value] pairs, each checked on both paths. */
-const EDGES: readonly (readonly [Expr, string | number | boolean | null])[] = [
+const EDGES: Edges = [
   [call('lower', [s('ÀÉ İ ΣΑΣ ǅ 𐐀 K')]), 'àé i σασ ǆ 𐐨 k'],
   [call('upper', [s('straße ǆ ŉ ﬀ ΐ ı ſ ᾳ 𐐨')]), 'STRAẞE Ǆ ŉ ﬀ ΐ I S ᾼ 𐐀'],
   [call('lower', [NULL]), null],
@@ -81,10 +81,9 @@ const PROPERTY_EXPRS: Expr[] = [
 
 describe('string functions', () => {
   it('give DuckDB\'s values on the edges, on both paths', async () => {
-    const exprs = EDGES.map(([e]) => e);
-    const want = EDGES.map(([, v]) => v);
-    expect(evalHot(exprs, [{}])[0]).toEqual(want);
-    expect((await evalCold(exprs, [{}]))[0]).toEqual(want);
+    const { want, hot, cold } = await edgeValues(EDGES);
+    expect(hot).toEqual(want);
+    expect(cold).toEqual(want);
   });
 
   it('lower and upper map every code point as DuckDB does (all cased letters lie below U+1F000)', async () => {
