@@ -1,4 +1,5 @@
 /** Every library function's DuckDB SQL, by its lower-case SQL name. */
+import { COLD_JSON } from './json.js';
 import { COLD_NUMERIC } from './numeric.js';
 import { COLD_REGEXP } from './regexp.js';
 import { COLD_STRING } from './string.js';
@@ -6,4 +7,4 @@ import type { ColdFunction } from './types.js';
 
 export type { ColdFunction } from './types.js';
 
-export const COLD_FUNCTIONS: Readonly<Record<string, ColdFunction>> = { ...COLD_STRING, ...COLD_REGEXP, ...COLD_NUMERIC };
+export const COLD_FUNCTIONS: Readonly<Record<string, ColdFunction>> = { ...COLD_STRING, ...COLD_REGEXP, ...COLD_JSON, ...COLD_NUMERIC };

@@ -5,21 +5,16 @@
  */
 import { callGroup, callRegexp } from '../../plan/functions/regexp.js';
 import { re2Source } from '../../plan/functions/regexp-subset.js';
+import { withLiteralArg } from './literal-arg.js';
 import type { ColdFunction } from './types.js';
 
 const patternSql = (call: Parameters<ColdFunction>[0], before = '', after = ''): string => `'${before}${re2Source(callRegexp(call)).replace(/'/g, "''")}${after}'`;
-
-/**
- * `sql` unless the pattern argument is NULL. It never is (the binder takes a text literal only),
- * but its compiled form is a bound parameter, which DuckDB requires the statement to use.
- */
-const withPattern = (pattern: string | undefined, sql: string): string => `CASE WHEN ${pattern ?? 'NULL'} IS NOT NULL THEN ${sql} END`;
 
 export const COLD_REGEXP: Readonly<Record<string, ColdFunction>> = {
   // A search written as a whole-text match between two runs of anything: DuckDB's optimizer
   // rewrites regexp_matches with a literal-looking pattern to contains/prefix/suffix tests and
   // loses anchors on the way (regexp_matches(s, '$a') is true for s = 'a'); full matches of
   // this shape are left alone.
-  regexp_matches: (call, [s, p]) => withPattern(p, `regexp_full_match(${s ?? 'NULL'}, ${patternSql(call, '(?s:.*)(?:', ')(?s:.*)')})`),
-  regexp_extract: (call, [s, p]) => withPattern(p, `regexp_extract(${s ?? 'NULL'}, ${patternSql(call)}, ${callGroup(call)})`),
+  regexp_matches: (call, [s, p]) => withLiteralArg(p, `regexp_full_match(${s ?? 'NULL'}, ${patternSql(call, '(?s:.*)(?:', ')(?s:.*)')})`),
+  regexp_extract: (call, [s, p]) => withLiteralArg(p, `regexp_extract(${s ?? 'NULL'}, ${patternSql(call)}, ${callGroup(call)})`),
 };

@@ -1,4 +1,5 @@
 /** Every library function's hot-path implementation, by its lower-case SQL name. */
+import { HOT_JSON } from './json.js';
 import { HOT_NUMERIC } from './numeric.js';
 import { HOT_REGEXP } from './regexp.js';
 import { HOT_STRING } from './string.js';
@@ -6,4 +7,4 @@ import type { HotFunction } from './types.js';
 
 export type { HotFunction } from './types.js';
 
-export const HOT_FUNCTIONS: Readonly<Record<string, HotFunction>> = { ...HOT_STRING, ...HOT_REGEXP, ...HOT_NUMERIC };
+export const HOT_FUNCTIONS: Readonly<Record<string, HotFunction>> = { ...HOT_STRING, ...HOT_REGEXP, ...HOT_JSON, ...HOT_NUMERIC };
