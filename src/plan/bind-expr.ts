@@ -332,6 +332,11 @@ function bindPayload(fn: ScalarFunction, node: SqlNode, scope: BindScope): Expr 
  * function's own checks (constant arguments and their values), each refused at the argument.
  */
 function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[], scope: BindScope): Expr {
+  // TRIM(BOTH 'x' FROM s) and the like: the parser passes the keywords as arguments.
+  const keyword = argNodes.find((a) => a.type === 'origin');
+  if (keyword) {
+    throw planError('PW_PLAN_ARGUMENTS', `${fn.name}() takes arguments separated by commas, not SQL-standard keywords (${String(keyword.value)}): ${fn.doc.signature}`, node, scope);
+  }
   const min = fn.params.length - (fn.optional ?? 0);
   const max = fn.variadic ? Infinity : fn.params.length;
   if (argNodes.length < min || argNodes.length > max) {
