@@ -4,7 +4,8 @@
  * archive group, each record once: src/archive/archive-lanes.ts) and flattens the nested
  * struct columns to the dot-path columns compiled metrics read. Arrival order is the input
  * order within a partition (partition × 2^40 + offset; a redelivery lands on its original
- * partition). PII-dropped fields read as NULL.
+ * partition). PII-dropped fields read as NULL; `_pw_payload` is the event's JSON text (after PII
+ * treatment), which json_extract_string reads.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { hasLane, laneReadSql, readArchiveManifest, type ArchivedSegment } from '../archive/archive-lanes.js';
@@ -18,7 +19,7 @@ export function archiveViewSql(stream: StreamDef, root: string, entries: readonl
     const expr = f.pii === 'drop' ? 'NULL' : f.segments.map(quoteIdent).join('.');
     return `CAST(${expr} AS ${DUCK_TYPES[f.type]}) AS ${quoteIdent(f.path)}`;
   });
-  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')} FROM ${laneReadSql(root, entries, 'events', stream.name)}`;
+  return `CREATE OR REPLACE VIEW ${quoteIdent(view)} AS SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset AS _pw_arrival, _pw_event_id, CAST(_pw_time AS TIMESTAMP) AS _pw_time, ${cols.join(', ')}, _pw_payload FROM ${laneReadSql(root, entries, 'events', stream.name)}`;
 }
 
 /**

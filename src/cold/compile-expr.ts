@@ -118,7 +118,7 @@ function timestampText(sql: string, params: Parameters): string {
 }
 
 /** The text of a value of type `type`, as `CAST(x AS VARCHAR)` (for `||` and CAST). */
-function textSql(sql: string, type: SqlType, params: Parameters): string {
+export function textSql(sql: string, type: SqlType, params: Parameters): string {
   switch (type) {
     case 'string': return sql;
     // BIGINT digits, 'true'/'false', and DOUBLE in Python-repr style are DuckDB's own forms,

@@ -5,7 +5,8 @@
  * The canonical relation of a stream has one row per accepted (validated) arrival:
  * `_pw_arrival` (BIGINT, arrival order: first arrival of an event id wins), `_pw_event_id`
  * (VARCHAR), `_pw_time` (TIMESTAMP, the event time at millisecond precision), then one column
- * per catalog field named by its dot path (`"data.orderTotal"`), typed from the catalog.
+ * per catalog field named by its dot path (`"data.orderTotal"`), typed from the catalog, then
+ * `_pw_payload` (VARCHAR, the whole payload as JSON text, which json_extract_string reads).
  * Loaders (NDJSON through pitwall's validator, the Parquet archive) produce this shape, so one
  * compiled statement serves every source.
  */
@@ -34,6 +35,7 @@ export function canonicalColumns(stream: StreamDef): RelationColumn[] {
     { name: '_pw_event_id', type: 'VARCHAR' },
     { name: '_pw_time', type: 'TIMESTAMP' },
     ...[...stream.fields.values()].map((f) => ({ name: f.path, type: DUCK_TYPES[f.type] })),
+    { name: '_pw_payload', type: 'VARCHAR' },
   ];
 }
 

@@ -39,7 +39,7 @@ export async function appendEvents(
 ): Promise<number> {
   const app = await conn.createAppender(table);
   const fields = [...stream.fields.values()];
-  const types = canonicalColumns(stream).slice(3).map((c) => c.type);
+  const types = canonicalColumns(stream).slice(3, -1).map((c) => c.type);
   let arrival = firstArrival;
   try {
     for (const ev of events) {
@@ -47,6 +47,8 @@ export async function appendEvents(
       app.appendVarchar(ev.eventId);
       app.appendTimestamp(new DuckDBTimestampValue(BigInt(ev.eventTimeMs) * 1000n));
       fields.forEach((f, i) => appendField(app, types[i] as string, getPath(ev.payload, f.segments)));
+      // The parsed payload written back: what the hot path reads, as json_extract_string needs.
+      app.appendVarchar(JSON.stringify(ev.payload));
       app.endRow();
     }
     app.flushSync();

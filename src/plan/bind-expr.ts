@@ -16,7 +16,7 @@ import { didYouMean } from '../util/did-you-mean.js';
 import { INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
 import { parseTimestampMs } from '../util/timestamp.js';
 import { findBySignature } from './find-by-signature.js';
-import { accepts, SCALAR_FUNCTION_LIST, scalarFunction, type ScalarFunction } from './functions/index.js';
+import { accepts, PAYLOAD_FIELD, SCALAR_FUNCTION_LIST, scalarFunction, type ScalarFunction } from './functions/index.js';
 import {
   isNumeric, type AggRefExpr, type BinaryOp, type Expr, type SqlType,
 } from './expr.js';
@@ -324,26 +324,45 @@ function bindCast(node: SqlNode, scope: BindScope): Expr {
   return { kind: 'CastExpr', operand, type };
 }
 
+/** The stream name or FROM alias standing for the whole event payload (row expressions only). */
+function bindPayload(fn: ScalarFunction, node: SqlNode, scope: BindScope): Expr {
+  const path = node.type === 'column_ref' ? columnPath(node) : [];
+  const name = path.length === 1 ? (path[0] as string).toLowerCase() : undefined;
+  if (name === undefined || !scope.qualifiers.some((q) => q.toLowerCase() === name)) {
+    throw planError('PW_PLAN_ARGUMENTS', `argument ${(fn.payloadArg ?? 0) + 1} of ${fn.name}() must be the stream name or its FROM alias (${scope.qualifiers.join(' or ')}), meaning the whole event payload: ${fn.doc.signature}`, node, scope);
+  }
+  if (scope.mode === 'aggregate') {
+    throw planError('PW_PLAN_NOT_GROUPED', `${fn.name}() reads each event's payload: in ${scope.clause} it must appear in GROUP BY or inside an aggregate function`, node, scope);
+  }
+  return { kind: 'FieldExpr', path: PAYLOAD_FIELD, type: 'string' };
+}
+
 /**
  * Binds a call of a library function: the number of arguments, each argument's kind, and the
  * function's own checks (constant arguments and their values), each refused at the argument.
  */
 function bindCall(fn: ScalarFunction, node: SqlNode, argNodes: readonly SqlNode[], scope: BindScope): Expr {
+  // TRIM(BOTH 'x' FROM s) and the like: the parser passes the keywords as arguments.
+  const keyword = argNodes.find((a) => a.type === 'origin');
+  if (keyword) {
+    throw planError('PW_PLAN_ARGUMENTS', `${fn.name}() takes arguments separated by commas, not SQL-standard keywords (${String(keyword.value)}): ${fn.doc.signature}`, node, scope);
+  }
   const min = fn.params.length - (fn.optional ?? 0);
   const max = fn.variadic ? Infinity : fn.params.length;
   if (argNodes.length < min || argNodes.length > max) {
     const count = fn.variadic ? `at least ${min}` : min === max ? String(min) : `${min} to ${max}`;
     throw planError('PW_PLAN_ARGUMENTS', `${fn.name}() takes ${count} argument${min === 1 && max === 1 ? '' : 's'}: ${fn.doc.signature}`, node, scope);
   }
-  const args = argNodes.map((a, i) => (fn.params[Math.min(i, fn.params.length - 1)] === 'interval' ? bindIntervalArg(fn, a, i, offsetOf(node, scope), scope) : bindExpr(a, scope)));
+  const args = argNodes.map((a, i) => (i === fn.payloadArg ? bindPayload(fn, a, scope)
+    : fn.params[Math.min(i, fn.params.length - 1)] === 'interval' ? bindIntervalArg(fn, a, i, offsetOf(node, scope), scope) : bindExpr(a, scope)));
   args.forEach((a, i) => {
     const kind = fn.params[Math.min(i, fn.params.length - 1)] ?? 'any';
     if (!accepts(kind, a.type)) {
       throw planError('PW_PLAN_TYPE', `argument ${i + 1} of ${fn.name}() must be ${kind === 'number' ? 'a number' : kind}, got ${a.type}: ${fn.doc.signature}`, argNodes[i] as SqlNode, scope);
     }
   });
-  const problem = fn.check?.(args);
-  if (problem) throw planError('PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
+  const problem = fn.check?.(args, scope.stream);
+  if (problem) throw planError(problem.code ?? 'PW_PLAN_ARGUMENTS', `${fn.name}(): ${problem.message}`, argNodes[problem.arg] ?? node, scope);
   const type = typeof fn.result === 'function' ? fn.result(args) : fn.result;
   return { kind: 'CallExpr', fn: fn.name, args, type };
 }

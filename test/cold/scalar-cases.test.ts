@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ArchiveWriter } from '../../src/archive/archive-writer.js';
 import { loadCatalog } from '../../src/catalog/index.js';
 import { recompute } from '../../src/cold/recompute.js';
 import { replay } from '../../src/hot/replay.js';
@@ -74,4 +75,37 @@ describe('cast-divergence: CAST reads text by one grammar on both paths', () => 
       ]);
     }
   });
+});
+
+describe('string, regexp and JSON functions: one result on both paths, end to end', () => {
+  it('json_extract_string reads the raw payload as JSON.parse does (last duplicate, U+FFFD, big integers NULL)', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pw-string-json-')), 'ev.ndjson');
+    // Written by hand: duplicate keys, an unpaired surrogate escape and a 2^53 + 1 survive in the archive's raw text.
+    writeFileSync(file, [
+      String.raw`{"id":"e1","ts":"2026-06-01T00:00:01Z","kind":"order.created","data":{"items":[{"sku":"A-1"}],"code":"AB-12","qty":2.50}}`,
+      String.raw`{"id":"e2","ts":"2026-06-01T00:00:02Z","kind":"order.created","data":{"items":[{"sku":"B-2","sku":"A-1"}],"code":"ab-12","qty":9007199254740993}}`,
+      String.raw`{"id":"e3","ts":"2026-06-01T00:00:03Z","kind":"order.cancelled","data":{"items":[{"sku":"\ud800"}],"code":"XY-9","qty":-0}}`,
+      String.raw`{"id":"e4","ts":"2026-06-01T00:00:04Z","kind":"straße.paid","data":{"items":[]},"data":{"items":[{"sku":"A-1"}],"code":null,"qty":1e2}}`,
+    ].join('\n') + '\n');
+    const { hot, cold } = await hotAndCold('string-json-functions', file);
+    // And from the Parquet archive, whose _pw_payload keeps each payload's raw text.
+    const catalog = loadCatalog(join(FIX, 'string-json-functions', 'catalog'));
+    const plans = loadQueries(join(FIX, 'string-json-functions', 'queries'), catalog);
+    const dir = mkdtempSync(join(tmpdir(), 'pw-string-json-archive-'));
+    const archive = new ArchiveWriter(join(dir, 'archive'), catalog, {});
+    archive.open();
+    await replay(catalog, plans, [{ stream: 'ev', file }], join(dir, 'hot'), { archive });
+    await recompute(catalog, plans, { archive: join(dir, 'archive') }, join(dir, 'cold'));
+    const fromArchive = readFileSync(join(dir, 'cold', 'q_by_sku.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Row);
+    const cols = ['sku', 'verb', 'n', 'coded', 'sample'];
+    const want = [
+      { sku: 'A-1', verb: 'CREATED', n: 2, coded: 1, sample: 'ord/2.5' },
+      { sku: 'A-1', verb: 'PAID', n: 1, coded: 0, sample: 'str/100' },
+      { sku: '\ufffd', verb: 'CANCELLED', n: 1, coded: 1, sample: 'ord/0' },
+    ];
+    const sorted = (rows: Row[]): Row[] => pick(rows, cols).sort((a, b) => `${String(a.sku)}${String(a.verb)}`.localeCompare(`${String(b.sku)}${String(b.verb)}`));
+    expect(sorted(hot('q_by_sku'))).toEqual(want);
+    expect(sorted(cold('q_by_sku'))).toEqual(want);
+    expect(sorted(fromArchive)).toEqual(want);
+  }, 60_000);
 });

@@ -11,7 +11,7 @@ import { parseTimestampMs } from '../../util/timestamp.js';
 import { compileArithmetic, finiteOrNull, intOrNull, negate } from './arithmetic.js';
 import { compileCast, type Val } from './cast.js';
 import { HOT_FUNCTIONS } from './functions/index.js';
-import { scalarFunction } from '../../plan/functions/index.js';
+import { PAYLOAD_FIELD, scalarFunction } from '../../plan/functions/index.js';
 import { likeRegExp } from './like.js';
 import { compareText, doubleToText, timestampToText } from './value-text.js';
 
@@ -52,7 +52,7 @@ function compare(op: ComparisonOp, a: Val, b: Val): Val {
 }
 
 /** The text of a non-NULL value of type `type`, as `CAST(x AS VARCHAR)` gives it (for `||`). */
-function textOf(type: SqlType): (v: Val) => Val {
+export function textOf(type: SqlType): (v: Val) => Val {
   switch (type) {
     case 'string': return (v) => v;
     case 'int': return (v) => String(v);
@@ -220,8 +220,13 @@ function compileCall<C>(call: Extract<Expr, { kind: 'CallExpr' }>, args: readonl
   };
 }
 
-/** A getter for a payload field by dot path; timestamps are read as epoch ms. */
+/**
+ * A getter for a payload field by dot path; timestamps are read as epoch ms. PAYLOAD_FIELD reads
+ * the payload object itself, which only a function's `payloadArg` binds to (and only it reads).
+ */
 export function fieldGetter(path: string, type: Expr['type']): (payload: Record<string, unknown>) => Val {
+  // The whole payload, an object, for the one function argument bound to it (json_extract_string).
+  if (path === PAYLOAD_FIELD) return (p) => p as unknown as Val;
   const segs = path.split('.');
   const norm = type === 'timestamp'
     ? (v: unknown): Val => (v === undefined || v === null ? null : parseTimestampMs(v) ?? null)

@@ -5,6 +5,7 @@
  * path's (src/hot/eval/functions) and the DuckDB SQL it compiles to (src/cold/functions).
  * test/plan/functions-complete.test.ts keeps the three registries and the README table in step.
  */
+import type { StreamDef } from '../../catalog/index.js';
 import type { Expr, SqlType } from '../expr.js';
 
 export type FunctionFamily = 'string' | 'numeric' | 'time' | 'conditional' | 'json';
@@ -18,7 +19,12 @@ export type FunctionFamily = 'string' | 'numeric' | 'time' | 'conditional' | 'js
 export type ArgKind = 'string' | 'int' | 'double' | 'number' | 'boolean' | 'timestamp' | 'interval' | 'any';
 
 /** A plan-time rejection: what is wrong, and the index of the argument it is about. */
-export interface ArgProblem { readonly message: string; readonly arg: number }
+export interface ArgProblem {
+  readonly message: string;
+  readonly arg: number;
+  /** The error code, when not PW_PLAN_ARGUMENTS (e.g. PW_PLAN_REGEXP for a pattern outside the subset). */
+  readonly code?: string;
+}
 
 export interface ScalarFunction {
   /** The SQL name, lower case (names match case-insensitively). */
@@ -36,7 +42,12 @@ export interface ScalarFunction {
    * Checks beyond kinds (an argument that must be a literal, a literal's value): the problem,
    * or undefined when the call is fine.
    */
-  readonly check?: (args: readonly Expr[]) => ArgProblem | undefined;
+  readonly check?: (args: readonly Expr[], stream?: StreamDef) => ArgProblem | undefined;
+  /**
+   * The index of an argument that names the stream (or its FROM alias) and stands for the
+   * whole event payload: bound as a {@link PAYLOAD_FIELD} field, read only by this function.
+   */
+  readonly payloadArg?: number;
   /**
    * True when a NULL argument makes the result NULL without the function running (most
    * functions); false for those that give NULL their own meaning (concat, greatest, least, …).
@@ -45,6 +56,12 @@ export interface ScalarFunction {
   /** The reference entry: `signature` as in the README table, the NULL rule, one example. */
   readonly doc: { readonly signature: string; readonly nulls: string; readonly example: string };
 }
+
+/**
+ * The field path that stands for the whole event payload (a function's `payloadArg`): the hot
+ * path reads the parsed payload object, DuckDB the archive's `_pw_payload` JSON text column.
+ */
+export const PAYLOAD_FIELD = '_pw_payload';
 
 /** True if an expression of type `type` may be passed where `kind` is taken. */
 export function accepts(kind: ArgKind, type: SqlType): boolean {
