@@ -1,7 +1,8 @@
-/** Numeric functions in DuckDB SQL, value for value as hot/eval/functions/numeric.ts. */
+/** Numeric functions in DuckDB SQL, value for value as hot/eval/functions/numeric.ts (ln, log10, exp: log-exp.ts). */
 import { constantNumber, powerSteps } from '../../plan/functions/numeric.js';
 import { arithmeticSql, finite, intInRange, letIn, type Parameters } from '../compile-expr.js';
 import type { CallExpr } from '../../plan/expr.js';
+import { expSql, lnSql, log10Sql } from './log-exp.js';
 import type { ColdFunction } from './types.js';
 
 /** 10^k as a DOUBLE, read from text (the double nearest 10^k, as the hot path's powerOfTen). */
@@ -56,5 +57,8 @@ export const COLD_NUMERIC: Readonly<Record<string, ColdFunction>> = {
   sqrt: (_call, [x], params) => letIn(asDouble(x), (v) => `CASE WHEN ${v} >= 0 THEN sqrt(${v}) END`, params),
   power: (call, [x], params) => powerCall(call, x, params),
   pow: (call, [x], params) => powerCall(call, x, params),
+  ln: (_call, [x], params) => lnSql(x ?? 'NULL', params),
+  log10: (_call, [x], params) => log10Sql(x ?? 'NULL', params),
+  exp: (_call, [x], params) => expSql(x ?? 'NULL', params),
   mod: (call, [a, b], params) => arithmeticSql('%', call.type, a ?? 'NULL', b ?? 'NULL', params),
 };

@@ -1,10 +1,12 @@
 /**
  * Numeric scalar functions (signatures; semantics in hot/eval/functions/numeric.ts). Names and
  * result types follow DuckDB's; a run-time domain error (sqrt of a negative number) is NULL, as
- * every run-time error in pitwall. ln, log10, exp and power with a non-integer exponent are not in
- * the library: the two paths' math libraries (V8's, the C library DuckDB calls) differ in the last
- * bit for a few percent of inputs, so no single result could be promised. power with a constant
- * integer exponent is computed by one fixed sequence of IEEE multiplications on both paths.
+ * every run-time error in pitwall. The two paths' math libraries (V8's, the C library DuckDB
+ * calls) differ in the last bit for a few percent of inputs, so neither is used for a result:
+ * ln, log10 and exp are fdlibm's algorithms written out once per path with the same IEEE
+ * operations (constants in log-exp.ts), within 1 ulp of the true value; power with a constant
+ * integer exponent is one fixed sequence of IEEE multiplications on both paths. power with a
+ * non-integer exponent is not in the library: exp(y · ln x) would lose up to ~10 bits.
  */
 import { numericResult, type ArgProblem, type ScalarFunction } from './types.js';
 import type { Expr } from '../expr.js';
@@ -105,6 +107,18 @@ export const NUMERIC_FUNCTIONS: readonly ScalarFunction[] = [
   {
     name: 'pow', family: 'numeric', params: ['double', 'int'], result: 'double', strict: true, check: powerExponent,
     doc: { signature: 'pow(x double, n int constant) → double', nulls: 'NULL → NULL; as power', example: 'pow(1.5, 2) = 2.25' },
+  },
+  {
+    name: 'ln', family: 'numeric', params: ['double'], result: 'double', strict: true,
+    doc: { signature: 'ln(x double) → double', nulls: 'NULL → NULL; x ≤ 0 → NULL', example: 'ln(1) = 0, ln(2) = 0.6931471805599453' },
+  },
+  {
+    name: 'log10', family: 'numeric', params: ['double'], result: 'double', strict: true,
+    doc: { signature: 'log10(x double) → double', nulls: 'NULL → NULL; x ≤ 0 → NULL', example: 'log10(1000) = 3, log10(2) = 0.3010299956639812' },
+  },
+  {
+    name: 'exp', family: 'numeric', params: ['double'], result: 'double', strict: true,
+    doc: { signature: 'exp(x double) → double', nulls: 'NULL → NULL; overflow (x > 709.78) → NULL', example: 'exp(0) = 1, exp(1) = 2.718281828459045, exp(-746) = 0' },
   },
   {
     name: 'mod', family: 'numeric', params: ['number', 'number'], result: numericResult, strict: true,

@@ -1,9 +1,11 @@
 /**
  * Numeric functions on the hot path, value for value as cold/functions/numeric.ts (DuckDB's
- * names and result types; a domain error is NULL, never a failure).
+ * names and result types; a domain error is NULL, never a failure). ln, log10 and exp are
+ * computed in log-exp.ts, by the same operations as their SQL.
  */
 import { constantNumber, powerSteps } from '../../../plan/functions/numeric.js';
 import { arithmetic, finiteOrNull, intOrNull } from '../arithmetic.js';
+import { exp, ln, log10 } from './log-exp.js';
 import type { HotFunction } from './types.js';
 
 /** C's `round` (DuckDB's): to the nearest integer, halves away from zero; keeps the sign of −0.4. */
@@ -77,5 +79,8 @@ export const HOT_NUMERIC: Readonly<Record<string, HotFunction>> = {
   sqrt: () => (a) => { const x = a[0] as number; return x >= 0 ? Math.sqrt(x) : null; },
   power: powerOf,
   pow: powerOf,
+  ln: () => (a) => ln(a[0] as number),
+  log10: () => (a) => log10(a[0] as number),
+  exp: () => (a) => exp(a[0] as number),
   mod: (call) => { const f = arithmetic('%', call.type); return (a) => f(a[0] as number, a[1] as number); },
 };
