@@ -78,6 +78,20 @@ function leadingDirectives(source: SourceText): { emit: EmitMode } {
 
 interface PegError { message: string; found?: string | null; location?: { start: { offset: number } } }
 
+/** The name of the call whose parenthesis is still open at the end of `text`, if any (strings and comments are not skipped: a hint only). */
+function enclosingCall(text: string): string | undefined {
+  let depth = 0;
+  for (let i = text.length - 1; i >= 0; i--) {
+    const c = text[i];
+    if (c === ')') depth++;
+    else if (c === '(') {
+      if (depth === 0) return /([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(text.slice(0, i))?.[1];
+      depth--;
+    }
+  }
+  return undefined;
+}
+
 /** Parses a metric file's text. `file` is used in positions only. */
 export function parseQuery(file: string, fileText: string): ParsedQuery {
   // A byte-order mark (Windows editors write one) is not part of the SQL; columns count without it.
@@ -127,6 +141,13 @@ export function parseQuery(file: string, fileText: string): ParsedQuery {
     if (distinct && distinct[1]?.toUpperCase() !== 'COUNT') {
       throw new PlanError('PW_PLAN_DISTINCT', `DISTINCT is supported in COUNT(DISTINCT x) only, not in ${distinct[1]?.toUpperCase()}()`, {
         position: source.position(before.search(/distinct\s+$/i)), cause: err,
+      });
+    }
+    // SUBSTRING(s FROM a FOR b), the SQL-standard keyword form: the library takes the comma form.
+    const call = /^(from|for)$/i.test(word ?? '') ? enclosingCall(before) : undefined;
+    if (call && /^(substring|substr)$/i.test(call)) {
+      throw new PlanError('PW_PLAN_UNSUPPORTED', `the keyword form ${call}(s FROM start FOR length) is not supported; write ${call.toLowerCase()}(s, start, length)`, {
+        position: source.position(offset), cause: err,
       });
     }
     // The character from the file, not the parser's `found` (which sees hidden backslashes).
