@@ -1,4 +1,4 @@
-export type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
+export type { Catalog, FieldDef, FieldType, PiiMode, StreamDef, TableSpec } from './types.js';
 export { FIELD_TYPES, PII_MODES } from './types.js';
 export { loadCatalog, parseCatalogFile, catalogFiles } from './load-catalog.js';
 export { FutureTimeGuard, type FutureReference } from './future-guard.js';
