@@ -32,7 +32,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog, StreamDef, ValidEvent } from '../catalog/index.js';
+import { tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
 import type { QuarantineRecord } from '../hot/stream-runtime.js';
@@ -164,7 +164,8 @@ export class ArchiveWriter {
     if (hashed.length && !options.piiKey) {
       throw new ExecutionError('PW_ARCHIVE_PII_KEY', `fields ${hashed.join(', ')} are tagged pii: hash but no key is set; set PITWALL_PII_KEY (or --pii-key) so the archive never holds them in clear`);
     }
-    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()], piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
+    // A reference table's changes are archived as events keyed by the table's key, timed by its validity time.
+    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()].map(tableAsStream), piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
   }
 
   /**

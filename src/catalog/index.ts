@@ -8,3 +8,4 @@ export {
   compilePayloadValidator, decodeAndValidate, getPath,
   type PayloadValidator, type QuarantineCode, type RejectedPayload, type ValidEvent, type ValidationResult,
 } from './payload-validator.js';
+export { tableAsStream } from './table-stream.js';

@@ -6,11 +6,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { RecordValidator, type Catalog, type ValidEvent } from '../catalog/index.js';
-import type { MetricPlan } from '../plan/index.js';
+import { compilePayloadValidator, decodeAndValidate, RecordValidator, tableAsStream, type Catalog, type ValidEvent } from '../catalog/index.js';
+import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
-import { attachArchive } from './archive-relation.js';
-import { compileDuckDb } from './compile-plan.js';
+import { archiveViewSql, attachArchive } from './archive-relation.js';
+import { changesRelationName, compileDuckDb } from './compile-plan.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
 import { hasLane, laneReadSql, laneRowCount, readArchiveManifest } from '../archive/archive-lanes.js';
@@ -36,7 +36,7 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
   const counts: Record<string, StreamCounts> = {};
   for (const stream of new Set(inputs.map((i) => i.stream))) {
     const def = catalog.streams.get(stream);
-    if (!def) continue;
+    if (!def || def.kind === 'table') continue;
     await createEventsTable(conn, def);
     // As replay validates (far-future rule against event time), in the same arrival order.
     const validator = new RecordValidator(def, 'event-time');
@@ -59,6 +59,34 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
     counts[stream] = c;
   }
   return counts;
+}
+
+/**
+ * Loads the changes of every reference table a metric joins into its changes relation, in
+ * arrival order (empty without an input or archived changes). From files: every valid change
+ * (replay reads tables before streams, so it applies every valid change unless one goes past
+ * the table's max_versions, counted in replay's summary). From the archive: the changes the hot
+ * path applied, which are the ones it archives.
+ */
+async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], source: RecomputeSource): Promise<void> {
+  const tables = new Map(plans.flatMap((p) => { const j = findNode(p.root, 'LookupJoinNode'); return j ? [[j.table.name, j.table] as const] : []; }));
+  const entries = source.archive ? readArchiveManifest(source.archive) : [];
+  for (const table of tables.values()) {
+    const def = tableAsStream(table);
+    if (source.archive && hasLane(entries, 'events', table.name)) {
+      await conn.run(archiveViewSql(def, source.archive, entries, changesRelationName(table)));
+      continue;
+    }
+    const relation = await createEventsTable(conn, def, changesRelationName(table));
+    const validate = compilePayloadValidator(def);
+    let arrival = 0;
+    for (const input of (source.inputs ?? []).filter((i) => i.stream === table.name)) {
+      for await (const batch of readInput(input.file)) {
+        const valid = batch.map((r) => decodeAndValidate(r.value, validate)).filter((v): v is ValidEvent => v.ok);
+        arrival = await appendEvents(conn, def, valid, relation, arrival);
+      }
+    }
+  }
 }
 
 /** Attaches the archive's streams; counts come from the manifest's lanes. */
@@ -92,6 +120,7 @@ export async function recompute(catalog: Catalog, plans: readonly MetricPlan[], 
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     const streams = source.archive ? await loadArchive(conn, catalog, plans, source.archive) : await loadInputs(conn, catalog, source.inputs ?? []);
+    await loadTables(conn, plans, source);
     const summary: RecomputeSummary = { source: source.archive ? 'archive' : 'files', streams, metrics: {} };
     for (const p of plans) {
       // A metric over a stream with no input has no rows (replay writes it empty too). The archive
