@@ -6,7 +6,7 @@
  * sent (every FIGURES_INTERVAL_MS). An admin checkpoint is forwarded to the engine's thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadDefinitions, withoutLookupJoins } from '../cli/load-definitions.js';
+import { loadDefinitions } from '../cli/load-definitions.js';
 import type { PitwallError } from '../errors.js';
 import type { EngineHandle } from './engine-handle.js';
 import { listenOn } from './listen.js';
@@ -39,8 +39,8 @@ function observe(metrics: PitwallMetrics, o: Observation): void {
 }
 
 try {
-  // The metrics the engine runs (run leaves lookup joins out, run-action.ts).
-  const { plans } = withoutLookupJoins((await loadDefinitions({ catalog: init.catalog, queries: init.queries })).plans);
+  // The metrics the engine runs (`pitwall run` leaves lookup joins out, run-action.ts).
+  const plans = (await loadDefinitions({ catalog: init.catalog, queries: init.queries })).plans.filter((p) => init.metrics.includes(p.name));
   const store = new ServingStore(plans);
   const handle: EngineHandle = {
     plans,
