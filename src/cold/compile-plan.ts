@@ -100,7 +100,7 @@ export interface CompileOptions {
   readonly dedup?: boolean;
   /**
    * A lookup join's table changes (default `pw_changes_<table>`): the canonical relation of the
-   * table ({@link tableAsStream}), holding only the changes the hot path applied (late and
+   * table (catalog tableAsStream), holding only the changes the hot path applied (late and
    * overflowed changes left out), `_pw_arrival` in arrival order.
    */
   readonly tableRelation?: string;

@@ -11,6 +11,7 @@ import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import { archiveViewSql, attachArchive } from './archive-relation.js';
 import { changesRelationName, compileDuckDb } from './compile-plan.js';
+import { quoteIdent } from './duckdb-dialect.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
 import { hasLane, laneReadSql, laneRowCount, readArchiveManifest } from '../archive/archive-lanes.js';
@@ -62,22 +63,36 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
 }
 
 /**
- * Loads the changes of every reference table a metric joins into its changes relation, in
- * arrival order (empty without an input or archived changes). From files: every valid change
- * (replay reads tables before streams, so it applies every valid change unless one goes past
- * the table's max_versions, counted in replay's summary). From the archive: the changes the hot
- * path applied, which are the ones it archives.
+ * Loads the changes of every reference table a metric joins, in arrival order, and returns the
+ * relation each metric joins (by metric name). From files: every valid change (replay reads
+ * tables before streams, so it applies every valid change unless one goes past the table's
+ * max_versions, counted in replay's summary). From the archive: the table's changes minus those
+ * its late lane marks as not applied by the joins of the metric's stream.
  */
-async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], source: RecomputeSource): Promise<void> {
-  const tables = new Map(plans.flatMap((p) => { const j = findNode(p.root, 'LookupJoinNode'); return j ? [[j.table.name, j.table] as const] : []; }));
+async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], source: RecomputeSource): Promise<Map<string, string>> {
+  const relations = new Map<string, string>();
   const entries = source.archive ? readArchiveManifest(source.archive) : [];
-  for (const table of tables.values()) {
+  for (const plan of plans) {
+    const join = findNode(plan.root, 'LookupJoinNode');
+    if (!join) continue;
+    const table = join.table;
     const def = tableAsStream(table);
+    const all = changesRelationName(table);
     if (source.archive && hasLane(entries, 'events', table.name)) {
-      await conn.run(archiveViewSql(def, source.archive, entries, changesRelationName(table)));
+      await conn.run(archiveViewSql(def, source.archive, entries, all));
+      const mine = `${all}_${plan.stream.name}`;
+      // Stream names are identifiers (catalog-schema.ts): safe inside a string literal.
+      const marked = hasLane(entries, 'late', table.name)
+        ? ` WHERE _pw_arrival NOT IN (SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset FROM ${laneReadSql(source.archive, entries, 'late', table.name)} WHERE metric = '${plan.stream.name}')`
+        : '';
+      await conn.run(`CREATE OR REPLACE VIEW ${quoteIdent(mine)} AS SELECT * FROM ${quoteIdent(all)}${marked}`);
+      relations.set(plan.name, mine);
       continue;
     }
-    const relation = await createEventsTable(conn, def, changesRelationName(table));
+    const loaded = [...relations.values()].includes(all);
+    relations.set(plan.name, all);
+    if (loaded) continue;
+    const relation = await createEventsTable(conn, def, all);
     const validate = compilePayloadValidator(def);
     let arrival = 0;
     for (const input of (source.inputs ?? []).filter((i) => i.stream === table.name)) {
@@ -87,6 +102,7 @@ async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], 
       }
     }
   }
+  return relations;
 }
 
 /** Attaches the archive's streams; counts come from the manifest's lanes. */
@@ -120,12 +136,12 @@ export async function recompute(catalog: Catalog, plans: readonly MetricPlan[], 
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     const streams = source.archive ? await loadArchive(conn, catalog, plans, source.archive) : await loadInputs(conn, catalog, source.inputs ?? []);
-    await loadTables(conn, plans, source);
+    const tables = await loadTables(conn, plans, source);
     const summary: RecomputeSummary = { source: source.archive ? 'archive' : 'files', streams, metrics: {} };
     for (const p of plans) {
       // A metric over a stream with no input has no rows (replay writes it empty too). The archive
       // holds each accepted event once, so it needs no dedup pass.
-      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive })) : [];
+      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive, ...(tables.has(p.name) ? { tableRelation: tables.get(p.name) as string } : {}) })) : [];
       writeFileSync(join(outDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
       summary.metrics[p.name] = { rows: rows.length, hash: p.hash };
     }

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ArchiveWriter } from '../archive/archive-writer.js';
-import { tableAsStream, type Catalog } from '../catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { Engine } from '../hot/engine.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
@@ -80,8 +80,8 @@ export class EmbeddedDemo {
         this.#outputs.late(p, pair);
       },
       tableChange: (c) => {
-        if (c.outcome === 'applied') this.archive.accepted(tableAsStream(c.table), { ok: true, eventId: String(c.change.key), eventTimeMs: c.change.validFromMs, payload: c.change.row ?? {} }, c.origin, c.raw);
-        else this.#outputs.tableLate(c);
+        this.archive.tableChange(c);
+        if (c.outcome !== 'applied') this.#outputs.tableLate(c);
       },
     }, { futureReference: 'processing-time' }); // live generators: event times follow the wall clock
     const now = Date.now();

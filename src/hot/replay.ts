@@ -16,7 +16,7 @@
  */
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableAsStream, type Catalog } from '../catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
@@ -94,9 +94,8 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
     late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
     tableChange: (c) => {
-      // The archive holds the applied changes: the cold path joins exactly those.
-      if (c.outcome === 'applied') archive?.accepted(tableAsStream(c.table), { ok: true, eventId: String(c.change.key), eventTimeMs: c.change.validFromMs, payload: c.change.row ?? {} }, c.origin, c.raw);
-      else tableLate?.write(tableLateLine(c));
+      archive?.tableChange(c);
+      if (c.outcome !== 'applied') tableLate?.write(tableLateLine(c));
     },
   }, { futureReference: 'event-time', ...options });
   // Replay is deterministic: processing time stands still, so no partition turns idle.

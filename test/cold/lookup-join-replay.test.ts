@@ -11,7 +11,10 @@ import { loadCatalog } from '../../src/catalog/index.js';
 import { ArchiveWriter } from '../../src/archive/archive-writer.js';
 import { recompute } from '../../src/cold/recompute.js';
 import { replay } from '../../src/hot/replay.js';
-import { planFile } from '../../src/plan/index.js';
+import { Engine } from '../../src/hot/engine.js';
+import { ResultCollector } from '../../src/hot/result-collector.js';
+import { buildPlan, planFile } from '../../src/plan/index.js';
+import { parseQuery } from '../../src/sql/index.js';
 
 const catalog = loadCatalog('catalog');
 const plan = planFile('queries/room_fill_1m.sql', catalog);
@@ -56,5 +59,34 @@ describe('room_fill_1m over files', () => {
     expect(summary.metrics.room_fill_1m?.joinMisses).toBe(2); // r2 after it closed, r9 unknown
     expect(summary.tables?.rooms).toEqual({ records: 5, quarantined: 1, streams: { badge_scans: { changes: 4, applied: 4, late: 0, overflow: 0, versions: expect.any(Number) as number } } });
     expect(readFileSync(join(dir, 'hot', '_quarantine.ndjson'), 'utf8')).toContain('"stream":"rooms"');
+  });
+});
+
+describe('a late table change in the archive', () => {
+  it('is archived and marked, and recompute from the archive leaves it out as the hot path did', async () => {
+    const parity = loadCatalog('test/plan/fixtures/parity/catalog');
+    const p = buildPlan(parseQuery('joined.sql', `CREATE VIEW joined AS
+SELECT window_start, t.label AS label, COUNT(*) AS n
+FROM TUMBLE(ev, ts, INTERVAL '1 minute') e JOIN tbl t ON e.r = t.k
+GROUP BY window_start, t.label;`), parity);
+    const root = join(dir, 'late-archive');
+    const archive = new ArchiveWriter(root, parity, { piiKey: 'k', threads: 0 });
+    archive.open();
+    const results = new ResultCollector();
+    const engine = new Engine(parity, [p], { result: (pl, c) => results.apply(pl, c), accepted: (s, e, o, raw) => archive.accepted(s, e, o, raw), tableChange: (c) => archive.tableChange(c) });
+    const t = (s: number): string => new Date(s * 1000).toISOString();
+    let offset = 0;
+    const rec = (value: object): { partition: number; offset: number; value: string } => ({ partition: 0, offset: offset++, value: JSON.stringify(value) });
+    engine.processTable('tbl', [rec({ k: 'a', vf: t(0), label: 'A0' })]);
+    engine.process('ev', [rec({ id: '1', ts: t(10), r: 'a' }), rec({ id: '2', ts: t(40), r: 'a' })], 0);
+    engine.processTable('tbl', [rec({ k: 'a', vf: t(20), label: 'A-late' }), rec({ k: 'a', vf: t(50), label: 'A1' })]); // 0:20 <= 0:40: late
+    engine.process('ev', [rec({ id: '3', ts: t(30), r: 'a' }), rec({ id: '4', ts: t(55), r: 'a' })], 0);
+    engine.endOfInput();
+    await archive.close();
+    const hot = results.rows(p);
+    expect(hot.map((r) => [r.label, r.n])).toEqual([['A0', 3], ['A1', 1]]);
+    await recompute(parity, [p], { archive: root }, join(dir, 'late-cold'));
+    const cold = readFileSync(join(dir, 'late-cold', 'joined.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
+    expect(cold).toEqual(hot);
   });
 });
