@@ -32,9 +32,10 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog, StreamDef, ValidEvent } from '../catalog/index.js';
+import { tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
+import type { TableChangeRecord } from '../hot/engine.js';
 import type { QuarantineRecord } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
 import { Manifest, type Lane } from './manifest.js';
@@ -164,7 +165,8 @@ export class ArchiveWriter {
     if (hashed.length && !options.piiKey) {
       throw new ExecutionError('PW_ARCHIVE_PII_KEY', `fields ${hashed.join(', ')} are tagged pii: hash but no key is set; set PITWALL_PII_KEY (or --pii-key) so the archive never holds them in clear`);
     }
-    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()], piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
+    // A reference table's changes are archived as events keyed by the table's key, timed by its validity time.
+    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()].map(tableAsStream), piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
   }
 
   /**
@@ -350,6 +352,28 @@ export class ArchiveWriter {
       watermark: Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null,
       partition_watermark: pair.evidence && Number.isFinite(pair.evidence.partitionWatermarkMs) ? pair.evidence.partitionWatermarkMs : null,
       partition_idle: pair.evidence ? pair.evidence.partitionIdle : null,
+    });
+  }
+
+  /**
+   * A valid reference-table change and what the lookup joins of one stream did with it. Every
+   * valid change goes to the table's events lane (keyed by the table's key, timed by its
+   * validity time); one the joins did not apply (late, or over the table's max_versions) also
+   * gets a row in the table's late lane, with the joining stream as `metric`, the key as
+   * `event_id` and the validity time as event time and window. The cold path joins the changes
+   * not marked for the stream it computes.
+   */
+  tableChange(c: TableChangeRecord): void {
+    const table = tableAsStream(c.table);
+    const { origin, stream } = c;
+    this.accepted(table, { ok: true, eventId: String(c.change.key), eventTimeMs: c.change.validFromMs, payload: c.change.row ?? {} }, origin, c.raw);
+    if (c.outcome === 'applied' || this.#already('late', table.name, origin, stream)) return;
+    const key = String(c.change.key);
+    const validFromMs = c.change.validFromMs;
+    this.stats.late++;
+    this.#pushRow('late', table, hourOf(validFromMs), origin, {
+      _pw_partition: origin.partition, _pw_offset: BigInt(origin.offset), metric: stream, event_id: key,
+      event_time: validFromMs, window_start: validFromMs, window_end: validFromMs, watermark: null, partition_watermark: null, partition_idle: null,
     });
   }
 

@@ -3,7 +3,14 @@
 export const STREAM_KEYS = [
   'name', 'kind', 'topic', 'format', 'event_id', 'event_time', 'watermark_delay', 'allowed_lateness',
   'idle_timeout', 'dedup_ttl', 'max_future', 'partition_key', 'retention', 'partitions', 'fields', 'versions', 'description',
+  'key', 'valid_from', 'deleted', 'max_versions',
 ] as const;
+
+/** Keys only a reference table (`kind: table`) may set. */
+export const TABLE_ONLY_KEYS = ['key', 'valid_from', 'deleted', 'max_versions'] as const;
+
+/** Keys only a stream may set (a table's changes are not deduplicated, windowed or watermarked). */
+export const STREAM_ONLY_KEYS = ['event_id', 'event_time', 'watermark_delay', 'allowed_lateness', 'idle_timeout', 'dedup_ttl', 'partition_key', 'versions'] as const;
 
 export const FIELD_KEYS = ['type', 'required', 'pii', 'description'] as const;
 
@@ -32,6 +39,10 @@ export const catalogFileSchema = {
     description: { type: 'string' },
     // Checked key by key in parse-versions.ts, where each problem gets its own code and position.
     versions: { type: 'object' },
+    key: { type: 'string', minLength: 1 },
+    valid_from: { type: 'string', minLength: 1 },
+    deleted: { type: 'string', minLength: 1 },
+    max_versions: { type: 'integer', minimum: 1, maximum: 100000000 },
     fields: {
       type: 'object',
       minProperties: 1,

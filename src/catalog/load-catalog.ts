@@ -11,9 +11,9 @@ import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } fro
 import { AggregateUserError, CatalogError, type SourcePosition } from '../errors.js';
 import { CATALOG_DURATION_HELP, formatDuration, parseCatalogDuration } from '../util/duration.js';
 import { stripBom } from '../util/utf8.js';
-import { FIELD_KEYS, STREAM_KEYS, catalogFileSchema } from './catalog-schema.js';
+import { FIELD_KEYS, STREAM_KEYS, STREAM_ONLY_KEYS, TABLE_ONLY_KEYS, catalogFileSchema } from './catalog-schema.js';
 import { parseVersions } from './parse-versions.js';
-import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef } from './types.js';
+import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef, TableSpec } from './types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateFile = ajv.compile(catalogFileSchema);
@@ -25,7 +25,11 @@ interface RawStream {
   name: string; kind?: 'stream' | 'table'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
   watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string; max_future?: string;
   partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>; versions?: Record<string, unknown>;
+  key?: string; valid_from?: string; deleted?: string; max_versions?: number;
 }
+
+/** Versions a lookup join keeps per table by default (catalog `max_versions`). */
+export const DEFAULT_MAX_VERSIONS = 100_000;
 
 /** Positions of keys and values inside one YAML document. */
 class YamlLocator {
@@ -194,11 +198,23 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
     }
   }
   const kind = s.kind ?? 'stream';
-  const refField = (key: 'event_id' | 'event_time' | 'partition_key', allowed: readonly FieldType[], mustBeRequired: boolean): string => {
+  // A key that belongs to the other kind would be silently ignored: refuse it.
+  const misplaced = kind === 'table' ? STREAM_ONLY_KEYS : TABLE_ONLY_KEYS;
+  for (const key of misplaced) {
+    if (s[key] === undefined) continue;
+    const message = kind === 'table'
+      ? `key '${key}' applies to streams; a reference table (kind: table) declares key, valid_from and optionally deleted and max_versions`
+      : `key '${key}' applies to reference tables (kind: table); a stream declares event_id and event_time`;
+    errors.push(new CatalogError('PW_CATALOG_KIND_KEY', message, { position: loc.at([key]) }));
+  }
+  const refField = (key: 'event_id' | 'event_time' | 'partition_key' | 'key' | 'valid_from' | 'deleted', allowed: readonly FieldType[], mustBeRequired: boolean): string => {
     const path = s[key];
     if (path === undefined) {
-      if (kind === 'stream' && key !== 'partition_key') {
+      if (kind === 'stream' && (key === 'event_id' || key === 'event_time')) {
         errors.push(new CatalogError('PW_CATALOG_INVALID', `missing key '${key}': a stream needs the field path of its ${key === 'event_id' ? 'unique event id' : 'event time'}`, { position: loc.at([]) }));
+      }
+      if (kind === 'table' && (key === 'key' || key === 'valid_from')) {
+        errors.push(new CatalogError('PW_CATALOG_INVALID', `missing key '${key}': a reference table needs the field path of its ${key === 'key' ? 'lookup key' : 'validity time (the time from which a change holds)'}`, { position: loc.at([]) }));
       }
       return '';
     }
@@ -212,16 +228,25 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
     }
     return path;
   };
-  const eventId = refField('event_id', ['string', 'int'], true);
-  const eventTime = refField('event_time', ['timestamp'], true);
-  const partitionKey = refField('partition_key', ['string', 'int', 'double', 'boolean', 'timestamp'], false) || undefined;
-  const versions = s.versions === undefined ? undefined : parseVersions(s.versions, fields, { eventId, eventTime, partitionKey }, loc, errors);
+  const eventId = kind === 'stream' ? refField('event_id', ['string', 'int'], true) : '';
+  const eventTime = kind === 'stream' ? refField('event_time', ['timestamp'], true) : '';
+  const partitionKey = kind === 'stream' ? refField('partition_key', ['string', 'int', 'double', 'boolean', 'timestamp'], false) || undefined : undefined;
+  let table: TableSpec | undefined;
+  if (kind === 'table') {
+    table = {
+      key: refField('key', ['string', 'int'], true),
+      validFrom: refField('valid_from', ['timestamp'], true),
+      deleted: refField('deleted', ['boolean'], false) || undefined,
+      maxVersions: s.max_versions ?? DEFAULT_MAX_VERSIONS,
+    };
+  }
+  const versions = s.versions === undefined || kind !== 'stream' ? undefined : parseVersions(s.versions, fields, { eventId, eventTime, partitionKey }, loc, errors);
   const stream: StreamDef = {
     kind, name: s.name, topic: s.topic ?? s.name, format: s.format ?? 'json', eventId, eventTime,
     watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
     idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'), maxFutureMs: duration('max_future'),
     partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
-    partitions: s.partitions ?? 3, fields, ...(versions ? { versions } : {}), file, position: loc.at(['name'], true),
+    partitions: s.partitions ?? 3, fields, ...(versions ? { versions } : {}), file, position: loc.at(['name'], true), ...(table ? { table } : {}),
   };
   if (stream.maxFutureMs === 0 && s.max_future !== undefined) {
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'max_future' must be greater than 0 (it bounds how far ahead of processing time an event time may be)", { position: loc.at(['max_future'], true) }));

@@ -52,6 +52,22 @@ export interface StreamVersions {
   readonly missing?: VersionDef | undefined;
 }
 
+/**
+ * What a reference table (`kind: table`) declares for event-time versioned lookups (Flink's
+ * temporal table join): its rows arrive as changes (upserts by `key`, or deletes when the
+ * `deleted` field is true), each valid from the time in `validFrom`.
+ */
+export interface TableSpec {
+  /** Field path of the lookup key (required; string or int). */
+  readonly key: string;
+  /** Field path of the validity time (required timestamp): a change holds from that time on. */
+  readonly validFrom: string;
+  /** Field path of the tombstone flag (boolean); true deletes the key from `validFrom` on. */
+  readonly deleted: string | undefined;
+  /** Cap on versions kept per join (catalog `max_versions`, default 100,000); changes past it are counted and not applied. */
+  readonly maxVersions: number;
+}
+
 export interface StreamDef {
   /** `stream` (an unbounded topic) or `table` (reference data for lookups). */
   readonly kind: 'stream' | 'table';
@@ -84,6 +100,8 @@ export interface StreamDef {
   readonly versions?: StreamVersions | undefined;
   /** The catalog file this came from. */
   readonly file: string;
+  /** Reference tables only: key, validity time and tombstone flag. */
+  readonly table?: TableSpec;
   /** Where the stream is declared: the value of its `name` key. */
   readonly position: SourcePosition;
 }

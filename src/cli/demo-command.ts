@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PitwallCommand } from './pitwall-command.js';
-import { loadDefinitions } from './load-definitions.js';
+import { loadDefinitions, lookupJoinWarning, withoutLookupJoins } from './load-definitions.js';
 import { durationMs, portNumber, positiveNumber } from './option-values.js';
 import { checkOutputDir } from './path-options.js';
 
@@ -27,7 +27,11 @@ export function registerDemoCommand(program: PitwallCommand): void {
     .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY, else a demo key)')
     .action(async (flags: DemoFlags) => {
       const { port, rate, duration } = flags;
-      const { catalog, plans } = await loadDefinitions(flags);
+      const loaded = await loadDefinitions(flags);
+      const { catalog } = loaded;
+      // Through a broker the engine is `pitwall run`'s (KafkaRunner), which reads no reference tables.
+      const { plans, joined } = flags.brokers ? withoutLookupJoins(loaded.plans) : { plans: loaded.plans, joined: [] };
+      for (const p of joined) process.stderr.write(`pitwall: ${lookupJoinWarning(p)}\n`);
       const outExisted = existsSync(flags.out);
       checkOutputDir('--out', flags.out);
       const piiKey = flags.piiKey ?? process.env.PITWALL_PII_KEY ?? 'pitwall-demo-key-not-for-production';

@@ -7,7 +7,7 @@
  *   loadQueries do.
  */
 import type { Catalog } from '../catalog/index.js';
-import type { MetricPlan } from '../plan/index.js';
+import { planChain, type MetricPlan } from '../plan/index.js';
 import { checkCatalogDir, checkQueriesDir } from './path-options.js';
 
 export async function loadDefinitions(dirs: { readonly catalog: string; readonly queries: string }): Promise<{ catalog: Catalog; plans: MetricPlan[] }> {
@@ -17,4 +17,22 @@ export async function loadDefinitions(dirs: { readonly catalog: string; readonly
   const [{ loadCatalog }, { loadQueries }] = await Promise.all([import('../catalog/index.js'), import('../plan/index.js')]);
   const catalog = loadCatalog(dirs.catalog);
   return { catalog, plans: loadQueries(dirs.queries, catalog) };
+}
+
+/**
+ * The metrics `pitwall run` can run, and those it leaves out: a metric with a lookup join needs
+ * every change of its reference table on every member (a broadcast of the table's compacted
+ * topic, with its versions in checkpoints), which `run` does not do yet. Lookup joins run in
+ * `pitwall replay` and `pitwall demo`; the caller names each left-out metric in a PW_RUN_JOIN
+ * warning (README, Known limits).
+ */
+export function withoutLookupJoins(plans: readonly MetricPlan[]): { plans: MetricPlan[]; joined: MetricPlan[] } {
+  const joins = (p: MetricPlan): boolean => planChain(p.root).some((n) => n.kind === 'LookupJoinNode');
+  return { plans: plans.filter((p) => !joins(p)), joined: plans.filter(joins) };
+}
+
+/** The PW_RUN_JOIN warning for a metric {@link withoutLookupJoins} left out. */
+export function lookupJoinWarning(plan: MetricPlan): string {
+  const code = 'PW_RUN_JOIN';
+  return `${code}: metric '${plan.name}' (${plan.file}) joins a reference table; lookup joins run in \`pitwall replay\` and \`pitwall demo\`, not yet in \`pitwall run\`: it is left out of this run (move the file out of --queries to silence this)`;
 }

@@ -13,7 +13,7 @@ export function registerReplayCommand(program: PitwallCommand): void {
     .description('run the hot-path operators over NDJSON/Parquet files and write final rows per metric')
     .requiredOption('--catalog <dir>', 'catalog directory')
     .requiredOption('--queries <dir>', 'queries directory')
-    .requiredOption('--input <stream=file>', 'input file for a stream (repeatable, read in order)', collect, [])
+    .requiredOption('--input <stream=file>', 'input file for a stream or reference table (repeatable, read in order; tables first)', collect, [])
     .requiredOption('--out <dir>', 'output directory')
     .option('--archive <dir>', 'also archive accepted, quarantined and late events as Parquet under DIR')
     .option('--pii-key <key>', 'key for pii: hash fields (default: $PITWALL_PII_KEY)')
@@ -43,7 +43,11 @@ export function registerReplayCommand(program: PitwallCommand): void {
         process.stdout.write(`${name}: ${s.events} events, ${s.accepted} accepted, ${s.quarantined} quarantined, ${s.duplicates} duplicates, ${s.late} late${evicted}\n`);
       }
       for (const [name, m] of Object.entries(summary.metrics)) {
-        process.stdout.write(`  ${name}: ${m.rows} rows${m.late ? `, ${m.late} late pairs` : ''}${m.overflow ? `, ${m.overflow} OVERFLOW (raise --max-groups)` : ''}\n`);
+        process.stdout.write(`  ${name}: ${m.rows} rows${m.late ? `, ${m.late} late pairs` : ''}${m.overflow ? `, ${m.overflow} OVERFLOW (raise --max-groups)` : ''}${m.joinMisses ? `, ${m.joinMisses} join misses` : ''}\n`);
+      }
+      for (const [name, t] of Object.entries(summary.tables ?? {})) {
+        const outcomes = Object.entries(t.streams).map(([s, x]) => `${s}: ${x.applied} applied, ${x.late} late${x.overflow ? `, ${x.overflow} OVERFLOW (raise max_versions)` : ''}`).join('; ');
+        process.stdout.write(`${name} (table): ${t.records} changes, ${t.quarantined} quarantined; ${outcomes}\n`);
       }
       process.stdout.write(`wrote ${opts.out} in ${secs.toFixed(2)}s\n`);
     });

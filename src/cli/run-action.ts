@@ -10,7 +10,7 @@ import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { ServingStore } from '../serve/serving-store.js';
 import { brokersFrom } from './brokers.js';
-import { loadDefinitions } from './load-definitions.js';
+import { loadDefinitions, lookupJoinWarning, withoutLookupJoins } from './load-definitions.js';
 import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
 
@@ -47,7 +47,9 @@ class ObservedRunner extends KafkaRunner {
  * recovery point). The stop is bounded: past {@link STOP_TIMEOUT_MS} the process exits with 1.
  */
 export async function runAction(opts: RunOptions): Promise<number> {
-  const { catalog, plans } = await loadDefinitions(opts);
+  const loaded = await loadDefinitions(opts);
+  const { catalog } = loaded;
+  const { plans, joined } = withoutLookupJoins(loaded.plans);
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
@@ -59,6 +61,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
   if (opts.reconcileArchive) checkOutputDir('--reconcile-archive', opts.reconcileArchive);
   const interval = opts.checkpointInterval;
   const log = (msg: string): void => { process.stderr.write(`${new Date().toISOString()} pitwall: ${msg}\n`); };
+  for (const p of joined) log(lookupJoinWarning(p));
   const archive = opts.archive ? new ArchiveWriter(opts.archive, catalog, { piiKey: opts.piiKey ?? process.env.PITWALL_PII_KEY }) : undefined;
   const port = opts.port;
   const store = new ServingStore(plans);

@@ -24,14 +24,18 @@ import { COLD_FUNCTIONS } from './functions/index.js';
 
 /** Maps the slots an expression may reference (keys, aggregates, window bounds) to SQL. */
 export interface ExprNames {
-  readonly field: (path: string) => string;
+  /** `table`: a field of the joined reference table's row (see {@link joinedColumn}). */
+  readonly field: (path: string, table?: string) => string;
   readonly key: (index: number) => string;
   readonly agg: (index: number) => string;
   readonly bound: (bound: 'window_start' | 'window_end') => string;
 }
 
+/** The column a lookup join gives a field of the joined table (`$t.` cannot begin a catalog field path). */
+export const joinedColumn = (path: string): string => quoteIdent(`$t.${path}`);
+
 export const rowNames: ExprNames = {
-  field: quoteIdent,
+  field: (path, table) => (table === undefined ? quoteIdent(path) : joinedColumn(path)),
   key: (i) => `_pw_k${i}`,
   agg: (i) => `_pw_a${i}`,
   bound: (b) => (b === 'window_start' ? '_pw_ws' : '_pw_we'),
@@ -201,7 +205,7 @@ function castSql(sql: string, from: SqlType, to: SqlType, params: Parameters): s
 export function compileExpr(e: Expr, names: ExprNames, params: Parameters): string {
   const c = (x: Expr): string => compileExpr(x, names, params);
   switch (e.kind) {
-    case 'FieldExpr': return names.field(e.path);
+    case 'FieldExpr': return names.field(e.path, e.table);
     case 'LiteralExpr': return literal(e, params);
     case 'WindowBoundExpr': return names.bound(e.bound);
     case 'KeyRefExpr': return names.key(e.index);

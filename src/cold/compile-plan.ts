@@ -3,6 +3,7 @@
  * relation (see duckdb-dialect.ts). The statement keeps the contract of the hot path:
  *
  * 1. dedup: the first arrival of each event id wins (`_pw_arrival` order);
+ * 1b. a lookup join: ASOF JOIN to the table's applied changes, by key and event time;
  * 2. WHERE;
  * 3. window assignment on event time: TUMBLE by `time_bucket` from the epoch, HOP by the
  *    size/slide bucket starts each event falls in, CUMULATE by the period's `time_bucket` and
@@ -14,9 +15,11 @@
  * Late events are not special here: the cold path sees every accepted event.
  */
 import { assertNever, InternalError } from '../errors.js';
-import type { AggregateCall, AggregateNode, MetricPlan, OutputColumn, ProjectNode } from '../plan/index.js';
+import type { StreamDef } from '../catalog/index.js';
+export { tableAsStream } from '../catalog/index.js';
+import type { AggregateCall, AggregateNode, LookupJoinNode, MetricPlan, OutputColumn, ProjectNode } from '../plan/index.js';
 import { findNode } from '../plan/index.js';
-import { compileExpr, finite, intInRange, Parameters, rowNames, type ExprNames } from './compile-expr.js';
+import { compileExpr, finite, intInRange, joinedColumn, Parameters, rowNames, type ExprNames } from './compile-expr.js';
 import { quoteIdent, relationName } from './duckdb-dialect.js';
 
 /** A compiled statement: SQL text plus its bound parameters (`$1`, `$2`, …). */
@@ -105,6 +108,34 @@ export interface CompileOptions {
    * archive (it stores accepted events, each offset once). Default true.
    */
   readonly dedup?: boolean;
+  /**
+   * A lookup join's table changes (default `pw_changes_<table>`): the canonical relation of the
+   * table (catalog tableAsStream), holding only the changes the hot path applied (late and
+   * overflowed changes left out), `_pw_arrival` in arrival order.
+   */
+  readonly tableRelation?: string;
+}
+
+/** The default relation of a table's applied changes. */
+export const changesRelationName = (table: StreamDef): string => `pw_changes_${table.name}`;
+
+/**
+ * The lookup join as CTEs over `deduped`, ending in `joined` (DuckDB's ASOF JOIN: for each event
+ * the change of its key with the greatest validity time <= the event time). Of changes with
+ * equal key and validity time the later arrival is kept first, as the hot path replaces. A
+ * tombstone or no change: no match; inner drops the event, left keeps it with NULL columns.
+ */
+function joinCtes(join: LookupJoinNode, relation: string, params: Parameters): string[] {
+  const spec = join.table.table;
+  if (!spec) throw new InternalError(`${join.table.name} is not a reference table`);
+  const key = quoteIdent(spec.key);
+  const match = `(t._pw_time IS NOT NULL${spec.deleted ? ` AND t.${quoteIdent(spec.deleted)} IS NOT TRUE` : ''})`;
+  const cols = [...join.table.fields.values()].map((f) => `CASE WHEN ${match} THEN t.${quoteIdent(f.path)} END AS ${joinedColumn(f.path)}`);
+  return [
+    `changes AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY ${key}, _pw_time ORDER BY _pw_arrival DESC) = 1)`,
+    `probed AS (SELECT *, ${compileExpr(join.probe, rowNames, params)} AS _pw_probe FROM deduped)`,
+    `joined AS (SELECT e.*, ${cols.join(', ')} FROM probed e ASOF LEFT JOIN changes t ON e._pw_probe = t.${key} AND e._pw_time >= t._pw_time${join.joinType === 'inner' ? ` WHERE ${match}` : ''})`,
+  ];
 }
 
 /** Compiles `plan` to a DuckDB statement over the stream's canonical events relation. */
@@ -115,6 +146,7 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
   const project = findNode(plan.root, 'ProjectNode') as ProjectNode | undefined;
   if (!agg || !project) throw new InternalError(`metric ${plan.name} has no aggregate`);
   const filter = findNode(plan.root, 'FilterNode');
+  const join = findNode(plan.root, 'LookupJoinNode');
   const having = findNode(plan.root, 'HavingNode');
   const topn = findNode(plan.root, 'TopNNode');
 
@@ -125,7 +157,8 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
     options.dedup === false
       ? `deduped AS (SELECT * FROM ${quoteIdent(relation)})`
       : `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
-    `filtered AS (SELECT * FROM deduped${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
+    ...(join ? joinCtes(join, options.tableRelation ?? changesRelationName(join.table), params) : []),
+    `filtered AS (SELECT * FROM ${join ? 'joined' : 'deduped'}${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
     `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered${sessionExclusion})`,
     ...windowCtes(plan, agg),
   ];

@@ -1,4 +1,4 @@
-export { compileDuckDb, outputWindowBound, outputWindowStart, type CompiledQuery } from './compile-plan.js';
+export { changesRelationName, compileDuckDb, outputWindowBound, outputWindowStart, tableAsStream, type CompiledQuery } from './compile-plan.js';
 export { compileExpr } from './compile-expr.js';
 export { canonicalColumns, quoteIdent, relationName, duckType } from './duckdb-dialect.js';
 export { createEventsTable, appendEvents } from './load-events.js';

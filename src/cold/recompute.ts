@@ -6,11 +6,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { RecordValidator, type Catalog, type ValidEvent } from '../catalog/index.js';
-import type { MetricPlan } from '../plan/index.js';
+import { compilePayloadValidator, decodeAndValidate, RecordValidator, tableAsStream, type Catalog, type ValidEvent } from '../catalog/index.js';
+import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
-import { attachArchive } from './archive-relation.js';
-import { compileDuckDb } from './compile-plan.js';
+import { archiveViewSql, attachArchive } from './archive-relation.js';
+import { changesRelationName, compileDuckDb } from './compile-plan.js';
+import { quoteIdent } from './duckdb-dialect.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
 import { hasLane, laneReadSql, laneRowCount, readArchiveManifest } from '../archive/archive-lanes.js';
@@ -36,7 +37,7 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
   const counts: Record<string, StreamCounts> = {};
   for (const stream of new Set(inputs.map((i) => i.stream))) {
     const def = catalog.streams.get(stream);
-    if (!def) continue;
+    if (!def || def.kind === 'table') continue;
     await createEventsTable(conn, def);
     // As replay validates (far-future rule against event time), in the same arrival order.
     const validator = new RecordValidator(def, 'event-time');
@@ -59,6 +60,49 @@ async function loadInputs(conn: DuckDBConnection, catalog: Catalog, inputs: read
     counts[stream] = c;
   }
   return counts;
+}
+
+/**
+ * Loads the changes of every reference table a metric joins, in arrival order, and returns the
+ * relation each metric joins (by metric name). From files: every valid change (replay reads
+ * tables before streams, so it applies every valid change unless one goes past the table's
+ * max_versions, counted in replay's summary). From the archive: the table's changes minus those
+ * its late lane marks as not applied by the joins of the metric's stream.
+ */
+async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], source: RecomputeSource): Promise<Map<string, string>> {
+  const relations = new Map<string, string>();
+  const entries = source.archive ? readArchiveManifest(source.archive) : [];
+  for (const plan of plans) {
+    const join = findNode(plan.root, 'LookupJoinNode');
+    if (!join) continue;
+    const table = join.table;
+    const def = tableAsStream(table);
+    const all = changesRelationName(table);
+    if (source.archive && hasLane(entries, 'events', table.name)) {
+      await conn.run(archiveViewSql(def, source.archive, entries, all));
+      const mine = `${all}_${plan.stream.name}`;
+      // Stream names are identifiers (catalog-schema.ts): safe inside a string literal.
+      const marked = hasLane(entries, 'late', table.name)
+        ? ` WHERE _pw_arrival NOT IN (SELECT CAST(_pw_partition AS BIGINT) * 1099511627776 + _pw_offset FROM ${laneReadSql(source.archive, entries, 'late', table.name)} WHERE metric = '${plan.stream.name}')`
+        : '';
+      await conn.run(`CREATE OR REPLACE VIEW ${quoteIdent(mine)} AS SELECT * FROM ${quoteIdent(all)}${marked}`);
+      relations.set(plan.name, mine);
+      continue;
+    }
+    const loaded = [...relations.values()].includes(all);
+    relations.set(plan.name, all);
+    if (loaded) continue;
+    const relation = await createEventsTable(conn, def, all);
+    const validate = compilePayloadValidator(def);
+    let arrival = 0;
+    for (const input of (source.inputs ?? []).filter((i) => i.stream === table.name)) {
+      for await (const batch of readInput(input.file)) {
+        const valid = batch.map((r) => decodeAndValidate(r.value, validate)).filter((v): v is ValidEvent => v.ok);
+        arrival = await appendEvents(conn, def, valid, relation, arrival);
+      }
+    }
+  }
+  return relations;
 }
 
 /** Attaches the archive's streams; counts come from the manifest's lanes. */
@@ -92,11 +136,12 @@ export async function recompute(catalog: Catalog, plans: readonly MetricPlan[], 
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     const streams = source.archive ? await loadArchive(conn, catalog, plans, source.archive) : await loadInputs(conn, catalog, source.inputs ?? []);
+    const tables = await loadTables(conn, plans, source);
     const summary: RecomputeSummary = { source: source.archive ? 'archive' : 'files', streams, metrics: {} };
     for (const p of plans) {
       // A metric over a stream with no input has no rows (replay writes it empty too). The archive
       // holds each accepted event once, so it needs no dedup pass.
-      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive })) : [];
+      const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive, ...(tables.has(p.name) ? { tableRelation: tables.get(p.name) as string } : {}) })) : [];
       writeFileSync(join(outDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
       summary.metrics[p.name] = { rows: rows.length, hash: p.hash };
     }

@@ -5,14 +5,14 @@
  */
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Engine } from '../hot/engine.js';
+import type { Engine, TableChangeRecord } from '../hot/engine.js';
 import type { LatePair, RowChange } from '../hot/operator-types.js';
 import { ResultCollector } from '../hot/result-collector.js';
 import type { MetricPlan } from '../plan/index.js';
 import { ServingStore } from '../serve/serving-store.js';
 
 export interface DemoStatus { events: number; ratePerSec: number; late: number; quarantined: number; duplicates: number; lag: number }
-import { lateLine } from '../hot/late-line.js';
+import { lateLine, tableLateLine } from '../hot/late-line.js';
 
 export class DemoOutputs {
   readonly store: ServingStore;
@@ -45,6 +45,11 @@ export class DemoOutputs {
 
   flushLate(): void {
     if (this.#lateBuf.length) { appendFileSync(this.#latePath, `${this.#lateBuf.join('\n')}\n`); this.#lateBuf = []; }
+  }
+
+  /** A table change the joins did not apply: to `_table_late.ndjson` (rare; written at once). */
+  tableLate(change: TableChangeRecord): void {
+    appendFileSync(join(this.hotDir, '_table_late.ndjson'), `${JSON.stringify(tableLateLine(change))}\n`);
   }
 
   /** The status line's figures: totals over every stream, and events/s since the last call. */

@@ -1,6 +1,6 @@
 /**
  * The embedded demo: scenario generators feed the hot path in real time (bursts, out-of-order
- * and late events, duplicates, malformed payloads), the archive fills, and the API and pit-wall
+ * and late events, duplicates, malformed payloads), the rooms table changes (room-changes.ts), the archive fills, and the API and pit-wall
  * page serve on localhost. No broker needed. On stop every window is closed, the hot results
  * and the late lane are written next to the archive, so the run can be reconciled.
  */
@@ -19,6 +19,7 @@ import type { ServingStore } from '../serve/serving-store.js';
 import { SCENARIO_STREAM, SCENARIOS } from '../sources/generator.js';
 import { LiveGenerator } from '../sources/live-generator.js';
 import { DemoOutputs, type DemoStatus } from './demo-outputs.js';
+import { initialRoomChanges, ROOM_UPDATE_AFTER_MS, roomUpdates } from './room-changes.js';
 
 export type { DemoStatus } from './demo-outputs.js';
 
@@ -78,13 +79,28 @@ export class EmbeddedDemo {
         this.archive.late(p, pair);
         this.#outputs.late(p, pair);
       },
+      tableChange: (c) => {
+        this.archive.tableChange(c);
+        if (c.outcome !== 'applied') this.#outputs.tableLate(c);
+      },
     }, { futureReference: 'processing-time' }); // live generators: event times follow the wall clock
     const now = Date.now();
+    this.#startMs = now;
+    this.#sendRooms(initialRoomChanges(now));
     SCENARIOS.forEach((scenario, i) => {
       const stream = SCENARIO_STREAM[scenario];
       if (!opts.plans.some((p) => p.stream.name === stream)) return;
       this.#generators.push({ stream, offset: 0, gen: new LiveGenerator(scenario, { startMs: now, ratePerSec: opts.rate, seed: (opts.seed ?? 7) + i, keys: scenario === 'esports' ? 6 : 20 }) });
     });
+  }
+
+  #startMs = 0;
+  #roomOffset = 0;
+  #roomsUpdated = false;
+
+  /** Feeds room changes to the joins that read them (a no-op when no metric joins rooms). */
+  #sendRooms(changes: readonly string[]): void {
+    this.engine.processTable('rooms', changes.map((value) => ({ partition: 0, offset: this.#roomOffset++, value })));
   }
 
   handle(): EngineHandle {
@@ -138,6 +154,10 @@ export class EmbeddedDemo {
       return;
     }
     const now = Date.now();
+    if (!this.#roomsUpdated && now - this.#startMs >= ROOM_UPDATE_AFTER_MS) {
+      this.#roomsUpdated = true;
+      this.#sendRooms(roomUpdates(now));
+    }
     for (const g of this.#generators) {
       const arrivals = g.gen.take(now);
       if (arrivals.length === 0) continue;

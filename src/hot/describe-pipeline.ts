@@ -18,6 +18,8 @@ function describe(node: PlanNode, plan: MetricPlan): string[] {
         `watermark(max event time - ${formatDuration(s.watermarkDelayMs)} per partition, min over partitions, idle after ${formatDuration(s.idleTimeoutMs)})`,
       ];
     }
+    case 'LookupJoinNode':
+      return [`lookup_join(${node.joinType}, ${node.table.name}.${node.table.table?.key ?? '?'} = ${displayExpr(node.probe)}, version valid at event time) -> misses counted; table changes at or before the latest joined event time to the late lane [memory: versions older than the one valid at the watermark horizon dropped; at most max_versions=${node.table.table?.maxVersions ?? 0}, overflow counted]`];
     case 'FilterNode': return [`filter(${displayExpr(node.predicate)})`];
     case 'WindowAssignNode':
       return [`window_assign(${displayWindow(node.window)}) -> late (event, window) pairs past allowed_lateness=${formatDuration(plan.stream.allowedLatenessMs)} to the late lane`];

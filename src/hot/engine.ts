@@ -4,12 +4,13 @@
  * every operator's state together with the next offset of every partition, so a restore
  * followed by a seek to those offsets continues exactly where the snapshot was taken.
  */
-import type { Catalog, FutureReference, StreamDef, ValidEvent } from '../catalog/index.js';
+import { compilePayloadValidator, decodeAndValidate, getPath, tableAsStream, type Catalog, type FutureReference, type PayloadValidator, type StreamDef, type TableSpec, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
+import type { ChangeOutcome, TableChange, TableStats } from './table-versions.js';
 import { StreamRuntime, statsOf, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
 
 export interface EngineSink {
@@ -19,6 +20,30 @@ export interface EngineSink {
   quarantine?(record: QuarantineRecord): void;
   /** `raw` is the event's JSON text when the source had it. */
   accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void;
+  /**
+   * A valid change of a joined reference table and what the joins of `stream` did with it:
+   * `applied`, or not applied because `late` or over the table's `overflow` cap (both go to the
+   * late lane; the cold path leaves them out).
+   */
+  tableChange?(change: TableChangeRecord): void;
+}
+
+/** A valid table change and its outcome for the joins of one stream. */
+export interface TableChangeRecord {
+  readonly table: StreamDef;
+  readonly stream: string;
+  readonly origin: EventOrigin;
+  readonly change: TableChange;
+  readonly outcome: ChangeOutcome;
+  /** The change's JSON text. */
+  readonly raw: string;
+}
+
+/** Per reference table: records read, quarantined, and per joining stream what its changes did. */
+export interface TableRunStats {
+  records: number;
+  quarantined: number;
+  streams: Record<string, TableStats>;
 }
 
 export interface EngineOptions {
@@ -71,6 +96,60 @@ export class Engine {
       if (s.kind !== 'stream') continue;
       this.#streams.set(s.name, new StreamRuntime(s, byStream.get(s.name) ?? [], streamSink, { maxDedupIds: options.maxDedupIds ?? 2_000_000, futureReference: options.futureReference ?? 'event-time' }));
     }
+    this.#sink = sink;
+    const maxVersions = (table: string): number => catalog.streams.get(table)?.table?.maxVersions ?? 0;
+    for (const [name, runtime] of this.#streams) {
+      for (const [table, versions] of runtime.joinTables(maxVersions)) {
+        let t = this.#tables.get(table);
+        if (!t) {
+          const def = catalog.streams.get(table) as StreamDef;
+          t = { def, validate: compilePayloadValidator(tableAsStream(def)), stats: { records: 0, quarantined: 0, streams: {} }, joiners: [] };
+          this.#tables.set(table, t);
+        }
+        t.joiners.push(runtime);
+        t.stats.streams[name] = versions.stats;
+      }
+    }
+  }
+
+  readonly #sink: EngineSink;
+  /** The reference tables some metric joins: their validator, counters and the streams joining them. */
+  readonly #tables = new Map<string, { def: StreamDef; validate: PayloadValidator; stats: TableRunStats; joiners: StreamRuntime[] }>();
+
+  /** Names of the reference tables some metric joins (their changes are read before events in replay). */
+  get joinedTables(): readonly string[] { return [...this.#tables.keys()]; }
+
+  /**
+   * Feeds changes of a reference table to every stream whose metrics join it (in arrival
+   * order). A change that is not valid against the table's fields (or lacks its key or validity
+   * time) goes to the quarantine lane; a table no metric joins is ignored.
+   */
+  processTable(table: string, records: readonly RawRecord[]): void {
+    const t = this.#tables.get(table);
+    if (!t) return;
+    const spec = t.def.table as TableSpec;
+    for (const r of records) {
+      t.stats.records++;
+      const origin = { partition: r.partition, offset: r.offset };
+      const v = decodeAndValidate(r.value, t.validate);
+      if (!v.ok) {
+        t.stats.quarantined++;
+        this.#sink.quarantine?.({ stream: table, origin, code: v.code, reason: v.reason, raw: r.value });
+        continue;
+      }
+      const deleted = spec.deleted !== undefined && getPath(v.payload, spec.deleted.split('.')) === true;
+      const key = getPath(v.payload, spec.key.split('.')) as string | number;
+      const change: TableChange = { key, validFromMs: v.eventTimeMs, row: deleted ? null : v.payload };
+      for (const runtime of t.joiners) {
+        const outcome = runtime.applyTableChange(table, change) as ChangeOutcome;
+        this.#sink.tableChange?.({ table: t.def, stream: runtime.stream.name, origin, change, outcome, raw: r.value });
+      }
+    }
+  }
+
+  /** Counters of the joined reference tables. */
+  tableStats(): Record<string, TableRunStats> {
+    return Object.fromEntries([...this.#tables].map(([n, t]) => [n, { ...t.stats, streams: Object.fromEntries(Object.entries(t.stats.streams).map(([s, x]) => [s, { ...x }])) }]));
   }
 
   /** The runtime of a stream (throws a clear error for an unknown one). */

@@ -1,5 +1,6 @@
-/** The late lane's line format (`_late.ndjson`), which reconciliation reads to explain differences. */
+/** The late lane's line format (`_late.ndjson`), which reconciliation reads to explain differences; and the table changes' (`_table_late.ndjson`). */
 import type { MetricPlan } from '../plan/index.js';
+import type { TableChangeRecord } from './engine.js';
 import { formatTimestamp } from '../util/timestamp.js';
 import type { LatePair } from './operator-types.js';
 
@@ -14,4 +15,9 @@ export function lateLine(plan: MetricPlan, pair: LatePair): Record<string, strin
       partition_idle: pair.evidence.partitionIdle,
     } : {}),
   };
+}
+
+/** A table change the joins of a stream did not apply (`late` or `overflow`), as `_table_late.ndjson` holds it. */
+export function tableLateLine(c: TableChangeRecord): Record<string, string | number> {
+  return { table: c.table.name, stream: c.stream, partition: c.origin.partition, offset: c.origin.offset, outcome: c.outcome, valid_from: formatTimestamp(c.change.validFromMs), raw: c.raw };
 }

@@ -6,7 +6,7 @@
  * second. Its checkpoints wait until the main thread's archive has written what it sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadDefinitions } from '../cli/load-definitions.js';
+import { loadDefinitions, withoutLookupJoins } from '../cli/load-definitions.js';
 import type { ExecutionError } from '../errors.js';
 import { MemberRunner, type MemberArchive } from './member-runner.js';
 import type { AcceptedBatch, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
@@ -138,7 +138,10 @@ const figuresTimer = setInterval(() => {
 }, 1000);
 
 try {
-  const { catalog, plans } = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
+  const loaded = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
+  // As the main thread does (run-action.ts), which names them in its PW_RUN_JOIN warnings.
+  const { catalog } = loaded;
+  const { plans } = withoutLookupJoins(loaded.plans);
   runner = new MemberRunner(catalog, plans, {
     brokers: init.brokers, groupId: init.groupId, stateDir: init.stateDir, resultsTopic: init.resultsTopic,
     checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,

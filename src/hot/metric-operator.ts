@@ -5,7 +5,8 @@
 import type { ValidEvent } from '../catalog/index.js';
 import { InternalError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
-import { compileRowExpr, type Evaluator, type Val } from './eval/compile-expr.js';
+import { compileRowExpr, withJoinedRow, type Evaluator, type Val } from './eval/compile-expr.js';
+import type { TableVersions } from './table-versions.js';
 import { GroupFolder } from './group-folder.js';
 import type { StateOp, StateReader } from '../state/layout.js';
 import type { EventOrigin, ForwardedEvent, LateEvidence, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
@@ -26,6 +27,20 @@ export interface MetricStats {
    * aggregation). The partials protocol rules this out: anything but 0 is a bug to report.
    */
   partialsAfterClose?: number;
+  /** Lookup join: events for which no version of their key was valid at their time (JOIN drops them, LEFT JOIN keeps them with NULLs). */
+  joinMisses?: number;
+}
+
+/** A metric's lookup join on the hot path (plan: LookupJoinNode). */
+interface HotJoin {
+  readonly table: string;
+  readonly inner: boolean;
+  readonly probe: Evaluator<Record<string, unknown>>;
+  /** allowed_lateness + window size (ms): no event older than watermark − this is on time for any window. */
+  readonly reachMs: number;
+  /** Whether an event of time `t` (ms) is late for every window it falls in, at watermark `wm`. */
+  readonly lateForAll: (t: number, wm: number) => boolean;
+  versions: TableVersions | undefined;
 }
 
 /**
@@ -48,6 +63,7 @@ export class MetricOperator {
   readonly plan: MetricPlan;
   readonly stats: MetricStats;
   readonly #filter: Evaluator<Record<string, unknown>> | undefined;
+  readonly #join: HotJoin | undefined;
   readonly #op: WindowOperator;
   readonly #folder: GroupFolder;
   readonly role: MetricRole;
@@ -73,6 +89,17 @@ export class MetricOperator {
     this.storeName = storeName;
     const filter = findNode(plan.root, 'FilterNode');
     this.#filter = filter ? compileRowExpr(filter.predicate) : undefined;
+    const join = findNode(plan.root, 'LookupJoinNode');
+    if (join) {
+      if (plan.window.type === 'session') throw new InternalError(`metric ${plan.name}: a lookup join with SESSION windows`);
+      this.stats.joinMisses ??= 0;
+      const { sizeMs, offsetMs = 0 } = plan.window;
+      const slideMs = plan.window.type === 'hop' ? plan.window.slideMs : sizeMs;
+      const latenessMs = plan.stream.allowedLatenessMs;
+      // Its last window (the latest start at or before t) closes last: when it is closed, all are (as TumbleHopOperator decides).
+      const lateForAll = (t: number, wm: number): boolean => t - ((((t - offsetMs) % slideMs) + slideMs) % slideMs) + sizeMs + latenessMs <= wm;
+      this.#join = { table: join.table.name, inner: join.joinType === 'inner', probe: compileRowExpr(join.probe), reachMs: latenessMs + sizeMs, lateForAll, versions: undefined };
+    }
     const agg = findNode(plan.root, 'AggregateNode');
     if (!agg) throw new InternalError(`metric ${plan.name} has no aggregate`);
     const folder = new GroupFolder(agg);
@@ -93,9 +120,37 @@ export class MetricOperator {
     this.#op = plan.window.type === 'session' ? new SessionOperator(plan, folder, out, limits) : new TumbleHopOperator(plan, folder, out, limits);
   }
 
-  /** Filters and folds one valid, non-duplicate event. */
+  /** The lookup join's table, if the metric joins one (set by the stream runtime with {@link attachTable}). */
+  get joinedTable(): string | undefined { return this.#join?.table; }
+
+  /** The lookup join's reach (ms): no event older than watermark − reach is on time for any window. */
+  get joinReachMs(): number { return this.#join?.reachMs ?? 0; }
+
+  /** Gives the lookup join the versions of its table (shared by the metrics of one stream). */
+  attachTable(versions: TableVersions): void {
+    if (this.#join) this.#join.versions = versions;
+  }
+
+  /**
+   * Joins (when the metric joins a table), filters and folds one valid, non-duplicate event.
+   * An event late for every window it falls in goes straight to the window operator (and so to
+   * the late lane) without a lookup or a miss: the versions it would need may be dropped
+   * already (only events newer than watermark − allowed lateness − window size can be on time).
+   */
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
     this.lastWasLate = false;
+    const join = this.#join;
+    if (join) {
+      if (join.lateForAll(event.eventTimeMs, watermarkMs)) { this.#op.process(event, origin, watermarkMs); return; }
+      if (!join.versions) throw new InternalError(`metric ${this.plan.name}: table ${join.table} not attached`);
+      const key = join.probe(event.payload);
+      const row = key === null ? undefined : join.versions.lookup(key as string | number, event.eventTimeMs);
+      if (row === undefined) {
+        (this.stats.joinMisses as number)++;
+        if (join.inner) return;
+      }
+      event = { ...event, payload: withJoinedRow(event.payload, row ?? null) };
+    }
     if (this.#filter !== undefined && this.#filter(event.payload) !== true) return;
     if (this.role === 'partial' && this.#op instanceof SessionOperator) {
       this.#forward.push({ id: this.#folder.keyOf(event.payload), event, origin, watermarkMs, evidence: this.evidence?.(origin) });

@@ -6,7 +6,11 @@
  * - `<out>/_summary.json`: per stream events/accepted/quarantined/duplicates/late and the event
  *   ids forgotten at the dedup cap (`dedupEvicted`), per metric rows/late/overflow;
  * - `<out>/_quarantine.ndjson`: every rejected payload with its code and reason;
- * - `<out>/_late.ndjson`: every late (event, window) pair.
+ * - `<out>/_late.ndjson`: every late (event, window) pair;
+ * - `<out>/_table_late.ndjson` (when a metric joins a reference table): every table change its
+ *   joins did not apply (`late`, or `overflow` past the table's max_versions).
+ *
+ * Reference-table inputs (`--input rooms=rooms.ndjson`) are read before every stream.
  *
  * Bad rows never stop a replay: they go to the quarantine lane.
  */
@@ -14,12 +18,13 @@ import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
-import type { MetricPlan } from '../plan/index.js';
+import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
-import { Engine, type EngineOptions } from './engine.js';
-import { lateLine } from './late-line.js';
+import { Engine, type EngineOptions, type TableRunStats } from './engine.js';
+import { lateLine, tableLateLine } from './late-line.js';
 import { ResultCollector } from './result-collector.js';
+import type { RawRecord } from './stream-runtime.js';
 
 export interface ReplayInput { readonly stream: string; readonly file: string }
 
@@ -30,18 +35,20 @@ export interface ReplaySummary {
    * (`--max-dedup-ids`); a later copy of one of them counts again on the hot path.
    */
   streams: Record<string, { events: number; accepted: number; quarantined: number; duplicates: number; late: number; dedupEvicted: number }>;
-  metrics: Record<string, { rows: number; late: number; overflow: number; hash: string }>;
+  metrics: Record<string, { rows: number; late: number; overflow: number; hash: string; joinMisses?: number }>;
+  /** Per joined reference table (when some metric joins one): changes read, quarantined, and per joining stream what they did. */
+  tables?: Record<string, TableRunStats>;
 }
 
-/** Parses `STREAM=FILE` arguments; each file must exist (PW_INPUT_MISSING) and the stream be in the catalog (PW_INPUT_SPEC). */
+/** Parses `STREAM=FILE` (or `TABLE=FILE`) arguments; each file must exist (PW_INPUT_MISSING) and the stream or table be in the catalog (PW_INPUT_SPEC). */
 export function parseInputs(specs: readonly string[], catalog: Catalog): ReplayInput[] {
   return specs.map((spec) => {
     const eq = spec.indexOf('=');
     if (eq <= 0) throw new ExecutionError('PW_INPUT_SPEC', `--input '${spec}' must be STREAM=FILE, e.g. --input orders=events.ndjson`);
     const stream = spec.slice(0, eq);
     const def = catalog.streams.get(stream);
-    if (!def || def.kind !== 'stream') {
-      throw new ExecutionError('PW_INPUT_SPEC', `--input names unknown stream '${stream}'; catalog streams: ${[...catalog.streams.values()].filter((s) => s.kind === 'stream').map((s) => s.name).join(', ')}`);
+    if (!def) {
+      throw new ExecutionError('PW_INPUT_SPEC', `--input names unknown stream or table '${stream}'; catalog streams and reference tables: ${[...catalog.streams.keys()].join(', ')}`);
     }
     const file = spec.slice(eq + 1);
     const st = statSync(file, { throwIfNoEntry: false });
@@ -59,34 +66,51 @@ class LaneWriter {
   flush(): void { if (this.#buf.length) { appendFileSync(this.#path, `${this.#buf.join('\n')}\n`); this.#buf = []; } }
 }
 
+/** The record batches of a stream's (or table's) input files in order: several files read as one partition, offsets continuing across files. */
+async function* batchesOf(inputs: readonly ReplayInput[], stream: string): AsyncGenerator<RawRecord[]> {
+  let base = 0;
+  for (const input of inputs.filter((i) => i.stream === stream)) {
+    let next = base;
+    for await (const batch of readInput(input.file)) {
+      const shifted = base === 0 ? batch : batch.map((r) => ({ ...r, offset: r.offset + base }));
+      yield shifted;
+      next = (shifted[shifted.length - 1]?.offset ?? next - 1) + 1;
+    }
+    base = next;
+  }
+}
+
 /** Runs a replay and writes its outputs under `outDir`; returns the summary. */
 export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inputs: readonly ReplayInput[], outDir: string, options: EngineOptions & { archive?: ArchiveWriter } = {}): Promise<ReplaySummary> {
   mkdirSync(outDir, { recursive: true });
   const results = new ResultCollector();
   const quarantine = new LaneWriter(join(outDir, '_quarantine.ndjson'));
   const late = new LaneWriter(join(outDir, '_late.ndjson'));
+  const tableLate = plans.some((p) => findNode(p.root, 'LookupJoinNode')) ? new LaneWriter(join(outDir, '_table_late.ndjson')) : undefined;
   const archive = options.archive;
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),
     ...(archive ? { accepted: (s, e, o, raw) => archive.accepted(s, e, o, raw) } : {}),
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
     late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
+    tableChange: (c) => {
+      archive?.tableChange(c);
+      if (c.outcome !== 'applied') tableLate?.write(tableLateLine(c));
+    },
   }, { futureReference: 'event-time', ...options });
   // Replay is deterministic: processing time stands still, so no partition turns idle.
   const nowMs = 0;
-  const streams = [...new Set(inputs.map((i) => i.stream))];
+  // Reference tables first, each file in order: every change is then valid before any event
+  // is joined, so none is late, and events join the version valid at their time.
+  const tables = [...new Set(inputs.filter((i) => catalog.streams.get(i.stream)?.kind === 'table').map((i) => i.stream))];
+  for (const table of tables) {
+    for await (const batch of batchesOf(inputs, table)) engine.processTable(table, batch);
+  }
+  const streams = [...new Set(inputs.filter((i) => !tables.includes(i.stream)).map((i) => i.stream))];
   for (const stream of streams) {
-    // Several files of one stream read as one partition: offsets continue across files.
-    let base = 0;
-    for (const input of inputs.filter((i) => i.stream === stream)) {
-      let next = base;
-      for await (const batch of readInput(input.file)) {
-        const shifted = base === 0 ? batch : batch.map((r) => ({ ...r, offset: r.offset + base }));
-        engine.process(stream, shifted, nowMs);
-        await archive?.relieve();
-        next = (shifted[shifted.length - 1]?.offset ?? next - 1) + 1;
-      }
-      base = next;
+    for await (const batch of batchesOf(inputs, stream)) {
+      engine.process(stream, batch, nowMs);
+      await archive?.relieve();
     }
     engine.endOfInput(stream);
   }
@@ -94,6 +118,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   await archive?.flush();
   quarantine.flush();
   late.flush();
+  tableLate?.flush();
   const stats = engine.stats();
   const summary: ReplaySummary = { streams: {}, metrics: {} };
   for (const [name, s] of Object.entries(stats.streams)) {
@@ -104,8 +129,9 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     const rows = results.rows(p);
     writeFileSync(join(outDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
     const m = stats.metrics[p.name];
-    summary.metrics[p.name] = { rows: rows.length, late: m?.late ?? 0, overflow: m?.overflow ?? 0, hash: p.hash };
+    summary.metrics[p.name] = { rows: rows.length, late: m?.late ?? 0, overflow: m?.overflow ?? 0, hash: p.hash, ...(m?.joinMisses !== undefined ? { joinMisses: m.joinMisses } : {}) };
   }
+  if (engine.joinedTables.length > 0) summary.tables = engine.tableStats();
   writeFileSync(join(outDir, '_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -5,6 +5,7 @@
 import { RecordValidator, type FutureReference, type QuarantineCode, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import { DEDUP_BLOCK, type StateOp, type StateReader } from '../state/layout.js';
 import { DedupFilter } from './dedup.js';
+import { TableVersions, type ChangeOutcome, type TableChange } from './table-versions.js';
 import type { MetricOperator, MetricStats } from './metric-operator.js';
 import type { EventOrigin, LateEvidence } from './operator-types.js';
 import { WatermarkTracker } from './watermark.js';
@@ -152,6 +153,30 @@ export class StreamRuntime {
 
   get metrics(): readonly MetricOperator[] { return this.#metrics; }
 
+  /** Versions of the reference tables this stream's metrics join, with the prune reach (ms) of each. */
+  readonly #tables = new Map<string, { versions: TableVersions; reachMs: number }>();
+
+  /**
+   * The tables this stream's metrics join, each created (capped at its `max_versions`) and
+   * given to its metrics at first call; `maxVersions` by table name.
+   */
+  joinTables(maxVersions: (table: string) => number): ReadonlyMap<string, TableVersions> {
+    for (const m of this.#metrics) {
+      const table = m.joinedTable;
+      if (table === undefined) continue;
+      let t = this.#tables.get(table);
+      if (!t) { t = { versions: new TableVersions(maxVersions(table)), reachMs: 0 }; this.#tables.set(table, t); }
+      t.reachMs = Math.max(t.reachMs, m.joinReachMs);
+      m.attachTable(t.versions);
+    }
+    return new Map([...this.#tables].map(([n, t]) => [n, t.versions]));
+  }
+
+  /** Applies one change of a joined table (see TableVersions.apply); undefined when no metric of this stream joins it. */
+  applyTableChange(table: string, change: TableChange): ChangeOutcome | undefined {
+    return this.#tables.get(table)?.versions.apply(change);
+  }
+
   /** Records skipped because their offset was already processed (redelivery after a restore). */
   skippedOffsets = 0;
 
@@ -190,6 +215,7 @@ export class StreamRuntime {
     }
     this.stats.accepted++;
     this.#sink.accepted?.(this.stream, event, origin, raw);
+    for (const t of this.#tables.values()) t.versions.observe(event.eventTimeMs);
     const wm = this.watermark.watermarkMs;
     let lateWm = wm;
     if (this.floors !== undefined) { const f = this.floors.get(origin.partition); if (f !== undefined && f > lateWm) lateWm = f; }
@@ -207,6 +233,7 @@ export class StreamRuntime {
   endBatch(): void {
     for (const m of this.#metrics) m.flushUpdates();
     this.dedup.expire(this.watermark.watermarkMs);
+    for (const t of this.#tables.values()) t.versions.prune(this.watermark.watermarkMs - t.reachMs);
   }
 
   /** Processing-time tick: idle partitions stop holding the watermark back. */

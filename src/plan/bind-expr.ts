@@ -6,7 +6,7 @@
  * aggregates, registering each distinct aggregate call once. Every rejection is a
  * {@link PlanError} naming the construct, at its position.
  */
-import type { StreamDef } from '../catalog/index.js';
+import type { FieldDef, StreamDef } from '../catalog/index.js';
 import { PlanError } from '../errors.js';
 import { accept, child, children, columnPath, functionArgs, functionName, isNode, type SqlNode } from '../sql/ast.js';
 import { rawAst } from '../sql/ast-usage.js';
@@ -34,6 +34,8 @@ export interface BindScope {
   readonly clause: string;
   /** Names that may prefix a column: the stream name and the FROM alias. */
   readonly qualifiers: readonly string[];
+  /** A joined reference table: its fields are readable, prefixed by its name or alias, or alone when unambiguous. */
+  readonly join?: { readonly table: StreamDef; readonly qualifiers: readonly string[] };
   /** Offset where the clause starts, to locate nodes the parser gives no position for. */
   readonly hint: number;
   /** Aggregate mode: the group keys. */
@@ -96,14 +98,39 @@ function isAggregateName(name: string): boolean {
   return AGGREGATE_NAMES.some((a) => a.toLowerCase() === name.toLowerCase());
 }
 
-/** Resolves a column path to a field of the stream (dropping a stream/alias qualifier). */
+const fieldNamed = (def: StreamDef, name: string): FieldDef | undefined =>
+  def.fields.get(name) ?? [...def.fields.values()].find((f) => f.path.toLowerCase() === name.toLowerCase());
+
+/**
+ * Resolves a column path to a field of the stream or of the joined table: a stream/alias
+ * qualifier picks the stream, a table name/alias the table; an unqualified name is the one
+ * side that declares it (PW_PLAN_AMBIGUOUS_COLUMN when both do).
+ */
 function resolveField(path: readonly string[], node: SqlNode, scope: BindScope): Expr {
   let parts = [...path];
-  if (parts.length > 1 && scope.qualifiers.some((q) => q.toLowerCase() === (parts[0] as string).toLowerCase())) {
-    parts = parts.slice(1);
+  const first = (parts[0] as string).toLowerCase();
+  const join = scope.join;
+  if (join && parts.length > 1 && join.qualifiers.some((q) => q.toLowerCase() === first)) {
+    const name = parts.slice(1).join('.');
+    const field = fieldNamed(join.table, name);
+    if (!field) {
+      throw planError('PW_PLAN_UNKNOWN_COLUMN',
+        `unknown column '${name}' of table '${join.table.name}' in ${scope.clause}${didYouMean(name, join.table.fields.keys())} (it declares: ${[...join.table.fields.keys()].join(', ')}; declare new fields in ${join.table.file})`,
+        node, scope);
+    }
+    return { kind: 'FieldExpr', path: field.path, type: field.type, table: join.table.name };
   }
+  const qualified = parts.length > 1 && scope.qualifiers.some((q) => q.toLowerCase() === first);
+  if (qualified) parts = parts.slice(1);
   const name = parts.join('.');
-  const field = scope.stream.fields.get(name) ?? [...scope.stream.fields.values()].find((f) => f.path.toLowerCase() === name.toLowerCase());
+  const field = fieldNamed(scope.stream, name);
+  const tableField = join && !qualified ? fieldNamed(join.table, name) : undefined;
+  if (field && tableField && join) {
+    throw planError('PW_PLAN_AMBIGUOUS_COLUMN',
+      `column '${name}' in ${scope.clause} is declared by stream '${scope.stream.name}' and by table '${join.table.name}'; qualify it: ${scope.qualifiers.at(-1) ?? scope.stream.name}.${name} or ${join.qualifiers.at(-1) ?? join.table.name}.${name}`,
+      node, scope);
+  }
+  if (!field && tableField && join) return { kind: 'FieldExpr', path: tableField.path, type: tableField.type, table: join.table.name };
   if (!field) {
     const candidates = [...scope.stream.fields.keys(), ...(scope.mode === 'aggregate' ? WINDOW_BOUNDS : [])];
     throw planError('PW_PLAN_UNKNOWN_COLUMN',

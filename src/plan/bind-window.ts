@@ -1,17 +1,28 @@
-/** Binds the FROM clause: exactly one window table function over one stream. */
+/** Binds the FROM clause: exactly one window table function over one stream, and an optional lookup join to a reference table. */
 import type { Catalog, StreamDef } from '../catalog/index.js';
-import { child, children, columnPath, functionArgs, functionName, type SqlNode } from '../sql/ast.js';
+import { accept, child, children, columnPath, functionArgs, functionName, type SqlNode } from '../sql/ast.js';
 import type { SourceText } from '../sql/source-text.js';
 import { formatDuration, INTERVAL_HELP, parseIntervalMs } from '../util/duration.js';
 import { didYouMean } from '../util/did-you-mean.js';
-import { offsetOf, planError } from './bind-expr.js';
+import { bindExpr, offsetOf, planError, type BindScope } from './bind-expr.js';
+import { readsTable, type Expr } from './expr.js';
 import type { WindowSpec } from './nodes.js';
 import { WINDOW_LIMITS } from './window-limits.js';
+
+/** A lookup join bound from `JOIN table [AS alias] ON stream_expr = table.key`. */
+export interface BoundJoin {
+  readonly table: StreamDef;
+  readonly joinType: 'inner' | 'left';
+  readonly probe: Expr;
+  /** Names that may prefix the table's columns: its name and alias. */
+  readonly qualifiers: readonly string[];
+}
 
 export interface BoundFrom {
   readonly stream: StreamDef;
   readonly window: WindowSpec;
   readonly alias: string | undefined;
+  readonly join: BoundJoin | undefined;
 }
 
 /** Arguments of each window function: `args`, or `args + 1` with a trailing offset (TUMBLE, HOP, CUMULATE). */
@@ -22,6 +33,13 @@ const ARITY: Record<string, { args: number; offset: boolean; usage: string }> = 
   SESSION: { args: 3, offset: false, usage: "SESSION(stream, time_col, INTERVAL '30 seconds' /* gap */)" },
 };
 
+/** The name a FROM item reads: a table name, or the stream of a window function. */
+function joinedName(item: SqlNode): string {
+  if (typeof item.table === 'string') return item.table;
+  const first = functionArgs(child(item, 'expr') ?? {})[0];
+  return first?.type === 'column_ref' ? columnPath(first).join('.') : '';
+}
+
 function streamByName(catalog: Catalog, name: string): StreamDef | undefined {
   return catalog.streams.get(name) ?? [...catalog.streams.values()].find((s) => s.name.toLowerCase() === name.toLowerCase());
 }
@@ -30,14 +48,13 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   const scope = { source, hint };
   const from = children(select, 'from');
   if (from.length === 0) throw planError('PW_PLAN_NO_FROM', "a metric reads a stream: FROM TUMBLE(stream, time_col, INTERVAL '5 minutes')", select, scope);
-  const joined = from.slice(1).find((f) => f.join !== undefined) ?? (from.length > 1 ? from[1] : undefined);
-  if (joined) {
-    const names = from.map((f) => (typeof f.table === 'string' ? f.table : functionArgs(child(f, 'expr') ?? {}).map((a) => columnPath(a).join('.'))[0] ?? ''));
-    const streams = names.filter((n) => streamByName(catalog, n)?.kind === 'stream');
-    const tables = names.filter((n) => streamByName(catalog, n)?.kind === 'table');
-    const what = streams.length >= 2 ? `stream-stream join (${streams.join(', ')})` : tables.length > 0 ? `lookup join with reference table '${tables[0]}'` : 'join';
-    throw planError('PW_PLAN_JOIN', `${what} is not supported: a metric reads one stream`, joined,
-      { source, hint: source.findKeyword('join', 0, hint) ?? source.findKeyword(String(joined.table ?? ''), 0, hint) ?? hint });
+  const joinItem = from[1];
+  if (from.length > 2 || (joinItem && (joinItem.join === undefined || joinItem.join === null))) {
+    const extra = from.length > 2 ? (from[2] as SqlNode) : (joinItem as SqlNode);
+    const name = joinedName(extra);
+    const at = { source, hint: (extra.join ? source.findKeyword('join', 0, hint) : undefined) ?? source.findPath([name], hint) };
+    const what = streamByName(catalog, name)?.kind === 'stream' ? `stream-stream join (${joinedName(from[0] as SqlNode)}, ${name}) is not supported` : 'this FROM is not supported';
+    throw planError('PW_PLAN_JOIN', `${what}: a metric reads one stream and may join one reference table, FROM TUMBLE(stream, …) s JOIN table t ON s.col = t.key`, extra, at);
   }
   const item = from[0] as SqlNode;
   const expr = child(item, 'expr');
@@ -107,8 +124,12 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
   }
   const offset = offsetMs !== 0 ? { offsetMs } : {};
   const alias = typeof item.as === 'string' ? item.as : undefined;
-  if (fnName === 'TUMBLE') return { stream, alias, window: { type: 'tumble', sizeMs: ms[0] as number, ...offset } };
-  if (fnName === 'SESSION') return { stream, alias, window: { type: 'session', gapMs: ms[0] as number } };
+  const join = joinItem ? bindJoin(joinItem, stream, alias, catalog, { source, hint }) : undefined;
+  if (join && fnName === 'SESSION') {
+    throw planError('PW_PLAN_JOIN_SESSION', 'a lookup join works with TUMBLE and HOP windows; SESSION windows have no bound on how old an on-time event may be, so table versions could never be dropped', expr, fnScope);
+  }
+  if (fnName === 'TUMBLE') return { stream, alias, join, window: { type: 'tumble', sizeMs: ms[0] as number, ...offset } };
+  if (fnName === 'SESSION') return { stream, alias, join, window: { type: 'session', gapMs: ms[0] as number } };
   // HOP(slide, size) and CUMULATE(step, size): an event is in up to size/slide (size/step) windows.
   const [slideMs, sizeMs] = ms as [number, number];
   const slide = fnName === 'HOP' ? 'slide' : 'step';
@@ -121,6 +142,69 @@ export function bindFrom(select: SqlNode, catalog: Catalog, source: SourceText, 
     const code = fnName === 'HOP' ? 'PW_PLAN_HOP_MULTIPLE' : 'PW_PLAN_CUMULATE_MULTIPLE';
     throw planError(code, `${fnName} size (${sizeMs} ms) must be a whole multiple of its ${slide} (${slideMs} ms)`, args[3] as SqlNode, nth(1));
   }
-  if (fnName === 'CUMULATE') return { stream, alias, window: { type: 'cumulate', stepMs: slideMs, sizeMs, ...offset } };
-  return { stream, alias, window: { type: 'hop', slideMs, sizeMs, ...offset } };
+  if (fnName === 'CUMULATE') return { stream, alias, join, window: { type: 'cumulate', stepMs: slideMs, sizeMs, ...offset } };
+  return { stream, alias, join, window: { type: 'hop', slideMs, sizeMs, ...offset } };
+}
+
+const JOIN_TYPES: Record<string, 'inner' | 'left'> = { 'JOIN': 'inner', 'INNER JOIN': 'inner', 'LEFT JOIN': 'left', 'LEFT OUTER JOIN': 'left' };
+
+/**
+ * Binds `[INNER | LEFT] JOIN table [AS t] ON <stream expression> = t.<key>` (either side of the
+ * `=`). The table must be a reference table of the catalog; the ON must be one equality between
+ * the table's key and an expression over the stream alone, of the key's type.
+ */
+function bindJoin(item: SqlNode, stream: StreamDef, streamAlias: string | undefined, catalog: Catalog, scope: { source: SourceText; hint: number }): BoundJoin {
+  const { source } = scope;
+  // The parser writes a plain JOIN as 'INNER JOIN': the first join word in the text is it.
+  const words = ['join', 'inner', 'left', 'right', 'full', 'cross'].map((w) => source.findKeyword(w, 0, scope.hint)).filter((o): o is number => o !== undefined);
+  const joinAt = { source, hint: words.reduce((a, b) => Math.min(a, b), words[0] ?? scope.hint) };
+  const joinType = JOIN_TYPES[String(item.join).toUpperCase().replace(/\s+/g, ' ')];
+  if (!joinType) {
+    throw planError('PW_PLAN_JOIN_TYPE', `${String(item.join).toUpperCase()} is not supported; a lookup join is JOIN (inner: events without a matching row are dropped and counted) or LEFT JOIN (their table columns are NULL)`, item, joinAt);
+  }
+  const name = joinedName(item);
+  const at = { source, hint: typeof item.table === 'string' ? source.findPath([name], joinAt.hint) : joinAt.hint };
+  const table = streamByName(catalog, name);
+  if (typeof item.table !== 'string' && table?.kind !== 'stream') {
+    throw planError('PW_PLAN_JOIN', 'a lookup join reads a reference table of the catalog by name: JOIN rooms r ON s.roomId = r.roomId', item, joinAt);
+  }
+  accept(item, 'db', 'prefix');
+  const tables = [...catalog.streams.values()].filter((t) => t.kind === 'table').map((t) => t.name);
+  if (!table) {
+    throw planError('PW_PLAN_UNKNOWN_TABLE', `unknown table '${name}'${didYouMean(name, tables)}; catalog reference tables: ${tables.join(', ') || 'none (declare one with kind: table)'}`, item, at);
+  }
+  if (table.kind === 'stream' || !table.table) {
+    throw planError('PW_PLAN_JOIN', `stream-stream join (${stream.name}, ${table.name}) is not supported: a metric reads one stream and may join a reference table (kind: table)${tables.length ? `: ${tables.join(', ')}` : ''}`, item, joinAt);
+  }
+  const spec = table.table;
+  const alias = typeof item.as === 'string' ? item.as : undefined;
+  const qualifiers = [table.name, ...(alias ? [alias] : [])];
+  const usage = `ON ${streamAlias ?? stream.name}.<column> = ${alias ?? table.name}.${spec.key}`;
+  if (child(item, 'using') || item.using) {
+    throw planError('PW_PLAN_JOIN_ON', `a lookup join needs ON with the table's key: ${usage}`, item, { source, hint: source.findKeyword('using', 0, at.hint) ?? at.hint });
+  }
+  const on = child(item, 'on');
+  const onAt = { source, hint: source.findKeyword('on', 0, at.hint) ?? at.hint };
+  if (!on || on.type !== 'binary_expr' || on.operator !== '=') {
+    throw planError('PW_PLAN_JOIN_ON', `the ON of a lookup join is one equality between a stream expression and the table's key: ${usage}`, on ?? item, onAt);
+  }
+  const bindScope: BindScope = {
+    mode: 'row', stream, source, clause: 'ON', hint: onAt.hint, qualifiers: [stream.name, ...(streamAlias ? [streamAlias] : [])], join: { table, qualifiers },
+  };
+  const left = child(on, 'left') as SqlNode;
+  const right = child(on, 'right') as SqlNode;
+  const sides = [{ node: left, expr: bindExpr(left, bindScope) }, { node: right, expr: bindExpr(right, bindScope) }];
+  const keySide = sides.find((x) => x.expr.kind === 'FieldExpr' && x.expr.table !== undefined);
+  const probeSide = sides.find((x) => x !== keySide);
+  if (!keySide || !probeSide || readsTable(probeSide.expr)) {
+    throw planError('PW_PLAN_JOIN_ON', `the ON of a lookup join compares the table's key with an expression over the stream alone: ${usage}`, keySide ? (probeSide?.node ?? on) : on, bindScope);
+  }
+  if ((keySide.expr as { path: string }).path !== spec.key) {
+    throw planError('PW_PLAN_JOIN_KEY', `a lookup join matches on the table's key '${spec.key}' (declared as key in ${table.file}), not on '${(keySide.expr as { path: string }).path}': ${usage}`, keySide.node, bindScope);
+  }
+  const keyType = keySide.expr.type;
+  if (probeSide.expr.type !== keyType && probeSide.expr.type !== 'null') {
+    throw planError('PW_PLAN_TYPE', `the join compares ${probeSide.expr.type} with the table's key ${spec.key} of type ${keyType}; CAST the stream side to ${keyType === 'int' ? 'BIGINT' : 'VARCHAR'}`, probeSide.node, bindScope);
+  }
+  return { table, joinType, probe: probeSide.expr, qualifiers };
 }

@@ -12,6 +12,7 @@ import type { SourceText } from '../sql/source-text.js';
 import { bindExpr, containsAggregate, exprSignature, keySignature, offsetOf, planError, type BindScope } from './bind-expr.js';
 import { findBySignature } from './find-by-signature.js';
 import { bindFrom } from './bind-window.js';
+import { findNode } from './nodes.js';
 import { rejectUnread } from './reject-unread.js';
 import { sameExpr, walkExpr, type Expr } from './expr.js';
 import type {
@@ -60,9 +61,11 @@ function bindAggregateQuery(select: SqlNode, ctx: Ctx, depth: number, extraItems
   const clauseAt = (kw: string): number => ctx.source.findKeyword(kw, depth, selectAt) ?? selectAt;
   const from = bindFrom(select, ctx.catalog, ctx.source, clauseAt('from'));
   const { stream, window } = from;
-  const base = { stream, source: ctx.source, qualifiers: [stream.name, ...(from.alias ? [from.alias] : [])] };
+  const join = from.join ? { table: from.join.table, qualifiers: from.join.qualifiers } : undefined;
+  const base = { stream, source: ctx.source, qualifiers: [stream.name, ...(from.alias ? [from.alias] : [])], ...(join ? { join } : {}) };
 
   let node: PlanNode = { kind: 'ScanNode', stream };
+  if (from.join) node = { kind: 'LookupJoinNode', input: node, table: from.join.table, joinType: from.join.joinType, probe: from.join.probe };
   const whereNode = child(select, 'where');
   if (whereNode) {
     const scope: BindScope = { ...base, mode: 'row', clause: 'WHERE', hint: clauseAt('where') };
@@ -332,14 +335,15 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   return { root, agg, names };
 }
 
-/** The definition hash: SQL text plus every stream setting that changes results. */
-export function definitionHash(sql: string, stream: StreamDef): string {
+/** The definition hash: SQL text plus every stream (and joined table) setting that changes results. */
+export function definitionHash(sql: string, stream: StreamDef, table?: StreamDef): string {
   const settings = {
     sql: sql.trim(), eventId: stream.eventId, eventTime: stream.eventTime, watermarkDelayMs: stream.watermarkDelayMs,
     allowedLatenessMs: stream.allowedLatenessMs, dedupTtlMs: stream.dedupTtlMs,
     fields: [...stream.fields.values()].map((f) => [f.path, f.type, f.required]),
     // Only when declared, so the hashes of streams without versions stay as they were.
     ...(stream.versions ? { versions: [stream.versions.field, [...stream.versions.byNumber.values()].map((v) => [v.version, [...v.moved].map(([p, to]) => [p, to?.path ?? null])])] } : {}),
+    ...(table ? { table: { spec: table.table, fields: [...table.fields.values()].map((f) => [f.path, f.type, f.required]) } } : {}),
   };
   return createHash('sha256').update(JSON.stringify(settings)).digest('hex').slice(0, 16);
 }
@@ -380,7 +384,7 @@ export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
   }
   return {
     name: query.name, file: query.source.file, sql: query.source.text, emit: query.emit,
-    hash: definitionHash(query.source.text, agg.stream), stream: agg.stream, window: agg.window,
+    hash: definitionHash(query.source.text, agg.stream, findNode(root, 'LookupJoinNode')?.table), stream: agg.stream, window: agg.window,
     columns, keyColumns, root,
   };
 }

@@ -12,7 +12,7 @@ function literal(value: string | number | boolean | null, type: string): string 
 
 export function displayExpr(e: Expr): string {
   switch (e.kind) {
-    case 'FieldExpr': return e.path;
+    case 'FieldExpr': return e.table === undefined ? e.path : `${e.table}.${e.path}`;
     case 'LiteralExpr': return literal(e.value, e.type);
     case 'WindowBoundExpr': return e.bound;
     case 'KeyRefExpr': return e.name;

@@ -23,8 +23,11 @@ export type Expr =
 
 export type ExprKind = Expr['kind'];
 
-/** A payload field by dot path (before aggregation). */
-export interface FieldExpr { readonly kind: 'FieldExpr'; readonly path: string; readonly type: SqlType }
+/**
+ * A payload field by dot path (before aggregation): of the stream's event, or, with `table`, of
+ * the version of that reference table's row the event joined (NULL when a LEFT join found none).
+ */
+export interface FieldExpr { readonly kind: 'FieldExpr'; readonly path: string; readonly type: SqlType; readonly table?: string }
 /** A literal. Timestamps are epoch milliseconds. */
 export interface LiteralExpr { readonly kind: 'LiteralExpr'; readonly value: string | number | boolean | null; readonly type: SqlType }
 /** `window_start` or `window_end` (after window assignment). */
@@ -96,9 +99,16 @@ export function exprChildren(e: Expr): readonly Expr[] {
   }
 }
 
-/** The fields an expression reads. */
+/** The stream fields an expression reads (table fields of a join are left out). */
 export function fieldsOf(expr: Expr): string[] {
   const out: string[] = [];
-  walkExpr(expr, (e) => { if (e.kind === 'FieldExpr' && !out.includes(e.path)) out.push(e.path); });
+  walkExpr(expr, (e) => { if (e.kind === 'FieldExpr' && e.table === undefined && !out.includes(e.path)) out.push(e.path); });
   return out;
+}
+
+/** True if the expression reads a field of a joined reference table. */
+export function readsTable(expr: Expr): boolean {
+  let found = false;
+  walkExpr(expr, (e) => { if (e.kind === 'FieldExpr' && e.table !== undefined) found = true; });
+  return found;
 }

@@ -1,5 +1,5 @@
 export type { Expr, SqlType } from './expr.js';
-export { walkExpr, fieldsOf, exprChildren } from './expr.js';
+export { walkExpr, fieldsOf, exprChildren, readsTable } from './expr.js';
 export * from './nodes.js';
 export { buildPlan, definitionHash } from './build-plan.js';
 export { fieldsRead, versionReads } from './fields-read.js';

@@ -1,6 +1,6 @@
 /**
  * The logical plan: readonly nodes in a discriminated union, one input each, from the scan up:
- * Scan → Filter → WindowAssign → Aggregate → Having → Project → TopN. A metric's plan is one
+ * Scan → [LookupJoin →] Filter → WindowAssign → Aggregate → Having → Project → TopN. A metric's plan is one
  * such chain; EXPLAIN prints it, the hot path turns it into operators, the cold path into
  * DuckDB SQL.
  */
@@ -10,6 +10,23 @@ import type { Expr, SqlType } from './expr.js';
 
 /** Reads a stream: decode, validate, dedup by event id, event time and watermarks. */
 export interface ScanNode { readonly kind: 'ScanNode'; readonly stream: StreamDef }
+
+/**
+ * A lookup join to a reference table with event-time versioning (Flink's event-time temporal
+ * join, `FOR SYSTEM_TIME AS OF` the event time): each event joins the version of the row whose
+ * key equals `probe` that was valid at the event's time, i.e. the latest applied change of that
+ * key with validity time <= event time (of equal validity times, the later-arriving change). A
+ * tombstone, a NULL probe or no change at all is no match: `inner` drops the event (counted as
+ * a join miss), `left` keeps it with the table's columns NULL.
+ */
+export interface LookupJoinNode {
+  readonly kind: 'LookupJoinNode';
+  readonly input: PlanNode;
+  readonly table: StreamDef;
+  readonly joinType: 'inner' | 'left';
+  /** The stream-side expression compared with the table's key (same type as the key). */
+  readonly probe: Expr;
+}
 
 /** WHERE: keeps events for which the predicate is TRUE (NULL drops the event). */
 export interface FilterNode { readonly kind: 'FilterNode'; readonly input: PlanNode; readonly predicate: Expr }
@@ -103,7 +120,7 @@ export interface TopNNode {
   readonly columns: readonly number[];
 }
 
-export type PlanNode = ScanNode | FilterNode | WindowAssignNode | AggregateNode | HavingNode | ProjectNode | TopNNode;
+export type PlanNode = ScanNode | LookupJoinNode | FilterNode | WindowAssignNode | AggregateNode | HavingNode | ProjectNode | TopNNode;
 export type PlanNodeKind = PlanNode['kind'];
 
 /** A compiled metric: its plan plus what serving and lineage need. */

@@ -5,6 +5,7 @@
  * observed as they happen.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { findNode } from '../plan/index.js';
 import type { EngineHandle } from './engine-handle.js';
 
 export class PitwallMetrics {
@@ -76,6 +77,12 @@ export class PitwallMetrics {
     metricTotal('pitwall_late_pairs_total', 'Late (event, window) pairs per metric.', (m) => handle.engine.stats().metrics[m]?.late ?? 0);
     metricTotal('pitwall_overflow_total', '(event, window) pairs dropped at the open-group cap per metric.', (m) => handle.engine.stats().metrics[m]?.overflow ?? 0);
     metricTotal('pitwall_partials_after_close_total', 'Partials that reached their key\'s owner after its window closed, per metric (group mode; the partials protocol rules this out: anything but 0 is a bug to report).', (m) => handle.engine.stats().metrics[m]?.partialsAfterClose ?? 0);
+    observedCounter('pitwall_join_misses_total', 'Events of a metric with a lookup join that found no version of their key valid at their event time (JOIN drops them, LEFT JOIN keeps them with NULL table columns), per metric and table.', ['metric', 'table'], function* () {
+      for (const p of handle.plans) {
+        const join = findNode(p.root, 'LookupJoinNode');
+        if (join) yield [{ metric: p.name, table: join.table.name }, handle.engine.stats().metrics[p.name]?.joinMisses ?? 0];
+      }
+    });
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
     new Gauge({ name: 'pitwall_watermark_lag_seconds', help: 'Wall clock minus the stream watermark.', labelNames: ['stream'], registers: [r], collect() {

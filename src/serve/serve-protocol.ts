@@ -29,6 +29,8 @@ export interface ServeInit {
   readonly group: boolean;
   /** The engine archives (its counters come with the snapshot). */
   readonly archive: boolean;
+  /** Names of the metrics the engine runs (of the queries directory, `pitwall run` leaves lookup joins out). */
+  readonly metrics: readonly string[];
 }
 
 /** The engine's figures, as EngineHandle gives them (serve/engine-handle.ts). */

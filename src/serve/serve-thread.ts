@@ -43,7 +43,7 @@ export interface ServeMetricsSink {
   readonly reconcileSkipped: { set(v: number): void };
 }
 
-export type ServeThreadOptions = Omit<ServeInit, 'checkpoints' | 'group' | 'archive'> & { readonly log?: (msg: string) => void };
+export type ServeThreadOptions = Omit<ServeInit, 'checkpoints' | 'group' | 'archive' | 'metrics'> & { readonly log?: (msg: string) => void };
 
 export class ServeThread {
   #handle: EngineHandle | undefined;
@@ -84,7 +84,7 @@ export class ServeThread {
       ...(this.#opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: this.#opts.rateLimitPerMinute } : {}),
       ...(this.#opts.maxCheckpointAgeMs !== undefined ? { maxCheckpointAgeMs: this.#opts.maxCheckpointAgeMs } : {}),
       ...(this.#opts.maxLag !== undefined ? { maxLag: this.#opts.maxLag } : {}),
-      checkpoints: h.checkpoint !== undefined, group: h.group !== undefined, archive: h.archive !== undefined,
+      checkpoints: h.checkpoint !== undefined, group: h.group !== undefined, archive: h.archive !== undefined, metrics: h.plans.map((p) => p.name),
     };
     const worker = new Worker(WORKER_URL, { workerData: init, name: 'pitwall-serve', execArgv: workerExecArgv() });
     this.#worker = worker;

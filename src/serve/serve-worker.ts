@@ -39,7 +39,8 @@ function observe(metrics: PitwallMetrics, o: Observation): void {
 }
 
 try {
-  const { plans } = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
+  // The metrics the engine runs (`pitwall run` leaves lookup joins out, run-action.ts).
+  const plans = (await loadDefinitions({ catalog: init.catalog, queries: init.queries })).plans.filter((p) => init.metrics.includes(p.name));
   const store = new ServingStore(plans);
   const handle: EngineHandle = {
     plans,

@@ -37,7 +37,8 @@ describe('catalog file errors', () => {
   it('unknown top-level key, with the allowed keys, at the key', () => {
     expect(errorsOf(BASE.replace('event_time: ts\n', 'event_time: ts\ncolour: red\n'))).toEqual([
       "PW_CATALOG_INVALID 4:1 unknown key 'colour' in the top level; allowed keys: name, kind, topic, format, event_id, event_time, " +
-      'watermark_delay, allowed_lateness, idle_timeout, dedup_ttl, max_future, partition_key, retention, partitions, fields, versions, description',
+      'watermark_delay, allowed_lateness, idle_timeout, dedup_ttl, max_future, partition_key, retention, partitions, fields, versions, description, ' +
+      'key, valid_from, deleted, max_versions',
     ]);
   });
 
@@ -176,9 +177,35 @@ describe('catalog defaults and settings', () => {
     ]);
   });
 
-  it('a reference table needs no event id or event time', () => {
-    const s = stream('name: rooms\nkind: table\nfields:\n  roomId: { type: string, required: true }\n');
-    expect([s.kind, s.eventId, s.eventTime]).toEqual(['table', '', '']);
+  const TABLE = 'name: rooms\nkind: table\nkey: roomId\nvalid_from: vf\nfields:\n  roomId: { type: string, required: true }\n  vf: { type: timestamp, required: true }\n';
+
+  it('a reference table declares its key and validity time, not an event id or event time', () => {
+    const s = stream(`${TABLE}  gone: { type: boolean }\n`.replace('valid_from: vf\n', 'valid_from: vf\ndeleted: gone\nmax_versions: 50\n'));
+    expect([s.kind, s.eventId, s.eventTime, s.table]).toEqual(['table', '', '', { key: 'roomId', validFrom: 'vf', deleted: 'gone', maxVersions: 50 }]);
+    expect(stream(TABLE).table).toEqual({ key: 'roomId', validFrom: 'vf', deleted: undefined, maxVersions: 100_000 });
+  });
+
+  it('a reference table without key or valid_from, or with keys of the other kind, is refused at the key', () => {
+    const errs = (text: string): string[] => parse(text).errors.map((e) => `${e.code} ${e.position?.line}:${e.position?.col} ${e.detail}`);
+    expect(errs(TABLE.replace('key: roomId\nvalid_from: vf\n', ''))).toEqual([
+      "PW_CATALOG_INVALID 1:1 missing key 'key': a reference table needs the field path of its lookup key",
+      "PW_CATALOG_INVALID 1:1 missing key 'valid_from': a reference table needs the field path of its validity time (the time from which a change holds)",
+    ]);
+    expect(errs(TABLE.replace('kind: table\n', 'kind: table\nevent_time: vf\n'))).toEqual([
+      "PW_CATALOG_KIND_KEY 3:1 key 'event_time' applies to streams; a reference table (kind: table) declares key, valid_from and optionally deleted and max_versions",
+    ]);
+    expect(errs(BASE.replace('event_time: ts\n', 'event_time: ts\nvalid_from: ts\n'))).toEqual([
+      "PW_CATALOG_KIND_KEY 4:1 key 'valid_from' applies to reference tables (kind: table); a stream declares event_id and event_time",
+    ]);
+  });
+
+  it('a table key must be a required string or int, valid_from a required timestamp, deleted a boolean', () => {
+    const errs = (text: string): string[] => parse(text).errors.map((e) => `${e.code} ${e.position?.line}:${e.position?.col} ${e.detail}`);
+    expect(errs(TABLE.replace('roomId: { type: string, required: true }', 'roomId: { type: double, required: true }').replace('vf: { type: timestamp, required: true }', 'vf: { type: timestamp }').replace('valid_from: vf\n', 'valid_from: vf\ndeleted: roomId\n'))).toEqual([
+      "PW_CATALOG_FIELD_TYPE 3:6 key 'key' names 'roomId' of type double; it must be of type string or int",
+      "PW_CATALOG_FIELD_REQUIRED 8:3 key 'valid_from' names 'vf', which must be declared with 'required: true'",
+      "PW_CATALOG_FIELD_TYPE 5:10 key 'deleted' names 'roomId' of type double; it must be of type boolean",
+    ]);
   });
 });
 

@@ -58,6 +58,9 @@ describe('pitwall (process)', { timeout: PROCESS_TEST_TIMEOUT_MS }, () => {
     const summary = JSON.parse(readFileSync(join(out, 'hot', '_summary.json'), 'utf8')) as { streams: Record<string, { events: number }> };
     expect(Object.values(summary.streams).reduce((n, s) => n + s.events, 0)).toBeGreaterThan(0);
     expect(readdirSync(join(out, 'archive'))).toContain('_manifest.ndjson');
+    // The lookup-join sample joins scans with the demo's rooms table.
+    expect(readFileSync(join(out, 'hot', 'room_fill_1m.ndjson'), 'utf8')).toContain('"room":"Hall ');
+    expect(readdirSync(join(out, 'archive'))).toContain('rooms');
   });
 
   it('ends quietly with status 0 when the reader of its output goes away (| head)', () => {

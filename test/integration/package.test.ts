@@ -35,7 +35,7 @@ describe('npm pack → install into an empty directory', () => {
     expect(String(npx(['--version']).stdout).trim()).toBe(pkg.version);
     const demo = npx(['demo', '--duration', '5s', '--port', '0']);
     expect(demo.status, String(demo.stderr)).toBe(0);
-    expect(String(demo.stdout)).toMatch(/10 metrics live at http:\/\/127\.0\.0\.1:\d+\//);
+    expect(String(demo.stdout)).toMatch(/11 metrics live at http:\/\/127\.0\.0\.1:\d+\//);
     expect(String(demo.stdout)).toMatch(/stopped\. [1-9]\d* events archived/);
     const runs = readdirSync(join(app, '.pitwall', 'demo'));
     expect(runs).toHaveLength(1);

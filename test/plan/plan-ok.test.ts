@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/catalog/index.js';
 import type { Catalog } from '../../src/catalog/index.js';
-import { buildPlan, explainPlan, findNode, loadQueries, walkExpr } from '../../src/plan/index.js';
+import { buildPlan, displayExpr, explainPlan, findNode, loadQueries, walkExpr } from '../../src/plan/index.js';
 import type { AggregateCall, Expr, MetricPlan } from '../../src/plan/index.js';
 import { parseQuery } from '../../src/sql/index.js';
 
@@ -56,8 +56,9 @@ function literals(e: Expr): unknown[] {
 
 /** The fixtures of fixtures/ok, each planned by a test below. */
 const OK_FIXTURES = [
-  'aggregates', 'aggregates-filter', 'cumulate', 'group-by-alias', 'group-by-ordinal', 'having-expressions', 'hop', 'nested-fields',
-  'session', 'string-literals', 'topn-cumulate', 'topn-inline', 'topn-three-level', 'tumble', 'where-arithmetic', 'where-boolean-logic',
+  'aggregates', 'aggregates-filter', 'cumulate', 'group-by-alias', 'group-by-ordinal', 'having-expressions', 'hop',
+  'lookup-join', 'lookup-join-left', 'nested-fields', 'session', 'string-literals', 'topn-cumulate', 'topn-inline',
+  'topn-three-level', 'tumble', 'where-arithmetic', 'where-boolean-logic',
   'where-case-cast-coalesce', 'where-comparisons', 'where-predicates', 'where-timestamps',
 ];
 
@@ -419,6 +420,40 @@ describe('definition hash', () => {
   });
 });
 
+describe('lookup joins', () => {
+  it('JOIN a reference table: its columns by alias or alone, in WHERE, GROUP BY and aggregates', () => {
+    const p = plan('lookup-join');
+    expect(explain(p)).toMatchInlineSnapshot(`
+      "Metric clicks_by_country [emit=on_window_close, hash=…] -> (window_start timestamp, country string, n int, top_tier int, weighted double)
+        Project: window_start, country, n, top_tier, weighted
+          Aggregate: group=[window, country := users.country] aggregates=[n := count(*), top_tier := max(users.tier), weighted := sum((amount * users.tier))]
+            WindowAssign: TUMBLE(size=1m) on ts
+              Filter: (users.tier IS NULL OR (users.tier > 1))
+                LookupJoin: INNER users (key=userId, valid_from=since) ON users.userId = userId AS OF event time
+                  Scan: clicks (topic=web-clicks, event_id=id, event_time=ts, watermark_delay=2s, allowed_lateness=10s, dedup_ttl=30m)"
+    `);
+    const lj = findNode(p.root, 'LookupJoinNode');
+    expect([lj?.joinType, lj?.table.name, lj?.probe]).toEqual(['inner', 'users', { kind: 'FieldExpr', path: 'userId', type: 'string' }]);
+    expect(columns(p)).toEqual(['window_start timestamp', 'country string', 'n int', 'top_tier int', 'weighted double']);
+  });
+
+  it('LEFT JOIN with the key on the left of = and an expression as the probe', () => {
+    const p = plan('lookup-join-left');
+    const lj = findNode(p.root, 'LookupJoinNode');
+    expect(lj?.joinType).toBe('left');
+    expect(displayExpr(lj?.probe as Expr)).toMatchInlineSnapshot(`"((kind || '-') || data.page)"`);
+    expect(p.window.type).toBe('hop');
+  });
+
+  it('the definition hash depends on the joined table', () => {
+    const text = readFileSync(join(okDir, 'lookup-join.sql'), 'utf8');
+    const users = catalog.streams.get('users');
+    if (!users?.table) throw new Error('users missing');
+    const other: Catalog = { ...catalog, streams: new Map([...catalog.streams, ['users', { ...users, table: { ...users.table, validFrom: 'tier' } }]]) };
+    expect(planText('a.sql', text, other).hash).not.toBe(planText('a.sql', text).hash);
+  });
+});
+
 describe('fixtures', () => {
   it('fixtures/ok holds exactly the fixtures planned above', () => {
     const files = readdirSync(okDir).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -'.sql'.length)).sort();
@@ -436,11 +471,19 @@ describe('sample metrics (queries/ against catalog/)', () => {
     return { stream: p.stream.name, emit: p.emit, window: p.window, columns: columns(p), keys: p.keyColumns };
   };
 
-  it('plans all ten', () => {
+  it('plans all eleven', () => {
     expect(plans.map((p) => p.name)).toEqual([
       'attendee_visits', 'courier_sessions', 'highlight_plays_1m', 'nexmark_q5_hot_items', 'nexmark_q7_highest_bid', 'order_funnel_1m',
-      'restaurant_orders_5m', 'room_occupancy_1m', 'team_damage_30s', 'top_restaurants_10m',
+      'restaurant_orders_5m', 'room_fill_1m', 'room_occupancy_1m', 'team_damage_30s', 'top_restaurants_10m',
     ]);
+  });
+
+  it('room_fill_1m: a lookup join to the rooms table', () => {
+    expect(summary('room_fill_1m')).toEqual({
+      stream: 'badge_scans', emit: 'on_window_close', window: { type: 'tumble', sizeMs: 60_000 },
+      columns: ['window_start timestamp', 'window_end timestamp', 'room string', 'capacity int', 'entries int', 'fill_ratio double'], keys: [2],
+    });
+    expect(findNode(plans.find((p) => p.name === 'room_fill_1m')?.root as MetricPlan['root'], 'LookupJoinNode')?.table.name).toBe('rooms');
   });
 
   it('nexmark_q5_hot_items', () => {

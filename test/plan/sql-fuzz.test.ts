@@ -27,10 +27,10 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog, type Catalog } from '../../src/catalog/index.js';
-import { compileDuckDb, createEventsTable, runCompiled } from '../../src/cold/index.js';
+import { changesRelationName, compileDuckDb, createEventsTable, runCompiled, tableAsStream } from '../../src/cold/index.js';
 import { AggregateUserError, PitwallError } from '../../src/errors.js';
 import { Engine } from '../../src/hot/engine.js';
-import { buildPlan, loadQueries, type MetricPlan } from '../../src/plan/index.js';
+import { buildPlan, findNode, loadQueries, type MetricPlan } from '../../src/plan/index.js';
 import { parseQuery } from '../../src/sql/index.js';
 import { metricArb } from './metric-arbitrary.js';
 
@@ -171,6 +171,8 @@ beforeAll(async () => { conn = await (await DuckDBInstance.create(':memory:')).c
 async function expectRunnable(plan: MetricPlan, catalog: Catalog): Promise<void> {
   expect(() => new Engine(catalog, [plan], { result: () => undefined, late: () => undefined })).not.toThrow();
   await createEventsTable(conn, plan.stream);
+  const join = findNode(plan.root, 'LookupJoinNode');
+  if (join) await createEventsTable(conn, tableAsStream(join.table), changesRelationName(join.table));
   await runCompiled(conn, plan, compileDuckDb(plan));
 }
 

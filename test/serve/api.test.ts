@@ -287,9 +287,14 @@ describe('health, Prometheus, OpenAPI, page, admin', () => {
     expect(text).toContain('# TYPE pitwall_event_to_result_seconds histogram');
     expect(text).not.toContain('pitwall_archive_'); // no archive in this engine
     // Scraped again after more input, the totals follow the engine.
+    expect(promValue(text, 'pitwall_join_misses_total', { metric: 'room_fill_1m', table: 'rooms' })).toBe(0);
+    // Scans of rooms the rooms table does not hold (it got no changes) are join misses, counted.
+    const scans = [1, 2, 3].map((i) => ({ partition: 0, offset: i, value: JSON.stringify({ eventId: `s${i}`, eventType: 'badge.scanned', eventTime: new Date(Date.UTC(2026, 0, 1, 9, 0, i)).toISOString(), data: { roomId: 'room1', attendeeId: 'a' } }) }));
+    noisy.engine.process('badge_scans', scans, 0);
     noisy.engine.endOfInput();
     const again = (await get(app, '/metrics')).body;
     expect(promValue(again, 'pitwall_rows_emitted_total', { metric: 'restaurant_orders_5m' })).toBe(noisy.engine.stats().metrics.restaurant_orders_5m?.rows);
+    expect(promValue(again, 'pitwall_join_misses_total', { metric: 'room_fill_1m', table: 'rooms' })).toBe(3);
   });
 
   it('/metrics exposes the archive: rows per lane, segments, bytes, pending segments, write failures', async () => {

@@ -19,7 +19,8 @@ export type { Val } from './cast.js';
 
 /** How leaves read their values from the context `C`. */
 export interface Leaves<C> {
-  field?: (path: string, type: Expr['type']) => (ctx: C) => Val;
+  /** `table`: the field is one of the joined reference table's row (see {@link JOINED_ROW}). */
+  field?: (path: string, type: Expr['type'], table: string | undefined) => (ctx: C) => Val;
   windowBound?: (bound: 'window_start' | 'window_end') => (ctx: C) => Val;
   key?: (index: number) => (ctx: C) => Val;
   agg?: (index: number) => (ctx: C) => Val;
@@ -76,7 +77,7 @@ function literalValue(e: Extract<Expr, { kind: 'LiteralExpr' }>): Val {
 export function compileExpr<C>(expr: Expr, leaves: Leaves<C>): Evaluator<C> {
   const c = (e: Expr): Evaluator<C> => compileExpr(e, leaves);
   switch (expr.kind) {
-    case 'FieldExpr': return leaf(leaves.field, 'a field')(expr.path, expr.type);
+    case 'FieldExpr': return leaf(leaves.field, 'a field')(expr.path, expr.type, expr.table);
     case 'WindowBoundExpr': return leaf(leaves.windowBound, 'a window bound')(expr.bound);
     case 'KeyRefExpr': return leaf(leaves.key, 'a group key')(expr.index);
     case 'AggRefExpr': return leaf(leaves.agg, 'an aggregate')(expr.index);
@@ -221,13 +222,28 @@ function compileCall<C>(call: Extract<Expr, { kind: 'CallExpr' }>, args: readonl
 }
 
 /**
- * A getter for a payload field by dot path; timestamps are read as epoch ms. PAYLOAD_FIELD reads
- * the payload object itself, which only a function's `payloadArg` binds to (and only it reads).
+ * The payload key under which a lookup join hangs the joined table row (null when a LEFT join
+ * found none). Not a catalog field name (those are identifiers), and set non-enumerable, so it
+ * is never serialized with the payload.
  */
-export function fieldGetter(path: string, type: Expr['type']): (payload: Record<string, unknown>) => Val {
+export const JOINED_ROW = '$joined';
+
+/** The payload of `payload` joined with `row` (the payload itself is not changed). */
+export function withJoinedRow(payload: Record<string, unknown>, row: Readonly<Record<string, unknown>> | null): Record<string, unknown> {
+  const out = { ...payload };
+  Object.defineProperty(out, JOINED_ROW, { value: row, enumerable: false });
+  return out;
+}
+
+/**
+ * A getter for a payload field by dot path (of the joined table row with `table`); timestamps
+ * are read as epoch ms. PAYLOAD_FIELD reads the payload object itself, which only a function's
+ * `payloadArg` binds to (and only it reads).
+ */
+export function fieldGetter(path: string, type: Expr['type'], table?: string): (payload: Record<string, unknown>) => Val {
   // The whole payload, an object, for the one function argument bound to it (json_extract_string).
   if (path === PAYLOAD_FIELD) return (p) => p as unknown as Val;
-  const segs = path.split('.');
+  const segs = table === undefined ? path.split('.') : [JOINED_ROW, ...path.split('.')];
   const norm = type === 'timestamp'
     ? (v: unknown): Val => (v === undefined || v === null ? null : parseTimestampMs(v) ?? null)
     : (v: unknown): Val => (v === undefined ? null : (v as Val));
