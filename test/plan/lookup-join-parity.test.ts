@@ -113,13 +113,13 @@ describe('lookup join, memory', () => {
 });
 
 describe('lookup join, generated', () => {
-  it('hot and DuckDB agree on rows and misses for random events and table changes', async () => {
+  it('hot and DuckDB agree on rows and misses for random events and table changes (TUMBLE, HOP, CUMULATE)', async () => {
     const keys = ['a', 'b', 'c'];
     const stepArb = fc.array(fc.oneof(
       fc.record({ t: fc.constant('ev' as const), ts: fc.integer({ min: 0, max: 600 }), k: fc.constantFrom('a', 'b', 'c', 'd', null), amt: fc.integer({ min: -5, max: 5 }) }),
       fc.record({ t: fc.constant('tbl' as const), vf: fc.integer({ min: 0, max: 600 }), k: fc.constantFrom(...keys), w: fc.option(fc.integer({ min: -3, max: 9 })), del: fc.boolean() }),
     ), { minLength: 1, maxLength: 60 });
-    const windows = [TUMBLE, "HOP(ev, ts, INTERVAL '20 seconds', INTERVAL '1 minute')"];
+    const windows = [TUMBLE, "HOP(ev, ts, INTERVAL '20 seconds', INTERVAL '1 minute')", "CUMULATE(ev, ts, INTERVAL '20 seconds', INTERVAL '1 minute')"];
     let changesLate = 0;
     let joined = 0;
     await fc.assert(fc.asyncProperty(stepArb, fc.constantFrom<'JOIN' | 'LEFT JOIN'>('JOIN', 'LEFT JOIN'), fc.constantFrom(...windows), async (items, kind, window) => {

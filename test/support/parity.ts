@@ -116,6 +116,14 @@ export function runHotSteps(catalog: Catalog, plans: readonly MetricPlan[], step
   };
 }
 
+/** SQL for the number of windows an event at `timeMs` (SQL, epoch ms) falls in: HOP size/slide, CUMULATE the window ends of its period after it, else 1. */
+function windowsPerEvent(w: MetricPlan['window'], timeMs: string): string {
+  if (w.type === 'hop') return String(w.sizeMs / w.slideMs);
+  if (w.type !== 'cumulate') return '1';
+  const intoPeriod = `(((${timeMs} - ${w.offsetMs ?? 0}) % ${w.sizeMs}) + ${w.sizeMs}) % ${w.sizeMs}`;
+  return `(${w.sizeMs / w.stepMs} - (${intoPeriod}) // ${w.stepMs})`;
+}
+
 /**
  * The cold path of a joined metric: the stream's valid events (arrival order) and the table
  * changes the hot path applied, minus the late pairs; returns its rows and its join misses
@@ -147,7 +155,7 @@ export async function runColdJoined(catalog: Catalog, plan: MetricPlan, steps: r
     probed AS (SELECT *, ${compileExpr(join.probe, rowNames, params)} AS _pw_probe FROM deduped)
     SELECT count(*) AS n FROM probed e ASOF LEFT JOIN changes t ON e._pw_probe = t.${quoteIdent(spec.key)} AND e._pw_time >= t._pw_time
     WHERE NOT (t._pw_time IS NOT NULL${spec.deleted ? ` AND t.${quoteIdent(spec.deleted)} IS NOT TRUE` : ''})
-      AND (SELECT count(*) FROM late_pairs x WHERE x.event_id = e._pw_event_id) < ${plan.window.type === 'hop' ? plan.window.sizeMs / plan.window.slideMs : 1}`;
+      AND (SELECT count(*) FROM late_pairs x WHERE x.event_id = e._pw_event_id) < ${windowsPerEvent(plan.window, 'epoch_ms(e._pw_time)')}`;
   const reader = await conn.runAndReadAll(missSql, params.values);
   const misses = Number(reader.getRowObjects()[0]?.n ?? 0);
   return { rows, misses };
