@@ -4,7 +4,8 @@
 CREATE VIEW room_fill_1m AS
 SELECT window_start, window_end, r.name AS room, MAX(r.capacity) AS capacity,
        COUNT(*) AS entries,
-       CAST(COUNT(*) AS DOUBLE) / MAX(r.capacity) AS fill_ratio
+       round(CAST(COUNT(*) AS DOUBLE) / MAX(r.capacity), 3) AS fill_ratio,
+       COUNT(*) FILTER (WHERE starts_with(lower(s.data.ticketTier), 'vip')) AS vip_entries
 FROM TUMBLE(badge_scans, eventTime, INTERVAL '1 minute') s
 JOIN rooms r ON s.data.roomId = r.roomId
 WHERE s.eventType = 'badge.scanned' AND COALESCE(s.data.direction, 'in') = 'in'

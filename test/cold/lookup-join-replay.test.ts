@@ -29,8 +29,8 @@ const rooms = [
   { roomId: 'r2', validFrom: at(120), deleted: true }, // closed at 9:02
   { roomId: 'r3', validFrom: 'yesterday' }, // not a timestamp: quarantined
 ];
-const scan = (i: number, s: number, room: string, direction = 'in'): object => ({ eventId: `e${i}`, eventType: 'badge.scanned', eventTime: at(s), data: { roomId: room, attendeeId: `a${i}`, direction } });
-const scans = [scan(1, 5, 'r1'), scan(2, 10, 'r1'), scan(3, 20, 'r2'), scan(4, 30, 'r1', 'out'), scan(5, 70, 'r1'), scan(6, 100, 'r1'), scan(7, 130, 'r2'), scan(8, 140, 'r9'), scan(9, 150, 'r1')];
+const scan = (i: number, s: number, room: string, direction = 'in', ticketTier?: string): object => ({ eventId: `e${i}`, eventType: 'badge.scanned', eventTime: at(s), data: { roomId: room, attendeeId: `a${i}`, direction, ticketTier } });
+const scans = [scan(1, 5, 'r1'), scan(2, 10, 'r1', 'in', 'VIP-gold'), scan(3, 20, 'r2'), scan(4, 30, 'r1', 'out'), scan(5, 70, 'r1'), scan(6, 100, 'r1'), scan(7, 130, 'r2'), scan(8, 140, 'r9'), scan(9, 150, 'r1')];
 
 describe('room_fill_1m over files', () => {
   it('replay and recompute agree; versions follow the scan time; misses and bad changes are counted', async () => {
@@ -49,10 +49,11 @@ describe('room_fill_1m over files', () => {
     const read = (side: string): unknown[] => readFileSync(join(dir, side, 'room_fill_1m.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown);
     const minute = (m: number): string => new Date(Date.UTC(2026, 0, 1, 9, m)).toISOString();
     expect(read('hot')).toEqual([
-      { window_start: minute(0), window_end: minute(1), room: 'Hall A', capacity: 4, entries: 2, fill_ratio: 0.5 },
-      { window_start: minute(0), window_end: minute(1), room: 'Hall B', capacity: 2, entries: 1, fill_ratio: 0.5 },
-      { window_start: minute(1), window_end: minute(2), room: 'Hall A', capacity: 8, entries: 2, fill_ratio: 0.25 },
-      { window_start: minute(2), window_end: minute(3), room: 'Hall A', capacity: 8, entries: 1, fill_ratio: 0.125 },
+      // fill_ratio is rounded to 3 digits; vip_entries counts tiers starting with 'vip' in any case.
+      { window_start: minute(0), window_end: minute(1), room: 'Hall A', capacity: 4, entries: 2, fill_ratio: 0.5, vip_entries: 1 },
+      { window_start: minute(0), window_end: minute(1), room: 'Hall B', capacity: 2, entries: 1, fill_ratio: 0.5, vip_entries: 0 },
+      { window_start: minute(1), window_end: minute(2), room: 'Hall A', capacity: 8, entries: 2, fill_ratio: 0.25, vip_entries: 0 },
+      { window_start: minute(2), window_end: minute(3), room: 'Hall A', capacity: 8, entries: 1, fill_ratio: 0.125, vip_entries: 0 },
     ]);
     expect(read('cold')).toEqual(read('hot'));
     expect(read('cold-archive')).toEqual(read('hot')); // the archive holds the applied table changes

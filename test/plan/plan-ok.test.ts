@@ -481,7 +481,7 @@ describe('sample metrics (queries/ against catalog/)', () => {
   it('room_fill_1m: a lookup join to the rooms table', () => {
     expect(summary('room_fill_1m')).toEqual({
       stream: 'badge_scans', emit: 'on_window_close', window: { type: 'tumble', sizeMs: 60_000 },
-      columns: ['window_start timestamp', 'window_end timestamp', 'room string', 'capacity int', 'entries int', 'fill_ratio double'], keys: [2],
+      columns: ['window_start timestamp', 'window_end timestamp', 'room string', 'capacity int', 'entries int', 'fill_ratio double', 'vip_entries int'], keys: [2],
     });
     expect(findNode(plans.find((p) => p.name === 'room_fill_1m')?.root as MetricPlan['root'], 'LookupJoinNode')?.table.name).toBe('rooms');
   });
