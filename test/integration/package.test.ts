@@ -45,7 +45,7 @@ describe('npm pack → install into an empty directory', () => {
     writeFileSync(join(app, 'use.mjs'), "import { loadCatalog, loadQueries, compileDuckDb, Engine } from 'pitwall';\n"
       + "const c = loadCatalog('node_modules/pitwall/catalog');\nconst p = loadQueries('node_modules/pitwall/queries', c);\n"
       + "console.log(p.length, typeof Engine, compileDuckDb(p[0]).sql.startsWith('WITH') || compileDuckDb(p[0]).sql.length > 0);\n");
-    expect(execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' }).trim()).toBe('10 function true');
+    expect(execFileSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' }).trim()).toBe('11 function true');
     writeFileSync(join(app, 'use.ts'), "import { loadCatalog, loadQueries, compileDuckDb, Engine, replay, readNdjson, KafkaSource, type MetricPlan, type EngineOptions } from 'pitwall';\n"
       + "const plans: MetricPlan[] = loadQueries('q', loadCatalog('c'));\nconst opts: EngineOptions = { maxGroups: 10 };\n"
       + "export const used = [plans.map((p) => compileDuckDb(p).sql), opts, Engine, replay, readNdjson, KafkaSource];\n");
