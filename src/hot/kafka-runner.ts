@@ -24,7 +24,7 @@ import type { MetricPlan } from '../plan/index.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { KafkaSource } from '../sources/kafka-source.js';
-import { ensureTopics } from '../sources/topics.js';
+import { ensureTopics, retryRetriable } from '../sources/topics.js';
 import { renameSync } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { StateStore, type CommitInfo } from '../state/state-store.js';
@@ -182,13 +182,13 @@ export class KafkaRunner {
   async start(): Promise<void> {
     const log = this.#opts.log ?? (() => undefined);
     try {
-      const created = await ensureTopics(this.#kafka, [
+      const created = await retryRetriable(() => ensureTopics(this.#kafka, [
         { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
         ...this.engine.streams.filter((s) => s.metrics.length > 0).flatMap((s) => [
           { topic: s.stream.topic, partitions: s.stream.partitions },
           { topic: `${s.stream.topic}.dlq`, partitions: 1 },
         ]),
-      ]);
+      ]));
       if (created.length) log(`created topics: ${created.join(', ')}`);
     } catch (err) {
       throw new ExecutionError('PW_KAFKA', `cannot reach or prepare Kafka at ${this.#opts.brokers.join(',')}: ${(err as Error).message}; check --brokers and that the broker is up`, { cause: err });

@@ -28,7 +28,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import type { Consumer, EachBatchPayload, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
 import { assertReadCommittedFilter, Kafka, logLevel, Partitioners } from '../sources/kafkajs.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
@@ -38,7 +38,7 @@ import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { rawRecord } from '../sources/kafka-source.js';
-import { ensureTopics } from '../sources/topics.js';
+import { ensureTopics, retryRetriable } from '../sources/topics.js';
 import { changeRecord, changelogTopic, clearTask, readChangelogs, recordOp, taskId, taskOfKey, type Task, type TaskLayout } from '../state/changelog.js';
 import { STATE_FORMAT, type StateOp } from '../state/layout.js';
 import { StateStore } from '../state/state-store.js';
@@ -436,26 +436,32 @@ export class MemberRunner {
     return { input: { ...this.#assigned1 }, partials: { ...this.#assigned2 }, counts: Object.fromEntries(this.#partitions) };
   }
 
+  /** Creates the results, input, DLQ and partials topics that are missing and reads their partition counts. */
+  async #prepareTopics(admin: Admin): Promise<void> {
+    await ensureTopics(this.#kafka, [
+      { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
+      ...this.plans.flatMap((p) => [{ topic: p.stream.topic, partitions: p.stream.partitions }, { topic: `${p.stream.topic}.dlq`, partitions: 1 }]),
+    ]);
+    const meta = await admin.fetchTopicMetadata({ topics: [...this.#streamsOf.keys()] });
+    for (const t of meta.topics) this.#partitions.set(t.name, t.partitions.length);
+    await ensureTopics(this.#kafka, this.plans.map((p) => ({
+      topic: partialsTopic(this.#prefix, p.name),
+      partitions: this.#opts.partialsPartitions ?? this.#partitions.get(p.stream.topic) ?? 1,
+    })));
+    const pmeta = await admin.fetchTopicMetadata({ topics: [...this.#metricOf.keys()] });
+    for (const t of pmeta.topics) this.#partitions.set(t.name, t.partitions.length);
+  }
+
   async start(): Promise<void> {
     // Transactions get aborted here (fencing, failed checkpoints): read_committed must drop them.
     if (this.#changelog) assertReadCommittedFilter();
-    const inputTopics = [...this.#streamsOf.keys()];
     const admin = this.#kafka.admin();
     try {
-      await ensureTopics(this.#kafka, [
-        { topic: this.#opts.resultsTopic, partitions: 3, compacted: true },
-        ...this.plans.flatMap((p) => [{ topic: p.stream.topic, partitions: p.stream.partitions }, { topic: `${p.stream.topic}.dlq`, partitions: 1 }]),
-      ]);
+      // Processes of one group start together: a topic one of them creates may not have reached
+      // every broker's metadata yet for another (a retriable error), so preparing is retried.
       await admin.connect();
-      const meta = await admin.fetchTopicMetadata({ topics: inputTopics });
-      for (const t of meta.topics) this.#partitions.set(t.name, t.partitions.length);
-      await ensureTopics(this.#kafka, this.plans.map((p) => ({
-        topic: partialsTopic(this.#prefix, p.name),
-        partitions: this.#opts.partialsPartitions ?? this.#partitions.get(p.stream.topic) ?? 1,
-      })));
-      const pmeta = await admin.fetchTopicMetadata({ topics: [...this.#metricOf.keys()] });
-      for (const t of pmeta.topics) this.#partitions.set(t.name, t.partitions.length);
-      if (this.#changelog) await this.#prepareChangelogs(admin);
+      await retryRetriable(() => this.#prepareTopics(admin));
+      if (this.#changelog) await retryRetriable(() => this.#prepareChangelogs(admin));
     } catch (err) {
       if (err instanceof ExecutionError) throw err;
       throw new ExecutionError('PW_KAFKA', `cannot reach or prepare Kafka at ${this.#opts.brokers.join(',')}: ${(err as Error).message}; check --brokers and that the broker is up`, { cause: err });
@@ -475,7 +481,7 @@ export class MemberRunner {
     c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('input'); this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
     c2.on(c2.events.GROUP_JOIN, (e) => { this.#assigned2 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('merge'); this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2)); });
     await Promise.all([c1.connect(), c2.connect()]);
-    for (const topic of inputTopics) await c1.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
+    for (const topic of this.#streamsOf.keys()) await c1.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
     for (const topic of this.#metricOf.keys()) await c2.subscribe({ topic, fromBeginning: true });
     await c1.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (b) => this.#onInput(b) });
     await c2.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (b) => this.#onPartials(b) });

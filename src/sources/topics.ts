@@ -20,6 +20,37 @@ export function catalogTopics(catalog: Catalog): TopicSpec[] {
   ]);
 }
 
+/** Attempts and first delay of {@link retryRetriable}: 8 tries over about 12 s in all. */
+const RETRIES = { attempts: 8, firstDelayMs: 200, maxDelayMs: 3_000 } as const;
+
+/**
+ * Runs `step` again while it fails with an error the Kafka protocol marks retriable (kafkajs sets
+ * `retriable: true`, e.g. UNKNOWN_TOPIC_OR_PARTITION while a topic another process just created
+ * reaches every broker's metadata, LEADER_NOT_AVAILABLE), with doubling delays: at most
+ * {@link RETRIES}.attempts tries, then the last error. Other errors are thrown at once.
+ */
+export async function retryRetriable<T>(step: () => Promise<T>): Promise<T> {
+  let delay: number = RETRIES.firstDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (err) {
+      if (attempt >= RETRIES.attempts || !isRetriable(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, RETRIES.maxDelayMs);
+    }
+  }
+}
+
+/** True for a kafkajs error (or one wrapping it) that the protocol marks retriable. */
+function isRetriable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { retriable?: unknown }).retriable === true) return true;
+    if (e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSTopicMetadataNotLoaded') return true;
+  }
+  return false;
+}
+
 /** Creates the topics that do not exist yet; returns the names created. */
 export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[]): Promise<string[]> {
   const admin = kafka.admin();
