@@ -62,6 +62,7 @@ export const catalogFileSchema = {
         error_threshold: { type: 'integer', minimum: 1, maximum: 100 },
         volume_threshold: { type: 'integer', minimum: 1, maximum: 100000 },
         reset_timeout: { type: 'string' },
+        window: { type: 'string' },
       },
     },
     fields: {

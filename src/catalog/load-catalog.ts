@@ -27,13 +27,13 @@ interface RawStream {
   partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>; versions?: Record<string, unknown>;
   key?: string; valid_from?: string; deleted?: string; max_versions?: number;
   url?: string; timeout?: string; concurrency?: number; max_in_flight?: number; max_in_flight_bytes?: number;
-  cache?: { ttl?: string; size?: number }; breaker?: { error_threshold?: number; volume_threshold?: number; reset_timeout?: string };
+  cache?: { ttl?: string; size?: number }; breaker?: { error_threshold?: number; volume_threshold?: number; reset_timeout?: string; window?: string };
 }
 
 /** Defaults of an external lookup (`kind: lookup`). */
 export const LOOKUP_DEFAULTS = {
   timeout: '1s', concurrency: 16, cacheTtl: '5m', cacheSize: 10_000, maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024,
-  errorThresholdPercent: 50, volumeThreshold: 10, resetTimeout: '10s',
+  errorThresholdPercent: 50, volumeThreshold: 10, resetTimeout: '10s', window: '10s',
 } as const;
 
 /** Versions a lookup join keeps per table by default (catalog `max_versions`). */
@@ -74,7 +74,7 @@ function ajvMessage(err: ErrorObject, path: readonly string[]): { message: strin
   switch (err.keyword) {
     case 'additionalProperties': {
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
-      const allowed = path.length === 0 ? STREAM_KEYS : path[0] === 'cache' ? ['ttl', 'size'] : path[0] === 'breaker' ? ['error_threshold', 'volume_threshold', 'reset_timeout'] : FIELD_KEYS;
+      const allowed = path.length === 0 ? STREAM_KEYS : path[0] === 'cache' ? ['ttl', 'size'] : path[0] === 'breaker' ? ['error_threshold', 'volume_threshold', 'reset_timeout', 'window'] : FIELD_KEYS;
       return { message: `unknown key '${extra}' in ${where}; allowed keys: ${allowed.join(', ')}`, keyPath: [...path, extra], onValue: false };
     }
     case 'required': {
@@ -311,6 +311,7 @@ function parseLookup(s: RawStream, key: string, loc: YamlLocator, errors: Catalo
     errorThresholdPercent: s.breaker?.error_threshold ?? d.errorThresholdPercent,
     volumeThreshold: s.breaker?.volume_threshold ?? d.volumeThreshold,
     resetTimeoutMs: lookupDuration(s.breaker?.reset_timeout ?? d.resetTimeout, ['breaker', 'reset_timeout'], loc, errors),
+    windowMs: lookupDuration(s.breaker?.window ?? d.window, ['breaker', 'window'], loc, errors),
   };
 }
 

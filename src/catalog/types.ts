@@ -88,10 +88,11 @@ export interface LookupSpec {
   /** Events waiting for their enrichment at most, and their payload characters at most (backpressure beyond). */
   readonly maxInFlight: number;
   readonly maxInFlightBytes: number;
-  /** Breaker: failure percentage over the rolling window that opens it, calls before it may open, and ms before it half-opens. */
+  /** Breaker: failure percentage over the rolling window that opens it, calls in the window before it may open, ms before it half-opens, and the window (ms). */
   readonly errorThresholdPercent: number;
   readonly volumeThreshold: number;
   readonly resetTimeoutMs: number;
+  readonly windowMs: number;
 }
 
 export interface StreamDef {

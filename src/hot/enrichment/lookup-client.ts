@@ -4,14 +4,16 @@
  * once at a time (askers of a key being called share the call). Never throws: a failure,
  * a timeout, an open breaker or a bad answer is a fallback with its reason.
  *
- * - Timeout: each call is aborted after the lookup's `timeout` (the socket is freed).
- * - Breaker: opens when, over a rolling 10 s, at least `volume_threshold` calls were made and
+ * - Timeout: a key is answered within the lookup's `timeout`, the wait for a call slot
+ *   included: a call is aborted when it runs out (the socket is freed), and a key still
+ *   waiting for a slot then falls back without a call.
+ * - Breaker: opens when, over its rolling `window` (default 10 s), at least `volume_threshold` calls were made and
  *   `error_threshold` % of them failed (timeouts, network errors, HTTP statuses other than
  *   200 and 404, bad answers); while open, calls fall back at once; after `reset_timeout` it
  *   half-opens and lets one call through: success closes it, failure opens it again.
  * - 404 is an answer: the service has no row for the key (a join miss, not a fallback).
  * - Queue: calls waiting for a concurrency slot are at most the distinct keys of the events in
- *   flight (bounded by the enrichment stage's window).
+ *   flight (bounded by the enrichment stage's window), each at most `timeout`.
  */
 import CircuitBreaker from 'opossum';
 import type { LookupSpec, StreamDef } from '../../catalog/index.js';
@@ -53,9 +55,9 @@ export class LookupClient {
   };
   readonly #spec: LookupSpec;
   readonly #cache: LookupCache;
-  readonly #breaker: CircuitBreaker<[string | number], LookupRow | null>;
+  readonly #breaker: CircuitBreaker<[string | number, number], LookupRow | null>;
   readonly #calling = new Map<string, Promise<LookupAnswer>>();
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { grant: () => void }[] = [];
   #active = 0;
   readonly #now: () => number;
 
@@ -65,12 +67,12 @@ export class LookupClient {
     this.#spec = def.lookup;
     this.#now = now;
     this.#cache = new LookupCache(this.#spec.cacheTtlMs, this.#spec.cacheSize);
-    this.#breaker = new CircuitBreaker((key: string | number) => this.#request(key), {
+    this.#breaker = new CircuitBreaker((key: string | number, deadline: number) => this.#request(key, deadline), {
       timeout: false, // the request aborts itself at the lookup's timeout
       errorThresholdPercentage: this.#spec.errorThresholdPercent,
       volumeThreshold: this.#spec.volumeThreshold,
       resetTimeout: this.#spec.resetTimeoutMs,
-      rollingCountTimeout: 10_000,
+      rollingCountTimeout: this.#spec.windowMs,
       rollingCountBuckets: 10,
     });
     this.#breaker.on('open', () => { this.stats.opened++; this.stats.state = 'open'; });
@@ -96,10 +98,15 @@ export class LookupClient {
   shutdown(): void { this.#breaker.shutdown(); }
 
   async #call(key: string | number): Promise<LookupAnswer> {
-    if (this.#active >= this.#spec.concurrency) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    // The timeout bounds the whole wait, for a call slot included: a dead service at full
+    // concurrency must not make the keys queued behind it wait one timeout each.
+    const deadline = performance.now() + this.#spec.timeoutMs;
+    if (this.#active >= this.#spec.concurrency && !(await this.#slot(deadline))) {
+      return { kind: 'fallback', reason: 'timeout', detail: `no call slot free within ${this.#spec.timeoutMs} ms (${this.#spec.concurrency} calls in flight)` };
+    }
     this.#active++;
     try {
-      const row = await this.#breaker.fire(key);
+      const row = await this.#breaker.fire(key, deadline);
       this.#cache.set(String(key), row, this.#now());
       return { kind: 'row', row };
     } catch (err) {
@@ -107,16 +114,29 @@ export class LookupClient {
       return { kind: 'fallback', reason, detail: err instanceof Error ? err.message : String(err) };
     } finally {
       this.#active--;
-      this.#waiting.shift()?.();
+      this.#waiting.shift()?.grant();
     }
   }
 
-  async #request(key: string | number): Promise<LookupRow | null> {
+  /** Waits for a call slot until `deadline` (performance.now() ms): true when granted, false when the deadline came first. */
+  #slot(deadline: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const waiter = { grant: (): void => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at >= 0) this.#waiting.splice(at, 1);
+        resolve(false);
+      }, Math.max(0, deadline - performance.now()));
+      this.#waiting.push(waiter);
+    });
+  }
+
+  async #request(key: string | number, deadline: number): Promise<LookupRow | null> {
     this.stats.requests++;
     const started = performance.now();
     try {
       const url = this.#spec.url.replace(`{${this.#spec.key}}`, encodeURIComponent(String(key)));
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.#spec.timeoutMs), headers: { accept: 'application/json' } });
+      const res = await fetch(url, { signal: AbortSignal.timeout(Math.max(1, Math.ceil(deadline - performance.now()))), headers: { accept: 'application/json' } });
       if (res.status === 404) { await res.body?.cancel(); this.#latency(started); return null; }
       if (res.status !== 200) { await res.body?.cancel(); throw new HttpStatusError(`HTTP ${res.status}`); }
       const text = await res.text();

@@ -22,7 +22,7 @@ describe('kind: lookup', () => {
     dirs.push(dir);
     expect(catalog.streams.get('room_info')?.lookup).toEqual({
       url: 'http://127.0.0.1:8080/rooms/{roomId}', key: 'roomId', timeoutMs: 200, concurrency: 4, cacheTtlMs: 60_000, cacheSize: 50,
-      maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024, errorThresholdPercent: 25, volumeThreshold: 10, resetTimeoutMs: 3000,
+      maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024, errorThresholdPercent: 25, volumeThreshold: 10, resetTimeoutMs: 3000, windowMs: 10_000,
     });
   });
 
