@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog, parseCatalogFile } from '../../../src/catalog/index.js';
 import type { CatalogError } from '../../../src/errors.js';
+import { describeHotPipeline } from '../../../src/hot/describe-pipeline.js';
+import { explainPlan } from '../../../src/plan/explain.js';
 import { enrichmentCatalog, LOOKUP_METRIC, lookupPlan } from './fixture.js';
 
 const dirs: string[] = [];
@@ -46,7 +48,9 @@ describe('kind: lookup', () => {
   it('is joined with LEFT JOIN; an inner JOIN is refused at its position', () => {
     const { dir, catalog } = enrichmentCatalog(8080);
     dirs.push(dir);
-    expect(lookupPlan(catalog).name).toBe('room_fill');
+    const plan = lookupPlan(catalog);
+    expect(explainPlan(plan)).toContain('LookupJoin: LEFT room_info (external lookup, url=http://127.0.0.1:8080/rooms/{roomId}, timeout=200ms) ON room_info.roomId = data.roomId');
+    expect(describeHotPipeline(plan).join('\n')).toContain('at most max_in_flight=10000 events');
     const inner = LOOKUP_METRIC.replace('LEFT JOIN', 'JOIN');
     expect(() => lookupPlan(catalog, inner)).toThrow(expect.objectContaining({ code: 'PW_PLAN_JOIN_LOOKUP_INNER', message: expect.stringContaining('LEFT JOIN') as string }) as Error);
     try { lookupPlan(catalog, inner); } catch (e) { expect((e as CatalogError).position).toMatchObject({ line: 4, col: 1 }); }
