@@ -127,23 +127,26 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     for await (const batch of batchesOf(inputs, table)) engine.processTable(table, batch);
   }
   const streams = [...new Set(inputs.filter((i) => !tables.includes(i.stream)).map((i) => i.stream))];
-  for (const stream of streams) {
-    const stage = enrich?.stages.get(stream);
-    for await (const batch of batchesOf(inputs, stream)) {
-      if (stage) {
-        // Backpressure: admit() waits while the window is full, so the file is read no faster than answers come.
-        for (const r of batch) await stage.admit(r, nowMs);
-        engine.process(stream, stage.take(), nowMs);
-      } else {
-        engine.process(stream, batch, nowMs);
+  try {
+    for (const stream of streams) {
+      const stage = enrich?.stages.get(stream);
+      for await (const batch of batchesOf(inputs, stream)) {
+        if (stage) {
+          // Backpressure: admit() waits while the window is full, so the file is read no faster than answers come.
+          for (const r of batch) await stage.admit(r, nowMs);
+          engine.process(stream, stage.take(), nowMs);
+        } else {
+          engine.process(stream, batch, nowMs);
+        }
+        await archive?.relieve();
       }
-      await archive?.relieve();
+      if (stage) { await stage.drain(); engine.process(stream, stage.take(), nowMs); }
+      engine.endOfInput(stream);
     }
-    if (stage) { await stage.drain(); engine.process(stream, stage.take(), nowMs); }
-    engine.endOfInput(stream);
+  } finally {
+    enrich?.close(); // the breakers' timers, whether the replay ended or failed
   }
   engine.endOfInput();
-  enrich?.close();
   enrichLane?.flush();
   await archive?.flush();
   quarantine.flush();

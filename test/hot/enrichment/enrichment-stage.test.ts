@@ -76,6 +76,28 @@ describe('enrichment stage', () => {
     expect(stage.peakWaiting).toBe(3);
   });
 
+  it('holds at most max_in_flight_bytes payload characters, letting one event in whatever its size', async () => {
+    reset();
+    const { enrich } = setup({ max_in_flight_bytes: '1024', timeout: '5s' });
+    const stage = enrich.stages.get('scans');
+    if (!stage) throw new Error('no stage');
+    server.delayMs = 30;
+    const big = (i: number): RawRecord => ({ partition: 0, offset: i, value: JSON.stringify({ eventId: `e${i}`, eventTime: '2026-01-01T09:00:00Z', data: { roomId: `k${i}` }, pad: 'x'.repeat(400) }) });
+    let admitted = 0;
+    const feeding = (async () => { for (let i = 0; i < 6; i++) { await stage.admit(big(i)); admitted++; } })();
+    await sleep(15);
+    expect(admitted).toBe(2); // two of ~470 characters fit in 1,024; the third waits
+    await feeding;
+    await stage.drain();
+    expect(stage.take().map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stage.peakWaiting).toBe(2);
+    const huge: RawRecord = { ...big(6), value: big(6).value.replace('"pad":"', `"pad":"${'y'.repeat(2000)}`) };
+    await stage.admit(huge); // larger than the bound alone: admitted when the window is empty
+    await stage.drain();
+    expect(stage.take()).toHaveLength(1);
+    enrich.close();
+  });
+
   it('answers repeated keys from the cache; garbage answers fall back as bad_response', async () => {
     reset();
     const { enrich } = setup({ timeout: '5s' });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCatalog, parseCatalogFile } from '../../../src/catalog/index.js';
 import type { CatalogError } from '../../../src/errors.js';
+import { compileDuckDb } from '../../../src/cold/index.js';
 import { describeHotPipeline } from '../../../src/hot/describe-pipeline.js';
 import { explainPlan } from '../../../src/plan/explain.js';
 import { enrichmentCatalog, LOOKUP_METRIC, lookupPlan } from './fixture.js';
@@ -51,6 +52,10 @@ describe('kind: lookup', () => {
     const plan = lookupPlan(catalog);
     expect(explainPlan(plan)).toContain('LookupJoin: LEFT room_info (external lookup, url=http://127.0.0.1:8080/rooms/{roomId}, timeout=200ms) ON room_info.roomId = data.roomId');
     expect(describeHotPipeline(plan).join('\n')).toContain('at most max_in_flight=10000 events');
+    // The cold path joins the archived answers by event id, the first record of an id only.
+    const { sql } = compileDuckDb(plan);
+    expect(sql).toContain('answers AS (SELECT * FROM "pw_answers_room_info_scans" QUALIFY row_number() OVER (PARTITION BY "lane.event_id" ORDER BY _pw_arrival) = 1)');
+    expect(sql).toContain('joined AS (SELECT e.*, x."row.roomId" AS "$t.roomId", x."row.name" AS "$t.name", x."row.capacity" AS "$t.capacity" FROM deduped e LEFT JOIN answers x ON x."lane.event_id" = e._pw_event_id)');
     const inner = LOOKUP_METRIC.replace('LEFT JOIN', 'JOIN');
     expect(() => lookupPlan(catalog, inner)).toThrow(expect.objectContaining({ code: 'PW_PLAN_JOIN_LOOKUP_INNER', message: expect.stringContaining('LEFT JOIN') as string }) as Error);
     try { lookupPlan(catalog, inner); } catch (e) { expect((e as CatalogError).position).toMatchObject({ line: 4, col: 1 }); }
