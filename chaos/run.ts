@@ -5,14 +5,28 @@
  * stopped and started as a fault). `npm run chaos -- --quick` runs one small case;
  * `-- --scenario=nexmark` one scenario; `-- --state-sync=changelog` runs the engine with its
  * state in changelog topics (each checkpoint a Kafka transaction per task).
+ * `-- --scenario=enrichment` needs no broker: an external lookup's service dead for 30 s
+ * mid-run (chaos/enrichment-outage.ts).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SCENARIOS, type Scenario } from '../src/sources/generator.js';
+import { enrichmentOutage } from './enrichment-outage.js';
 import { faultRun, type FaultRunResult } from './fault-run.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
 const stateSync = process.argv.includes('--state-sync=changelog') ? 'changelog' : 'shared';
+if (only === 'enrichment') {
+  // No broker: the enrichment stage in front of the engine, its lookup service dead for 30 s mid-run.
+  const r = await enrichmentOutage({ rate: 2000, beforeMs: 10_000, outageMs: 30_000, afterMs: 20_000, keys: 2000, cacheTtl: '5s', resetTimeout: '5s', timeout: '500ms', window: '5s' });
+  const f = r.stats.fallbacks;
+  process.stdout.write([
+    '| offered | no-enrichment rate (outage) | with lookup down | ratio | worst second | breaker opened / half-opened / closed | fallbacks (timeout, breaker_open) | events folded | peak waiting |',
+    '|---|---|---|---|---|---|---|---|---|',
+    `| ${r.offered}/s | ${r.baselineRate.toFixed(0)}/s | ${r.outageRate.toFixed(0)}/s | ${r.ratio.toFixed(2)} | ${r.worstSecondRatio.toFixed(2)} | ${r.stats.opened} / ${r.stats.halfOpened} / ${r.stats.closed} | ${f.timeout}, ${f.breaker_open} | ${r.enrichedEvents} of ${r.baselineEvents} | ${r.peakWaiting} |`,
+  ].join('\n') + '\n');
+  process.exit(r.ratio >= 0.9 && r.stats.opened > 0 && r.stats.closed > 0 && r.enrichedEvents === r.baselineEvents ? 0 : 1);
+}
 let brokers = process.env.PITWALL_CHAOS_BROKERS;
 const own = !brokers;
 if (!brokers) brokers = execFileSync('bash', ['scripts/kafka.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;

@@ -32,7 +32,8 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { enrichmentLaneRecord, enrichmentLaneStream, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import type { Enrichment } from '../hot/enrichment/enrichment-stage.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
 import type { TableChangeRecord } from '../hot/engine.js';
@@ -42,6 +43,12 @@ import { Manifest, type Lane } from './manifest.js';
 import type { EventChunk } from './columnar.js';
 import type { EventsJob, RejectedEvent, SegmentJob } from './segment-job.js';
 import { SegmentWriter } from './segment-writer.js';
+
+/** The enrichment lanes a catalog may archive: one per external lookup and stream. */
+function enrichmentLanes(catalog: Catalog): StreamDef[] {
+  const all = [...catalog.streams.values()];
+  return all.filter((l) => l.kind === 'lookup').flatMap((l) => all.filter((s) => s.kind === 'stream').map((s) => enrichmentLaneStream(l, s.name)));
+}
 
 export interface ArchiveOptions {
   /** Key for `pii: hash` fields; required when the catalog has any. */
@@ -166,7 +173,7 @@ export class ArchiveWriter {
       throw new ExecutionError('PW_ARCHIVE_PII_KEY', `fields ${hashed.join(', ')} are tagged pii: hash but no key is set; set PITWALL_PII_KEY (or --pii-key) so the archive never holds them in clear`);
     }
     // A reference table's changes are archived as events keyed by the table's key, timed by its validity time.
-    this.#writer = new SegmentWriter({ root, streams: [...catalog.streams.values()].map(tableAsStream), piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
+    this.#writer = new SegmentWriter({ root, streams: [...[...catalog.streams.values()].map(tableAsStream), ...enrichmentLanes(catalog)], piiKey: options.piiKey, niceness: options.niceness ?? 10 }, options.threads ?? 1);
   }
 
   /**
@@ -184,6 +191,7 @@ export class ArchiveWriter {
     for (const s of this.#catalog.streams.values()) {
       for (const lane of ['events', 'quarantine', 'late'] as const) this.#upTo[lane].set(s.name, this.manifest.archivedUpTo(lane, s.name));
     }
+    for (const s of enrichmentLanes(this.#catalog)) this.#upTo.events.set(s.name, this.manifest.archivedUpTo('events', s.name));
     return cleaned;
   }
 
@@ -375,6 +383,19 @@ export class ArchiveWriter {
       _pw_partition: origin.partition, _pw_offset: BigInt(origin.offset), metric: stream, event_id: key,
       event_time: validFromMs, window_start: validFromMs, window_end: validFromMs, watermark: null, partition_watermark: null, partition_idle: null,
     });
+  }
+
+  /**
+   * What external lookup `lookup` gave an accepted event of `stream` (see
+   * catalog/enrichment-lane.ts): archived in the lane `<lookup>.enrichment.<stream>` at the
+   * event's own partition and offset, so the cold path LEFT JOINs exactly the answers used.
+   */
+  enrichment(lookup: StreamDef, stream: string, event: ValidEvent, origin: EventOrigin, e: Enrichment): void {
+    const lane = enrichmentLaneStream(lookup, stream);
+    const row = e.answer.kind === 'row' ? e.answer.row : null;
+    const fallback = e.answer.kind === 'fallback' ? e.answer.reason : null;
+    const payload = enrichmentLaneRecord(event.eventId, event.eventTimeMs, e.key, row, fallback);
+    this.accepted(lane, { ok: true, eventId: event.eventId, eventTimeMs: event.eventTimeMs, payload }, origin, JSON.stringify(payload));
   }
 
   #pushRow(lane: Lane, stream: StreamDef, hour: string, origin: EventOrigin, row: Record<string, unknown>): void {

@@ -4,7 +4,11 @@ export const STREAM_KEYS = [
   'name', 'kind', 'topic', 'format', 'event_id', 'event_time', 'watermark_delay', 'allowed_lateness',
   'idle_timeout', 'dedup_ttl', 'max_future', 'partition_key', 'retention', 'partitions', 'fields', 'versions', 'description',
   'key', 'valid_from', 'deleted', 'max_versions',
+  'url', 'timeout', 'concurrency', 'cache', 'breaker', 'max_in_flight', 'max_in_flight_bytes',
 ] as const;
+
+/** Keys only an external lookup (`kind: lookup`) may set (besides `key`). */
+export const LOOKUP_ONLY_KEYS = ['url', 'timeout', 'concurrency', 'cache', 'breaker', 'max_in_flight', 'max_in_flight_bytes'] as const;
 
 /** Keys only a reference table (`kind: table`) may set. */
 export const TABLE_ONLY_KEYS = ['key', 'valid_from', 'deleted', 'max_versions'] as const;
@@ -22,7 +26,7 @@ export const catalogFileSchema = {
     // A stream name becomes a directory of the archive, a DuckDB view and a /metrics label; 63
     // characters like SQL identifiers (sql/sql-limits.ts), so every stream can be named in SQL.
     name: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$', maxLength: 63 },
-    kind: { enum: ['stream', 'table'] },
+    kind: { enum: ['stream', 'table', 'lookup'] },
     // Kafka's own rule for topic names: at most 249 of [a-zA-Z0-9._-] (the DLQ adds '.dlq').
     topic: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', maxLength: 245 },
     format: { enum: ['json'] },
@@ -43,6 +47,24 @@ export const catalogFileSchema = {
     valid_from: { type: 'string', minLength: 1 },
     deleted: { type: 'string', minLength: 1 },
     max_versions: { type: 'integer', minimum: 1, maximum: 100000000 },
+    url: { type: 'string', minLength: 1, maxLength: 2000 },
+    timeout: { type: 'string' },
+    concurrency: { type: 'integer', minimum: 1, maximum: 1024 },
+    max_in_flight: { type: 'integer', minimum: 1, maximum: 1000000 },
+    max_in_flight_bytes: { type: 'integer', minimum: 1024, maximum: 4294967296 },
+    cache: {
+      type: 'object', additionalProperties: false,
+      properties: { ttl: { type: 'string' }, size: { type: 'integer', minimum: 0, maximum: 10000000 } },
+    },
+    breaker: {
+      type: 'object', additionalProperties: false,
+      properties: {
+        error_threshold: { type: 'integer', minimum: 1, maximum: 100 },
+        volume_threshold: { type: 'integer', minimum: 1, maximum: 100000 },
+        reset_timeout: { type: 'string' },
+        window: { type: 'string' },
+      },
+    },
     fields: {
       type: 'object',
       minProperties: 1,

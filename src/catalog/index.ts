@@ -1,4 +1,4 @@
-export type { Catalog, FieldDef, FieldLocation, FieldType, PiiMode, StreamDef, StreamVersions, TableSpec, VersionDef } from './types.js';
+export type { Catalog, FieldDef, FieldLocation, FieldType, LookupSpec, PiiMode, StreamDef, StreamVersions, TableSpec, VersionDef } from './types.js';
 export { declaredLayout, locationIn, payloadVersion, toDeclaredPaths } from './versions.js';
 export { FIELD_TYPES, PII_MODES } from './types.js';
 export { loadCatalog, parseCatalogFile, catalogFiles } from './load-catalog.js';
@@ -10,3 +10,4 @@ export {
   type PayloadValidator, type QuarantineCode, type RejectedPayload, type ValidEvent, type ValidationResult,
 } from './payload-validator.js';
 export { tableAsStream } from './table-stream.js';
+export { enrichmentLaneRecord, enrichmentLaneStream } from './enrichment-lane.js';

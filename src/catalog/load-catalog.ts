@@ -11,9 +11,9 @@ import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } fro
 import { AggregateUserError, CatalogError, type SourcePosition } from '../errors.js';
 import { CATALOG_DURATION_HELP, formatDuration, parseCatalogDuration } from '../util/duration.js';
 import { stripBom } from '../util/utf8.js';
-import { FIELD_KEYS, STREAM_KEYS, STREAM_ONLY_KEYS, TABLE_ONLY_KEYS, catalogFileSchema } from './catalog-schema.js';
+import { FIELD_KEYS, LOOKUP_ONLY_KEYS, STREAM_KEYS, STREAM_ONLY_KEYS, TABLE_ONLY_KEYS, catalogFileSchema } from './catalog-schema.js';
 import { parseVersions } from './parse-versions.js';
-import type { Catalog, FieldDef, FieldType, PiiMode, StreamDef, TableSpec } from './types.js';
+import type { Catalog, FieldDef, FieldType, LookupSpec, PiiMode, StreamDef, TableSpec } from './types.js';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validateFile = ajv.compile(catalogFileSchema);
@@ -22,11 +22,19 @@ const DEFAULTS = { watermark_delay: '0s', allowed_lateness: '0s', idle_timeout: 
 
 interface RawField { type: FieldType; required?: boolean; pii?: PiiMode }
 interface RawStream {
-  name: string; kind?: 'stream' | 'table'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
+  name: string; kind?: 'stream' | 'table' | 'lookup'; topic?: string; format?: 'json'; event_id?: string; event_time?: string;
   watermark_delay?: string; allowed_lateness?: string; idle_timeout?: string; dedup_ttl?: string; max_future?: string;
   partition_key?: string; retention?: string; partitions?: number; fields: Record<string, RawField>; versions?: Record<string, unknown>;
   key?: string; valid_from?: string; deleted?: string; max_versions?: number;
+  url?: string; timeout?: string; concurrency?: number; max_in_flight?: number; max_in_flight_bytes?: number;
+  cache?: { ttl?: string; size?: number }; breaker?: { error_threshold?: number; volume_threshold?: number; reset_timeout?: string; window?: string };
 }
+
+/** Defaults of an external lookup (`kind: lookup`). */
+export const LOOKUP_DEFAULTS = {
+  timeout: '1s', concurrency: 16, cacheTtl: '5m', cacheSize: 10_000, maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024,
+  errorThresholdPercent: 50, volumeThreshold: 10, resetTimeout: '10s', window: '10s',
+} as const;
 
 /** Versions a lookup join keeps per table by default (catalog `max_versions`). */
 export const DEFAULT_MAX_VERSIONS = 100_000;
@@ -66,7 +74,7 @@ function ajvMessage(err: ErrorObject, path: readonly string[]): { message: strin
   switch (err.keyword) {
     case 'additionalProperties': {
       const extra = String((err.params as { additionalProperty: string }).additionalProperty);
-      const allowed = path.length === 0 ? STREAM_KEYS : FIELD_KEYS;
+      const allowed = path.length === 0 ? STREAM_KEYS : path[0] === 'cache' ? ['ttl', 'size'] : path[0] === 'breaker' ? ['error_threshold', 'volume_threshold', 'reset_timeout', 'window'] : FIELD_KEYS;
       return { message: `unknown key '${extra}' in ${where}; allowed keys: ${allowed.join(', ')}`, keyPath: [...path, extra], onValue: false };
     }
     case 'required': {
@@ -199,12 +207,15 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
   }
   const kind = s.kind ?? 'stream';
   // A key that belongs to the other kind would be silently ignored: refuse it.
-  const misplaced = kind === 'table' ? STREAM_ONLY_KEYS : TABLE_ONLY_KEYS;
+  const misplaced: readonly (keyof RawStream)[] = kind === 'table' ? [...STREAM_ONLY_KEYS, ...LOOKUP_ONLY_KEYS]
+    : kind === 'lookup' ? [...STREAM_ONLY_KEYS, 'valid_from', 'deleted', 'max_versions'] : [...TABLE_ONLY_KEYS, ...LOOKUP_ONLY_KEYS];
   for (const key of misplaced) {
     if (s[key] === undefined) continue;
     const message = kind === 'table'
-      ? `key '${key}' applies to streams; a reference table (kind: table) declares key, valid_from and optionally deleted and max_versions`
-      : `key '${key}' applies to reference tables (kind: table); a stream declares event_id and event_time`;
+      ? `key '${key}' applies to ${(LOOKUP_ONLY_KEYS as readonly string[]).includes(key) ? 'external lookups (kind: lookup)' : 'streams'}; a reference table (kind: table) declares key, valid_from and optionally deleted and max_versions`
+      : kind === 'lookup'
+        ? `key '${key}' does not apply to an external lookup (kind: lookup), which declares url, key and fields, and optionally timeout, concurrency, cache, breaker, max_in_flight and max_in_flight_bytes`
+        : `key '${key}' applies to ${(LOOKUP_ONLY_KEYS as readonly string[]).includes(key) ? 'external lookups (kind: lookup)' : 'reference tables (kind: table)'}; a stream declares event_id and event_time`;
     errors.push(new CatalogError('PW_CATALOG_KIND_KEY', message, { position: loc.at([key]) }));
   }
   const refField = (key: 'event_id' | 'event_time' | 'partition_key' | 'key' | 'valid_from' | 'deleted', allowed: readonly FieldType[], mustBeRequired: boolean): string => {
@@ -212,6 +223,9 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
     if (path === undefined) {
       if (kind === 'stream' && (key === 'event_id' || key === 'event_time')) {
         errors.push(new CatalogError('PW_CATALOG_INVALID', `missing key '${key}': a stream needs the field path of its ${key === 'event_id' ? 'unique event id' : 'event time'}`, { position: loc.at([]) }));
+      }
+      if (kind === 'lookup' && key === 'key') {
+        errors.push(new CatalogError('PW_CATALOG_INVALID', "missing key 'key': an external lookup needs the field its URL is called with (declared under 'fields', string or int)", { position: loc.at([]) }));
       }
       if (kind === 'table' && (key === 'key' || key === 'valid_from')) {
         errors.push(new CatalogError('PW_CATALOG_INVALID', `missing key '${key}': a reference table needs the field path of its ${key === 'key' ? 'lookup key' : 'validity time (the time from which a change holds)'}`, { position: loc.at([]) }));
@@ -240,13 +254,14 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
       maxVersions: s.max_versions ?? DEFAULT_MAX_VERSIONS,
     };
   }
+  const lookup = kind === 'lookup' ? parseLookup(s, refField('key', ['string', 'int'], false), loc, errors) : undefined;
   const versions = s.versions === undefined || kind !== 'stream' ? undefined : parseVersions(s.versions, fields, { eventId, eventTime, partitionKey }, loc, errors);
   const stream: StreamDef = {
     kind, name: s.name, topic: s.topic ?? s.name, format: s.format ?? 'json', eventId, eventTime,
     watermarkDelayMs: duration('watermark_delay'), allowedLatenessMs: duration('allowed_lateness'),
     idleTimeoutMs: duration('idle_timeout'), dedupTtlMs: duration('dedup_ttl'), maxFutureMs: duration('max_future'),
     partitionKey, retentionMs: s.retention === undefined ? undefined : duration('retention'),
-    partitions: s.partitions ?? 3, fields, ...(versions ? { versions } : {}), file, position: loc.at(['name'], true), ...(table ? { table } : {}),
+    partitions: s.partitions ?? 3, fields, ...(versions ? { versions } : {}), file, position: loc.at(['name'], true), ...(table ? { table } : {}), ...(lookup ? { lookup } : {}),
   };
   if (stream.maxFutureMs === 0 && s.max_future !== undefined) {
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'max_future' must be greater than 0 (it bounds how far ahead of processing time an event time may be)", { position: loc.at(['max_future'], true) }));
@@ -255,6 +270,49 @@ export function parseCatalogFile(file: string, fileText: string, errors: Catalog
     errors.push(new CatalogError('PW_CATALOG_DURATION', "key 'idle_timeout' must be greater than 0", { position: loc.at(['idle_timeout'], true) }));
   }
   return errors.length === before ? stream : undefined;
+}
+
+/** A catalog duration of an external lookup (`timeout`, `cache.ttl`, `breaker.reset_timeout`), positive; pushes PW_CATALOG_DURATION. */
+function lookupDuration(text: string, path: readonly string[], loc: YamlLocator, errors: CatalogError[], allowZero = false): number {
+  const ms = parseCatalogDuration(text);
+  if (ms === undefined || ms > MAX_CATALOG_DURATION_MS || (ms === 0 && !allowZero)) {
+    const what = ms === undefined ? `a duration is ${CATALOG_DURATION_HELP}` : ms === 0 ? 'it must be greater than 0' : `durations are at most ${formatDuration(MAX_CATALOG_DURATION_MS)}`;
+    errors.push(new CatalogError('PW_CATALOG_DURATION', `key '${path.join('.')}' has '${text}'; ${what}`, { position: loc.at(path, true) }));
+    return 1;
+  }
+  return ms;
+}
+
+/**
+ * The settings of an external lookup: `url` must be an http(s) URL with exactly one `{<key>}`
+ * placeholder (PW_CATALOG_LOOKUP_URL); durations as the catalog's others.
+ */
+function parseLookup(s: RawStream, key: string, loc: YamlLocator, errors: CatalogError[]): LookupSpec {
+  const url = s.url ?? '';
+  if (s.url === undefined) {
+    errors.push(new CatalogError('PW_CATALOG_INVALID', "missing key 'url': an external lookup needs the URL template it calls, e.g. url: \"http://127.0.0.1:8080/rooms/{roomId}\"", { position: loc.at([]) }));
+  } else if (key) {
+    const holes = url.match(/\{[^}]*\}/g) ?? [];
+    let parsed: URL | undefined;
+    try { parsed = new URL(url.replace(`{${key}}`, 'k')); } catch { parsed = undefined; }
+    if (holes.length !== 1 || holes[0] !== `{${key}}` || !parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      errors.push(new CatalogError('PW_CATALOG_LOOKUP_URL', `key 'url' has '${url}'; it must be an http:// or https:// URL with exactly one placeholder, {${key}} (the lookup's key), e.g. http://127.0.0.1:8080/rooms/{${key}}`, { position: loc.at(['url'], true) }));
+    }
+  }
+  const d = LOOKUP_DEFAULTS;
+  return {
+    url, key,
+    timeoutMs: lookupDuration(s.timeout ?? d.timeout, ['timeout'], loc, errors),
+    concurrency: s.concurrency ?? d.concurrency,
+    cacheTtlMs: lookupDuration(s.cache?.ttl ?? d.cacheTtl, ['cache', 'ttl'], loc, errors, true),
+    cacheSize: s.cache?.size ?? d.cacheSize,
+    maxInFlight: s.max_in_flight ?? d.maxInFlight,
+    maxInFlightBytes: s.max_in_flight_bytes ?? d.maxInFlightBytes,
+    errorThresholdPercent: s.breaker?.error_threshold ?? d.errorThresholdPercent,
+    volumeThreshold: s.breaker?.volume_threshold ?? d.volumeThreshold,
+    resetTimeoutMs: lookupDuration(s.breaker?.reset_timeout ?? d.resetTimeout, ['breaker', 'reset_timeout'], loc, errors),
+    windowMs: lookupDuration(s.breaker?.window ?? d.window, ['breaker', 'window'], loc, errors),
+  };
 }
 
 /** Lists the catalog files (`*.yaml`, `*.yml`) of a directory, sorted. */

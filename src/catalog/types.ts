@@ -68,9 +68,36 @@ export interface TableSpec {
   readonly maxVersions: number;
 }
 
+/**
+ * What an external HTTP lookup (`kind: lookup`) declares: a service answering one key with one
+ * JSON object of the declared `fields`, called per event behind a circuit breaker, with a
+ * cache. The responses used are archived per event, so the cold path replays them exactly.
+ */
+export interface LookupSpec {
+  /** URL template with one `{<key>}` placeholder, replaced by the URL-encoded key. */
+  readonly url: string;
+  /** Name of the key field (declared under `fields`, string or int): what the join's ON compares with. */
+  readonly key: string;
+  /** Per-call timeout (ms): a call past it is a `timeout` fallback. */
+  readonly timeoutMs: number;
+  /** Calls in flight at most (distinct keys; one key is called once at a time). */
+  readonly concurrency: number;
+  /** How long (ms) and how many answers the cache keeps (LRU). */
+  readonly cacheTtlMs: number;
+  readonly cacheSize: number;
+  /** Events waiting for their enrichment at most, and their payload characters at most (backpressure beyond). */
+  readonly maxInFlight: number;
+  readonly maxInFlightBytes: number;
+  /** Breaker: failure percentage over the rolling window that opens it, calls in the window before it may open, ms before it half-opens, and the window (ms). */
+  readonly errorThresholdPercent: number;
+  readonly volumeThreshold: number;
+  readonly resetTimeoutMs: number;
+  readonly windowMs: number;
+}
+
 export interface StreamDef {
-  /** `stream` (an unbounded topic) or `table` (reference data for lookups). */
-  readonly kind: 'stream' | 'table';
+  /** `stream` (an unbounded topic), `table` (reference data for lookups) or `lookup` (an external HTTP service). */
+  readonly kind: 'stream' | 'table' | 'lookup';
   readonly name: string;
   readonly topic: string;
   readonly format: 'json';
@@ -102,6 +129,8 @@ export interface StreamDef {
   readonly file: string;
   /** Reference tables only: key, validity time and tombstone flag. */
   readonly table?: TableSpec;
+  /** External lookups only (`kind: lookup`): URL, key, timeout, cache and breaker settings. */
+  readonly lookup?: LookupSpec;
   /** Where the stream is declared: the value of its `name` key. */
   readonly position: SourcePosition;
 }

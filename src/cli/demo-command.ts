@@ -3,7 +3,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PitwallCommand } from './pitwall-command.js';
-import { loadDefinitions, lookupJoinWarning, withoutLookupJoins } from './load-definitions.js';
+import { loadDefinitions, lookupJoinWarning, withoutExternalLookups, withoutLookupJoins } from './load-definitions.js';
 import { durationMs, portNumber, positiveNumber } from './option-values.js';
 import { checkOutputDir } from './path-options.js';
 
@@ -30,7 +30,8 @@ export function registerDemoCommand(program: PitwallCommand): void {
       const loaded = await loadDefinitions(flags);
       const { catalog } = loaded;
       // Through a broker the engine is `pitwall run`'s (KafkaRunner), which reads no reference tables.
-      const { plans, joined } = flags.brokers ? withoutLookupJoins(loaded.plans) : { plans: loaded.plans, joined: [] };
+      // Embedded, external lookups are left out (only replay runs the enrichment stage yet).
+      const { plans, joined } = flags.brokers ? withoutLookupJoins(loaded.plans) : withoutExternalLookups(loaded.plans);
       for (const p of joined) process.stderr.write(`pitwall: ${lookupJoinWarning(p)}\n`);
       const outExisted = existsSync(flags.out);
       checkOutputDir('--out', flags.out);

@@ -111,7 +111,9 @@ export interface CompileOptions {
   /**
    * A lookup join's table changes (default `pw_changes_<table>`): the canonical relation of the
    * table (catalog tableAsStream), holding only the changes the hot path applied (late and
-   * overflowed changes left out), `_pw_arrival` in arrival order.
+   * overflowed changes left out), `_pw_arrival` in arrival order. For an external lookup
+   * (kind: lookup; default `pw_answers_<lookup>_<stream>`): the canonical relation of its
+   * enrichment lane (catalog enrichmentLaneStream).
    */
   readonly tableRelation?: string;
 }
@@ -126,6 +128,7 @@ export const changesRelationName = (table: StreamDef): string => `pw_changes_${t
  * tombstone or no change: no match; inner drops the event, left keeps it with NULL columns.
  */
 function joinCtes(join: LookupJoinNode, relation: string, params: Parameters): string[] {
+  if (join.table.lookup) return lookupCtes(join, relation);
   const spec = join.table.table;
   if (!spec) throw new InternalError(`${join.table.name} is not a reference table`);
   const key = quoteIdent(spec.key);
@@ -137,6 +140,22 @@ function joinCtes(join: LookupJoinNode, relation: string, params: Parameters): s
     `joined AS (SELECT e.*, ${cols.join(', ')} FROM probed e ASOF LEFT JOIN changes t ON e._pw_probe = t.${key} AND e._pw_time >= t._pw_time${join.joinType === 'inner' ? ` WHERE ${match}` : ''})`,
   ];
 }
+
+/**
+ * An external lookup's join (always LEFT): the answers the hot path used, from the archived
+ * enrichment lane (catalog/enrichment-lane.ts), joined by event id; a fallback or a 404 has no
+ * `row.*` values, so its columns are NULL. The first record of an event id counts.
+ */
+function lookupCtes(join: LookupJoinNode, relation: string): string[] {
+  const cols = [...join.table.fields.values()].map((f) => `x.${quoteIdent(`row.${f.path}`)} AS ${joinedColumn(f.path)}`);
+  return [
+    `answers AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY ${quoteIdent('lane.event_id')} ORDER BY _pw_arrival) = 1)`,
+    `joined AS (SELECT e.*, ${cols.join(', ')} FROM deduped e LEFT JOIN answers x ON x.${quoteIdent('lane.event_id')} = e._pw_event_id)`,
+  ];
+}
+
+/** The default relation of the answers an external lookup gave a stream's events (see {@link lookupCtes}). */
+export const answersRelationName = (lookup: StreamDef, stream: StreamDef): string => `pw_answers_${lookup.name}_${stream.name}`;
 
 /** Compiles `plan` to a DuckDB statement over the stream's canonical events relation. */
 export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): CompiledQuery {
@@ -157,7 +176,7 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
     options.dedup === false
       ? `deduped AS (SELECT * FROM ${quoteIdent(relation)})`
       : `deduped AS (SELECT * FROM ${quoteIdent(relation)} QUALIFY row_number() OVER (PARTITION BY _pw_event_id ORDER BY _pw_arrival) = 1)`,
-    ...(join ? joinCtes(join, options.tableRelation ?? changesRelationName(join.table), params) : []),
+    ...(join ? joinCtes(join, options.tableRelation ?? (join.table.lookup ? answersRelationName(join.table, plan.stream) : changesRelationName(join.table)), params) : []),
     `filtered AS (SELECT * FROM ${join ? 'joined' : 'deduped'}${filter ? ` WHERE ${compileExpr(filter.predicate, rowNames, params)}` : ''})`,
     `keyed AS (SELECT *${agg.keys.map((k, i) => `, ${compileExpr(k.expr, rowNames, params)} AS _pw_k${i}`).join('')} FROM filtered${sessionExclusion})`,
     ...windowCtes(plan, agg),

@@ -6,15 +6,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { compilePayloadValidator, decodeAndValidate, RecordValidator, tableAsStream, type Catalog, type ValidEvent } from '../catalog/index.js';
+import { compilePayloadValidator, decodeAndValidate, enrichmentLaneStream, RecordValidator, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { ExecutionError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import { archiveViewSql, attachArchive } from './archive-relation.js';
-import { changesRelationName, compileDuckDb } from './compile-plan.js';
+import { answersRelationName, changesRelationName, compileDuckDb } from './compile-plan.js';
 import { quoteIdent } from './duckdb-dialect.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
-import { hasLane, laneReadSql, laneRowCount, readArchiveManifest } from '../archive/archive-lanes.js';
+import { hasLane, laneReadSql, laneRowCount, readArchiveManifest, type ArchivedSegment } from '../archive/archive-lanes.js';
 
 export interface RecomputeSource {
   readonly inputs?: readonly { stream: string; file: string }[];
@@ -76,6 +77,10 @@ async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], 
     const join = findNode(plan.root, 'LookupJoinNode');
     if (!join) continue;
     const table = join.table;
+    if (table.lookup) {
+      relations.set(plan.name, await loadAnswers(conn, table, plan, source, entries));
+      continue;
+    }
     const def = tableAsStream(table);
     const all = changesRelationName(table);
     if (source.archive && hasLane(entries, 'events', table.name)) {
@@ -103,6 +108,25 @@ async function loadTables(conn: DuckDBConnection, plans: readonly MetricPlan[], 
     }
   }
   return relations;
+}
+
+/**
+ * The answers external lookup `lookup` gave the events of `plan`'s stream: the archive's
+ * enrichment lane. From input files there is none: the answers a hot run used exist only in
+ * its archive (PW_COLD_LOOKUP_ARCHIVE).
+ */
+async function loadAnswers(conn: DuckDBConnection, lookup: StreamDef, plan: MetricPlan, source: RecomputeSource, entries: readonly ArchivedSegment[]): Promise<string> {
+  const lane = enrichmentLaneStream(lookup, plan.stream.name);
+  const relation = answersRelationName(lookup, plan.stream);
+  if (!source.archive) {
+    throw new ExecutionError('PW_COLD_LOOKUP_ARCHIVE', `metric ${plan.name} joins the external lookup ${lookup.name}, whose answers are archived per event by the hot run: recompute it from that run's archive (--archive DIR), not from input files`);
+  }
+  if (hasLane(entries, 'events', lane.name)) {
+    await conn.run(archiveViewSql(lane, source.archive, entries, relation));
+  } else {
+    await createEventsTable(conn, lane, relation); // no event of the stream was enriched: every row reads NULL
+  }
+  return relation;
 }
 
 /** Attaches the archive's streams; counts come from the manifest's lanes. */

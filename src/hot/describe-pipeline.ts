@@ -19,6 +19,13 @@ function describe(node: PlanNode, plan: MetricPlan): string[] {
       ];
     }
     case 'LookupJoinNode':
+      if (node.table.lookup) {
+        const l = node.table.lookup;
+        return [
+          `enrich(${node.table.name}.${l.key} = ${displayExpr(node.probe)}: cache ttl=${formatDuration(l.cacheTtlMs)} size=${l.cacheSize}, breaker, concurrency=${l.concurrency}, timeout=${formatDuration(l.timeoutMs)}) -> fallbacks NULL, counted by reason; answers archived per event [memory: at most max_in_flight=${l.maxInFlight} events / ${l.maxInFlightBytes} chars waiting, in arrival order; full: the source is not read]`,
+          `lookup_join(${node.joinType}, the event's answer) -> misses (404, NULL key, fallback) counted`,
+        ];
+      }
       return [`lookup_join(${node.joinType}, ${node.table.name}.${node.table.table?.key ?? '?'} = ${displayExpr(node.probe)}, version valid at event time) -> misses counted; table changes at or before the latest joined event time to the late lane [memory: versions older than the one valid at the watermark horizon dropped; at most max_versions=${node.table.table?.maxVersions ?? 0}, overflow counted]`];
     case 'FilterNode': return [`filter(${displayExpr(node.predicate)})`];
     case 'WindowAssignNode':

@@ -11,6 +11,7 @@ import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
 import type { ChangeOutcome, TableChange, TableStats } from './table-versions.js';
+import type { Enrichment } from './enrichment/enrichment-stage.js';
 import { StreamRuntime, statsOf, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
 
 export interface EngineSink {
@@ -18,8 +19,8 @@ export interface EngineSink {
   late?(plan: MetricPlan, pair: LatePair): void;
   overflow?(plan: MetricPlan, event: ValidEvent, origin: EventOrigin): void;
   quarantine?(record: QuarantineRecord): void;
-  /** `raw` is the event's JSON text when the source had it. */
-  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void;
+  /** `raw` is the event's JSON text when the source had it; `enriched`, what its external lookups gave it (hot/enrichment). */
+  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string, enriched?: Readonly<Record<string, Enrichment>>): void;
   /**
    * A valid change of a joined reference table and what the joins of `stream` did with it:
    * `applied`, or not applied because `late` or over the table's `overflow` cap (both go to the

@@ -7,6 +7,7 @@ import { InternalError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { compileRowExpr, withJoinedRow, type Evaluator, type Val } from './eval/compile-expr.js';
 import type { TableVersions } from './table-versions.js';
+import type { Enrichment } from './enrichment/enrichment-stage.js';
 import { GroupFolder } from './group-folder.js';
 import type { StateOp, StateReader } from '../state/layout.js';
 import type { EventOrigin, ForwardedEvent, LateEvidence, LatePair, OperatorLimits, PartialBatch, RowChange, WindowOperator } from './operator-types.js';
@@ -34,6 +35,8 @@ export interface MetricStats {
 /** A metric's lookup join on the hot path (plan: LookupJoinNode). */
 interface HotJoin {
   readonly table: string;
+  /** The table is an external lookup (kind: lookup): its row comes with the event (RawRecord.enriched). */
+  readonly lookup: boolean;
   readonly inner: boolean;
   readonly probe: Evaluator<Record<string, unknown>>;
   /** allowed_lateness + window size (ms): no event older than watermark − this is on time for any window. */
@@ -98,7 +101,7 @@ export class MetricOperator {
       const latenessMs = plan.stream.allowedLatenessMs;
       // Its last window (the latest start at or before t) closes last: when it is closed, all are (as TumbleHopOperator decides).
       const lateForAll = (t: number, wm: number): boolean => t - ((((t - offsetMs) % slideMs) + slideMs) % slideMs) + sizeMs + latenessMs <= wm;
-      this.#join = { table: join.table.name, inner: join.joinType === 'inner', probe: compileRowExpr(join.probe), reachMs: latenessMs + sizeMs, lateForAll, versions: undefined };
+      this.#join = { table: join.table.name, lookup: join.table.kind === 'lookup', inner: join.joinType === 'inner', probe: compileRowExpr(join.probe), reachMs: latenessMs + sizeMs, lateForAll, versions: undefined };
     }
     const agg = findNode(plan.root, 'AggregateNode');
     if (!agg) throw new InternalError(`metric ${plan.name} has no aggregate`);
@@ -121,7 +124,12 @@ export class MetricOperator {
   }
 
   /** The lookup join's table, if the metric joins one (set by the stream runtime with {@link attachTable}). */
-  get joinedTable(): string | undefined { return this.#join?.table; }
+  get joinedTable(): string | undefined { return this.#join?.lookup ? undefined : this.#join?.table; }
+
+  /** The external lookup the metric joins (kind: lookup), if any, and the expression giving its key. */
+  get joinedLookup(): { lookup: string; probe: Evaluator<Record<string, unknown>> } | undefined {
+    return this.#join?.lookup ? { lookup: this.#join.table, probe: this.#join.probe } : undefined;
+  }
 
   /** The lookup join's reach (ms): no event older than watermark − reach is on time for any window. */
   get joinReachMs(): number { return this.#join?.reachMs ?? 0; }
@@ -137,14 +145,21 @@ export class MetricOperator {
    * the late lane) without a lookup or a miss: the versions it would need may be dropped
    * already (only events newer than watermark − allowed lateness − window size can be on time).
    */
-  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number): void {
+  process(event: ValidEvent, origin: EventOrigin, watermarkMs: number, enriched?: Readonly<Record<string, Enrichment>>): void {
     this.lastWasLate = false;
     const join = this.#join;
     if (join) {
       if (join.lateForAll(event.eventTimeMs, watermarkMs)) { this.#op.process(event, origin, watermarkMs); return; }
-      if (!join.versions) throw new InternalError(`metric ${this.plan.name}: table ${join.table} not attached`);
-      const key = join.probe(event.payload);
-      const row = key === null ? undefined : join.versions.lookup(key as string | number, event.eventTimeMs);
+      let row: Readonly<Record<string, unknown>> | undefined;
+      if (join.lookup) {
+        // The answer the enrichment stage attached: a fallback or a 404 reads as no row (LEFT JOIN: NULL columns).
+        const answer = enriched?.[join.table]?.answer;
+        row = answer?.kind === 'row' ? answer.row ?? undefined : undefined;
+      } else {
+        if (!join.versions) throw new InternalError(`metric ${this.plan.name}: table ${join.table} not attached`);
+        const key = join.probe(event.payload);
+        row = key === null ? undefined : join.versions.lookup(key as string | number, event.eventTimeMs);
+      }
       if (row === undefined) {
         (this.stats.joinMisses as number)++;
         if (join.inner) return;

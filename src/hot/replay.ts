@@ -10,18 +10,26 @@
  * - `<out>/_table_late.ndjson` (when a metric joins a reference table): every table change its
  *   joins did not apply (`late`, or `overflow` past the table's max_versions).
  *
- * Reference-table inputs (`--input rooms=rooms.ndjson`) are read before every stream.
+ * - `<out>/_enrichment.ndjson` (when a metric joins an external lookup, kind: lookup): per
+ *   accepted event and lookup, the key asked and the row used or the fallback reason.
+ *
+ * Reference-table inputs (`--input rooms=rooms.ndjson`) are read before every stream. External
+ * lookups are called as under `run` (hot/enrichment): events wait for their answers in a
+ * bounded window, in arrival order; the archive keeps every answer used, so recompute from the
+ * archive replays them exactly.
  *
  * Bad rows never stop a replay: they go to the quarantine lane.
  */
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog } from '../catalog/index.js';
+import type { Catalog, StreamDef } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import { Engine, type EngineOptions, type TableRunStats } from './engine.js';
+import { buildEnrichments } from './enrichment/build-stages.js';
+import type { LookupStats } from './enrichment/lookup-client.js';
 import { lateLine, tableLateLine } from './late-line.js';
 import { ResultCollector } from './result-collector.js';
 import type { RawRecord } from './stream-runtime.js';
@@ -38,6 +46,8 @@ export interface ReplaySummary {
   metrics: Record<string, { rows: number; late: number; overflow: number; hash: string; joinMisses?: number }>;
   /** Per joined reference table (when some metric joins one): changes read, quarantined, and per joining stream what they did. */
   tables?: Record<string, TableRunStats>;
+  /** Per external lookup (when some metric joins one): keys asked, cache hits, requests, fallbacks by reason, breaker transitions. */
+  enrichment?: Record<string, LookupStats>;
 }
 
 /** Parses `STREAM=FILE` (or `TABLE=FILE`) arguments; each file must exist (PW_INPUT_MISSING) and the stream or table be in the catalog (PW_INPUT_SPEC). */
@@ -88,9 +98,19 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   const late = new LaneWriter(join(outDir, '_late.ndjson'));
   const tableLate = plans.some((p) => findNode(p.root, 'LookupJoinNode')) ? new LaneWriter(join(outDir, '_table_late.ndjson')) : undefined;
   const archive = options.archive;
+  const enrich = plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, 'event-time') : undefined;
+  const enrichLane = enrich ? new LaneWriter(join(outDir, '_enrichment.ndjson')) : undefined;
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),
-    ...(archive ? { accepted: (s, e, o, raw) => archive.accepted(s, e, o, raw) } : {}),
+    ...(archive || enrichLane ? {
+      accepted: (s, e, o, raw, enriched) => {
+        archive?.accepted(s, e, o, raw);
+        for (const [name, x] of Object.entries(enriched ?? {})) {
+          archive?.enrichment(enrich?.clients.get(name)?.def as StreamDef, s.name, e, o, x);
+          enrichLane?.write({ lookup: name, stream: s.name, partition: o.partition, offset: o.offset, event_id: e.eventId, key: x.key, row: x.answer.kind === 'row' ? x.answer.row : null, fallback: x.answer.kind === 'fallback' ? x.answer.reason : null });
+        }
+      },
+    } : {}),
     quarantine: (r) => { archive?.quarantined(r); quarantine.write({ stream: r.stream, partition: r.origin.partition, offset: r.origin.offset, code: r.code, reason: r.reason, raw: r.raw }); },
     late: (p, pair) => { archive?.late(p, pair); late.write(lateLine(p, pair)); },
     tableChange: (c) => {
@@ -107,14 +127,27 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     for await (const batch of batchesOf(inputs, table)) engine.processTable(table, batch);
   }
   const streams = [...new Set(inputs.filter((i) => !tables.includes(i.stream)).map((i) => i.stream))];
-  for (const stream of streams) {
-    for await (const batch of batchesOf(inputs, stream)) {
-      engine.process(stream, batch, nowMs);
-      await archive?.relieve();
+  try {
+    for (const stream of streams) {
+      const stage = enrich?.stages.get(stream);
+      for await (const batch of batchesOf(inputs, stream)) {
+        if (stage) {
+          // Backpressure: admit() waits while the window is full, so the file is read no faster than answers come.
+          for (const r of batch) await stage.admit(r, nowMs);
+          engine.process(stream, stage.take(), nowMs);
+        } else {
+          engine.process(stream, batch, nowMs);
+        }
+        await archive?.relieve();
+      }
+      if (stage) { await stage.drain(); engine.process(stream, stage.take(), nowMs); }
+      engine.endOfInput(stream);
     }
-    engine.endOfInput(stream);
+  } finally {
+    enrich?.close(); // the breakers' timers, whether the replay ended or failed
   }
   engine.endOfInput();
+  enrichLane?.flush();
   await archive?.flush();
   quarantine.flush();
   late.flush();
@@ -132,6 +165,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     summary.metrics[p.name] = { rows: rows.length, late: m?.late ?? 0, overflow: m?.overflow ?? 0, hash: p.hash, ...(m?.joinMisses !== undefined ? { joinMisses: m.joinMisses } : {}) };
   }
   if (engine.joinedTables.length > 0) summary.tables = engine.tableStats();
+  if (enrich) summary.enrichment = Object.fromEntries([...enrich.clients].map(([n, c]) => [n, { ...c.stats, fallbacks: { ...c.stats.fallbacks } }]));
   writeFileSync(join(outDir, '_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

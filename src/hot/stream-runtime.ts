@@ -9,6 +9,7 @@ import { TableVersions, type ChangeOutcome, type TableChange } from './table-ver
 import type { MetricOperator, MetricStats } from './metric-operator.js';
 import type { EventOrigin, LateEvidence } from './operator-types.js';
 import { WatermarkTracker } from './watermark.js';
+import type { Enrichment } from './enrichment/enrichment-stage.js';
 
 export interface StreamStats {
   /** Records read (valid or not). */
@@ -37,7 +38,7 @@ export interface QuarantineRecord {
 export interface StreamSink {
   quarantine(record: QuarantineRecord): void;
   /** An accepted (valid, first-arrival) event, e.g. for the archive; `raw` is its JSON text when the source had it. */
-  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string): void;
+  accepted?(stream: StreamDef, event: ValidEvent, origin: EventOrigin, raw?: string, enriched?: Readonly<Record<string, Enrichment>>): void;
 }
 
 export interface RawRecord {
@@ -59,6 +60,11 @@ export interface RawRecord {
    * produced through either partitioner is still recognized.
    */
   readonly keyPartition?: number;
+  /**
+   * Set by the enrichment stage (hot/enrichment/enrichment-stage.ts): per external lookup a
+   * metric of the stream joins, the key it asked and the answer (a row, none, or a fallback).
+   */
+  readonly enriched?: Readonly<Record<string, Enrichment>>;
 }
 
 export class StreamRuntime {
@@ -193,7 +199,7 @@ export class StreamRuntime {
       const result = this.#validator.check(r, nowMs);
       if (r.keyPartition !== undefined) this.stats.misrouted++;
       if (result.ok) {
-        this.processValid(result, origin, nowMs, r.value, r.keyPartition);
+        this.processValid(result, origin, nowMs, r.value, r.keyPartition, r.enriched);
       } else {
         this.stats.quarantined++;
         this.#sink.quarantine({ stream: this.stream.name, origin, code: result.code, reason: result.reason, raw: r.value, ...(r.bytes ? { bytes: r.bytes } : {}) });
@@ -208,20 +214,20 @@ export class StreamRuntime {
    * its JSON text if known; `dedupPartition` the partition whose ids it is checked against (its
    * key's partition when it arrived elsewhere, else its own).
    */
-  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number, raw?: string, dedupPartition = origin.partition): void {
+  processValid(event: ValidEvent, origin: EventOrigin, nowMs: number, raw?: string, dedupPartition = origin.partition, enriched?: Readonly<Record<string, Enrichment>>): void {
     if (this.dedup.isDuplicate(dedupPartition, event.eventId, event.eventTimeMs)) {
       this.stats.duplicates++;
       return;
     }
     this.stats.accepted++;
-    this.#sink.accepted?.(this.stream, event, origin, raw);
+    this.#sink.accepted?.(this.stream, event, origin, raw, enriched);
     for (const t of this.#tables.values()) t.versions.observe(event.eventTimeMs);
     const wm = this.watermark.watermarkMs;
     let lateWm = wm;
     if (this.floors !== undefined) { const f = this.floors.get(origin.partition); if (f !== undefined && f > lateWm) lateWm = f; }
     let late = false;
     for (const m of this.#byPartition ? this.metricsOf(origin.partition) : this.#metrics) {
-      m.process(event, origin, lateWm);
+      m.process(event, origin, lateWm, enriched);
       if (m.lastWasLate) late = true;
     }
     if (late) this.stats.late++;

@@ -169,14 +169,18 @@ function bindJoin(item: SqlNode, stream: StreamDef, streamAlias: string | undefi
     throw planError('PW_PLAN_JOIN', 'a lookup join reads a reference table of the catalog by name: JOIN rooms r ON s.roomId = r.roomId', item, joinAt);
   }
   accept(item, 'db', 'prefix');
-  const tables = [...catalog.streams.values()].filter((t) => t.kind === 'table').map((t) => t.name);
+  const tables = [...catalog.streams.values()].filter((t) => t.kind !== 'stream').map((t) => t.name);
   if (!table) {
     throw planError('PW_PLAN_UNKNOWN_TABLE', `unknown table '${name}'${didYouMean(name, tables)}; catalog reference tables: ${tables.join(', ') || 'none (declare one with kind: table)'}`, item, at);
   }
-  if (table.kind === 'stream' || !table.table) {
-    throw planError('PW_PLAN_JOIN', `stream-stream join (${stream.name}, ${table.name}) is not supported: a metric reads one stream and may join a reference table (kind: table)${tables.length ? `: ${tables.join(', ')}` : ''}`, item, joinAt);
+  if (table.kind === 'stream' || !(table.table ?? table.lookup)) {
+    throw planError('PW_PLAN_JOIN', `stream-stream join (${stream.name}, ${table.name}) is not supported: a metric reads one stream and may join a reference table (kind: table) or an external lookup (kind: lookup)${tables.length ? `: ${tables.join(', ')}` : ''}`, item, joinAt);
   }
-  const spec = table.table;
+  if (table.lookup && joinType === 'inner') {
+    // A fallback (service down, timeout) must not drop events: an inner join would make results depend on the service's health.
+    throw planError('PW_PLAN_JOIN_LOOKUP_INNER', `'${table.name}' is an external lookup (kind: lookup): join it with LEFT JOIN, so an event whose lookup falls back (service down, timeout, bad answer) keeps its place with the lookup's columns NULL`, item, joinAt);
+  }
+  const spec = { key: (table.table ?? table.lookup as { key: string }).key };
   const alias = typeof item.as === 'string' ? item.as : undefined;
   const qualifiers = [table.name, ...(alias ? [alias] : [])];
   const usage = `ON ${streamAlias ?? stream.name}.<column> = ${alias ?? table.name}.${spec.key}`;

@@ -30,7 +30,12 @@ export function displayNode(node: PlanNode): string {
       const s = node.stream;
       return `Scan: ${s.name} (topic=${s.topic}, event_id=${s.eventId}, event_time=${s.eventTime}, watermark_delay=${formatDuration(s.watermarkDelayMs)}, allowed_lateness=${formatDuration(s.allowedLatenessMs)}, dedup_ttl=${formatDuration(s.dedupTtlMs)})`;
     }
-    case 'LookupJoinNode': return `LookupJoin: ${node.joinType.toUpperCase()} ${node.table.name} (key=${node.table.table?.key ?? '?'}, valid_from=${node.table.table?.validFrom ?? '?'}) ON ${node.table.name}.${node.table.table?.key ?? '?'} = ${displayExpr(node.probe)} AS OF event time`;
+    case 'LookupJoinNode':
+      if (node.table.lookup) {
+        const l = node.table.lookup;
+        return `LookupJoin: ${node.joinType.toUpperCase()} ${node.table.name} (external lookup, url=${l.url}, timeout=${l.timeoutMs}ms) ON ${node.table.name}.${l.key} = ${displayExpr(node.probe)}`;
+      }
+      return `LookupJoin: ${node.joinType.toUpperCase()} ${node.table.name} (key=${node.table.table?.key ?? '?'}, valid_from=${node.table.table?.validFrom ?? '?'}) ON ${node.table.name}.${node.table.table?.key ?? '?'} = ${displayExpr(node.probe)} AS OF event time`;
     case 'FilterNode': return `Filter: ${displayExpr(node.predicate)}`;
     case 'WindowAssignNode': return `WindowAssign: ${displayWindow(node.window)} on ${node.timeField}`;
     case 'AggregateNode': {

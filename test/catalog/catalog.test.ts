@@ -38,7 +38,7 @@ describe('catalog file errors', () => {
     expect(errorsOf(BASE.replace('event_time: ts\n', 'event_time: ts\ncolour: red\n'))).toEqual([
       "PW_CATALOG_INVALID 4:1 unknown key 'colour' in the top level; allowed keys: name, kind, topic, format, event_id, event_time, " +
       'watermark_delay, allowed_lateness, idle_timeout, dedup_ttl, max_future, partition_key, retention, partitions, fields, versions, description, ' +
-      'key, valid_from, deleted, max_versions',
+      'key, valid_from, deleted, max_versions, url, timeout, concurrency, cache, breaker, max_in_flight, max_in_flight_bytes',
     ]);
   });
 
@@ -56,7 +56,7 @@ describe('catalog file errors', () => {
 
   it('bad kind, pii and partitions, all reported together', () => {
     expect(errorsOf(BASE.replace('event_id: id\n', 'kind: view\npartitions: 0\nevent_id: id\n').concat('  email: { type: string, pii: mask }\n'))).toEqual([
-      "PW_CATALOG_INVALID 2:7 key 'kind' must be one of: stream, table",
+      "PW_CATALOG_INVALID 2:7 key 'kind' must be one of: stream, table, lookup",
       "PW_CATALOG_INVALID 3:13 key 'partitions' must be >= 1",
       "PW_CATALOG_INVALID 9:31 key 'fields.email.pii' must be one of: hash, drop",
     ]);

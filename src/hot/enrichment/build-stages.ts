@@ -1,0 +1,47 @@
+/**
+ * The enrichment stages of a run: one per stream whose metrics join an external lookup
+ * (kind: lookup), sharing one client (cache, breaker, concurrency) per lookup.
+ */
+import type { FutureReference } from '../../catalog/index.js';
+import { ExecutionError } from '../../errors.js';
+import { findNode, type MetricPlan } from '../../plan/index.js';
+import { compileRowExpr } from '../eval/compile-expr.js';
+import { EnrichmentStage, type StageLookup } from './enrichment-stage.js';
+import { LookupClient } from './lookup-client.js';
+
+export interface Enrichments {
+  /** Per stream name. */
+  readonly stages: ReadonlyMap<string, EnrichmentStage>;
+  /** Per lookup name. */
+  readonly clients: ReadonlyMap<string, LookupClient>;
+  /** Stops every client's breaker timers. */
+  close(): void;
+}
+
+/**
+ * Builds the stages of `plans`. The metrics of one stream that join one lookup must key it by
+ * the same expression (the stage asks once per event and lookup): PW_ENRICH_PROBE otherwise.
+ */
+export function buildEnrichments(plans: readonly MetricPlan[], futureReference: FutureReference = 'event-time', now: () => number = Date.now): Enrichments {
+  const clients = new Map<string, LookupClient>();
+  const byStream = new Map<string, Map<string, { probe: string; lookup: StageLookup; metric: string }>>();
+  for (const p of plans) {
+    const join = findNode(p.root, 'LookupJoinNode');
+    if (!join || join.table.kind !== 'lookup') continue;
+    let client = clients.get(join.table.name);
+    if (!client) { client = new LookupClient(join.table, now); clients.set(join.table.name, client); }
+    const lookups = byStream.get(p.stream.name) ?? new Map<string, { probe: string; lookup: StageLookup; metric: string }>();
+    byStream.set(p.stream.name, lookups);
+    const probe = JSON.stringify(join.probe);
+    const prior = lookups.get(join.table.name);
+    if (prior && prior.probe !== probe) {
+      throw new ExecutionError('PW_ENRICH_PROBE', `metrics ${prior.metric} and ${p.name} of stream ${p.stream.name} join lookup ${join.table.name} on different expressions; the stream's events are looked up once per lookup: join it on the same stream expression in both`);
+    }
+    if (!prior) lookups.set(join.table.name, { probe, lookup: { client, probe: compileRowExpr(join.probe) }, metric: p.name });
+  }
+  const stages = new Map([...byStream].map(([stream, lookups]) => {
+    const def = plans.find((p) => p.stream.name === stream)?.stream;
+    return [stream, new EnrichmentStage(def as NonNullable<typeof def>, [...lookups.values()].map((l) => l.lookup), futureReference)] as const;
+  }));
+  return { stages, clients, close: () => { for (const c of clients.values()) c.shutdown(); } };
+}
