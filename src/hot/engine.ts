@@ -7,6 +7,7 @@
 import { compilePayloadValidator, decodeAndValidate, getPath, tableAsStream, type Catalog, type FutureReference, type PayloadValidator, type StreamDef, type TableSpec, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import type { Tier } from '../sql/index.js';
 import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
@@ -35,12 +36,18 @@ export interface EngineSink {
   shedRow?(plan: MetricPlan, change: RowChange): void;
 }
 
-/** Per metric: whether it is shed now, and the windows whose final rows were held back (counted once per window). */
+/** Per metric: its tier, whether it is shed now, and its windows found incomplete and backfilled. */
 export interface ShedStats {
+  tier: Tier;
   shed: boolean;
   /** Processing time (ISO) the current shed began. */
   since: string | undefined;
+  /** Windows made incomplete by closed shed intervals (TUMBLE/HOP/CUMULATE: the window slots; SESSION: sessions held back). */
   shedWindows: number;
+  /** Windows recomputed by backfills (of the intervals kept in the log). */
+  backfilledWindows: number;
+  /** Closed intervals waiting for a backfill. */
+  pendingIntervals: number;
 }
 
 /** A valid table change and its outcome for the joins of one stream. */
@@ -186,7 +193,10 @@ export class Engine {
 
   /** Shed state and held-back windows per metric. */
   shedStats(): Record<string, ShedStats> {
-    return Object.fromEntries(this.plans.map((p) => [p.name, { shed: this.shedLog.isOpen(p.name), since: this.shedLog.openSince(p.name), shedWindows: this.#shedCounts.get(p.name)?.windows ?? 0 }]));
+    return Object.fromEntries(this.plans.map((p) => [p.name, {
+      tier: p.tier, shed: this.shedLog.isOpen(p.name), since: this.shedLog.openSince(p.name), shedWindows: this.#shedCounts.get(p.name)?.windows ?? 0,
+      backfilledWindows: this.shedLog.intervals(p.name).reduce((n, i) => n + i.backfilledWindows, 0), pendingIntervals: this.shedLog.pending(p.name).length,
+    }]));
   }
 
   /** The reference tables some metric joins: their validator, counters and the streams joining them. */

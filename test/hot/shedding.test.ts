@@ -83,7 +83,7 @@ describe('shedding a batch metric mid-stream', () => {
     const affectedWindows = new Set(fullBatch.filter((r) => affected(r, 60_000)).map((r) => r.window_start)).size;
     // Shedding began at watermark ≈ 19:06:34 (19:06 still open); the last event skipped was at 19:11:39: 19:06 … 19:11.
     expect(affectedWindows).toBe(6);
-    expect(shed.engine.shedStats()[batch.name]).toEqual({ shed: false, since: undefined, shedWindows: affectedWindows });
+    expect(shed.engine.shedStats()[batch.name]).toEqual({ tier: 'batch', shed: false, since: undefined, shedWindows: affectedWindows, backfilledWindows: 0, pendingIntervals: 1 });
     expect(shed.held).toBeGreaterThan(0);
 
     // Backfill from the same input (the archive's stand-in): rows of exactly those windows.
@@ -95,6 +95,8 @@ describe('shedding a batch metric mid-stream', () => {
     expect(backfilled.get(batch.name)?.done).toEqual([{ id: interval?.id, metric: batch.name, windows: affectedWindows }]);
     log.markBackfilled(done.flatMap((d) => d.done), 0);
     expect(log.pending()).toEqual([]);
+    expect(shed.engine.shedStats()[batch.name]).toMatchObject({ shedWindows: affectedWindows, backfilledWindows: affectedWindows, pendingIntervals: 0 });
+    expect(shed.engine.shedStats()[critical.name]).toMatchObject({ tier: 'critical', shed: false, shedWindows: 0 });
 
     // Upserting the backfilled rows under the hot path's own identities gives the unshed run's rows exactly.
     for (const p of [batch, hop]) {
