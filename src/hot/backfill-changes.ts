@@ -32,6 +32,6 @@ export function backfillChanges(plan: MetricPlan): (row: ResultRow) => RowChange
     const values = names.map((n, i) => toVal(i, row[n]));
     const keys = keyCols.map((i) => values[i] as Val);
     const id = plan.window.type === 'cumulate' ? `n${String(values[we])}\u0001${encodeKey(keys)}` : encodeKey(keys);
-    return { kind: 'upsert', windowStart: values[ws] as number, id, values, final: true };
+    return { kind: 'upsert', windowStart: values[ws] as number, id, values, final: true, backfilled: true };
   };
 }

@@ -186,6 +186,30 @@ export class Engine {
     }
   }
 
+  /** Copies each shed metric's skipped event times into its open interval (call before writing the log with a checkpoint). */
+  syncShedLog(): void {
+    for (const s of this.#streams.values()) {
+      for (const m of s.metrics) {
+        const open = m.shed ? this.shedLog.intervals(m.plan.name).find((i) => i.toMs === null) : undefined;
+        if (open && m.skipped) open.skipped = { ...m.skipped };
+      }
+    }
+  }
+
+  /** After a stored log is loaded: a metric with an open interval starts shed again, carrying on from the event times it skipped before. */
+  resumeShedLog(): void {
+    for (const s of this.#streams.values()) {
+      for (const m of s.metrics) {
+        const open = this.shedLog.intervals(m.plan.name).find((i) => i.toMs === null);
+        if (!open) continue;
+        // Replayed events skipped again may belong to windows closed before shedding began: cover from the floor until it closes (ShedLog.end).
+        if (open.fromMs !== Number.MIN_SAFE_INTEGER) { open.restartedFromMs = open.fromMs; open.fromMs = Number.MIN_SAFE_INTEGER; }
+        m.shed = true;
+        m.skipped = open.skipped ? { ...open.skipped } : undefined;
+      }
+    }
+  }
+
   /** Applies the controller's level: each metric shed or not by its tier. */
   applyShedLevel(controller: ShedController, nowMs = Date.now()): void {
     for (const p of this.plans) this.setShed(p.name, controller.isShed(p.tier), nowMs);

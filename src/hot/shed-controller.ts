@@ -58,6 +58,9 @@ export class ShedController {
   /** Whether metrics of `tier` are shed at the current level. */
   isShed(tier: Tier): boolean { return SHED_AT[this.#level].includes(tier); }
 
+  /** Starts at `level` (a restart that found metrics shed), dwelling from `nowMs`. */
+  restoreLevel(level: ShedLevel, nowMs: number): void { this.#set(level, nowMs); }
+
   /** Takes a lag sample at `nowMs` and returns the level now in force. */
   observe(sample: LagSample, nowMs: number): ShedLevel {
     const t = this.thresholds;

@@ -35,6 +35,15 @@ export interface ShedInterval {
   toMs: number | null;
   /** Processing time (ISO) shedding began. */
   readonly shedAt: string;
+  /**
+   * Set when a restart found the interval open: its fromMs before the restart. The engine then
+   * replays from its checkpoint with the metric shed, so replayed events may belong to windows
+   * that had closed before shedding began; the interval reopens from the floor and, when it
+   * closes, starts at the earliest of this, the earliest event skipped and the earliest row held back.
+   */
+  restartedFromMs?: number | undefined;
+  /** While open: the event times skipped so far, as of the last write (a restart carries on from them). */
+  skipped?: { minMs: number; maxMs: number } | undefined;
   /** Processing time (ISO) its windows were backfilled, once they were. */
   backfilledAt: string | null;
   /** Windows recomputed by the backfill. */
@@ -86,7 +95,9 @@ export class ShedLog {
       return undefined;
     }
     interval.toMs = skipped.maxMs + 1;
-    if (interval.fromMs === Number.MIN_SAFE_INTEGER) interval.fromMs = Math.min(skipped.minMs, heldFromMs - 1);
+    delete interval.skipped;
+    if (interval.fromMs === Number.MIN_SAFE_INTEGER) interval.fromMs = Math.min(skipped.minMs, heldFromMs - 1, interval.restartedFromMs ?? Number.POSITIVE_INFINITY);
+    delete interval.restartedFromMs;
     this.onChange?.();
     return interval;
   }

@@ -56,3 +56,12 @@ describe('ShedController', () => {
     expect(() => new ShedController({ ...thresholds, resumeLagMs: 2_000 })).toThrow(RangeError);
   });
 });
+
+describe('ShedController.restoreLevel', () => {
+  it('starts at a stored level and dwells from the restart', () => {
+    const c = new ShedController(thresholds);
+    c.restoreLevel(2, 50_000);
+    expect(c.observe({ eventLagMs: 0 }, 55_000)).toBe(2);
+    expect(c.observe({ eventLagMs: 0 }, 60_000)).toBe(1);
+  });
+});

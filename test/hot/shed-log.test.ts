@@ -65,3 +65,19 @@ describe('windowSlots', () => {
     expect(windowSlots({ type: 'session', gapMs: 1_000 }, 0, 1)).toBeUndefined();
   });
 });
+
+describe('an interval open across a restart', () => {
+  it('closes at the earliest of its old start, the earliest event skipped and the earliest row held back', () => {
+    const log = new ShedLog();
+    log.begin('m', 90_000, 0);
+    const open = log.intervals('m')[0];
+    if (!open) throw new Error('no interval');
+    open.restartedFromMs = open.fromMs;
+    open.fromMs = Number.MIN_SAFE_INTEGER;
+    // While open after the restart, every window is held back.
+    expect(log.affects('m', 0, 60_000)).toBe(true);
+    log.end('m', { minMs: 70_000, maxMs: 200_000 }, 150_000);
+    expect(log.intervals('m')[0]).toMatchObject({ fromMs: 70_000, toMs: 200_001 });
+    expect(log.intervals('m')[0]?.restartedFromMs).toBeUndefined();
+  });
+});

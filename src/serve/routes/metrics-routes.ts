@@ -97,12 +97,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
       return reply.send(Buffer.from(rowsToArrowIpc(p, rows.map((r) => r.row), rows.map((r) => r.final))));
     }
     // Every row says whether its window is final (closed) or still open (provisional).
-    return { metric: p.name, hash: p.hash, rows: rows.map((r) => ({ ...r.row, final: r.final })), total, nextCursor: next };
+    return { metric: p.name, hash: p.hash, rows: rows.map((r) => ({ ...r.row, final: r.final, ...(r.backfilled ? { backfilled: true } : {}) })), total, nextCursor: next };
   });
 
   app.get('/v1/metrics/:name/latest', async (req: FastifyRequest<{ Params: { name: string } }>) => {
     const p = plan(req.params.name);
-    return { metric: p.name, hash: p.hash, rows: store.latest(p.name).map((r) => ({ ...r.row, final: r.final })) };
+    return { metric: p.name, hash: p.hash, rows: store.latest(p.name).map((r) => ({ ...r.row, final: r.final, ...(r.backfilled ? { backfilled: true } : {}) })) };
   });
 
   /**
