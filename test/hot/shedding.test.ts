@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backfillWindows } from '../../src/cold/backfill.js';
+import { recomputeRows } from '../../src/cold/recompute.js';
+import { reconcileMetric } from '../../src/reconcile/reconcile.js';
 import { backfillChanges } from '../../src/hot/backfill-changes.js';
 import { Engine } from '../../src/hot/engine.js';
 import { ResultCollector } from '../../src/hot/result-collector.js';
@@ -97,6 +99,16 @@ describe('shedding a batch metric mid-stream', () => {
     expect(log.pending()).toEqual([]);
     expect(shed.engine.shedStats()[batch.name]).toMatchObject({ shedWindows: affectedWindows, backfilledWindows: affectedWindows, pendingIntervals: 0 });
     expect(shed.engine.shedStats()[critical.name]).toMatchObject({ tier: 'critical', shed: false, shedWindows: 0 });
+
+    // Reconciliation with the cold path counts the backfilled rows as explained, the rest as matches.
+    const { rows: cold } = await recomputeRows(catalog, plans, { inputs: [{ stream: 'orders', file }] });
+    const hotBatch = [...shed.rows(batch), ...(backfilled.get(batch.name)?.rows ?? []).map((r) => ({ ...r, backfilled: true }))];
+    const rec = reconcileMetric(batch, hotBatch, cold.get(batch.name) ?? [], []).summary;
+    expect(rec.classes).toMatchObject({ backfilled: backfilled.get(batch.name)?.rows.length, match: shed.rows(batch).length, missing_hot: 0, mismatch: 0 });
+    expect(rec.classes.backfilled).toBeGreaterThan(0);
+    expect(rec.unexplained).toBe(0);
+    // Before the backfill the same windows are missing on the hot path: unexplained.
+    expect(reconcileMetric(batch, shed.rows(batch), cold.get(batch.name) ?? [], []).summary.classes.missing_hot).toBe(backfilled.get(batch.name)?.rows.length);
 
     // Upserting the backfilled rows under the hot path's own identities gives the unshed run's rows exactly.
     for (const p of [batch, hop]) {
