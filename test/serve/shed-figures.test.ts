@@ -22,6 +22,13 @@ describe('shed figures', () => {
       expect(promValue(text, 'pitwall_backfilled_windows_total', { metric: a })).toBe(0);
       const ready = (await app.inject({ method: 'GET', url: '/readyz' })).json<{ shed: Record<string, ShedStats> }>();
       expect(ready.shed[a]).toMatchObject({ tier: 'batch', shed: true, since: '2026-11-30T10:00:00.000Z' });
+      // The page's badges read /v1/metrics: tier and shed state per metric.
+      const listed = (await app.inject({ method: 'GET', url: '/v1/metrics' })).json<{ metrics: { name: string; tier: string; shed?: { shed: boolean; since: string | null } }[] }>();
+      expect(listed.metrics.find((m) => m.name === a)).toMatchObject({ shed: { shed: true, since: '2026-11-30T10:00:00.000Z', shedWindows: 4 } });
+      expect(listed.metrics.find((m) => m.name === b)?.shed).toMatchObject({ shed: false, since: null });
+      const page = (await app.inject({ method: 'GET', url: '/' })).body;
+      expect(page).toContain('data-badge=');
+      expect(page).toContain("'shed since '");
       // Resumed and backfilled; a later figure below the most reached (a restart) never takes a counter back.
       figures[a] = { tier: 'batch', shed: false, since: undefined, shedWindows: 4, backfilledWindows: 4, pendingIntervals: 0 };
       text = await scrape();
