@@ -1,6 +1,6 @@
 /**
- * `pitwall run --shed` and `--backfill D` (README "Shedding and backfill"), with --single: once a
- * second the engine's lag goes to the shedding controller and its level to the engine; on the
+ * `pitwall run --shed` and `--backfill D` (README "Shedding and backfill"), with --single: four
+ * times a second the engine's lag goes to the shedding controller and its level to the engine; on the
  * backfill schedule, every closed shed interval whose windows have all closed on the hot path is
  * recomputed from the archive and its rows published marked backfilled.
  */
@@ -14,8 +14,8 @@ import { ShedController, type LagSample, type ShedThresholds } from '../hot/shed
 import type { ShedInterval } from '../hot/shed-log.js';
 import type { MetricPlan } from '../plan/index.js';
 
-/** How often the lag is sampled (ms). */
-export const SHED_SAMPLE_MS = 1_000;
+/** How often the lag is sampled (ms): often enough to see a burst's backlog; the dwell keeps the level steady. */
+export const SHED_SAMPLE_MS = 250;
 
 /** The lag of a running engine: records behind the partition ends, and processing time − the lowest watermark of the streams metrics read. */
 export function lagSample(engine: Engine, lag: ReadonlyMap<string, number>, nowMs: number): LagSample {
@@ -26,7 +26,7 @@ export function lagSample(engine: Engine, lag: ReadonlyMap<string, number>, nowM
   return { consumerLagRecords: lag.size > 0 ? records : undefined, eventLagMs: Number.isFinite(wm) ? Math.max(0, nowMs - wm) : undefined };
 }
 
-/** Samples the lag every second and sheds or resumes metrics by tier. Returns a stop function. */
+/** Samples the lag every {@link SHED_SAMPLE_MS} ms and sheds or resumes metrics by tier. Returns a stop function. */
 export function startShedding(engine: Engine, lag: () => ReadonlyMap<string, number>, thresholds: ShedThresholds, log: (msg: string) => void): () => void {
   const controller = new ShedController(thresholds);
   // A metric left shed by a stop stays shed until the lag says otherwise.
