@@ -7,11 +7,14 @@
  * state in changelog topics (each checkpoint a Kafka transaction per task).
  * `-- --scenario=enrichment` needs no broker: an external lookup's service dead for 30 s
  * mid-run (chaos/enrichment-outage.ts).
+ * `-- --scenario=shedding` runs the shedding scenario instead (shedding-run.ts): 10x load for
+ * 60 s (`--quick`: 15 s) with a critical, a standard and a batch metric.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { SCENARIOS, type Scenario } from '../src/sources/generator.js';
 import { enrichmentOutage } from './enrichment-outage.js';
 import { faultRun, type FaultRunResult } from './fault-run.js';
+import { sheddingRun } from './shedding-run.js';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--scenario='.length);
@@ -30,6 +33,14 @@ if (only === 'enrichment') {
 let brokers = process.env.PITWALL_CHAOS_BROKERS;
 const own = !brokers;
 if (!brokers) brokers = execFileSync('bash', ['scripts/kafka.sh', 'start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop() as string;
+if (only === 'shedding') {
+  const r = await sheddingRun({ brokers, seconds: quick ? 15 : 60, multiple: 10, baseRate: 1_500, log: (m) => process.stderr.write(`  ${m}\n`) });
+  const rows = Object.entries(r.metrics).map(([m, f]) => `| ${m} | ${f.tier} | ${f.shedWindows} | ${f.backfilledWindows} | ${f.pendingIntervals} | ${r.compared[m] ?? 0} |`);
+  process.stdout.write(`${r.events} events at ${r.rate}/s; ${r.shedSteps} shedding steps; p99 event→result ${r.p99LatencyMs === undefined ? 'n/a' : `≤ ${r.p99LatencyMs} ms`}; final rows ${r.equal ? 'equal' : 'NOT equal'} to an unshed run\n`);
+  process.stdout.write(`${['| metric | tier | shed windows | backfilled windows | pending intervals | rows compared |', '|---|---|---|---|---|---|', ...rows].join('\n')}\n`);
+  if (own && !quick) spawnSync('bash', ['scripts/kafka.sh', 'stop'], { stdio: 'inherit' });
+  process.exit(r.equal && Object.values(r.metrics).every((m) => m.pendingIntervals === 0) ? 0 : 1);
+}
 const cases: { scenario: Scenario; multiple: number }[] = quick
   ? [{ scenario: 'food-delivery', multiple: 2 }]
   : SCENARIOS.filter((s) => !only || s === only).flatMap((scenario) => [2, 5, 10].map((multiple) => ({ scenario, multiple })));

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { AggregateUserError, PitwallError } from '../errors.js';
+import { registerBackfillCommand } from './backfill-command.js';
 import { registerColdCommands } from './cold-commands.js';
 import { registerConnectCommand } from './connect-command.js';
 import { registerDemoCommand } from './demo-command.js';
@@ -56,6 +57,7 @@ export function buildProgram(): PitwallCommand {
   registerRunCommand(program);
   registerConnectCommand(program);
   registerColdCommands(program);
+  registerBackfillCommand(program);
   registerDemoCommand(program);
   registerDlqCommand(program);
   registerGenCommand(program);

@@ -13,6 +13,11 @@ import { brokersFrom } from './brokers.js';
 import { loadDefinitions, lookupJoinWarning, withoutLookupJoins } from './load-definitions.js';
 import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
+import { backfillDue, startShedding } from './run-shedding.js';
+import { attachShedFile } from '../state/shed-file.js';
+import type { Catalog } from '../catalog/index.js';
+import type { MetricPlan } from '../plan/index.js';
+import type { RowChange } from '../hot/operator-types.js';
 
 /** Parses `token:scope,token:scope`. */
 export function parseTokens(value: string | undefined): TokenConfig[] {
@@ -31,8 +36,11 @@ export const STOP_TIMEOUT_MS = 25_000;
 /** A KafkaRunner that remembers how its last checkpoint ended, so /readyz can say it failed. */
 class ObservedRunner extends KafkaRunner {
   lastCheckpointError: Error | undefined;
+  /** Runs before each checkpoint captures the state (the shed log is written with the event times skipped so far). */
+  beforeCheckpoint: (() => void) | undefined;
 
   override checkpoint(): Promise<void> {
+    try { this.beforeCheckpoint?.(); } catch (err) { return Promise.reject(err as Error); }
     return super.checkpoint().then(() => { this.lastCheckpointError = undefined; }, (err: unknown) => {
       this.lastCheckpointError = err as Error;
       throw err;
@@ -53,6 +61,9 @@ export async function runAction(opts: RunOptions): Promise<number> {
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
+  if (opts.shed && !opts.single) throw new ExecutionError('PW_BAD_OPTION', '--shed runs with --single for now (member threads do not shed yet): add --single, or drop --shed');
+  if (opts.backfill !== undefined && (!opts.shed || !opts.archive)) throw new ExecutionError('PW_BAD_OPTION', '--backfill recomputes shed windows from the archive: give --shed and --archive DIR too');
+  if (opts.resumeLag > opts.shedLag || opts.resumeRecords > opts.shedRecords) throw new ExecutionError('PW_BAD_OPTION', '--resume-lag and --resume-records must not exceed --shed-lag and --shed-records (resuming below a lower threshold keeps metrics from flapping)');
   if (opts.single && opts.stateSync === 'changelog') throw new ExecutionError('PW_BAD_OPTION', '--state-sync changelog is how a group\'s members share state; --single runs no group: drop one of them');
   const tokens = parseTokens(opts.tokens);
   const brokers = brokersFrom(opts.brokers);
@@ -89,7 +100,10 @@ export async function runAction(opts: RunOptions): Promise<number> {
       brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, log, onFatal,
     });
+    // Before the first record: the shed log read back, metrics left shed by a stop still shed.
+    const stopShedding = opts.shed ? startSheddingOn(single, opts, log) : undefined;
     await single.start().catch(async (err: unknown) => {
+      stopShedding?.();
       await archive?.close().catch(() => undefined); // its writer thread would keep the process alive
       throw err;
     });
@@ -98,9 +112,13 @@ export async function runAction(opts: RunOptions): Promise<number> {
     const feed = new ProvisionalFeed(single.engine);
     const provisional = setInterval(() => { for (const [p, c] of feed.changes()) { store.apply(p, c); serve?.apply(p, c); } }, 1000);
     provisional.unref();
+    const backfillTimer = opts.backfill !== undefined && opts.archive ? scheduleBackfill(single, catalog, archive, opts.archive, opts.backfill, (p, c) => { store.apply(p, c); serve?.apply(p, c); }, log) : undefined;
     runner = {
-      handle: { engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError, groupError: () => undefined },
-      stop: () => { clearInterval(provisional); return single.stop(); },
+      handle: {
+        engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError, groupError: () => undefined,
+        ...(opts.shed ? { shed: () => single.engine.shedStats() } : {}),
+      },
+      stop: () => { clearInterval(provisional); clearInterval(backfillTimer); stopShedding?.(); return single.stop(); },
       observe: (m) => {
         single.onCheckpoint = (ms, figures) => {
           m.checkpointSeconds.observe(ms / 1000);
@@ -207,4 +225,30 @@ export async function runAction(opts: RunOptions): Promise<number> {
   clearTimeout(deadline);
   setTimeout(() => process.exit(status), 2000).unref();
   return status;
+}
+
+/** --shed: the shed log in the state directory (read now, written on every change and before each checkpoint), and the controller's loop. */
+function startSheddingOn(single: ObservedRunner, opts: RunOptions, log: (msg: string) => void): () => void {
+  const engine = single.engine;
+  const path = attachShedFile(opts.stateDir, engine.shedLog);
+  engine.resumeShedLog();
+  const open = engine.plans.filter((p) => engine.shedLog.isOpen(p.name)).map((p) => p.name);
+  if (open.length) log(`still shed from before the restart: ${open.join(', ')}`);
+  single.beforeCheckpoint = () => { engine.syncShedLog(); engine.shedLog.onChange?.(); };
+  log(`shedding by tier on (shed past ${opts.shedLag} ms or ${opts.shedRecords} records behind, resume under ${opts.resumeLag} ms and ${opts.resumeRecords}, ${opts.shedDwell} ms dwell); intervals in ${path}`);
+  return startShedding(engine, () => single.lag, { shedLagMs: opts.shedLag, resumeLagMs: opts.resumeLag, shedRecords: opts.shedRecords, resumeRecords: opts.resumeRecords, dwellMs: opts.shedDwell }, log);
+}
+
+/** --backfill D: recomputes due shed intervals from the archive on the schedule; rows go to the results topic (with the next checkpoint) and the serving store. */
+function scheduleBackfill(single: ObservedRunner, catalog: Catalog, archive: ArchiveWriter | undefined, archiveDir: string, everyMs: number, serve: (p: MetricPlan, c: RowChange) => void, log: (msg: string) => void): NodeJS.Timeout {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    backfillDue(single.engine, catalog, archive, archiveDir, (p, c) => { single.publishResult(p, c); serve(p, c); })
+      .then((n) => { if (n) log(`backfill: ${n} windows recomputed from the archive and published marked backfilled`); }, (err: unknown) => log(`backfill failed (will retry): ${(err as Error).message}`))
+      .finally(() => { running = false; });
+  }, everyMs);
+  timer.unref();
+  return timer;
 }

@@ -4,7 +4,8 @@
  */
 import { Option } from 'commander';
 import { availableParallelism } from 'node:os';
-import { durationMs, portNumber, positiveInt } from './option-values.js';
+import { DEFAULT_SHED_THRESHOLDS as SHED } from '../hot/shed-controller.js';
+import { durationMs, nonNegativeInt, portNumber, positiveInt } from './option-values.js';
 import type { PitwallCommand } from './pitwall-command.js';
 
 /** The options of `pitwall run`, numbers and durations already read (milliseconds). */
@@ -13,6 +14,7 @@ export interface RunOptions {
   resultsTopic: string; checkpointInterval: number; fromBeginning?: boolean; maxGroups: number; maxDedupIds: number;
   archive?: string; piiKey?: string; port: number; host: string; tokens?: string; cors?: string; reconcileEvery?: number; reconcileArchive?: string;
   workers?: number; single?: boolean; partialsPrefix?: string; stateSync: 'shared' | 'changelog';
+  shed?: boolean; shedLag: number; resumeLag: number; shedRecords: number; resumeRecords: number; shedDwell: number; backfill?: number;
 }
 
 /** Registers `run`. */
@@ -40,6 +42,13 @@ export function registerRunCommand(program: PitwallCommand): void {
     .option('--single', 'one thread that reads every partition itself, without partials (no other process may join the group; state directories are not interchangeable with a group\'s)')
     .addOption(new Option('--state-sync <how>', 'how partitions move between members with their state: shared (every member on this machine opens --state-dir) or changelog (compacted changelog topics written in Kafka transactions: members on any machine)').choices(['shared', 'changelog']).default('shared'))
     .option('--partials-prefix <name>', 'partials topics are <name>.<metric>.partials (default: the --group id, so `pitwall.<metric>.partials` for the default group)')
+    .option('--shed', 'with --single: under load, stop computing batch metrics on the hot path, then standard ones (never critical); their windows are recorded and recomputed by backfill (README "Shedding and backfill")')
+    .addOption(new Option('--shed-lag <duration>', 'event-time lag (processing time - watermark) above which --shed sheds one more tier').default(SHED.shedLagMs, '30s').argParser(durationMs('--shed-lag')))
+    .addOption(new Option('--resume-lag <duration>', 'event-time lag below which (with --resume-records) a tier resumes').default(SHED.resumeLagMs, '5s').argParser(durationMs('--resume-lag')))
+    .addOption(new Option('--shed-records <n>', 'consumer lag (records behind the partition ends) above which --shed sheds one more tier').default(SHED.shedRecords).argParser(nonNegativeInt('--shed-records')))
+    .addOption(new Option('--resume-records <n>', 'consumer lag below which (with --resume-lag) a tier resumes').default(SHED.resumeRecords).argParser(nonNegativeInt('--resume-records')))
+    .addOption(new Option('--shed-dwell <duration>', 'minimum time between two shedding steps').default(SHED.dwellMs, '30s').argParser(durationMs('--shed-dwell')))
+    .option('--backfill <duration>', 'with --shed and --archive: on this schedule, recompute the windows shed metrics left incomplete from the archive and publish them marked backfilled', durationMs('--backfill'))
     .option('--max-dedup-ids <n>', 'cap on remembered event ids per stream partition (past it the oldest are forgotten, counted)', positiveInt('--max-dedup-ids'), 2_000_000)
     .action(async (opts: RunOptions) => {
       const { runAction } = await import('./run-action.js');

@@ -32,7 +32,7 @@ export function registerValidateCommand(program: PitwallCommand): void {
       const streams = [...catalog.streams.values()];
       process.stdout.write(`ok: ${streams.length} catalog entries (${streams.filter((s) => s.kind === 'stream').length} streams), ${plans.length} metrics\n`);
       for (const p of plans) {
-        process.stdout.write(`  ${p.name.padEnd(28)} ${p.stream.name.padEnd(14)} emit=${p.emit.padEnd(16)} hash=${p.hash}\n`);
+        process.stdout.write(`  ${p.name.padEnd(28)} ${p.stream.name.padEnd(14)} emit=${p.emit.padEnd(16)} tier=${p.tier.padEnd(9)} hash=${p.hash}\n`);
         for (const line of versionLines(p)) process.stdout.write(`${line}\n`);
       }
     });

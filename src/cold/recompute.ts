@@ -15,6 +15,7 @@ import { answersRelationName, changesRelationName, compileDuckDb } from './compi
 import { quoteIdent } from './duckdb-dialect.js';
 import { appendEvents, createEventsTable } from './load-events.js';
 import { runCompiled } from './run-query.js';
+import type { ResultRow } from '../util/result-row.js';
 import { hasLane, laneReadSql, laneRowCount, readArchiveManifest, type ArchivedSegment } from '../archive/archive-lanes.js';
 
 export interface RecomputeSource {
@@ -157,20 +158,31 @@ export interface RecomputeSummary {
 /** Runs every metric in DuckDB and writes `<out>/<metric>.ndjson` and `_summary.json`. */
 export async function recompute(catalog: Catalog, plans: readonly MetricPlan[], source: RecomputeSource, outDir: string): Promise<RecomputeSummary> {
   mkdirSync(outDir, { recursive: true });
+  const { summary, rows } = await recomputeRows(catalog, plans, source);
+  for (const p of plans) {
+    const r = rows.get(p.name) ?? [];
+    writeFileSync(join(outDir, `${p.name}.ndjson`), r.map((x) => JSON.stringify(x)).join('\n') + (r.length ? '\n' : ''));
+  }
+  writeFileSync(join(outDir, '_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
+
+/** Runs every metric in DuckDB and returns its rows (by metric name) and the summary, writing nothing. */
+export async function recomputeRows(catalog: Catalog, plans: readonly MetricPlan[], source: RecomputeSource): Promise<{ summary: RecomputeSummary; rows: Map<string, ResultRow[]> }> {
   const conn = await (await DuckDBInstance.create(':memory:')).connect();
   try {
     const streams = source.archive ? await loadArchive(conn, catalog, plans, source.archive) : await loadInputs(conn, catalog, source.inputs ?? []);
     const tables = await loadTables(conn, plans, source);
     const summary: RecomputeSummary = { source: source.archive ? 'archive' : 'files', streams, metrics: {} };
+    const out = new Map<string, ResultRow[]>();
     for (const p of plans) {
       // A metric over a stream with no input has no rows (replay writes it empty too). The archive
       // holds each accepted event once, so it needs no dedup pass.
       const rows = streams[p.stream.name] ? await runCompiled(conn, p, compileDuckDb(p, { dedup: !source.archive, ...(tables.has(p.name) ? { tableRelation: tables.get(p.name) as string } : {}) })) : [];
-      writeFileSync(join(outDir, `${p.name}.ndjson`), rows.map((r) => JSON.stringify(r)).join('\n') + (rows.length ? '\n' : ''));
+      out.set(p.name, rows);
       summary.metrics[p.name] = { rows: rows.length, hash: p.hash };
     }
-    writeFileSync(join(outDir, '_summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-    return summary;
+    return { summary, rows: out };
   } finally {
     conn.closeSync();
   }

@@ -7,11 +7,17 @@
 import { compilePayloadValidator, decodeAndValidate, getPath, tableAsStream, type Catalog, type FutureReference, type PayloadValidator, type StreamDef, type TableSpec, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import type { Tier } from '../sql/index.js';
 import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
 import type { ChangeOutcome, TableChange, TableStats } from './table-versions.js';
 import type { Enrichment } from './enrichment/enrichment-stage.js';
+import { outputWindowBound } from '../cold/index.js';
+import type { Val } from './eval/compile-expr.js';
+import type { ShedController } from './shed-controller.js';
+import { ShedLog } from './shed-log.js';
+import { windowSlots } from './window-slots.js';
 import { StreamRuntime, statsOf, type QuarantineRecord, type RawRecord, type StreamSink, type StreamStats } from './stream-runtime.js';
 
 export interface EngineSink {
@@ -27,6 +33,22 @@ export interface EngineSink {
    * late lane; the cold path leaves them out).
    */
   tableChange?(change: TableChangeRecord): void;
+  /** A row change held back because its window overlaps a shed interval (README "Shedding and backfill"). */
+  shedRow?(plan: MetricPlan, change: RowChange): void;
+}
+
+/** Per metric: its tier, whether it is shed now, and its windows found incomplete and backfilled. */
+export interface ShedStats {
+  tier: Tier;
+  shed: boolean;
+  /** Processing time (ISO) the current shed began. */
+  since: string | undefined;
+  /** Windows made incomplete by closed shed intervals (TUMBLE/HOP/CUMULATE: the window slots; SESSION: sessions held back). */
+  shedWindows: number;
+  /** Windows recomputed by backfills (of the intervals kept in the log). */
+  backfilledWindows: number;
+  /** Closed intervals waiting for a backfill. */
+  pendingIntervals: number;
 }
 
 /** A valid table change and its outcome for the joins of one stream. */
@@ -79,7 +101,10 @@ export class Engine {
     this.plans = plans;
     const limits = { maxGroups: options.maxGroups ?? 1_000_000 };
     const metricSink: MetricSink = {
-      result: (p, c) => sink.result(p, c),
+      result: (p, c) => {
+        if (this.shedLog.affects(p.name, c.windowStart, windowEndOf(p, c))) { this.#heldBack(p, c); return; }
+        sink.result(p, c);
+      },
       late: (p, pair) => sink.late?.(p, pair),
       overflow: (p, e, o) => sink.overflow?.(p, e, o),
     };
@@ -114,6 +139,91 @@ export class Engine {
   }
 
   readonly #sink: EngineSink;
+  /** Shed intervals of every metric; the owner persists it (onChange) when it runs with a state directory. */
+  readonly shedLog = new ShedLog();
+  /**
+   * Per metric: windows found incomplete (the window slots of each closed interval; for SESSION,
+   * the sessions whose final rows were held back), the last session counted (a window's final
+   * rows come together), and the earliest window end held back in the open interval.
+   */
+  readonly #shedCounts = new Map<string, { windows: number; last: string; heldFromMs: number }>();
+
+  #counts(metric: string): { windows: number; last: string; heldFromMs: number } {
+    let c = this.#shedCounts.get(metric);
+    if (!c) { c = { windows: 0, last: '', heldFromMs: Number.POSITIVE_INFINITY }; this.#shedCounts.set(metric, c); }
+    return c;
+  }
+
+  #heldBack(plan: MetricPlan, change: RowChange): void {
+    const c = this.#counts(plan.name);
+    const end = windowEndOf(plan, change);
+    if (end < c.heldFromMs) c.heldFromMs = end;
+    if (plan.window.type === 'session' && change.kind === 'upsert' && change.final) {
+      const w = `${change.windowStart}/${change.id}`;
+      if (w !== c.last) { c.windows++; c.last = w; }
+    }
+    this.#sink.shedRow?.(plan, change);
+  }
+
+  /**
+   * Sheds or resumes one metric. Shedding opens an interval from the stream's watermark −
+   * allowed lateness; resuming closes it one past the latest event time skipped (see ShedLog).
+   */
+  setShed(metric: string, shed: boolean, nowMs = Date.now()): void {
+    for (const s of this.#streams.values()) {
+      for (const m of s.metrics) {
+        if (m.plan.name !== metric || m.shed === shed) continue;
+        m.shed = shed;
+        const c = this.#counts(metric);
+        if (shed) {
+          m.skipped = undefined;
+          c.heldFromMs = Number.POSITIVE_INFINITY;
+          this.shedLog.begin(metric, s.watermark.watermarkMs - m.plan.stream.allowedLatenessMs, nowMs);
+        } else {
+          const closed = this.shedLog.end(metric, m.skipped, c.heldFromMs);
+          if (closed) c.windows += windowSlots(m.plan.window, closed.fromMs, closed.toMs as number) ?? 0;
+        }
+      }
+    }
+  }
+
+  /** Copies each shed metric's skipped event times into its open interval (call before writing the log with a checkpoint). */
+  syncShedLog(): void {
+    for (const s of this.#streams.values()) {
+      for (const m of s.metrics) {
+        const open = m.shed ? this.shedLog.intervals(m.plan.name).find((i) => i.toMs === null) : undefined;
+        if (open && m.skipped) open.skipped = { ...m.skipped };
+      }
+    }
+  }
+
+  /** After a stored log is loaded: a metric with an open interval starts shed again, carrying on from the event times it skipped before. */
+  resumeShedLog(): void {
+    for (const s of this.#streams.values()) {
+      for (const m of s.metrics) {
+        const open = this.shedLog.intervals(m.plan.name).find((i) => i.toMs === null);
+        if (!open) continue;
+        // Replayed events skipped again may belong to windows closed before shedding began: cover from the floor until it closes (ShedLog.end).
+        if (open.fromMs !== Number.MIN_SAFE_INTEGER) { open.restartedFromMs = open.fromMs; open.fromMs = Number.MIN_SAFE_INTEGER; }
+        m.shed = true;
+        m.skipped = open.skipped ? { ...open.skipped } : undefined;
+      }
+    }
+  }
+
+  /** Applies the controller's level: each metric shed or not by its tier. */
+  applyShedLevel(controller: ShedController, nowMs = Date.now()): void {
+    for (const p of this.plans) this.setShed(p.name, controller.isShed(p.tier), nowMs);
+  }
+
+  /** Shed state and held-back windows per metric. */
+  shedStats(): Record<string, ShedStats> {
+    return Object.fromEntries(this.plans.map((p) => [p.name, {
+      tier: p.tier, shed: this.shedLog.isOpen(p.name), since: this.shedLog.openSince(p.name), shedWindows: this.#shedCounts.get(p.name)?.windows ?? 0,
+      backfilledWindows: this.shedLog.intervals(p.name).reduce((n, i) => n + i.backfilledWindows, 0), pendingIntervals: this.shedLog.pending(p.name).length,
+    }]));
+  }
+
   /** The reference tables some metric joins: their validator, counters and the streams joining them. */
   readonly #tables = new Map<string, { def: StreamDef; validate: PayloadValidator; stats: TableRunStats; joiners: StreamRuntime[] }>();
 
@@ -273,4 +383,18 @@ export class Engine {
     for (const s of this.#streams.values()) for (const m of s.metrics) out[m.plan.name] = m.stateSize();
     return out;
   }
+}
+
+/**
+ * The end of a row's window: TUMBLE/HOP start + size; CUMULATE and SESSION the selected
+ * window_end when there is one, else the CUMULATE period's end or, for SESSION, +∞ (conservative:
+ * a shed interval then decides by the start alone).
+ */
+export function windowEndOf(plan: MetricPlan, change: RowChange): number {
+  const w = plan.window;
+  if (w.type === 'tumble' || w.type === 'hop') return change.windowStart + w.sizeMs;
+  const i = outputWindowBound(plan, 'window_end');
+  const v = i >= 0 ? (change.values?.[i] as Val | undefined) : undefined;
+  if (typeof v === 'number') return v;
+  return w.type === 'cumulate' ? change.windowStart + w.sizeMs : Number.POSITIVE_INFINITY;
 }

@@ -174,6 +174,9 @@ export class KafkaRunner {
 
   get lag(): ReadonlyMap<string, number> { return this.#source.lag; }
 
+  /** Writes a row change to the results topic (sent with the next checkpoint's flush): backfilled rows. */
+  publishResult(plan: MetricPlan, change: RowChange): void { this.#results.write(plan, change); }
+
   /** Messages buffered for the broker per output topic (the results topic and each DLQ). */
   outboxes(): Map<string, number> {
     return new Map([[this.#results.topic, this.#results.buffered], ...this.#dlq.buffered()]);

@@ -77,6 +77,13 @@ export class MetricOperator {
   /** Set when the last processed event was late for at least one window of this metric. */
   lastWasLate = false;
   /**
+   * Shed (README "Shedding and backfill"): {@link process} skips the event (no join, filter or
+   * window work) and only notes its time; watermarks still close windows.
+   */
+  shed = false;
+  /** The earliest and latest event times skipped while shed (undefined: none since shedding began). */
+  skipped: { minMs: number; maxMs: number } | undefined;
+  /**
    * The evidence of an event's own partition at its arrival (set by the stream runtime that
    * feeds this metric); attached to its late pairs and to forwarded SESSION events.
    */
@@ -147,6 +154,13 @@ export class MetricOperator {
    */
   process(event: ValidEvent, origin: EventOrigin, watermarkMs: number, enriched?: Readonly<Record<string, Enrichment>>): void {
     this.lastWasLate = false;
+    if (this.shed) {
+      const t = event.eventTimeMs;
+      if (this.skipped === undefined) this.skipped = { minMs: t, maxMs: t };
+      else if (t > this.skipped.maxMs) this.skipped.maxMs = t;
+      else if (t < this.skipped.minMs) this.skipped.minMs = t;
+      return;
+    }
     const join = this.#join;
     if (join) {
       if (join.lateForAll(event.eventTimeMs, watermarkMs)) { this.#op.process(event, origin, watermarkMs); return; }

@@ -13,6 +13,8 @@ export interface RowChange {
   readonly values: Val[] | undefined;
   /** True for the final row of a closed window. */
   readonly final: boolean;
+  /** Recomputed from the archive by a backfill (README "Shedding and backfill"), not by the hot path. */
+  readonly backfilled?: boolean;
 }
 
 /** Where an event came from: input partition and offset. */

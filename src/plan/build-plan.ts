@@ -335,6 +335,14 @@ function bindTopN(outer: SqlNode, ctx: Ctx): { root: TopNNode; agg: AggregateQue
   return { root, agg, names };
 }
 
+/**
+ * The text hashed for lineage: the tier directive's line is left out (a tier changes when a
+ * metric runs, not its rows), so files without one hash as they always did.
+ */
+function withoutTier(sql: string): string {
+  return sql.replace(/^[ \t]*--[ \t]*tier[ \t]*:[^\n]*\n?/gim, '');
+}
+
 /** The definition hash: SQL text plus every stream (and joined table) setting that changes results. */
 export function definitionHash(sql: string, stream: StreamDef, table?: StreamDef): string {
   const settings = {
@@ -383,8 +391,8 @@ export function buildPlan(query: ParsedQuery, catalog: Catalog): MetricPlan {
     walkExpr(c.expr, (e) => { if (e.kind === 'FieldExpr') throw new PlanError('PW_INTERNAL', `unbound field ${e.path} after aggregation`); });
   }
   return {
-    name: query.name, file: query.source.file, sql: query.source.text, emit: query.emit,
-    hash: definitionHash(query.source.text, agg.stream, findNode(root, 'LookupJoinNode')?.table), stream: agg.stream, window: agg.window,
+    name: query.name, file: query.source.file, sql: query.source.text, emit: query.emit, tier: query.tier,
+    hash: definitionHash(withoutTier(query.source.text), agg.stream, findNode(root, 'LookupJoinNode')?.table), stream: agg.stream, window: agg.window,
     columns, keyColumns, root,
   };
 }

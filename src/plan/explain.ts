@@ -55,6 +55,6 @@ export function displayNode(node: PlanNode): string {
 
 /** The plan as an indented tree, root first. */
 export function explainPlan(plan: MetricPlan): string {
-  const head = `Metric ${plan.name} [emit=${plan.emit}, hash=${plan.hash}] -> (${plan.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
+  const head = `Metric ${plan.name} [emit=${plan.emit}${plan.tier === 'standard' ? '' : `, tier=${plan.tier}`}, hash=${plan.hash}] -> (${plan.columns.map((c) => `${c.name} ${c.type}`).join(', ')})`;
   return [head, ...planChain(plan.root).map((n, depth) => `${'  '.repeat(depth + 1)}${displayNode(n)}`)].join('\n');
 }

@@ -5,7 +5,7 @@
  * DuckDB SQL.
  */
 import type { StreamDef } from '../catalog/index.js';
-import type { EmitMode } from '../sql/parse-query.js';
+import type { EmitMode, Tier } from '../sql/parse-query.js';
 import type { Expr, SqlType } from './expr.js';
 
 /** Reads a stream: decode, validate, dedup by event id, event time and watermarks. */
@@ -129,7 +129,12 @@ export interface MetricPlan {
   readonly file: string;
   readonly sql: string;
   readonly emit: EmitMode;
-  /** Hash of the definition (SQL text and the stream settings it depends on): result lineage. */
+  /**
+   * Priority under load (`-- tier:`). Not part of {@link hash}: the tier decides when the hot
+   * path computes a metric, never what its rows hold, so changing it keeps state and lineage.
+   */
+  readonly tier: Tier;
+  /** Hash of the definition (SQL text without its `-- tier:` line, and the stream settings it depends on): result lineage. */
   readonly hash: string;
   readonly stream: StreamDef;
   readonly window: WindowSpec;

@@ -29,11 +29,15 @@ import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
 import type { ResultRow, ResultValue } from '../util/result-row.js';
 import type { ReplaySummary } from '../hot/replay.js';
 
-export type DiffClass = 'match' | 'late' | 'false_late' | 'missing_hot' | 'missing_cold' | 'mismatch';
+/**
+ * `backfilled`: a hot row marked `backfilled: true` (its window was shed on the hot path and
+ * recomputed from the archive: README "Shedding and backfill") equal to the cold one: explained.
+ */
+export type DiffClass = 'match' | 'backfilled' | 'late' | 'false_late' | 'missing_hot' | 'missing_cold' | 'mismatch';
 
 export interface Difference {
   readonly metric: string;
-  readonly class: Exclude<DiffClass, 'match'>;
+  readonly class: Exclude<DiffClass, 'match' | 'backfilled'>;
   readonly windowStart: string;
   readonly key: Record<string, ResultValue>;
   readonly hot: ResultRow | undefined;
@@ -245,7 +249,7 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
     const end = Date.parse(String(r.window_end ?? ws));
     return lines.filter((l) => { const t = Date.parse(l.event_time); return t >= start - (end - start) && t < end; }).length;
   };
-  const classes: Record<DiffClass, number> = { match: 0, late: 0, false_late: 0, missing_hot: 0, missing_cold: 0, mismatch: 0 };
+  const classes: Record<DiffClass, number> = { match: 0, backfilled: 0, late: 0, false_late: 0, missing_hot: 0, missing_cold: 0, mismatch: 0 };
   const differences: Difference[] = [];
   const ids = new Set([...hotBy.keys(), ...coldBy.keys()]);
   const windows = new Set<string>();
@@ -257,7 +261,7 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
     let cls: DiffClass;
     if (h && c) cls = plan.columns.every((col) => same(h[col.name], c[col.name], tolerances.get(col.name) ?? 0)) ? 'match' : 'mismatch';
     else cls = h ? 'missing_cold' : 'missing_hot';
-    if (cls === 'match') { classes.match++; continue; }
+    if (cls === 'match') { if (h?.backfilled === true) classes.backfilled++; else classes.match++; continue; }
     const pairs = Math.max(h ? pairsFor(h, mine, lateByWindow) : 0, c ? pairsFor(c, mine, lateByWindow) : 0);
     const falsePairs = falseLate.length === 0 ? 0 : Math.max(h ? pairsFor(h, falseLate, falseByWindow) : 0, c ? pairsFor(c, falseLate, falseByWindow) : 0);
     if (falsePairs > 0) cls = 'false_late';
@@ -267,7 +271,7 @@ export function reconcileMetric(plan: MetricPlan, hot: readonly ResultRow[], col
   }
   const unexplained = classes.false_late + classes.missing_hot + classes.missing_cold + classes.mismatch;
   return {
-    summary: { metric: plan.name, windows: windows.size, rows: ids.size, matches: classes.match, explained: classes.late, unexplained, latePairs: mine.length, falseLatePairs: falseLate.length, classes },
+    summary: { metric: plan.name, windows: windows.size, rows: ids.size, matches: classes.match, explained: classes.late + classes.backfilled, unexplained, latePairs: mine.length, falseLatePairs: falseLate.length, classes },
     differences,
     cause: falseLate.length > 0 ? falseLateCause(plan, falseLate) : undefined,
   };
@@ -306,8 +310,8 @@ export function reconcile(plans: readonly MetricPlan[], hotDir: string, coldDir:
 
 /** The per-metric summary as a text table. */
 export function formatReconciliation(r: Reconciliation): string {
-  const head = ['metric', 'windows', 'rows', 'match', 'late (explained)', 'late pairs', 'false_late', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
-  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.explained, m.latePairs, m.classes.false_late, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
+  const head = ['metric', 'windows', 'rows', 'match', 'backfilled', 'late (explained)', 'late pairs', 'false_late', 'missing_hot', 'missing_cold', 'mismatch', 'unexplained'];
+  const rows = r.metrics.map((m) => [m.metric, m.windows, m.rows, m.matches, m.classes.backfilled, m.classes.late, m.latePairs, m.classes.false_late, m.classes.missing_hot, m.classes.missing_cold, m.classes.mismatch, m.unexplained].map(String));
   const widths = head.map((h, i) => rows.reduce((w, row) => Math.max(w, (row[i] as string).length), h.length));
   const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join('  ');
   const out = [line(head), ...rows.map(line)];

@@ -43,7 +43,7 @@ export async function lateLane(archive: string, streams: Iterable<string>): Prom
  * before this resolves: every event those rows counted is then in the archive.
  */
 export async function captureFinals(plans: readonly MetricPlan[], store: ServingStore, flushArchive: () => Promise<void>): Promise<Map<string, ResultRow[]>> {
-  const out = new Map(plans.map((p) => [p.name, store.query(p.name, { limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows.filter((r) => r.final).map((r) => r.row)]));
+  const out = new Map(plans.map((p) => [p.name, store.query(p.name, { limit: Number.MAX_SAFE_INTEGER, offset: 0 }).rows.filter((r) => r.final).map((r) => (r.backfilled ? { ...r.row, backfilled: true } : r.row))]));
   await flushArchive();
   return out;
 }

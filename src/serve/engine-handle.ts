@@ -1,5 +1,6 @@
 /** What the server reads from a running engine (Kafka runner or the embedded demo). */
 import type { ArchiveWriter } from '../archive/archive-writer.js';
+import type { ShedStats } from '../hot/engine.js';
 import type { MetricStats } from '../hot/metric-operator.js';
 import type { StreamStats } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
@@ -34,6 +35,8 @@ export interface EngineHandle {
    * and partials received from members with another state directory.
    */
   group?(): { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number };
+  /** Per metric: tier, shed state and shed/backfilled windows (README "Shedding and backfill"); absent when the engine does not shed. */
+  shed?(): Record<string, ShedStats>;
   /** The archive being written, if any (its counters go to /metrics). */
   readonly archive?: Pick<ArchiveWriter, 'stats' | 'pendingSegments'>;
 }

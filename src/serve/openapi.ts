@@ -35,7 +35,7 @@ export function openApiDocument(opts: OpenApiOptions = { tokens: false, checkpoi
   /** Routes open whatever the tokens. */
   const open = opts.tokens ? { security: [] } : {};
   const paths: Record<string, unknown> = {
-    '/v1/metrics': { get: { summary: 'every metric: SQL, definition hash, columns and types, emit mode, window, watermark, freshness', responses: { 200: { description: 'metrics', content: { 'application/json': { schema: { type: 'object', properties: { metrics: { type: 'array', items: { type: 'object' } } } } } } }, ...common } } },
+    '/v1/metrics': { get: { summary: 'every metric: SQL, definition hash, columns and types, emit mode, tier, window, watermark, freshness, and shed state when the engine sheds', responses: { 200: { description: 'metrics', content: { 'application/json': { schema: { type: 'object', properties: { metrics: { type: 'array', items: { type: 'object' } } } } } } }, ...common } } },
     '/v1/metrics/{name}/rows': {
       get: {
         summary: 'result rows, newest window first, paginated; Accept: application/vnd.apache.arrow.stream for Arrow IPC',

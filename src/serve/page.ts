@@ -18,6 +18,8 @@ export const PAGE_HTML = `<!doctype html>
  th{color:#8899aa;font-weight:normal;border-bottom:1px solid #2a3642} .open{color:#ffb366} .final{color:#6fcf97}
  #h-live[data-state=live]{color:#6fcf97} #h-live[data-state=reconnecting],#h-live[data-state=connecting]{color:#ffb366} #h-live[data-state=stale]{color:#ff5c5c;font-weight:bold}
  body.stale main{opacity:.55}
+ .badge{font-size:.7em;margin-left:.6em;padding:.1em .5em;border-radius:.6em;border:1px solid currentColor;vertical-align:middle}
+ .badge[data-state=live]{color:#6fcf97} .badge[data-state=shed]{color:#ffb366} .badge[data-state=backfilled]{color:#7fb2ff}
 </style></head><body>
 <header><h1>pitwall</h1><span class="fig">events <b id="h-events">–</b></span><span class="fig">events/s <b id="h-rate">–</b></span>
 <span class="fig">late <b id="h-late">–</b></span><span class="fig">quarantined <b id="h-quar">–</b></span><span class="fig">duplicates <b id="h-dup">–</b></span>
@@ -83,7 +85,7 @@ async function main() {
     const valueCol = m.columns.find((c) => !c.key && (c.type === 'int' || c.type === 'double') && c.name !== 'rn');
     const keyCols = m.columns.filter((c) => c.key).map((c) => c.name);
     const sec = document.createElement('section');
-    sec.innerHTML = '<h2>' + esc(m.name) + '</h2><div class="meta">' + esc(m.window.display) + ' · emit ' + esc(m.emit) + ' · ' + esc(valueCol ? valueCol.name : '') + ' per window · hash ' + esc(m.hash) + '</div><svg data-metric="' + esc(m.name) + '"></svg><table><thead></thead><tbody></tbody></table>';
+    sec.innerHTML = '<h2>' + esc(m.name) + '<span class="badge" data-badge="' + esc(m.name) + '" data-state="live">live</span></h2><div class="meta">' + esc(m.window.display) + ' · emit ' + esc(m.emit) + ' · tier ' + esc(m.tier) + ' · ' + esc(valueCol ? valueCol.name : '') + ' per window · hash ' + esc(m.hash) + '</div><svg data-metric="' + esc(m.name) + '"></svg><table><thead></thead><tbody></tbody></table>';
     root.appendChild(sec);
     const rows = new Map();
     // CUMULATE windows of one period share window_start: the chart has a point per window end.
@@ -136,6 +138,17 @@ async function main() {
     await load(false);
   }
 }
+// A badge per metric: live; shed since T (its windows are held back); backfilled (N windows recomputed from the archive).
+async function badges() {
+  const { metrics } = await (await fetch(q('/v1/metrics'), auth)).json();
+  for (const m of metrics) {
+    const b = document.querySelector('[data-badge="' + CSS.escape(m.name) + '"]');
+    if (!b || !m.shed) continue;
+    const s = m.shed;
+    b.dataset.state = s.shed ? 'shed' : s.backfilledWindows > 0 ? 'backfilled' : 'live';
+    b.textContent = s.shed ? 'shed since ' + new Date(s.since).toLocaleTimeString() : s.backfilledWindows > 0 ? 'backfilled (' + s.backfilledWindows + ' windows' + (s.pendingIntervals ? ', more pending' : '') + ')' : s.pendingIntervals ? 'live (backfill pending)' : 'live';
+  }
+}
 let lastEvents = null, lastAt = 0;
 async function health() {
   try {
@@ -152,6 +165,7 @@ async function health() {
     const wm = text.split('\\n').filter((l) => l.startsWith('pitwall_watermark_lag_seconds{')).map((l) => Number(l.split(' ').pop()));
     document.getElementById('h-wm').textContent = wm.length ? wm.reduce((m, v) => Math.max(m, v), -Infinity).toFixed(1) + ' s' : '–';
     document.getElementById('h-status').textContent = '';
+    badges();
   } catch (e) { document.getElementById('h-status').textContent = 'engine unreachable'; }
 }
 main().catch((e) => { document.getElementById('h-status').textContent = 'error: ' + e.message; });

@@ -83,6 +83,15 @@ export class PitwallMetrics {
         if (join) yield [{ metric: p.name, table: join.table.name }, handle.engine.stats().metrics[p.name]?.joinMisses ?? 0];
       }
     });
+    const shed = handle.shed?.bind(handle);
+    if (shed) {
+      new Gauge({ name: 'pitwall_metric_shed', help: '1 while the metric is shed (its hot-path operators skipped under load: README "Shedding and backfill"), else 0; per metric and tier.', labelNames: ['metric', 'tier'], registers: [r], collect() {
+        this.reset();
+        for (const [metric, s] of Object.entries(shed())) this.set({ metric, tier: s.tier }, s.shed ? 1 : 0);
+      } });
+      observedCounter('pitwall_shed_windows_total', 'Windows left incomplete on the hot path by shedding (their rows held back until backfilled), per metric.', ['metric'], function* () { for (const [metric, s] of Object.entries(shed())) yield [{ metric }, s.shedWindows]; });
+      observedCounter('pitwall_backfilled_windows_total', 'Windows recomputed from the archive by backfill and published marked backfilled, per metric.', ['metric'], function* () { for (const [metric, s] of Object.entries(shed())) yield [{ metric }, s.backfilledWindows]; });
+    }
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
     new Gauge({ name: 'pitwall_watermark_lag_seconds', help: 'Wall clock minus the stream watermark.', labelNames: ['stream'], registers: [r], collect() {

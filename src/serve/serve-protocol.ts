@@ -3,6 +3,7 @@
  * Result changes travel in batches; the engine's figures as one snapshot every
  * {@link FIGURES_INTERVAL_MS}; metric observations as plain numbers.
  */
+import type { ShedStats } from '../hot/engine.js';
 import type { MetricStats } from '../hot/metric-operator.js';
 import type { RowChange } from '../hot/operator-types.js';
 import type { StreamStats } from '../hot/stream-runtime.js';
@@ -29,6 +30,8 @@ export interface ServeInit {
   readonly group: boolean;
   /** The engine archives (its counters come with the snapshot). */
   readonly archive: boolean;
+  /** The engine sheds metrics by tier (its shed figures come with the snapshot). */
+  readonly shed?: boolean;
   /** Names of the metrics the engine runs (of the queries directory, `pitwall run` leaves lookup joins out). */
   readonly metrics: readonly string[];
 }
@@ -43,6 +46,7 @@ export interface EngineFigures {
   readonly outboxes: [string, number][] | undefined;
   readonly notReadyReason: string | undefined;
   readonly group: { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number } | undefined;
+  readonly shed: Record<string, ShedStats> | undefined;
   readonly archive: { stats: { events: number; quarantined: number; late: number; segments: number; bytes: number; writeFailures: number; rejected: number }; pendingSegments: number } | undefined;
 }
 

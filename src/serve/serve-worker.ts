@@ -24,7 +24,7 @@ lowerThreadPriority(10);
 const init = workerData as ServeInit;
 const send = (m: FromServe): void => port.postMessage(m);
 
-let figures: EngineFigures = { stats: { streams: {}, metrics: {} }, stateSize: {}, streams: [], lag: [], lastCheckpointAt: undefined, outboxes: undefined, notReadyReason: 'starting', group: undefined, archive: undefined };
+let figures: EngineFigures = { stats: { streams: {}, metrics: {} }, stateSize: {}, streams: [], lag: [], lastCheckpointAt: undefined, outboxes: undefined, notReadyReason: 'starting', group: undefined, shed: undefined, archive: undefined };
 let nextId = 1;
 const checkpoints = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
@@ -60,6 +60,7 @@ try {
         send({ t: 'checkpoint', id });
       }),
     } : {}),
+    ...(init.shed ? { shed: () => figures.shed ?? {} } : {}),
     ...(init.group ? { group: () => figures.group ?? { members: 0, rebalances: 0, fenced: 0, skippedFlushes: 0, foreignFlushes: 0 } } : {}),
     ...(init.archive ? { archive: { get stats() { return figures.archive?.stats ?? { events: 0, quarantined: 0, late: 0, segments: 0, bytes: 0, writeFailures: 0, rejected: 0 }; }, get pendingSegments() { return figures.archive?.pendingSegments ?? 0; } } as NonNullable<EngineHandle['archive']> } : {}),
   };

@@ -19,6 +19,8 @@ export interface StoredRow {
   readonly id: string;
   readonly row: ResultRow;
   readonly final: boolean;
+  /** Recomputed from the archive by a backfill: its window was shed on the hot path. */
+  readonly backfilled?: boolean;
 }
 
 /** One change as pushed to subscribers and kept in the resume log. */
@@ -89,7 +91,7 @@ export class ServingStore {
       m.windows.get(change.windowStart)?.delete(key);
     } else {
       row = formatRow(plan, change.values ?? []);
-      m.rows.set(key, { windowStart: change.windowStart, id: change.id, row, final: change.final });
+      m.rows.set(key, { windowStart: change.windowStart, id: change.id, row, final: change.final, ...(change.backfilled ? { backfilled: true } : {}) });
       let w = m.windows.get(change.windowStart);
       if (!w) { w = new Set(); m.windows.set(change.windowStart, w); this.#evict(m); }
       w.add(key);

@@ -1,5 +1,6 @@
 /**
- * Parses one metric file: an optional leading `-- emit: on_window_close | on_update` comment
+ * Parses one metric file: optional leading `-- emit: on_window_close | on_update` and
+ * `-- tier: critical | standard | batch` comments
  * and one `CREATE VIEW <metric> AS SELECT …;` statement (node-sql-parser, PostgreSQL dialect).
  * Syntax errors carry file:line:col. Three gaps of the parser are closed here: FILTER after
  * pitwall's own aggregates ({@link liftCallFilters}), AND binding tighter than OR
@@ -28,9 +29,18 @@ const astify = (input: MeteredInput): unknown => parser.astify(input.input, { da
 export const EMIT_MODES = ['on_window_close', 'on_update'] as const;
 export type EmitMode = (typeof EMIT_MODES)[number];
 
+/**
+ * A metric's priority under load (README "Shedding and backfill"): at peak the engine stops
+ * computing `batch` metrics on the hot path first, then `standard`; `critical` ones always run.
+ */
+export const TIERS = ['critical', 'standard', 'batch'] as const;
+export type Tier = (typeof TIERS)[number];
+
 export interface ParsedQuery {
   readonly name: string;
   readonly emit: EmitMode;
+  /** Priority under load; `standard` when not declared. */
+  readonly tier: Tier;
   /** The SELECT of the view, as node-sql-parser's AST, seen through `usage` (every read is recorded). */
   readonly select: SqlNode;
   readonly source: SourceText;
@@ -56,8 +66,9 @@ function checkText(source: SourceText): void {
 
 const isStackOverflow = (err: unknown): boolean => err instanceof RangeError && /call stack/i.test(err.message);
 
-function leadingDirectives(source: SourceText): { emit: EmitMode } {
+function leadingDirectives(source: SourceText): { emit: EmitMode; tier: Tier } {
   let emit: EmitMode = 'on_window_close';
+  let tier: Tier = 'standard';
   let offset = 0;
   for (const line of source.text.split('\n')) {
     const trimmed = line.trim();
@@ -71,9 +82,18 @@ function leadingDirectives(source: SourceText): { emit: EmitMode } {
       }
       emit = value as EmitMode;
     }
+    const t = /^--\s*tier\s*:\s*(\S*)\s*$/i.exec(trimmed);
+    if (t) {
+      const value = (t[1] ?? '').toLowerCase();
+      if (!(TIERS as readonly string[]).includes(value)) {
+        throw new PlanError('PW_SQL_TIER', `unknown tier '${t[1] ?? ''}'; use -- tier: critical, -- tier: standard (default) or -- tier: batch`,
+          { position: source.position(offset + line.indexOf(t[1] ?? '', line.indexOf(':'))) });
+      }
+      tier = value as Tier;
+    }
     offset += line.length + 1;
   }
-  return { emit };
+  return { emit, tier };
 }
 
 interface PegError { message: string; found?: string | null; location?: { start: { offset: number } } }
@@ -102,7 +122,7 @@ export function parseQuery(file: string, fileText: string): ParsedQuery {
   }
   const source = new SourceText(file, text);
   checkText(source);
-  const { emit } = leadingDirectives(source);
+  const { emit, tier } = leadingDirectives(source);
   const rewritten = rewriteDistinctFrom(text, source);
   let ast: unknown;
   let metered: MeteredInput | undefined;
@@ -184,5 +204,5 @@ export function parseQuery(file: string, fileText: string): ParsedQuery {
     throw new PlanError('PW_SQL_VIEW_NAME', `the view name must be a plain identifier (letters, digits, _; not starting with a digit; no schema), got ${JSON.stringify(schema ? `${schema}.${name ?? ''}` : name ?? '')}`,
       { position: source.position(at) });
   }
-  return { name, emit, select: stmt.select as SqlNode, source, usage };
+  return { name, emit, tier, select: stmt.select as SqlNode, source, usage };
 }

@@ -33,12 +33,12 @@ describe('pitwall validate and replay with catalog versions', { timeout: PROCESS
     const lines = r.stdout.split('\n').map((l) => l.replace(/hash=[0-9a-f]+/, 'hash=…'));
     expect(lines).toEqual([
       'ok: 1 catalog entries (1 streams), 2 metrics',
-      `  ${'by_r'.padEnd(28)} ${'ev'.padEnd(14)} emit=${'on_window_close'.padEnd(16)} hash=…`,
+      `  ${'by_r'.padEnd(28)} ${'ev'.padEnd(14)} emit=${'on_window_close'.padEnd(16)} tier=${'standard'.padEnd(9)} hash=…`,
       '    reads ts, r, amt, u; by version (v):',
       '      1    all where declared',
       '      2    amt ← data.amount; u reads NULL; others where declared',
       '      3    r ← u; amt ← m.amt; u ← r; others where declared',
-      `  ${'plain'.padEnd(28)} ${'ev'.padEnd(14)} emit=${'on_window_close'.padEnd(16)} hash=…`,
+      `  ${'plain'.padEnd(28)} ${'ev'.padEnd(14)} emit=${'on_window_close'.padEnd(16)} tier=${'standard'.padEnd(9)} hash=…`,
       '    reads ts, n; by version (v):',
       '      1    all where declared',
       '      2    n ← data.n; others where declared',

@@ -27,7 +27,7 @@ describe('/metrics under promtool', () => {
     const archive = new ArchiveWriter(mkdtempSync(join(tmpdir(), 'pw-promtool-')), catalog, { piiKey: 'k', threads: 0 });
     archive.open();
     const counters = { members: 2, rebalances: 3, fenced: 1, skippedFlushes: 4, foreignFlushes: 0 };
-    const { app, metrics } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now() }) });
+    const { app, metrics } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now(), shed: () => f.engine.shedStats() }) });
     try {
       metrics.latency.observe(0.02);
       metrics.sseResets.inc({ reason: 'behind' });
@@ -35,6 +35,9 @@ describe('/metrics under promtool', () => {
       expect(text).toContain('# TYPE pitwall_events_total counter');
       expect(text).toContain('# TYPE pitwall_archive_rows_total counter');
       expect(text).toContain('# TYPE pitwall_group_rebalances_total counter');
+      expect(text).toContain('# TYPE pitwall_shed_windows_total counter');
+      expect(text).toContain('# TYPE pitwall_backfilled_windows_total counter');
+      expect(text).toContain('# TYPE pitwall_metric_shed gauge');
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
       expect(check.status).toBe(0);

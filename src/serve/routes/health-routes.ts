@@ -28,8 +28,10 @@ export function healthRoutes(app: FastifyInstance, opts: HealthOptions): void {
     }
     const why = opts.handle.notReadyReason?.();
     if (why) reasons.push(why);
-    if (reasons.length) return reply.code(503).send({ status: 'not ready', reasons, lag });
-    return { status: 'ready', lag };
+    // Shedding does not make the engine unready (critical metrics stay live): it is reported beside.
+    const shed = opts.handle.shed ? { shed: opts.handle.shed() } : {};
+    if (reasons.length) return reply.code(503).send({ status: 'not ready', reasons, lag, ...shed });
+    return { status: 'ready', lag, ...shed };
   });
 
   app.get('/metrics', async (req, reply) => {

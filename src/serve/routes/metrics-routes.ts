@@ -59,13 +59,19 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
   const streams = new Set<() => void>();
   app.addHook('preClose', async () => { for (const close of [...streams]) close(); });
 
+  const shedOf = (name: string): { shed: boolean; since: string | null; shedWindows: number; backfilledWindows: number; pendingIntervals: number } | undefined => {
+    const s = handle.shed?.()[name];
+    return s ? { shed: s.shed, since: s.since ?? null, shedWindows: s.shedWindows, backfilledWindows: s.backfilledWindows, pendingIntervals: s.pendingIntervals } : undefined;
+  };
   app.get('/v1/metrics', async () => ({
     metrics: store.plans.map((p) => {
       const s = handle.engine.streams.find((x) => x.stream.name === p.stream.name);
       const wm = s?.watermark.watermarkMs;
       const info = store.info(p.name);
       return {
-        name: p.name, sql: p.sql, hash: p.hash, emit: p.emit, stream: p.stream.name,
+        name: p.name, sql: p.sql, hash: p.hash, emit: p.emit, tier: p.tier, stream: p.stream.name,
+        // Shedding (README "Shedding and backfill"): live, shed since, windows backfilled.
+        ...(shedOf(p.name) ? { shed: shedOf(p.name) } : {}),
         window: { kind: p.window.type, display: displayWindow(p.window) },
         columns: p.columns.map((c, i) => ({ name: c.name, type: c.type, key: p.keyColumns.includes(i) })),
         watermark: wm !== undefined && Number.isFinite(wm) ? formatTimestamp(wm) : null,
@@ -97,12 +103,12 @@ export async function metricsRoutes(app: FastifyInstance, opts: MetricsRoutesOpt
       return reply.send(Buffer.from(rowsToArrowIpc(p, rows.map((r) => r.row), rows.map((r) => r.final))));
     }
     // Every row says whether its window is final (closed) or still open (provisional).
-    return { metric: p.name, hash: p.hash, rows: rows.map((r) => ({ ...r.row, final: r.final })), total, nextCursor: next };
+    return { metric: p.name, hash: p.hash, rows: rows.map((r) => ({ ...r.row, final: r.final, ...(r.backfilled ? { backfilled: true } : {}) })), total, nextCursor: next };
   });
 
   app.get('/v1/metrics/:name/latest', async (req: FastifyRequest<{ Params: { name: string } }>) => {
     const p = plan(req.params.name);
-    return { metric: p.name, hash: p.hash, rows: store.latest(p.name).map((r) => ({ ...r.row, final: r.final })) };
+    return { metric: p.name, hash: p.hash, rows: store.latest(p.name).map((r) => ({ ...r.row, final: r.final, ...(r.backfilled ? { backfilled: true } : {}) })) };
   });
 
   /**
