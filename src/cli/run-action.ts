@@ -10,7 +10,7 @@ import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { ServingStore } from '../serve/serving-store.js';
 import { brokersFrom } from './brokers.js';
-import { loadDefinitions, lookupJoinWarning, withoutLookupJoins } from './load-definitions.js';
+import { loadDefinitions, lookupJoinWarning, withoutLookupJoins, withoutTableJoins } from './load-definitions.js';
 import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
 import { backfillDue, startShedding } from './run-shedding.js';
@@ -57,7 +57,9 @@ class ObservedRunner extends KafkaRunner {
 export async function runAction(opts: RunOptions): Promise<number> {
   const loaded = await loadDefinitions(opts);
   const { catalog } = loaded;
-  const { plans, joined } = withoutLookupJoins(loaded.plans);
+  // External lookups run under --single (its runner puts the enrichment stage before the engine);
+  // member threads leave every lookup join out.
+  const { plans, joined } = opts.single ? withoutTableJoins(loaded.plans) : withoutLookupJoins(loaded.plans);
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
@@ -117,6 +119,7 @@ export async function runAction(opts: RunOptions): Promise<number> {
       handle: {
         engine: single.engine, lag: () => single.lag, outboxes: () => single.outboxes(), lastCheckpointAt: () => single.lastCheckpointAt || undefined, checkpoint: () => single.checkpoint(), lastError: () => single.lastCheckpointError, groupError: () => undefined,
         ...(opts.shed ? { shed: () => single.engine.shedStats() } : {}),
+        ...(single.enrichment() ? { enrichment: () => single.enrichment() ?? {} } : {}),
       },
       stop: () => { clearInterval(provisional); clearInterval(backfillTimer); stopShedding?.(); return single.stop(); },
       observe: (m) => {

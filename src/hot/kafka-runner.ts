@@ -10,6 +10,14 @@
  *    are on disk and the results topic and DLQs acknowledged → commit the changes and the
  *    offsets they cover in one store transaction → commit those offsets to the group.
  *
+ * External lookups (catalog `kind: lookup`): the records of a stream whose metrics join one
+ * pass its enrichment stage (hot/enrichment) before the engine: each waits for its answers in
+ * the stage's bounded window and reaches the engine in arrival order. A checkpoint therefore
+ * covers only events enriched and folded (the engine's offsets never pass an event still
+ * waiting), and every answer used is archived with its event (the `<lookup>.enrichment.<stream>`
+ * lane), so recompute from the archive replays it exactly. While the window is full the batch
+ * handler waits, so the consumer fetches nothing more (backpressure, as for the outboxes).
+ *
  * A crash at any point restarts from the last checkpoint and re-sends results for the same
  * keys (idempotent upserts), so final results equal an uninterrupted run. Backpressure: when
  * the results outbox passes its bound, the next batch waits until the previous send is acked;
@@ -21,6 +29,7 @@ import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
+import type { StreamDef } from '../catalog/index.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { KafkaSource } from '../sources/kafka-source.js';
@@ -31,6 +40,10 @@ import { StateStore, type CommitInfo } from '../state/state-store.js';
 import type { StateOp } from '../state/layout.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
+import { buildEnrichments, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
+import type { EnrichmentStage } from './enrichment/enrichment-stage.js';
+import type { RawRecord } from './stream-runtime.js';
+import { findNode } from '../plan/index.js';
 import type { RowChange } from './operator-types.js';
 
 /** What every way of running over Kafka is given (single process, group member). */
@@ -72,6 +85,9 @@ interface StreamSnap { offsets: [number, number][] }
 
 /** Most records processed without yielding to the event loop (about 10–20 ms of work). */
 export const PROCESS_SLICE = 2048;
+
+/** Records admitted to an enrichment stage between handing what left it to the engine (and a heartbeat). */
+export const ENRICH_SLICE = 256;
 
 /** What the last checkpoint did. */
 export interface CheckpointFigures {
@@ -124,6 +140,10 @@ export class KafkaRunner {
   readonly #source: KafkaSource;
   readonly #topicOf = new Map<string, string>();
   #timers: NodeJS.Timeout[] = [];
+  /** The enrichment stages of streams whose metrics join an external lookup (undefined: none). */
+  readonly #enrich: Enrichments | undefined;
+  /** The batch being handled (stop() waits for it before the final checkpoint). */
+  #handling: Promise<void> | undefined;
   #checkpointing: Promise<void> | undefined;
   checkpoints = 0;
   lastCheckpointAt = 0;
@@ -143,6 +163,8 @@ export class KafkaRunner {
     this.#dlq = new DlqSink(this.#producer);
     const extra = opts.sink ?? {};
     const archive = opts.archive;
+    const enrich = plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, 'processing-time') : undefined;
+    this.#enrich = enrich;
     const sink: EngineSink = {
       ...extra,
       result: (p: MetricPlan, c: RowChange) => {
@@ -155,7 +177,12 @@ export class KafkaRunner {
         extra.quarantine?.(r);
       },
       ...(archive ? {
-        accepted: (s, e, o, raw) => { archive.accepted(s, e, o, raw); extra.accepted?.(s, e, o, raw); },
+        accepted: (s, e, o, raw, enriched) => {
+          archive.accepted(s, e, o, raw);
+          // Every answer used, as replay archives it: recompute joins the same rows.
+          for (const [name, x] of Object.entries(enriched ?? {})) archive.enrichment(enrich?.clients.get(name)?.def as StreamDef, s.name, e, o, x);
+          extra.accepted?.(s, e, o, raw, enriched);
+        },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
       } : {}),
     };
@@ -231,18 +258,10 @@ export class KafkaRunner {
       this.#holdPartitions(Date.now(), true);
       log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
     });
-    await this.#source.start(async (stream, records) => {
-      this.#opts.onBatch?.();
-      // A fetch can hold tens of thousands of records: process them in slices with a turn of the
-      // event loop between, so the API, timers and checkpoints never wait for a whole fetch.
-      for (let i = 0; i < records.length; i += PROCESS_SLICE) {
-        if (i > 0) await yieldToLoop();
-        this.engine.process(stream, i === 0 && records.length <= PROCESS_SLICE ? records : records.slice(i, i + PROCESS_SLICE), Date.now());
-      }
-      // Backpressure: the next batch waits while a full outbox is still being sent.
-      await this.#results.relieve();
-      await this.#dlq.relieve();
-      await this.#opts.archive?.relieve();
+    await this.#source.start((stream, records, heartbeat) => {
+      const handling = this.#handle(stream, records, heartbeat);
+      this.#handling = handling;
+      return handling.finally(() => { if (this.#handling === handling) this.#handling = undefined; });
     }, seek);
     this.#timers.push(setInterval(() => { const now = Date.now(); this.#holdPartitions(now, false); this.engine.tick(now); }, 1000));
     const archive = this.#opts.archive;
@@ -259,6 +278,49 @@ export class KafkaRunner {
       });
     }, this.#opts.checkpointIntervalMs));
   }
+
+  async #handle(stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>): Promise<void> {
+    this.#opts.onBatch?.();
+    const stage = this.#enrich?.stages.get(stream);
+    if (stage) {
+      await this.#enrichThenProcess(stage, stream, records, heartbeat);
+    } else {
+      // A fetch can hold tens of thousands of records: process them in slices with a turn of the
+      // event loop between, so the API, timers and checkpoints never wait for a whole fetch.
+      for (let i = 0; i < records.length; i += PROCESS_SLICE) {
+        if (i > 0) await yieldToLoop();
+        this.engine.process(stream, i === 0 && records.length <= PROCESS_SLICE ? records : records.slice(i, i + PROCESS_SLICE), Date.now());
+      }
+    }
+    // Backpressure: the next batch waits while a full outbox is still being sent.
+    await this.#results.relieve();
+    await this.#dlq.relieve();
+    await this.#opts.archive?.relieve();
+  }
+
+  /**
+   * A batch through the stream's enrichment stage: records are admitted in order (admit waits
+   * while the stage's window is full: the handler, and so the consumer, waits with it); what
+   * has left the window goes to the engine every {@link ENRICH_SLICE} records, and the batch
+   * ends once every record is enriched and folded. The group heartbeat is kept up meanwhile.
+   */
+  async #enrichThenProcess(stage: EnrichmentStage, stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>): Promise<void> {
+    const fold = async (): Promise<void> => {
+      const ready = stage.take();
+      if (ready.length) this.engine.process(stream, ready, Date.now());
+      await heartbeat().catch(() => undefined); // a rebalance under way: the batch still finishes, its offsets are skipped on redelivery
+      await yieldToLoop();
+    };
+    for (let i = 0; i < records.length; i++) {
+      await stage.admit(records[i] as RawRecord, Date.now());
+      if (i % ENRICH_SLICE === ENRICH_SLICE - 1) await fold();
+    }
+    await stage.drain();
+    await fold();
+  }
+
+  /** Per external lookup, what /metrics shows (undefined when no metric joins one). */
+  enrichment(): Record<string, EnrichmentFigures> | undefined { return this.#enrich?.figures(); }
 
   /** Partitions this process owns per stream, from the last rebalance. */
   #owned: ReadonlyMap<string, readonly number[]> = new Map();
@@ -330,11 +392,15 @@ export class KafkaRunner {
     this.#source.pause();
     let failure: unknown;
     try {
+      // A batch waiting for its lookups finishes first (each waits at most the lookup's
+      // timeout; an open breaker answers at once), so the final checkpoint covers it.
+      await this.#handling?.catch(() => undefined);
       await this.#checkpointing?.catch(() => undefined); // one already running took its snapshot before the last batch
       await this.checkpoint();
     } catch (err) {
       failure = err;
     }
+    this.#enrich?.close(); // the breakers' timers
     for (const close of [() => this.#source.stop(), () => this.#producer.disconnect(), () => this.store.close()]) {
       try { await close(); } catch (err) { failure ??= err; }
     }

@@ -1,6 +1,7 @@
 /** What the server reads from a running engine (Kafka runner or the embedded demo). */
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { ShedStats } from '../hot/engine.js';
+import type { EnrichmentFigures } from '../hot/enrichment/build-stages.js';
 import type { MetricStats } from '../hot/metric-operator.js';
 import type { StreamStats } from '../hot/stream-runtime.js';
 import type { MetricPlan } from '../plan/index.js';
@@ -37,6 +38,8 @@ export interface EngineHandle {
   group?(): { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number };
   /** Per metric: tier, shed state and shed/backfilled windows (README "Shedding and backfill"); absent when the engine does not shed. */
   shed?(): Record<string, ShedStats>;
+  /** Per external lookup (kind: lookup) the engine calls: cache hits, requests, fallbacks, breaker, events waiting; absent when none. */
+  enrichment?(): Record<string, EnrichmentFigures>;
   /** The archive being written, if any (its counters go to /metrics). */
   readonly archive?: Pick<ArchiveWriter, 'stats' | 'pendingSegments'>;
 }

@@ -5,6 +5,7 @@
  * observed as they happen.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FALLBACK_REASONS } from '../hot/enrichment/lookup-answer.js';
 import { findNode } from '../plan/index.js';
 import type { EngineHandle } from './engine-handle.js';
 
@@ -91,6 +92,28 @@ export class PitwallMetrics {
       } });
       observedCounter('pitwall_shed_windows_total', 'Windows left incomplete on the hot path by shedding (their rows held back until backfilled), per metric.', ['metric'], function* () { for (const [metric, s] of Object.entries(shed())) yield [{ metric }, s.shedWindows]; });
       observedCounter('pitwall_backfilled_windows_total', 'Windows recomputed from the archive by backfill and published marked backfilled, per metric.', ['metric'], function* () { for (const [metric, s] of Object.entries(shed())) yield [{ metric }, s.backfilledWindows]; });
+    }
+    const enrichment = handle.enrichment?.bind(handle);
+    if (enrichment) {
+      observedCounter('pitwall_enrichment_fallback_total', 'Events that went on with NULL lookup columns, per external lookup and reason (breaker_open, timeout, http_status, network, bad_response).', ['lookup', 'reason'], function* () {
+        for (const [lookup, e] of Object.entries(enrichment())) for (const reason of FALLBACK_REASONS) yield [{ lookup, reason }, e.fallbacks[reason]];
+      });
+      observedCounter('pitwall_enrichment_requests_total', 'HTTP requests to an external lookup by outcome: answered (a row or 404) or failed (timeout, network, HTTP status, bad answer).', ['lookup', 'outcome'], function* () {
+        for (const [lookup, e] of Object.entries(enrichment())) { yield [{ lookup, outcome: 'answered' }, e.answered]; yield [{ lookup, outcome: 'failed' }, e.failed]; }
+      });
+      observedCounter('pitwall_enrichment_cache_hits_total', 'Keys answered from an external lookup\'s cache (no request).', ['lookup'], function* () {
+        for (const [lookup, e] of Object.entries(enrichment())) yield [{ lookup }, e.cacheHits];
+      });
+      observedCounter('pitwall_enrichment_breaker_opened_total', 'Times an external lookup\'s circuit breaker opened.', ['lookup'], function* () {
+        for (const [lookup, e] of Object.entries(enrichment())) yield [{ lookup }, e.opened];
+      });
+      const breakerCode = { closed: 0, half_open: 1, open: 2 } as const;
+      new Gauge({ name: 'pitwall_enrichment_breaker_state', help: 'An external lookup\'s circuit breaker: 0 closed, 1 half-open (one trial call), 2 open (events fall back at once).', labelNames: ['lookup'], registers: [r], collect() {
+        for (const [lookup, e] of Object.entries(enrichment())) this.set({ lookup }, breakerCode[e.state]);
+      } });
+      new Gauge({ name: 'pitwall_enrichment_waiting', help: 'Events waiting for an external lookup\'s answers now (in the enrichment window; the consumer stops pulling while it is full).', labelNames: ['lookup'], registers: [r], collect() {
+        for (const [lookup, e] of Object.entries(enrichment())) this.set({ lookup }, e.waiting);
+      } });
     }
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);

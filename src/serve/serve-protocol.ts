@@ -4,6 +4,7 @@
  * {@link FIGURES_INTERVAL_MS}; metric observations as plain numbers.
  */
 import type { ShedStats } from '../hot/engine.js';
+import type { EnrichmentFigures } from '../hot/enrichment/build-stages.js';
 import type { MetricStats } from '../hot/metric-operator.js';
 import type { RowChange } from '../hot/operator-types.js';
 import type { StreamStats } from '../hot/stream-runtime.js';
@@ -32,6 +33,8 @@ export interface ServeInit {
   readonly archive: boolean;
   /** The engine sheds metrics by tier (its shed figures come with the snapshot). */
   readonly shed?: boolean;
+  /** The engine calls external lookups (their figures come with the snapshot). */
+  readonly enrichment?: boolean;
   /** Names of the metrics the engine runs (of the queries directory, `pitwall run` leaves lookup joins out). */
   readonly metrics: readonly string[];
 }
@@ -47,6 +50,7 @@ export interface EngineFigures {
   readonly notReadyReason: string | undefined;
   readonly group: { members: number; rebalances: number; fenced: number; skippedFlushes: number; foreignFlushes: number } | undefined;
   readonly shed: Record<string, ShedStats> | undefined;
+  readonly enrichment?: Record<string, EnrichmentFigures> | undefined;
   readonly archive: { stats: { events: number; quarantined: number; late: number; segments: number; bytes: number; writeFailures: number; rejected: number }; pendingSegments: number } | undefined;
 }
 

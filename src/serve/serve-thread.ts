@@ -84,7 +84,7 @@ export class ServeThread {
       ...(this.#opts.rateLimitPerMinute !== undefined ? { rateLimitPerMinute: this.#opts.rateLimitPerMinute } : {}),
       ...(this.#opts.maxCheckpointAgeMs !== undefined ? { maxCheckpointAgeMs: this.#opts.maxCheckpointAgeMs } : {}),
       ...(this.#opts.maxLag !== undefined ? { maxLag: this.#opts.maxLag } : {}),
-      checkpoints: h.checkpoint !== undefined, group: h.group !== undefined, archive: h.archive !== undefined, shed: h.shed !== undefined, metrics: h.plans.map((p) => p.name),
+      checkpoints: h.checkpoint !== undefined, group: h.group !== undefined, archive: h.archive !== undefined, shed: h.shed !== undefined, enrichment: h.enrichment !== undefined, metrics: h.plans.map((p) => p.name),
     };
     const worker = new Worker(WORKER_URL, { workerData: init, name: 'pitwall-serve', execArgv: workerExecArgv() });
     this.#worker = worker;
@@ -165,7 +165,7 @@ export class ServeThread {
       stats: h.engine.stats(), stateSize: h.engine.stateSize(),
       streams: h.engine.streams.map((s) => ({ name: s.stream.name, evicted: s.dedup.evicted, watermarkMs: s.watermark.watermarkMs })),
       lag: [...h.lag()], lastCheckpointAt: h.lastCheckpointAt(), outboxes: h.outboxes ? [...h.outboxes()] : undefined,
-      notReadyReason: h.notReadyReason?.(), group: h.group?.(), shed: h.shed?.(),
+      notReadyReason: h.notReadyReason?.(), group: h.group?.(), shed: h.shed?.(), enrichment: h.enrichment?.(),
       archive: a ? { stats: { events: a.stats.events, quarantined: a.stats.quarantined, late: a.stats.late, segments: a.stats.segments, bytes: a.stats.bytes, writeFailures: a.stats.writeFailures, rejected: a.stats.rejected }, pendingSegments: a.pendingSegments } : undefined,
     };
   }

@@ -61,6 +61,7 @@ try {
       }),
     } : {}),
     ...(init.shed ? { shed: () => figures.shed ?? {} } : {}),
+    ...(init.enrichment ? { enrichment: () => figures.enrichment ?? {} } : {}),
     ...(init.group ? { group: () => figures.group ?? { members: 0, rebalances: 0, fenced: 0, skippedFlushes: 0, foreignFlushes: 0 } } : {}),
     ...(init.archive ? { archive: { get stats() { return figures.archive?.stats ?? { events: 0, quarantined: 0, late: 0, segments: 0, bytes: 0, writeFailures: 0, rejected: 0 }; }, get pendingSegments() { return figures.archive?.pendingSegments ?? 0; } } as NonNullable<EngineHandle['archive']> } : {}),
   };

@@ -31,7 +31,12 @@ export function rawRecord(partition: number, offset: number, value: Buffer | nul
   return { partition, offset, value: value.toString('utf8'), invalidUtf8At: firstInvalidUtf8(value), bytes: value, ...routing };
 }
 
-export type BatchHandler = (stream: string, records: readonly RawRecord[]) => Promise<void>;
+/**
+ * Handles one batch of a stream; `heartbeat` keeps the group membership alive while a handler
+ * waits long (an enrichment stage waiting for its lookups): kafkajs sends one at most every
+ * heartbeat interval however often it is called.
+ */
+export type BatchHandler = (stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>) => Promise<void>;
 
 /** Called after every rebalance with the partitions this process now owns, per stream. */
 export type AssignmentHandler = (owned: ReadonlyMap<string, readonly number[]>) => void;
@@ -104,7 +109,7 @@ export class KafkaSource {
         const partitions = this.#partitions.get(batch.topic);
         const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
         // Every stream of the topic sees every record (each skips offsets its state already holds).
-        for (const stream of this.#opts.topics.get(batch.topic) ?? []) await handler(stream, records);
+        for (const stream of this.#opts.topics.get(batch.topic) ?? []) await handler(stream, records, heartbeat);
         const last = batch.messages[batch.messages.length - 1]?.offset as string;
         resolveOffset(last);
         this.lag.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../src/archive/archive-writer.js';
 import { createServer } from '../../src/serve/server.js';
-import { catalog, fixture, handleOf, promValue } from './serve-harness.js';
+import { catalog, enrichmentFigures, fixture, handleOf, promValue } from './serve-harness.js';
 
 const hasPromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasPromtool) {
@@ -27,7 +27,7 @@ describe('/metrics under promtool', () => {
     const archive = new ArchiveWriter(mkdtempSync(join(tmpdir(), 'pw-promtool-')), catalog, { piiKey: 'k', threads: 0 });
     archive.open();
     const counters = { members: 2, rebalances: 3, fenced: 1, skippedFlushes: 4, foreignFlushes: 0 };
-    const { app, metrics } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now(), shed: () => f.engine.shedStats() }) });
+    const { app, metrics } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now(), shed: () => f.engine.shedStats(), enrichment: enrichmentFigures }) });
     try {
       metrics.latency.observe(0.02);
       metrics.sseResets.inc({ reason: 'behind' });
@@ -38,6 +38,13 @@ describe('/metrics under promtool', () => {
       expect(text).toContain('# TYPE pitwall_shed_windows_total counter');
       expect(text).toContain('# TYPE pitwall_backfilled_windows_total counter');
       expect(text).toContain('# TYPE pitwall_metric_shed gauge');
+      expect(text).toContain('# TYPE pitwall_enrichment_fallback_total counter');
+      expect(text).toContain('# TYPE pitwall_enrichment_requests_total counter');
+      expect(text).toContain('# TYPE pitwall_enrichment_cache_hits_total counter');
+      expect(text).toContain('# TYPE pitwall_enrichment_breaker_opened_total counter');
+      expect(text).toContain('# TYPE pitwall_enrichment_breaker_state gauge');
+      expect(text).toContain('# TYPE pitwall_enrichment_waiting gauge');
+      expect(text).toContain('pitwall_enrichment_breaker_state{lookup="geo"} 2');
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
       expect(check.status).toBe(0);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../src/archive/archive-writer.js';
 import { createServer } from '../../src/serve/server.js';
-import { catalog, fixture, handleOf } from './serve-harness.js';
+import { catalog, enrichmentFigures, fixture, handleOf } from './serve-harness.js';
 
 const runbook = readFileSync(new URL('../../docs/runbook.md', import.meta.url), 'utf8');
 const named = [...new Set([...runbook.matchAll(/\bpitwall_[a-z0-9_]+/g)].map((m) => m[0]))].sort();
@@ -22,7 +22,7 @@ describe('docs/runbook.md', () => {
     const archive = new ArchiveWriter(mkdtempSync(join(tmpdir(), 'pw-runbook-')), catalog, { piiKey: 'k', threads: 0 });
     archive.open();
     const counters = { members: 2, rebalances: 1, fenced: 0, skippedFlushes: 0, foreignFlushes: 0 };
-    const { app } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now(), shed: () => f.engine.shedStats() }) });
+    const { app } = await createServer({ store: f.store, handle: handleOf(f.engine, { archive, group: () => counters, lag: () => new Map([['orders:0', 7]]), lastCheckpointAt: () => Date.now(), shed: () => f.engine.shedStats(), enrichment: enrichmentFigures }) });
     try {
       const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
       const exposed = new Set([...text.matchAll(/^# TYPE (pitwall_[a-z0-9_]+) /gm)].map((m) => m[1]));

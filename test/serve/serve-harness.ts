@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalog } from '../../src/catalog/index.js';
 import { Engine } from '../../src/hot/engine.js';
+import type { EnrichmentFigures } from '../../src/hot/enrichment/build-stages.js';
 import type { RawRecord } from '../../src/hot/stream-runtime.js';
 import { loadQueries } from '../../src/plan/index.js';
 import type { EngineHandle } from '../../src/serve/engine-handle.js';
@@ -56,6 +57,11 @@ export function fixture(opts: FixtureOptions = {}): Fixture {
     if (opts.close ?? true) engine.endOfInput();
   }
   return { store, engine, handle: handleOf(engine), records, applied, feed };
+}
+
+/** Figures of one external lookup, for scrapes with every series present. */
+export function enrichmentFigures(): Record<string, EnrichmentFigures> {
+  return { geo: { cacheHits: 5, answered: 9, failed: 3, fallbacks: { breaker_open: 4, timeout: 2, http_status: 1, network: 0, bad_response: 0 }, opened: 1, state: 'open', waiting: 2 } };
 }
 
 export function handleOf(engine: Engine, overrides: Partial<EngineHandle> = {}): EngineHandle {

@@ -7,7 +7,8 @@ import { ExecutionError } from '../../errors.js';
 import { findNode, type MetricPlan } from '../../plan/index.js';
 import { compileRowExpr } from '../eval/compile-expr.js';
 import { EnrichmentStage, type StageLookup } from './enrichment-stage.js';
-import { LookupClient } from './lookup-client.js';
+import type { FallbackReason } from './lookup-answer.js';
+import { LookupClient, type BreakerState } from './lookup-client.js';
 
 export interface Enrichments {
   /** Per stream name. */
@@ -16,6 +17,23 @@ export interface Enrichments {
   readonly clients: ReadonlyMap<string, LookupClient>;
   /** Stops every client's breaker timers. */
   close(): void;
+  /** Per lookup: what /metrics shows of it (hot/enrichment figures, README "External lookups"). */
+  figures(): Record<string, EnrichmentFigures>;
+}
+
+/**
+ * What /metrics shows of one lookup: cumulative counts (keys answered from the cache, HTTP
+ * requests answered and failed, fallbacks by reason, breaker openings), the breaker's state and
+ * the events waiting for it now (summed over the streams that join it).
+ */
+export interface EnrichmentFigures {
+  readonly cacheHits: number;
+  readonly answered: number;
+  readonly failed: number;
+  readonly fallbacks: Readonly<Record<FallbackReason, number>>;
+  readonly opened: number;
+  readonly state: BreakerState;
+  readonly waiting: number;
 }
 
 /**
@@ -43,5 +61,14 @@ export function buildEnrichments(plans: readonly MetricPlan[], futureReference: 
     const def = plans.find((p) => p.stream.name === stream)?.stream;
     return [stream, new EnrichmentStage(def as NonNullable<typeof def>, [...lookups.values()].map((l) => l.lookup), futureReference)] as const;
   }));
-  return { stages, clients, close: () => { for (const c of clients.values()) c.shutdown(); } };
+  const figures = (): Record<string, EnrichmentFigures> => {
+    const out: Record<string, EnrichmentFigures> = {};
+    for (const [name, c] of clients) {
+      let waiting = 0;
+      for (const s of stages.values()) if (s.lookupNames.includes(name)) waiting += s.waiting;
+      out[name] = { cacheHits: c.stats.cacheHits, answered: c.stats.latencyCount, failed: c.stats.failures, fallbacks: { ...c.stats.fallbacks }, opened: c.stats.opened, state: c.stats.state, waiting };
+    }
+    return out;
+  };
+  return { stages, clients, close: () => { for (const c of clients.values()) c.shutdown(); }, figures };
 }

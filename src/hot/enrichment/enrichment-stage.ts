@@ -52,12 +52,15 @@ export class EnrichmentStage {
   #ready: RawRecord[] = [];
   #room: (() => void) | undefined;
   #settled: (() => void) | undefined;
+  /** The lookups this stage asks, by name. */
+  readonly lookupNames: readonly string[];
   /** Most events waiting at once (for tests and benchmarks). */
   peakWaiting = 0;
 
   constructor(stream: StreamDef, lookups: readonly StageLookup[], futureReference: FutureReference = 'event-time') {
     this.stream = stream;
     this.#lookups = lookups;
+    this.lookupNames = lookups.map((l) => l.client.def.name);
     this.#validator = new RecordValidator(stream, futureReference);
     this.#maxEvents = lookups.reduce((m, l) => Math.min(m, l.client.def.lookup?.maxInFlight ?? 1), Number.POSITIVE_INFINITY);
     this.#maxChars = lookups.reduce((m, l) => Math.min(m, l.client.def.lookup?.maxInFlightBytes ?? 1), Number.POSITIVE_INFINITY);
