@@ -69,7 +69,8 @@ export async function createServer(opts: ServerOptions): Promise<{ app: FastifyI
       const long = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
       void (reply as FastifyReply).code(long ? 414 : 400).send({ error: { code: 'PW_SERVE_BAD_PARAM', message: long ? `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` : `the URL is not valid (${err.message.slice(0, QUOTE_CHARS)})` } });
     },
-    maxParamLength: MAX_PARAM_LENGTH,
+    // Under routerOptions: Fastify 5 warns (FSTDEP022) on every start for the top-level form.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     clientErrorHandler: (err: Error & { code?: string }, socket) => {
       if (socket.writable) socket.end(clientErrorAnswer(err)); else socket.destroy();
     },
