@@ -6,7 +6,7 @@
  * `-- --scenario=nexmark` one scenario; `-- --state-sync=changelog` runs the engine with its
  * state in changelog topics (each checkpoint a Kafka transaction per task).
  * `-- --scenario=enrichment` needs no broker: an external lookup's service dead for 30 s
- * mid-run (chaos/enrichment-outage.ts).
+ * mid-run (chaos/enrichment-outage.ts); `--rate=N` sets the offered events/s (default 2000).
  * `-- --scenario=shedding` runs the shedding scenario instead (shedding-run.ts): 10x load for
  * 60 s (`--quick`: 15 s) with a critical, a standard and a batch metric.
  */
@@ -21,7 +21,8 @@ const only = process.argv.find((a) => a.startsWith('--scenario='))?.slice('--sce
 const stateSync = process.argv.includes('--state-sync=changelog') ? 'changelog' : 'shared';
 if (only === 'enrichment') {
   // No broker: the enrichment stage in front of the engine, its lookup service dead for 30 s mid-run.
-  const r = await enrichmentOutage({ rate: 2000, beforeMs: 10_000, outageMs: 30_000, afterMs: 20_000, keys: 2000, cacheTtl: '5s', resetTimeout: '5s', timeout: '500ms', window: '5s' });
+  const rate = Number(process.argv.find((a) => a.startsWith('--rate='))?.slice('--rate='.length) ?? 2000);
+  const r = await enrichmentOutage({ rate, beforeMs: 10_000, outageMs: 30_000, afterMs: 20_000, keys: 2000, cacheTtl: '5s', resetTimeout: '5s', timeout: '500ms', window: '5s' });
   const f = r.stats.fallbacks;
   process.stdout.write([
     '| offered | no-enrichment rate (outage) | with lookup down | ratio | worst second | breaker opened / half-opened / closed | fallbacks (timeout, breaker_open) | events folded | peak waiting |',
