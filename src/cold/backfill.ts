@@ -6,9 +6,8 @@
  */
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
-import type { MetricPlan } from '../plan/index.js';
+import { outputWindowBound, type MetricPlan } from '../plan/index.js';
 import type { ResultRow } from '../util/result-row.js';
-import { outputWindowBound } from './compile-plan.js';
 import { recomputeRows, type RecomputeSource } from './recompute.js';
 
 /** A closed shed interval to backfill (hot/shed-log.ts ShedInterval). */

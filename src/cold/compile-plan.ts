@@ -18,7 +18,7 @@ import { assertNever, InternalError } from '../errors.js';
 import type { StreamDef } from '../catalog/index.js';
 export { tableAsStream } from '../catalog/index.js';
 import type { AggregateCall, AggregateNode, LookupJoinNode, MetricPlan, OutputColumn, ProjectNode } from '../plan/index.js';
-import { findNode } from '../plan/index.js';
+import { findNode, outputWindowStart } from '../plan/index.js';
 import { compileExpr, finite, intInRange, joinedColumn, Parameters, rowNames, type ExprNames } from './compile-expr.js';
 import { quoteIdent, relationName } from './duckdb-dialect.js';
 
@@ -222,15 +222,3 @@ export function compileDuckDb(plan: MetricPlan, options: CompileOptions = {}): C
   return { sql, parameters: params.values };
 }
 
-/** Index of the output column holding window_start. */
-export function outputWindowStart(plan: MetricPlan): number {
-  return outputWindowBound(plan, 'window_start');
-}
-
-/** Index of the output column holding a window bound, -1 when not selected. */
-export function outputWindowBound(plan: MetricPlan, bound: 'window_start' | 'window_end'): number {
-  const project = findNode(plan.root, 'ProjectNode') as ProjectNode;
-  const topn = findNode(plan.root, 'TopNNode');
-  const projIdx = project.columns.findIndex((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === bound);
-  return topn && projIdx >= 0 ? topn.columns.indexOf(projIdx) : projIdx;
-}

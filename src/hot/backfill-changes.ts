@@ -4,9 +4,8 @@
  * replace: (metric, window_start, id), the id encoding the group keys (for CUMULATE led by the
  * window end), as hot/finalize.ts does.
  */
-import { outputWindowBound } from '../cold/compile-plan.js';
 import { ExecutionError } from '../errors.js';
-import { findNode, type MetricPlan, type OutputColumn } from '../plan/index.js';
+import { findNode, outputWindowBound, type MetricPlan, type OutputColumn } from '../plan/index.js';
 import type { ResultRow } from '../util/result-row.js';
 import type { Val } from './eval/compile-expr.js';
 import { encodeKey } from './group-folder.js';

@@ -6,14 +6,13 @@
  */
 import { compilePayloadValidator, decodeAndValidate, getPath, tableAsStream, type Catalog, type FutureReference, type PayloadValidator, type StreamDef, type TableSpec, type ValidEvent } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
-import type { MetricPlan } from '../plan/index.js';
+import { outputWindowBound, type MetricPlan } from '../plan/index.js';
 import type { Tier } from '../sql/index.js';
 import { STATE_FORMAT, type StateOp, type StateReader } from '../state/layout.js';
 import { MetricOperator, type MetricSink, type MetricStats } from './metric-operator.js';
 import type { EventOrigin, LatePair, RowChange } from './operator-types.js';
 import type { ChangeOutcome, TableChange, TableStats } from './table-versions.js';
 import type { Enrichment } from './enrichment/enrichment-stage.js';
-import { outputWindowBound } from '../cold/index.js';
 import type { Val } from './eval/compile-expr.js';
 import type { ShedController } from './shed-controller.js';
 import { ShedLog } from './shed-log.js';

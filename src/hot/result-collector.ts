@@ -3,8 +3,7 @@
  * applying the same changes twice gives the same rows. Rows come out in the result order:
  * window_start, then the other columns in SELECT order, NULLs last.
  */
-import { outputWindowStart } from '../cold/index.js';
-import type { MetricPlan } from '../plan/index.js';
+import { outputWindowStart, type MetricPlan } from '../plan/index.js';
 import { compareValues } from '../util/compare.js';
 import type { ResultRow } from '../util/result-row.js';
 import { formatTimestamp } from '../util/timestamp.js';

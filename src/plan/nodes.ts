@@ -163,3 +163,16 @@ export function planChain(root: PlanNode): PlanNode[] {
 export function findNode<K extends PlanNodeKind>(root: PlanNode, kind: K): Extract<PlanNode, { kind: K }> | undefined {
   return planChain(root).find((n): n is Extract<PlanNode, { kind: K }> => n.kind === kind);
 }
+
+/** Index of the output column holding a window bound, -1 when not selected. */
+export function outputWindowBound(plan: MetricPlan, bound: 'window_start' | 'window_end'): number {
+  const project = findNode(plan.root, 'ProjectNode') as ProjectNode;
+  const topn = findNode(plan.root, 'TopNNode');
+  const projIdx = project.columns.findIndex((c) => c.expr.kind === 'WindowBoundExpr' && c.expr.bound === bound);
+  return topn && projIdx >= 0 ? topn.columns.indexOf(projIdx) : projIdx;
+}
+
+/** Index of the output column holding window_start. */
+export function outputWindowStart(plan: MetricPlan): number {
+  return outputWindowBound(plan, 'window_start');
+}

@@ -22,10 +22,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { outputWindowBound } from '../cold/index.js';
 import { ExecutionError } from '../errors.js';
 import { piiHash } from '../archive/pii.js';
-import { findNode, type Expr, type MetricPlan } from '../plan/index.js';
+import { findNode, outputWindowBound, type Expr, type MetricPlan } from '../plan/index.js';
 import type { ResultRow, ResultValue } from '../util/result-row.js';
 import type { ReplaySummary } from '../hot/replay.js';
 

@@ -7,10 +7,9 @@
  * Memory: at most `maxWindows` windows per metric (the oldest are evicted, counted) and a
  * change log of the last `maxChanges` changes per metric for `Last-Event-ID` resume.
  */
-import { outputWindowBound } from '../cold/index.js';
 import type { RowChange } from '../hot/operator-types.js';
 import { formatRow } from '../hot/result-collector.js';
-import type { MetricPlan } from '../plan/index.js';
+import { outputWindowBound, type MetricPlan } from '../plan/index.js';
 import type { ResultRow } from '../util/result-row.js';
 import { formatTimestamp } from '../util/timestamp.js';
 
