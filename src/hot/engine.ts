@@ -101,7 +101,8 @@ export class Engine {
     const limits = { maxGroups: options.maxGroups ?? 1_000_000 };
     const metricSink: MetricSink = {
       result: (p, c) => {
-        if (this.shedLog.affects(p.name, c.windowStart, windowEndOf(p, c))) { this.#heldBack(p, c); return; }
+        // Every row passes here: the window's end is only worked out for a metric that was ever shed.
+        if (this.shedLog.has(p.name) && this.shedLog.affects(p.name, c.windowStart, windowEndOf(p, c))) { this.#heldBack(p, c); return; }
         sink.result(p, c);
       },
       late: (p, pair) => sink.late?.(p, pair),

@@ -102,6 +102,9 @@ export class ShedLog {
     return interval;
   }
 
+  /** Whether `metric` has any interval kept (open, pending or backfilled): cheap, for the per-row check. */
+  has(metric: string): boolean { return (this.#byMetric.get(metric)?.length ?? 0) > 0; }
+
   /** Whether `metric` is shed now (an interval is open). */
   isOpen(metric: string): boolean { return this.#list(metric).some((i) => i.toMs === null); }
 
