@@ -40,10 +40,9 @@ import { StateStore, type CommitInfo } from '../state/state-store.js';
 import type { StateOp } from '../state/layout.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
-import { buildEnrichments, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
+import { enrichmentsOf, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
 import type { EnrichmentStage } from './enrichment/enrichment-stage.js';
 import type { RawRecord } from './stream-runtime.js';
-import { findNode } from '../plan/index.js';
 import type { RowChange } from './operator-types.js';
 
 /** What every way of running over Kafka is given (single process, group member). */
@@ -163,7 +162,7 @@ export class KafkaRunner {
     this.#dlq = new DlqSink(this.#producer);
     const extra = opts.sink ?? {};
     const archive = opts.archive;
-    const enrich = plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, 'processing-time') : undefined;
+    const enrich = enrichmentsOf(plans, 'processing-time');
     this.#enrich = enrich;
     const sink: EngineSink = {
       ...extra,

@@ -28,7 +28,7 @@ import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import { Engine, type EngineOptions, type TableRunStats } from './engine.js';
-import { buildEnrichments } from './enrichment/build-stages.js';
+import { enrichmentsOf } from './enrichment/build-stages.js';
 import type { LookupStats } from './enrichment/lookup-client.js';
 import { lateLine, tableLateLine } from './late-line.js';
 import { ResultCollector } from './result-collector.js';
@@ -98,7 +98,7 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
   const late = new LaneWriter(join(outDir, '_late.ndjson'));
   const tableLate = plans.some((p) => findNode(p.root, 'LookupJoinNode')) ? new LaneWriter(join(outDir, '_table_late.ndjson')) : undefined;
   const archive = options.archive;
-  const enrich = plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, 'event-time') : undefined;
+  const enrich = enrichmentsOf(plans, 'event-time');
   const enrichLane = enrich ? new LaneWriter(join(outDir, '_enrichment.ndjson')) : undefined;
   const engine = new Engine(catalog, plans, {
     result: (p, c) => results.apply(p, c),

@@ -36,6 +36,11 @@ export interface EnrichmentFigures {
   readonly waiting: number;
 }
 
+/** The stages of `plans` ({@link buildEnrichments}), or undefined when no metric joins an external lookup. */
+export function enrichmentsOf(plans: readonly MetricPlan[], futureReference: FutureReference): Enrichments | undefined {
+  return plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, futureReference) : undefined;
+}
+
 /**
  * Builds the stages of `plans`. The metrics of one stream that join one lookup must key it by
  * the same expression (the stage asks once per event and lookup): PW_ENRICH_PROBE otherwise.
