@@ -47,6 +47,7 @@ import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-
 import type { MetricStats } from './metric-operator.js';
 import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
+import { TaskLosses } from './task-losses.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
 
 export interface MemberRunnerOptions extends KafkaRunOptions {
@@ -478,8 +479,8 @@ export class MemberRunner {
     const c2 = this.#kafka.consumer({ groupId: `${this.#opts.groupId}.merge`, maxWaitTimeInMs: 1000, sessionTimeout: 10_000, heartbeatInterval: 2_000, rebalanceTimeout: 30_000, maxBytesPerPartition: 4 << 20, maxBytes: 16 << 20, retry: { retries: 20 } });
     this.#c1 = c1;
     this.#c2 = c2;
-    c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('input'); this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
-    c2.on(c2.events.GROUP_JOIN, (e) => { this.#assigned2 = e.payload.memberAssignment as Record<string, number[]>; this.#forgetLost('merge'); this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2)); });
+    c1.on(c1.events.GROUP_JOIN, (e) => { this.#assigned1 = e.payload.memberAssignment as Record<string, number[]>; this.#losses.assigned('input'); this.#ready1 = this.#reload('input', () => this.#reloadInput(c1)); });
+    c2.on(c2.events.GROUP_JOIN, (e) => { this.#assigned2 = e.payload.memberAssignment as Record<string, number[]>; this.#losses.assigned('merge'); this.#ready2 = this.#reload('partials', () => this.#reloadMerge(c2)); });
     await Promise.all([c1.connect(), c2.connect()]);
     for (const topic of this.#streamsOf.keys()) await c1.subscribe({ topic, fromBeginning: this.#opts.fromBeginning });
     for (const topic of this.#metricOf.keys()) await c2.subscribe({ topic, fromBeginning: true });
@@ -579,7 +580,7 @@ export class MemberRunner {
       // store says is still this member's (the group tells the rest at its next rebalance).
       this.store.refresh();
       this.#assigned1 = Object.fromEntries(Object.entries(this.#assigned1).map(([topic, parts]) => [topic, parts.filter((p) =>
-        !this.#lost.has(taskId({ kind: 'input', topic, partition: p }))
+        !this.#losses.isLost({ kind: 'input', topic, partition: p })
         && (this.#streamsOf.get(topic) ?? []).every((stream) => this.store.reader.get('meta', ['owner', stream, p]) === this.id))]));
     }
     if (this.#changelog) {
@@ -621,7 +622,7 @@ export class MemberRunner {
     } else {
       this.store.refresh();
       this.#assigned2 = Object.fromEntries(Object.entries(this.#assigned2).map(([topic, parts]) => [topic, parts.filter((q) =>
-        !this.#lost.has(taskId({ kind: 'merge', metric: this.#metricOf.get(topic) ?? '', partition: q }))
+        !this.#losses.isLost({ kind: 'merge', metric: this.#metricOf.get(topic) ?? '', partition: q })
         && this.store.reader.get('meta', ['owner2', this.#metricOf.get(topic) ?? '', q]) === this.id)]));
     }
     if (this.#changelog) {
@@ -846,14 +847,8 @@ export class MemberRunner {
     }
   }
 
-  /** Tasks whose producer was fenced by another member (dropped until the next assignment), per kind. */
-  readonly #lost = new Set<string>();
-  /** Tasks whose last transaction failed otherwise: their producer is replaced at the reload. */
-  readonly #refence = new Set<string>();
-
-  #forgetLost(kind: Task['kind']): void {
-    for (const id of this.#lost) if (id.startsWith(`${kind}.`)) this.#lost.delete(id);
-  }
+  /** Tasks fenced by another member, or whose producer must be replaced, per assignment generation. */
+  readonly #losses = new TaskLosses();
 
   /**
    * Changelog mode, after an assignment (`assigned`) or a failed transaction: makes `tasks` (all
@@ -866,7 +861,7 @@ export class MemberRunner {
   async #takeTasks(kind: Task['kind'], tasks: readonly Task[], assigned: boolean): Promise<void> {
     const keep = new Set(tasks.map(taskId));
     for (const [id, e] of [...this.#producers]) {
-      if (e.task.kind !== kind || (keep.has(id) && !assigned && !this.#refence.has(id))) continue;
+      if (e.task.kind !== kind || (keep.has(id) && !assigned && !this.#losses.needsNewProducer(id))) continue;
       this.#producers.delete(id);
       await e.producer.disconnect().catch(() => undefined);
     }
@@ -883,7 +878,7 @@ export class MemberRunner {
         throw err;
       }
       this.#producers.set(taskId(t), { task: t, producer });
-      this.#refence.delete(taskId(t));
+      this.#losses.producerReplaced(taskId(t));
     }));
     const wanted = new Map<string, number[]>();
     for (const t of tasks) {
@@ -906,6 +901,7 @@ export class MemberRunner {
    * transaction fails is reloaded from its changelog (with everything else this member owns).
    */
   async #checkpointTasks(): Promise<void> {
+    const generations = this.#losses.snapshot();
     const { p1, p2, seq, flush, cut1, ops2 } = this.#drain();
     interface TaskWork { task: Task; records: { topic: string; partition: number; key?: string; value: string | Buffer | null }[]; offset: number | undefined }
     const work = new Map<string, TaskWork>();
@@ -948,7 +944,8 @@ export class MemberRunner {
     const outcomes = await Promise.allSettled([...work.values()].map((w) => this.#commitTask(w.task, w.records, w.offset)));
     const failed = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [{ task: [...work.values()][i]?.task as Task, err: o.reason as Error }] : []));
     if (failed.length > 0) {
-      for (const f of failed) (isFenced(f.err) ? this.#lost : this.#refence).add(taskId(f.task));
+      // A failure of a task whose kind was assigned anew meanwhile belongs to the old assignment (task-losses.ts).
+      for (const f of failed) this.#losses.failed(generations, f.task, isFenced(f.err));
       const first = failed[0] as { task: Task; err: Error };
       const err = new ExecutionError(isFenced(first.err) ? 'PW_STATE_FENCED' : 'PW_KAFKA', `committing ${failed.map((f) => taskId(f.task)).join(', ')} failed (${first.err.message}); ${isFenced(first.err) ? 'another member took them over' : 'they are reloaded from their changelogs and their work is redone'}`, { cause: first.err });
       this.#reloadAll(err);
