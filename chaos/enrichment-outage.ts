@@ -26,6 +26,8 @@ export interface OutageOptions {
   readonly timeout: string;
   /** The breaker's rolling window. */
   readonly window: string;
+  /** The lookup's `max_in_flight` (events waiting for answers; the catalog's default when absent). */
+  readonly maxInFlight?: number;
 }
 
 export interface OutageResult {
@@ -43,6 +45,8 @@ export interface OutageResult {
   readonly stats: LookupStats;
   /** Most events waiting in the enrichment window at once. */
   readonly peakWaiting: number;
+  /** Seconds the source was held back by a full enrichment window over the run (stage.fullMs). */
+  readonly heldBackSeconds: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,6 +86,7 @@ export async function enrichmentOutage(o: OutageOptions): Promise<OutageResult> 
   await server.start();
   const { dir, catalog } = enrichmentCatalog(server.port, {
     timeout: o.timeout, concurrency: '8', cache: `{ ttl: ${o.cacheTtl}, size: 100000 }`, breaker: `{ error_threshold: 50, volume_threshold: 5, reset_timeout: ${o.resetTimeout}, window: ${o.window} }`,
+    ...(o.maxInFlight === undefined ? {} : { max_in_flight: String(o.maxInFlight) }),
   });
   try {
     const plain = lookupPlan(catalog, `CREATE VIEW room_fill AS
@@ -112,7 +117,7 @@ GROUP BY window_start, window_end, s.data.roomId;`);
     return {
       offered: o.rate, baselineRate, outageRate, ratio: outageRate / baselineRate,
       worstSecondRatio: baseline.outageSeconds.reduce((m, b, i) => Math.min(m, (enriched.outageSeconds[i] ?? 0) / b), Number.POSITIVE_INFINITY), baselineEvents: baseline.folded, enrichedEvents: enriched.folded,
-      stats: { ...client.stats, fallbacks: { ...client.stats.fallbacks } }, peakWaiting: stage.peakWaiting,
+      stats: { ...client.stats, fallbacks: { ...client.stats.fallbacks } }, peakWaiting: stage.peakWaiting, heldBackSeconds: stage.fullMs / 1000,
     };
   } finally {
     await server.stop();

@@ -32,6 +32,8 @@ export interface SheddingRunResult {
   /** Level changes the engine logged. */
   readonly shedSteps: number;
   readonly p99LatencyMs: number | undefined;
+  /** Per tier: p99 from a batch's first record reaching Kafka to the tier's first row it produced (ms; consumer lag included). */
+  readonly p99AppendToResultMs: Record<string, number | undefined>;
   /** Rows compared per metric, and whether they all equal the unshed run. */
   readonly compared: Record<string, number>;
   readonly equal: boolean;
@@ -51,6 +53,12 @@ FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start, data.
 `,
 };
 
+/**
+ * The critical tier's latency target under the 10x bursts: p99 from a batch's first record
+ * reaching Kafka to the critical rows it produced (pitwall_append_to_result_seconds), in ms.
+ */
+export const CRITICAL_P99_TARGET_MS = 5_000;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function freePort(): Promise<number> {
@@ -58,9 +66,9 @@ async function freePort(): Promise<number> {
   return new Promise((resolve) => { const s = createServer(); s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); }); });
 }
 
-/** p99 from a Prometheus histogram's cumulative buckets. */
-function p99(text: string, name: string): number | undefined {
-  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const);
+/** p99 (the upper bound of its bucket) from a Prometheus histogram's cumulative buckets; `labels` is the text after `le` (`,tier="critical"`). */
+function p99(text: string, name: string, labels = ''): number | undefined {
+  const buckets = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"${labels}\\} (\\d+)`, 'gm'))].map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])] as const);
   const total = buckets.at(-1)?.[1] ?? 0;
   if (!total) return undefined;
   return buckets.find(([, c]) => c >= 0.99 * total)?.[0];
@@ -169,5 +177,9 @@ export async function sheddingRun(o: SheddingRunOptions): Promise<SheddingRunRes
     events: all.length, rate, shedSteps, compared, equal,
     metrics: Object.fromEntries(Object.entries(final).map(([k, v]) => [k, { tier: v.tier, shedWindows: v.shedWindows, backfilledWindows: v.backfilledWindows, pendingIntervals: v.pendingIntervals }])),
     p99LatencyMs: p === undefined ? undefined : p * 1000,
+    p99AppendToResultMs: Object.fromEntries(['critical', 'standard', 'batch'].map((tier) => {
+      const q = p99(metricsText, 'pitwall_append_to_result_seconds', `,tier="${tier}"`);
+      return [tier, q === undefined ? undefined : q * 1000];
+    })),
   };
 }

@@ -30,9 +30,14 @@ interface RawStream {
   cache?: { ttl?: string; size?: number }; breaker?: { error_threshold?: number; volume_threshold?: number; reset_timeout?: string; window?: string };
 }
 
-/** Defaults of an external lookup (`kind: lookup`). */
+/**
+ * Defaults of an external lookup (`kind: lookup`). `maxInFlight` holds one default timeout (1 s)
+ * of events at 50,000 events/s: a dead service then delays events by a timeout without holding
+ * the source back (README "External lookups", sizing); `maxInFlightBytes` bounds their memory
+ * whatever the count.
+ */
 export const LOOKUP_DEFAULTS = {
-  timeout: '1s', concurrency: 16, cacheTtl: '5m', cacheSize: 10_000, maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024,
+  timeout: '1s', concurrency: 16, cacheTtl: '5m', cacheSize: 10_000, maxInFlight: 50_000, maxInFlightBytes: 16 * 1024 * 1024,
   errorThresholdPercent: 50, volumeThreshold: 10, resetTimeout: '10s', window: '10s',
 } as const;
 

@@ -84,6 +84,8 @@ export async function runAction(opts: RunOptions): Promise<number> {
   }) : undefined;
   const metrics: ServeMetricsSink | undefined = serve?.metrics;
   let batchStart = performance.now();
+  let batchAppendedAt: number | undefined;
+  const tiersSeen = new Set<string>();
   let stopping = false;
   // Exit non-zero so a supervisor restarts from the last good checkpoint.
   const onFatal = (): void => { log('exiting: the last checkpoint stays the recovery point'); process.exit(1); };
@@ -96,8 +98,15 @@ export async function runAction(opts: RunOptions): Promise<number> {
   };
   if (opts.single) {
     const single = new ObservedRunner(catalog, plans, {
-      sink: { result: (p, c) => { store.apply(p, c); serve?.apply(p, c); metrics?.latency.observe((performance.now() - batchStart) / 1000); } },
-      onBatch: () => { batchStart = performance.now(); },
+      sink: {
+        result: (p, c) => {
+          store.apply(p, c); serve?.apply(p, c);
+          metrics?.latency.observe((performance.now() - batchStart) / 1000);
+          // Once per batch and tier: the batch's first record's wait in Kafka included.
+          if (batchAppendedAt !== undefined && !tiersSeen.has(p.tier)) { tiersSeen.add(p.tier); metrics?.appendToResult.observe({ tier: p.tier }, Math.max(0, Date.now() - batchAppendedAt) / 1000); }
+        },
+      },
+      onBatch: (appendedAtMs) => { batchStart = performance.now(); batchAppendedAt = appendedAtMs; tiersSeen.clear(); },
       ...(archive ? { archive } : {}),
       brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds, log, onFatal,

@@ -76,8 +76,11 @@ export interface KafkaRunnerOptions extends KafkaRunOptions {
   readonly clientId?: string;
   /** The archive: accepted events and both lanes, flushed before each checkpoint. */
   readonly archive?: ArchiveWriter;
-  /** Called as each batch reaches the engine (for event-to-result latency). */
-  readonly onBatch?: () => void;
+  /**
+   * Called as each batch reaches the engine (for event-to-result latency), with the Kafka
+   * timestamp (ms) of its first record (undefined when the record has none).
+   */
+  readonly onBatch?: (appendedAtMs: number | undefined) => void;
 }
 
 interface StreamSnap { offsets: [number, number][] }
@@ -257,8 +260,8 @@ export class KafkaRunner {
       this.#holdPartitions(Date.now(), true);
       log(`assigned ${[...owned].map(([stream, ps]) => `${stream}[${ps.join(',')}]`).join(' ')}`);
     });
-    await this.#source.start((stream, records, heartbeat) => {
-      const handling = this.#handle(stream, records, heartbeat);
+    await this.#source.start((stream, records, heartbeat, appendedAtMs) => {
+      const handling = this.#handle(stream, records, heartbeat, appendedAtMs);
       this.#handling = handling;
       return handling.finally(() => { if (this.#handling === handling) this.#handling = undefined; });
     }, seek);
@@ -278,8 +281,8 @@ export class KafkaRunner {
     }, this.#opts.checkpointIntervalMs));
   }
 
-  async #handle(stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>): Promise<void> {
-    this.#opts.onBatch?.();
+  async #handle(stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>, appendedAtMs: number | undefined): Promise<void> {
+    this.#opts.onBatch?.(appendedAtMs);
     const stage = this.#enrich?.stages.get(stream);
     if (stage) {
       await this.#enrichThenProcess(stage, stream, records, heartbeat);

@@ -12,6 +12,7 @@ import type { EngineHandle } from './engine-handle.js';
 export class PitwallMetrics {
   readonly registry = new Registry();
   readonly latency: Histogram;
+  readonly appendToResult: Histogram<'tier'>;
   readonly checkpointSeconds: Histogram;
   /** Time each checkpoint held the processing thread (capturing its changes). */
   readonly checkpointCaptureSeconds: Histogram;
@@ -114,6 +115,9 @@ export class PitwallMetrics {
       new Gauge({ name: 'pitwall_enrichment_waiting', help: 'Events waiting for an external lookup\'s answers now (in the enrichment window; the consumer stops pulling while it is full).', labelNames: ['lookup'], registers: [r], collect() {
         for (const [lookup, e] of Object.entries(enrichment())) this.set({ lookup }, e.waiting);
       } });
+      observedCounter('pitwall_enrichment_window_full_seconds_total', 'Seconds the source was held back because the enrichment window was full (max_in_flight events or max_in_flight_bytes waiting for answers); a dead service costs one timeout per wave of calls, so size max_in_flight to at least the peak events/s times the lookup\'s timeout.', ['lookup'], function* () {
+        for (const [lookup, e] of Object.entries(enrichment())) yield [{ lookup }, e.windowFullSeconds];
+      });
     }
     metricGauge('pitwall_state_groups', 'Open (window, key) groups per metric.', (m) => handle.engine.stateSize()[m]?.groups ?? 0);
     metricGauge('pitwall_state_bytes', 'Approximate bytes of open state per metric.', (m) => handle.engine.stateSize()[m]?.bytes ?? 0);
@@ -167,6 +171,7 @@ export class PitwallMetrics {
     }
     // In a group, rows come from partials published at checkpoints: up to an interval (5 s by default) later.
     this.latency = new Histogram({ name: 'pitwall_event_to_result_seconds', help: 'From a batch reaching the engine to the result rows it produced (in a group: from the first batch behind the partials flush that produced them).', buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [r] });
+    this.appendToResult = new Histogram({ name: 'pitwall_append_to_result_seconds', help: 'Per metric tier (pitwall run --single): from the first record of a batch reaching its input topic (its Kafka timestamp) to the first result row of that tier the batch produced. Unlike pitwall_event_to_result_seconds it includes the time records waited in Kafka (consumer lag): what shedding keeps low for critical metrics.', labelNames: ['tier'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [r] });
     this.checkpointSeconds = new Histogram({ name: 'pitwall_checkpoint_duration_seconds', help: 'Checkpoint duration, from capturing the changes to the offsets committed (processing goes on meanwhile).', buckets: [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [r] });
     this.checkpointCaptureSeconds = new Histogram({ name: 'pitwall_checkpoint_capture_seconds', help: 'Time a checkpoint held the processing thread: copying the state changed since the last checkpoint (the rest is written by the state store\'s own thread).', buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [r] });
     this.checkpointBytes = new Counter({ name: 'pitwall_checkpoint_bytes_total', help: 'Bytes written to the state store by checkpoints (only what changed since the previous checkpoint).', registers: [r] });

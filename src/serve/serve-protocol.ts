@@ -58,6 +58,7 @@ export interface EngineFigures {
 export type Observation =
   | { readonly series: 'latency' | 'checkpointSeconds' | 'checkpointCaptureSeconds'; readonly observe: number }
   | { readonly series: 'checkpointBytes'; readonly inc: number }
+  | { readonly series: 'appendToResult'; readonly labels: { tier: string }; readonly observe: number }
   | { readonly series: 'reconcileSkipped'; readonly set: number }
   | { readonly series: 'reconcile'; readonly labels: { metric: string; class: string }; readonly set: number };
 

@@ -36,6 +36,8 @@ export const BATCH_CHANGES = 4096;
 /** What the engine's thread records for /metrics (forwarded to the serving thread's registry). */
 export interface ServeMetricsSink {
   readonly latency: { observe(seconds: number): void };
+  /** Per tier: from a batch's first record reaching Kafka to the first row of that tier it produced (s). */
+  readonly appendToResult: { observe(labels: { tier: string }, seconds: number): void };
   readonly checkpointSeconds: { observe(seconds: number): void };
   readonly checkpointCaptureSeconds: { observe(seconds: number): void };
   readonly checkpointBytes: { inc(bytes: number): void };
@@ -67,6 +69,7 @@ export class ServeThread {
     const obs = (o: Observation): void => { this.#observations.push(o); this.#schedule(); };
     this.metrics = {
       latency: { observe: (v) => obs({ series: 'latency', observe: v }) },
+      appendToResult: { observe: (labels, v) => obs({ series: 'appendToResult', labels, observe: v }) },
       checkpointSeconds: { observe: (v) => obs({ series: 'checkpointSeconds', observe: v }) },
       checkpointCaptureSeconds: { observe: (v) => obs({ series: 'checkpointCaptureSeconds', observe: v }) },
       checkpointBytes: { inc: (v) => obs({ series: 'checkpointBytes', inc: v }) },

@@ -33,6 +33,7 @@ function observe(metrics: PitwallMetrics, o: Observation): void {
   switch (o.series) {
     case 'latency': case 'checkpointSeconds': case 'checkpointCaptureSeconds': metrics[o.series].observe(o.observe); return;
     case 'checkpointBytes': metrics.checkpointBytes.inc(o.inc); return;
+    case 'appendToResult': metrics.appendToResult.observe(o.labels, o.observe); return;
     case 'reconcileSkipped': metrics.reconcileSkipped.set(o.set); return;
     case 'reconcile': metrics.reconcile.set(o.labels, o.set); return;
   }

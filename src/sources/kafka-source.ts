@@ -36,7 +36,12 @@ export function rawRecord(partition: number, offset: number, value: Buffer | nul
  * waits long (an enrichment stage waiting for its lookups): kafkajs sends one at most every
  * heartbeat interval however often it is called.
  */
-export type BatchHandler = (stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>) => Promise<void>;
+/**
+ * Handles one batch of a stream's records; `appendedAtMs` is the Kafka timestamp (ms since the
+ * epoch) of the batch's first record: when the producer sent it, or when the broker appended it
+ * under `message.timestamp.type=LogAppendTime`.
+ */
+export type BatchHandler = (stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>, appendedAtMs: number | undefined) => Promise<void>;
 
 /** Called after every rebalance with the partitions this process now owns, per stream. */
 export type AssignmentHandler = (owned: ReadonlyMap<string, readonly number[]>) => void;
@@ -109,7 +114,9 @@ export class KafkaSource {
         const partitions = this.#partitions.get(batch.topic);
         const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
         // Every stream of the topic sees every record (each skips offsets its state already holds).
-        for (const stream of this.#opts.topics.get(batch.topic) ?? []) await handler(stream, records, heartbeat);
+        const first = Number(batch.messages[0]?.timestamp);
+        const appendedAtMs = Number.isFinite(first) && first > 0 ? first : undefined;
+        for (const stream of this.#opts.topics.get(batch.topic) ?? []) await handler(stream, records, heartbeat, appendedAtMs);
         const last = batch.messages[batch.messages.length - 1]?.offset as string;
         resolveOffset(last);
         this.lag.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark) - Number(last) - 1));

@@ -72,6 +72,11 @@ describe.skipIf(!brokers)('pitwall run --shed', () => {
       expect(rows.filter((r) => r.backfilled === true).length).toBeGreaterThan(0);
       const scrape = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(scrape).toMatch(/pitwall_backfilled_windows_total\{metric="revenue_1m"\} [1-9]/);
+      // The critical metric's rows are timed from their batch's first record reaching Kafka: the
+      // backlog was produced before the engine started, so some waited at least that long.
+      expect(scrape).toMatch(/pitwall_append_to_result_seconds_count\{tier="critical"\} [1-9]/);
+      const sum = Number(/pitwall_append_to_result_seconds_sum\{tier="critical"\} (\S+)/.exec(scrape)?.[1]);
+      expect(sum).toBeGreaterThan(0);
       // Let a checkpoint hand the backfilled rows to the results topic.
       await new Promise((r) => setTimeout(r, 2_500));
     } finally {

@@ -45,6 +45,8 @@ describe('/metrics under promtool', () => {
       expect(text).toContain('# TYPE pitwall_enrichment_breaker_state gauge');
       expect(text).toContain('# TYPE pitwall_enrichment_waiting gauge');
       expect(text).toContain('pitwall_enrichment_breaker_state{lookup="geo"} 2');
+      expect(text).toContain('pitwall_enrichment_window_full_seconds_total{lookup="geo"} 1.5');
+      expect(text).toContain('# TYPE pitwall_append_to_result_seconds histogram');
       const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
       expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
       expect(check.status).toBe(0);

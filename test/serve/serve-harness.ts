@@ -61,7 +61,7 @@ export function fixture(opts: FixtureOptions = {}): Fixture {
 
 /** Figures of one external lookup, for scrapes with every series present. */
 export function enrichmentFigures(): Record<string, EnrichmentFigures> {
-  return { geo: { cacheHits: 5, answered: 9, failed: 3, fallbacks: { breaker_open: 4, timeout: 2, http_status: 1, network: 0, bad_response: 0 }, opened: 1, state: 'open', waiting: 2 } };
+  return { geo: { cacheHits: 5, answered: 9, failed: 3, fallbacks: { breaker_open: 4, timeout: 2, http_status: 1, network: 0, bad_response: 0 }, opened: 1, state: 'open', waiting: 2, windowFullSeconds: 1.5 } };
 }
 
 export function handleOf(engine: Engine, overrides: Partial<EngineHandle> = {}): EngineHandle {

@@ -34,6 +34,8 @@ export interface EnrichmentFigures {
   readonly opened: number;
   readonly state: BreakerState;
   readonly waiting: number;
+  /** Seconds the streams that join it were held back by a full enrichment window, in all. */
+  readonly windowFullSeconds: number;
 }
 
 /** The stages of `plans` ({@link buildEnrichments}), or undefined when no metric joins an external lookup. */
@@ -70,8 +72,9 @@ export function buildEnrichments(plans: readonly MetricPlan[], futureReference: 
     const out: Record<string, EnrichmentFigures> = {};
     for (const [name, c] of clients) {
       let waiting = 0;
-      for (const s of stages.values()) if (s.lookupNames.includes(name)) waiting += s.waiting;
-      out[name] = { cacheHits: c.stats.cacheHits, answered: c.stats.latencyCount, failed: c.stats.failures, fallbacks: { ...c.stats.fallbacks }, opened: c.stats.opened, state: c.stats.state, waiting };
+      let fullMs = 0;
+      for (const s of stages.values()) if (s.lookupNames.includes(name)) { waiting += s.waiting; fullMs += s.fullMs; }
+      out[name] = { cacheHits: c.stats.cacheHits, answered: c.stats.latencyCount, failed: c.stats.failures, fallbacks: { ...c.stats.fallbacks }, opened: c.stats.opened, state: c.stats.state, waiting, windowFullSeconds: fullMs / 1000 };
     }
     return out;
   };

@@ -56,6 +56,12 @@ export class EnrichmentStage {
   readonly lookupNames: readonly string[];
   /** Most events waiting at once (for tests and benchmarks). */
   peakWaiting = 0;
+  /**
+   * Time (ms) {@link admit} spent waiting for room in a full window, in all: the time the source
+   * was held back by slow answers (/metrics `pitwall_enrichment_window_full_seconds_total`).
+   * It grows when `max_in_flight` is below the peak rate × the lookup's timeout.
+   */
+  fullMs = 0;
 
   constructor(stream: StreamDef, lookups: readonly StageLookup[], futureReference: FutureReference = 'event-time') {
     this.stream = stream;
@@ -74,8 +80,10 @@ export class EnrichmentStage {
    * waiting for earlier events to leave. `nowMs` is what the validator's far-future rule measures against.
    */
   async admit(record: RawRecord, nowMs = 0): Promise<void> {
-    while (this.waiting > 0 && (this.waiting >= this.#maxEvents || this.#chars + record.value.length > this.#maxChars)) {
-      await new Promise<void>((resolve) => { this.#room = resolve; });
+    if (this.#full(record)) {
+      const since = performance.now();
+      while (this.#full(record)) await new Promise<void>((resolve) => { this.#room = resolve; });
+      this.fullMs += performance.now() - since;
     }
     const w: Waiting = { record, chars: record.value.length, pending: 0, enriched: {} };
     this.#queue.push(w);
@@ -89,7 +97,11 @@ export class EnrichmentStage {
         if (key === null || key === undefined) { w.enriched[name] = { key: null, answer: { kind: 'row', row: null } }; continue; }
         const k = key as string | number;
         const answer = l.client.ask(k);
-        if (!(answer instanceof Promise)) { w.enriched[name] = { key: k, answer }; continue; }
+        if (!(answer instanceof Promise)) {
+          if (answer.kind === 'fallback') l.client.stats.fallbacks[answer.reason]++;
+          w.enriched[name] = { key: k, answer };
+          continue;
+        }
         w.pending++;
         void answer.then((a) => {
           if (a.kind === 'fallback') l.client.stats.fallbacks[a.reason]++;
@@ -100,6 +112,11 @@ export class EnrichmentStage {
       }
     }
     this.#release();
+  }
+
+  /** True when `record` must wait for room (one event is always let in). */
+  #full(record: RawRecord): boolean {
+    return this.waiting > 0 && (this.waiting >= this.#maxEvents || this.#chars + record.value.length > this.#maxChars);
   }
 
   /** The events that left the window since the last call, in arrival order, answers attached. */

@@ -80,13 +80,24 @@ export class LookupClient {
     this.#breaker.on('close', () => { this.stats.closed++; this.stats.state = 'closed'; });
   }
 
-  /** The answer for `key` (cache, or the service). Resolves, never rejects. */
+  /**
+   * The answer for `key`: the cache, the call already in flight for it, at once a `breaker_open`
+   * fallback while the breaker is open (or half-open with its trial call taken), else a call to
+   * the service. Resolves, never rejects.
+   *
+   * The open breaker is checked here, before opossum's `fire`, which would answer the same but
+   * build an error and emit two events per event (a dead service at 60,000 events/s made that
+   * the stream's main cost). Such short-circuited events are not counted as calls in the
+   * breaker's rolling window: its error percentage is over the calls made (as Hystrix's health
+   * counts leave short-circuited commands out).
+   */
   ask(key: string | number): Promise<LookupAnswer> | LookupAnswer {
     this.stats.asked++;
     const k = String(key);
     const hit = this.#cache.get(k, this.#now());
     if (hit) { this.stats.cacheHits++; return { kind: 'row', row: hit.row }; }
     let call = this.#calling.get(k);
+    if (!call && !this.#breaker.closed && !this.#breaker.pendingClose) return BREAKER_OPEN;
     if (!call) {
       call = this.#call(key).finally(() => this.#calling.delete(k));
       this.#calling.set(k, call);
@@ -158,6 +169,9 @@ export class LookupClient {
     if (ms > this.stats.latencyMsMax) this.stats.latencyMsMax = ms;
   }
 }
+
+/** The answer while the breaker is open (shared: answers are never mutated). */
+const BREAKER_OPEN: LookupAnswer = Object.freeze({ kind: 'fallback', reason: 'breaker_open', detail: 'the circuit breaker is open (the service failed too often); it tries again after reset_timeout' });
 
 function reasonOf(err: unknown): FallbackReason {
   if ((err as { code?: unknown }).code === 'EOPENBREAKER') return 'breaker_open';

@@ -74,6 +74,9 @@ describe('enrichment stage', () => {
     enrich.close();
     expect(out.map((r) => r.offset)).toEqual([...Array(12).keys()]);
     expect(stage.peakWaiting).toBe(3);
+    // The source was held back: at least the three waves of 40 ms calls behind the first.
+    expect(stage.fullMs).toBeGreaterThanOrEqual(3 * 40 * 0.8);
+    expect(enrich.figures().room_info?.windowFullSeconds).toBeCloseTo(stage.fullMs / 1000, 6);
   });
 
   it('holds at most max_in_flight_bytes payload characters, letting one event in whatever its size', async () => {
@@ -136,6 +139,8 @@ describe('enrichment stage', () => {
     expect(client.stats.fallbacks.http_status).toBe(4);
     expect(client.stats.fallbacks.breaker_open).toBe(8);
     expect(server.requests.length).toBe(4); // open: no calls
+    // Open: answered at once, without a promise (no opossum error built per event).
+    expect(client.ask('another')).toMatchObject({ kind: 'fallback', reason: 'breaker_open' });
     const failed = stage.take();
     expect(failed.every((r) => (answerOf(r) as { kind: string }).kind === 'fallback')).toBe(true);
     server.mode = 'ok';

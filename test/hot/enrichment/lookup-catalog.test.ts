@@ -25,7 +25,7 @@ describe('kind: lookup', () => {
     dirs.push(dir);
     expect(catalog.streams.get('room_info')?.lookup).toEqual({
       url: 'http://127.0.0.1:8080/rooms/{roomId}', key: 'roomId', timeoutMs: 200, concurrency: 4, cacheTtlMs: 60_000, cacheSize: 50,
-      maxInFlight: 10_000, maxInFlightBytes: 16 * 1024 * 1024, errorThresholdPercent: 25, volumeThreshold: 10, resetTimeoutMs: 3000, windowMs: 10_000,
+      maxInFlight: 50_000, maxInFlightBytes: 16 * 1024 * 1024, errorThresholdPercent: 25, volumeThreshold: 10, resetTimeoutMs: 3000, windowMs: 10_000,
     });
   });
 
@@ -51,7 +51,7 @@ describe('kind: lookup', () => {
     dirs.push(dir);
     const plan = lookupPlan(catalog);
     expect(explainPlan(plan)).toContain('LookupJoin: LEFT room_info (external lookup, url=http://127.0.0.1:8080/rooms/{roomId}, timeout=200ms) ON room_info.roomId = data.roomId');
-    expect(describeHotPipeline(plan).join('\n')).toContain('at most max_in_flight=10000 events');
+    expect(describeHotPipeline(plan).join('\n')).toContain('at most max_in_flight=50000 events');
     // The cold path joins the archived answers by event id, the first record of an id only.
     const { sql } = compileDuckDb(plan);
     expect(sql).toContain('answers AS (SELECT * FROM "pw_answers_room_info_scans" QUALIFY row_number() OVER (PARTITION BY "lane.event_id" ORDER BY _pw_arrival) = 1)');
