@@ -32,7 +32,7 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { enrichmentLaneRecord, enrichmentLaneStream, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { enrichmentLaneRecord, enrichmentLanes, enrichmentLaneStream, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
 import type { Enrichment } from '../hot/enrichment/enrichment-stage.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
@@ -43,12 +43,6 @@ import { Manifest, type Lane } from './manifest.js';
 import type { EventChunk } from './columnar.js';
 import type { EventsJob, RejectedEvent, SegmentJob } from './segment-job.js';
 import { SegmentWriter } from './segment-writer.js';
-
-/** The enrichment lanes a catalog may archive: one per external lookup and stream. */
-function enrichmentLanes(catalog: Catalog): StreamDef[] {
-  const all = [...catalog.streams.values()];
-  return all.filter((l) => l.kind === 'lookup').flatMap((l) => all.filter((s) => s.kind === 'stream').map((s) => enrichmentLaneStream(l, s.name)));
-}
 
 export interface ArchiveOptions {
   /** Key for `pii: hash` fields; required when the catalog has any. */

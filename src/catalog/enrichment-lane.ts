@@ -1,4 +1,4 @@
-import type { FieldDef, StreamDef } from './types.js';
+import type { Catalog, FieldDef, StreamDef } from './types.js';
 
 /**
  * The archive lane of what an external lookup gave one stream's events, seen as a stream so it
@@ -26,4 +26,10 @@ export function enrichmentLaneStream(lookup: StreamDef, stream: string): StreamD
 /** The JSON record of {@link enrichmentLaneStream} for one event. */
 export function enrichmentLaneRecord(eventId: string, eventTimeMs: number, key: string | number | null, row: Readonly<Record<string, unknown>> | null, fallback: string | null): Record<string, unknown> {
   return { lane: { event_id: eventId, event_time: eventTimeMs, key: key === null ? null : String(key), fallback }, ...(row ? { row } : {}) };
+}
+
+/** The enrichment lanes a catalog may archive: one per external lookup and stream. */
+export function enrichmentLanes(catalog: Catalog): StreamDef[] {
+  const all = [...catalog.streams.values()];
+  return all.filter((l) => l.kind === 'lookup').flatMap((l) => all.filter((s) => s.kind === 'stream').map((s) => enrichmentLaneStream(l, s.name)));
 }

@@ -10,4 +10,4 @@ export {
   type PayloadValidator, type QuarantineCode, type RejectedPayload, type ValidEvent, type ValidationResult,
 } from './payload-validator.js';
 export { tableAsStream } from './table-stream.js';
-export { enrichmentLaneRecord, enrichmentLaneStream } from './enrichment-lane.js';
+export { enrichmentLaneRecord, enrichmentLanes, enrichmentLaneStream } from './enrichment-lane.js';

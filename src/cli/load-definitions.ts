@@ -32,10 +32,10 @@ export function withoutLookupJoins(plans: readonly MetricPlan[]): { plans: Metri
 }
 
 /**
- * The metrics `pitwall run --single` can run, and those it leaves out: a metric joining a
+ * The metrics `pitwall run` can run (--single and member threads), and those it leaves out: a metric joining a
  * reference table (kind: table) needs its broadcast, which `run` does not do yet; a metric
- * joining an external lookup (kind: lookup) runs (the runner puts the enrichment stage in front
- * of the engine).
+ * joining an external lookup (kind: lookup) runs (the single runner, and each member thread's
+ * phase one, put the enrichment stage in front).
  */
 export function withoutTableJoins(plans: readonly MetricPlan[]): { plans: MetricPlan[]; joined: MetricPlan[] } {
   const table = (p: MetricPlan): boolean => planChain(p.root).some((n) => n.kind === 'LookupJoinNode' && n.table.kind !== 'lookup');
@@ -56,7 +56,7 @@ export function withoutExternalLookups(plans: readonly MetricPlan[]): { plans: M
 export function lookupJoinWarning(plan: MetricPlan): string {
   const code = 'PW_RUN_JOIN';
   if (planChain(plan.root).some((n) => n.kind === 'LookupJoinNode' && n.table.kind === 'lookup')) {
-    return `${code}: metric '${plan.name}' (${plan.file}) joins an external lookup (kind: lookup); external lookups run in \`pitwall replay\` and \`pitwall run --single\`, not in member threads (\`pitwall run\` without --single) nor the demo: it is left out of this run (run with --single, or move the file out of --queries to silence this)`;
+    return `${code}: metric '${plan.name}' (${plan.file}) joins an external lookup (kind: lookup); external lookups run in \`pitwall replay\` and \`pitwall run\`, not in the demo: it is left out of this run (run it with \`pitwall run\`, or move the file out of --queries to silence this)`;
   }
   return `${code}: metric '${plan.name}' (${plan.file}) joins a reference table; lookup joins run in \`pitwall replay\` and \`pitwall demo\`, not yet in \`pitwall run\`: it is left out of this run (move the file out of --queries to silence this)`;
 }

@@ -3,6 +3,7 @@ import { ArchiveWriter } from '../archive/archive-writer.js';
 import { ExecutionError } from '../errors.js';
 import { KafkaRunner } from '../hot/kafka-runner.js';
 import { defaultWorkers, MemberPool } from '../hot/member-pool.js';
+import { joinsExternalLookup } from '../hot/enrichment/build-stages.js';
 import { captureFinals, selfReconcile } from '../reconcile/self-reconcile.js';
 import type { TokenConfig } from '../serve/auth.js';
 import type { EngineHandle } from '../serve/engine-handle.js';
@@ -10,7 +11,7 @@ import { ProvisionalFeed } from '../serve/provisional-feed.js';
 import { ServeThread, type ServeMetricsSink } from '../serve/serve-thread.js';
 import { ServingStore } from '../serve/serving-store.js';
 import { brokersFrom } from './brokers.js';
-import { loadDefinitions, lookupJoinWarning, withoutLookupJoins, withoutTableJoins } from './load-definitions.js';
+import { loadDefinitions, lookupJoinWarning, withoutTableJoins } from './load-definitions.js';
 import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
 import { backfillDue, startShedding } from './run-shedding.js';
@@ -57,9 +58,9 @@ class ObservedRunner extends KafkaRunner {
 export async function runAction(opts: RunOptions): Promise<number> {
   const loaded = await loadDefinitions(opts);
   const { catalog } = loaded;
-  // External lookups run under --single (its runner puts the enrichment stage before the engine);
-  // member threads leave every lookup join out.
-  const { plans, joined } = opts.single ? withoutTableJoins(loaded.plans) : withoutLookupJoins(loaded.plans);
+  // External lookups run (the single runner, and each member thread's phase one, put the
+  // enrichment stage in front); reference-table joins are left out (tables are not broadcast).
+  const { plans, joined } = withoutTableJoins(loaded.plans);
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
@@ -157,7 +158,10 @@ export async function runAction(opts: RunOptions): Promise<number> {
     log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials; state moves through ${opts.stateSync === 'changelog' ? 'changelog topics' : `the shared state directory ${opts.stateDir}`})`);
     const view = pool.view();
     runner = {
-      handle: { engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures() },
+      handle: {
+        engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures(),
+        ...(joinsExternalLookup(plans) ? { enrichment: () => pool.enrichment() } : {}),
+      },
       stop: () => pool.stop(),
       observe: () => undefined,
       share: () => pool.ownsEverything(),

@@ -41,7 +41,7 @@ import type { StateOp } from '../state/layout.js';
 import { CheckpointStore } from './checkpoint-store.js';
 import { Engine, type EngineSink } from './engine.js';
 import { enrichmentsOf, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
-import type { EnrichmentStage } from './enrichment/enrichment-stage.js';
+import { enrichThenProcess } from './enrichment/enrichment-stage.js';
 import type { RawRecord } from './stream-runtime.js';
 import type { RowChange } from './operator-types.js';
 
@@ -88,8 +88,6 @@ interface StreamSnap { offsets: [number, number][] }
 /** Most records processed without yielding to the event loop (about 10–20 ms of work). */
 export const PROCESS_SLICE = 2048;
 
-/** Records admitted to an enrichment stage between handing what left it to the engine (and a heartbeat). */
-export const ENRICH_SLICE = 256;
 
 /** What the last checkpoint did. */
 export interface CheckpointFigures {
@@ -285,7 +283,7 @@ export class KafkaRunner {
     this.#opts.onBatch?.(appendedAtMs);
     const stage = this.#enrich?.stages.get(stream);
     if (stage) {
-      await this.#enrichThenProcess(stage, stream, records, heartbeat);
+      await enrichThenProcess(stage, records, (ready) => this.engine.process(stream, ready, Date.now()), heartbeat);
     } else {
       // A fetch can hold tens of thousands of records: process them in slices with a turn of the
       // event loop between, so the API, timers and checkpoints never wait for a whole fetch.
@@ -298,27 +296,6 @@ export class KafkaRunner {
     await this.#results.relieve();
     await this.#dlq.relieve();
     await this.#opts.archive?.relieve();
-  }
-
-  /**
-   * A batch through the stream's enrichment stage: records are admitted in order (admit waits
-   * while the stage's window is full: the handler, and so the consumer, waits with it); what
-   * has left the window goes to the engine every {@link ENRICH_SLICE} records, and the batch
-   * ends once every record is enriched and folded. The group heartbeat is kept up meanwhile.
-   */
-  async #enrichThenProcess(stage: EnrichmentStage, stream: string, records: readonly RawRecord[], heartbeat: () => Promise<void>): Promise<void> {
-    const fold = async (): Promise<void> => {
-      const ready = stage.take();
-      if (ready.length) this.engine.process(stream, ready, Date.now());
-      await heartbeat().catch(() => undefined); // a rebalance under way: the batch still finishes, its offsets are skipped on redelivery
-      await yieldToLoop();
-    };
-    for (let i = 0; i < records.length; i++) {
-      await stage.admit(records[i] as RawRecord, Date.now());
-      if (i % ENRICH_SLICE === ENRICH_SLICE - 1) await fold();
-    }
-    await stage.drain();
-    await fold();
   }
 
   /** Per external lookup, what /metrics shows (undefined when no metric joins one). */

@@ -17,11 +17,13 @@ import { availableParallelism, hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { ArchiveWriter } from '../archive/archive-writer.js';
-import type { Catalog } from '../catalog/index.js';
+import { enrichmentLanes, type Catalog, type StreamDef } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
 import type { EngineView } from '../serve/engine-handle.js';
 import { workerExecArgv } from '../util/worker-argv.js';
+import type { EnrichmentFigures } from './enrichment/build-stages.js';
+import { FALLBACK_REASONS, type FallbackReason } from './enrichment/lookup-answer.js';
 import type { MetricStats } from './metric-operator.js';
 import type { FromMember, MemberFigures, MemberInit, ToMember } from './member-protocol.js';
 import { evidenceFrom, type RowChange } from './operator-types.js';
@@ -59,6 +61,8 @@ const sum = <T extends object>(into: T, from: T): void => {
 export class MemberPool {
   readonly #opts: MemberPoolOptions;
   readonly #catalog: Catalog;
+  /** The archive's enrichment lanes (`<lookup>.enrichment.<stream>`) members send records of. */
+  readonly #lanes: ReadonlyMap<string, StreamDef>;
   readonly #plans: ReadonlyMap<string, MetricPlan>;
   readonly #members: Member[] = [];
   readonly #waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
@@ -68,6 +72,7 @@ export class MemberPool {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new ExecutionError('PW_BAD_OPTION', `--workers must be a whole number ≥ 1 (got ${opts.workers})`);
     this.#opts = opts;
     this.#catalog = catalog;
+    this.#lanes = new Map(enrichmentLanes(catalog).map((d) => [d.name, d]));
     this.#plans = new Map(plans.map((p) => [p.name, p]));
   }
 
@@ -111,7 +116,7 @@ export class MemberPool {
         const a = this.#opts.archive;
         if (!a) return;
         for (const batch of m.accepted) {
-          const stream = this.#catalog.streams.get(batch.stream);
+          const stream = this.#catalog.streams.get(batch.stream) ?? this.#lanes.get(batch.stream);
           if (stream?.kind === 'stream') a.acceptedChunk(stream, batch);
         }
         for (const [metric, eventId, eventTimeMs, windowStart, windowEnd, wm, partition, offset, pwm, idle] of m.late) {
@@ -218,6 +223,27 @@ export class MemberPool {
       out.fenced += c.fenced;
       out.skippedFlushes += c.skippedFlushes;
       out.foreignFlushes += c.foreignFlushes;
+    }
+    return out;
+  }
+
+  /**
+   * The members' external lookup figures (EngineHandle.enrichment), per lookup: counts and the
+   * events waiting summed; the breaker state is the most open member's (each member has its own
+   * client, cache and breaker).
+   */
+  enrichment(): Record<string, EnrichmentFigures> {
+    const order = { closed: 0, half_open: 1, open: 2 } as const;
+    const out: Record<string, EnrichmentFigures> = {};
+    for (const m of this.#members) {
+      for (const [name, e] of Object.entries(m.figures?.enrichment ?? {})) {
+        const t = out[name];
+        out[name] = !t ? { ...e, fallbacks: { ...e.fallbacks } } : {
+          cacheHits: t.cacheHits + e.cacheHits, answered: t.answered + e.answered, failed: t.failed + e.failed, opened: t.opened + e.opened,
+          fallbacks: Object.fromEntries(FALLBACK_REASONS.map((r) => [r, t.fallbacks[r] + e.fallbacks[r]])) as Record<FallbackReason, number>,
+          state: order[e.state] > order[t.state] ? e.state : t.state, waiting: t.waiting + e.waiting, windowFullSeconds: t.windowFullSeconds + e.windowFullSeconds,
+        };
+      }
     }
     return out;
   }

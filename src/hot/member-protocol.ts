@@ -8,6 +8,7 @@ import type { QuarantineRecord, StreamStats } from './stream-runtime.js';
 import type { MetricStats } from './metric-operator.js';
 import type { RowChange } from './operator-types.js';
 import type { EventChunk } from '../archive/columnar.js';
+import type { EnrichmentFigures } from './enrichment/build-stages.js';
 
 /** What a member thread is started with (workerData). */
 export interface MemberInit extends KafkaRunBase {
@@ -53,6 +54,8 @@ export interface MemberFigures {
   readonly groupError?: string;
   /** Partitions owned per input and partials topic, and each topic's partition count. */
   readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]>; counts: Record<string, number> };
+  /** Per external lookup this member's phase one asks (absent when no metric joins one). */
+  readonly enrichment?: Record<string, EnrichmentFigures>;
 }
 
 export type FromMember =

@@ -47,6 +47,8 @@ import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-
 import type { MetricStats } from './metric-operator.js';
 import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
+import { enrichmentsOf, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
+import { enrichThenProcess } from './enrichment/enrichment-stage.js';
 import { TaskLosses } from './task-losses.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
 
@@ -71,7 +73,7 @@ export interface MemberRunnerOptions extends KafkaRunOptions {
 export type StateSync = 'shared' | 'changelog';
 
 /** What a member needs of the archive. */
-export type MemberArchive = Pick<ArchiveWriter, 'accepted' | 'late' | 'quarantined' | 'flush' | 'relieve' | 'open' | 'ready' | 'broken'>;
+export type MemberArchive = Pick<ArchiveWriter, 'accepted' | 'enrichment' | 'late' | 'quarantined' | 'flush' | 'relieve' | 'open' | 'ready' | 'broken'>;
 
 /** The partials topic of a metric. */
 export function partialsTopic(prefix: string, metric: string): string {
@@ -221,6 +223,8 @@ export class MemberRunner {
   readonly #results: ResultsTopicSink;
   readonly #dlq: DlqSink;
   readonly #sink: EngineSink;
+  /** The enrichment stages of streams whose metrics join an external lookup (phase one asks, in arrival order). */
+  readonly #enrich: Enrichments | undefined;
   readonly #prefix: string;
   #c1: Consumer | undefined;
   #c2: Consumer | undefined;
@@ -287,12 +291,19 @@ export class MemberRunner {
     this.#dlq = new DlqSink(this.#producer);
     const extra = opts.sink ?? {};
     const archive = opts.archive;
+    const enrich = enrichmentsOf(plans, 'processing-time');
+    this.#enrich = enrich;
     this.#sink = {
       ...extra,
       result: (p, c) => { this.#results.write(p, c); extra.result?.(p, c); },
       quarantine: (r) => { this.#dlq.write(this.#topicOf.get(r.stream) ?? r.stream, r); archive?.quarantined(r); extra.quarantine?.(r); },
       ...(archive ? {
-        accepted: (s, e, o, raw) => { archive.accepted(s, e, o, raw); extra.accepted?.(s, e, o, raw); },
+        accepted: (s, e, o, raw, enriched) => {
+          archive.accepted(s, e, o, raw);
+          // Every answer used, at the event's own partition and offset (the cold path joins them).
+          if (enriched) for (const [name, x] of Object.entries(enriched)) { const def = enrich?.clients.get(name)?.def; if (def) archive.enrichment(def, s.name, e, o, x); }
+          extra.accepted?.(s, e, o, raw, enriched);
+        },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },
       } : {}),
     };
@@ -391,6 +402,7 @@ export class MemberRunner {
       const t = into.metrics[k] ??= { rows: 0, updates: 0, late: 0, overflow: 0 };
       t.late += v.late;
       t.overflow += v.overflow;
+      if (v.joinMisses !== undefined) t.joinMisses = (t.joinMisses ?? 0) + v.joinMisses;
     }
   }
 
@@ -412,12 +424,17 @@ export class MemberRunner {
       metrics[p.name] = {
         rows: b?.rows ?? 0, updates: b?.updates ?? 0, late: (a?.late ?? 0) + (b?.late ?? 0), overflow: (a?.overflow ?? 0) + (b?.overflow ?? 0),
         partialsAfterClose: b?.partialsAfterClose ?? 0,
+        // Joins happen in phase one (each event is joined where it is read).
+        ...(a?.joinMisses !== undefined ? { joinMisses: a.joinMisses } : {}),
       };
     }
     return { streams: one.streams, metrics };
   }
 
   stateSize(): Record<string, { groups: number; bytes: number }> { return this.#p2.stateSize(); }
+
+  /** Per external lookup this member's phase one asks, what /metrics shows (undefined when no metric joins one). */
+  enrichment(): Record<string, EnrichmentFigures> | undefined { return this.#enrich?.figures(); }
 
   /** Reads the open windows this member merges as provisional rows (serve/provisional-feed.ts). */
   readonly provisional = new ProvisionalFeed(() => this.#p2.operators());
@@ -662,6 +679,13 @@ export class MemberRunner {
     const partitions = this.#partitions.get(batch.topic);
     const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
     for (const stream of streams) {
+      const enrichment = this.#enrich?.stages.get(stream);
+      if (enrichment) {
+        // Each event waits for its lookups' answers (each at most their timeout; an open
+        // breaker answers at once) and reaches phase one in arrival order.
+        await enrichThenProcess(enrichment, records, (ready) => stage.process(stream, ready, Date.now()), heartbeat);
+        continue;
+      }
       for (let i = 0; i < records.length; i += PROCESS_SLICE) {
         if (i > 0) await yieldToLoop();
         stage.process(stream, records.length <= PROCESS_SLICE ? records : records.slice(i, i + PROCESS_SLICE), Date.now());
@@ -1026,6 +1050,7 @@ export class MemberRunner {
     const producers = [...this.#producers.values()];
     this.#producers.clear();
     for (const r of await Promise.allSettled(producers.map((e) => e.producer.disconnect()))) if (r.status === 'rejected') failure ??= r.reason;
+    this.#enrich?.close();
     for (const close of [() => this.#producer.disconnect(), () => this.store.close()]) {
       try { await close(); } catch (err) { failure ??= err; }
     }

@@ -6,7 +6,8 @@
  * second. Its checkpoints wait until the main thread's archive has written what it sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadDefinitions, withoutLookupJoins } from '../cli/load-definitions.js';
+import { enrichmentLaneRecord, enrichmentLaneStream } from '../catalog/index.js';
+import { loadDefinitions, withoutTableJoins } from '../cli/load-definitions.js';
 import type { ExecutionError } from '../errors.js';
 import { MemberRunner, type MemberArchive } from './member-runner.js';
 import type { AcceptedBatch, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
@@ -82,6 +83,11 @@ const archive: MemberArchive | undefined = init.archive ? {
     // One stream's columns fill at BATCH rows; the hand-off covers every stream.
     if (++acceptedRows >= BATCH || columns.raws.length >= BATCH) flushBatches();
   },
+  enrichment(lookup, stream, event, origin, e) {
+    // The archive's enrichment lane record (ArchiveWriter.enrichment), sent as an accepted event of the lane.
+    const payload = enrichmentLaneRecord(event.eventId, event.eventTimeMs, e.key, e.answer.kind === 'row' ? e.answer.row : null, e.answer.kind === 'fallback' ? e.answer.reason : null);
+    this.accepted(enrichmentLaneStream(lookup, stream), { ok: true, eventId: event.eventId, eventTimeMs: event.eventTimeMs, payload }, origin, JSON.stringify(payload));
+  },
   late(plan, pair) {
     const t: LateTuple = [plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset];
     const ev = pair.evidence;
@@ -134,6 +140,7 @@ const figuresTimer = setInterval(() => {
     lag: [...r.lag], outboxes: [...r.outboxes()], lastCheckpointAt: r.lastCheckpointAt, checkpointMs: r.lastCheckpointMs,
     ...(r.lastCheckpointError ? { checkpointError: r.lastCheckpointError.message } : {}),
     counters: { ...r.counters }, owned: r.owned(), ...(r.groupError ? { groupError: r.groupError } : {}),
+    ...(r.enrichment() ? { enrichment: r.enrichment() } : {}),
   } });
 }, 1000);
 
@@ -141,7 +148,7 @@ try {
   const loaded = await loadDefinitions({ catalog: init.catalog, queries: init.queries });
   // As the main thread does (run-action.ts), which names them in its PW_RUN_JOIN warnings.
   const { catalog } = loaded;
-  const { plans } = withoutLookupJoins(loaded.plans);
+  const { plans } = withoutTableJoins(loaded.plans);
   runner = new MemberRunner(catalog, plans, {
     brokers: init.brokers, groupId: init.groupId, stateDir: init.stateDir, resultsTopic: init.resultsTopic,
     checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,

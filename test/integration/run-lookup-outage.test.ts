@@ -1,5 +1,7 @@
 /**
- * An external lookup (catalog `kind: lookup`) under `pitwall run --single`, on a real broker: the
+ * An external lookup (catalog `kind: lookup`) under `pitwall run`, on a real broker, in both
+ * modes: `--single` (the runner's enrichment stage in front of the engine) and member threads
+ * (each member's phase one asks, over a 2-partition topic). The
  * lookup service on 127.0.0.1 answers, goes dead (hangs) for a few seconds, then recovers, while
  * events flow. The breaker opens, fallbacks are counted on /metrics, the stream keeps being
  * consumed through the outage, and after a clean stop the final rows on the results topic
@@ -23,6 +25,7 @@ import { freePort } from '../connect/free-port.js';
 import { LOOKUP_METRIC } from '../hot/enrichment/fixture.js';
 import { LookupServer } from '../hot/enrichment/lookup-server.js';
 import { promValue } from '../serve/serve-harness.js';
+import { PROCESS_TEST_TIMEOUT_MS } from '../support/process-timeout.js';
 import { brokers, createTopic, readResults, testKafka, uniqueName, waitFor } from './support.js';
 
 const PII_KEY = 'lookup-outage';
@@ -30,12 +33,12 @@ const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
 /** Events, one per second of event time (10 one-minute windows), sent at 50 per second. */
 const EVENTS = 600;
 
-function project(topic: string, port: number): string {
+function project(topic: string, port: number, partitions: number): string {
   const dir = mkdtempSync(join(tmpdir(), 'pw-run-lookup-'));
   mkdirSync(join(dir, 'catalog'));
   writeFileSync(join(dir, 'catalog', 'scans.yaml'), `name: scans
 topic: ${topic}
-partitions: 1
+partitions: ${partitions}
 event_id: eventId
 event_time: eventTime
 fields:
@@ -43,7 +46,10 @@ fields:
   eventTime: { type: timestamp, required: true }
   data.roomId: { type: string }
 `);
-  // No cache: every event asks the service, so the outage shows on every event.
+  // No cache: every event asks the service, so the outage shows on every event. A 2 s breaker
+  // window: the 5 s outage fills it with failures whatever the successes before (over a 10 s
+  // window, the calls failing in the outage against the 50 answers a second before it sat at
+  // the 50 % threshold, and the breaker opened or not by chance).
   writeFileSync(join(dir, 'catalog', 'room_info.yaml'), `name: room_info
 kind: lookup
 url: "http://127.0.0.1:${port}/rooms/{roomId}"
@@ -52,7 +58,7 @@ timeout: 200ms
 concurrency: 4
 max_in_flight: 64
 cache: { size: 0 }
-breaker: { error_threshold: 50, volume_threshold: 5, reset_timeout: 1s, window: 10s }
+breaker: { error_threshold: 50, volume_threshold: 5, reset_timeout: 1s, window: 2s }
 fields:
   roomId: { type: string, required: true }
   name: { type: string }
@@ -71,20 +77,25 @@ async function scrape(port: number): Promise<string> {
   try { return await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(); } catch { return ''; }
 }
 
-describe.skipIf(!brokers)('pitwall run --single: an external lookup that goes down and recovers', () => {
+const MODES = [
+  { mode: '--single', args: ['--single'], partitions: 1 },
+  { mode: 'member threads', args: ['--workers', '2'], partitions: 2 },
+];
+
+describe.skipIf(!brokers).each(MODES)('pitwall run ($mode): an external lookup that goes down and recovers', ({ args, partitions }) => {
   it('keeps consuming through the outage (breaker open, fallbacks counted), and its final rows reconcile with the archive', async () => {
     if (!brokers) return;
     const server = new LookupServer();
     const lookupPort = await server.start();
     const topic = uniqueName('scans');
-    const dir = project(topic, lookupPort);
+    const dir = project(topic, lookupPort, partitions);
     const kafka = testKafka('run-lookup-test');
-    await createTopic(kafka, topic, 1);
+    await createTopic(kafka, topic, partitions);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const resultsTopic = uniqueName('run-lookup-results');
     const port = await freePort();
-    const proc = execa('node', ['bin/pitwall.js', 'run', '--single', '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
+    const proc = execa('node', ['bin/pitwall.js', 'run', ...args, '--catalog', join(dir, 'catalog'), '--queries', join(dir, 'queries'), '--brokers', brokers,
       '--state-dir', join(dir, 'state'), '--archive', join(dir, 'archive'), '--group', uniqueName('run-lookup-g'), '--results-topic', resultsTopic,
       '--checkpoint-interval', '500ms', '--from-beginning', '--port', String(port)],
     { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env: { PITWALL_PII_KEY: PII_KEY }, forceKillAfterDelay: 30_000 });
@@ -108,9 +119,9 @@ describe.skipIf(!brokers)('pitwall run --single: an external lookup that goes do
         }
         await sleep(200);
       }
-      // Closes every window of the run (no lookup asked: a NULL key).
-      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ eventId: 'close', eventTime: new Date(T0 + 3_600_000).toISOString(), data: {} }) }] });
-      expect(await waitFor(async () => (await consumed()) >= EVENTS + 1, 30_000, 250), stderr).toBe(true);
+      // Closes every window of the run, on every partition (no lookup asked: a NULL key).
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, value: JSON.stringify({ eventId: `close${p}`, eventTime: new Date(T0 + 3_600_000).toISOString(), data: {} }) })) });
+      expect(await waitFor(async () => (await consumed()) >= EVENTS + partitions, 30_000, 250), stderr).toBe(true);
       const text = await scrape(port);
       const fallbacks = ['breaker_open', 'timeout', 'network', 'http_status', 'bad_response'].reduce((n, reason) => n + (promValue(text, 'pitwall_enrichment_fallback_total', { lookup: 'room_info', reason }) ?? 0), 0);
       expect(fallbacks, text).toBeGreaterThan(0);
@@ -156,5 +167,5 @@ describe.skipIf(!brokers)('pitwall run --single: an external lookup that goes do
       await producer.disconnect();
       await server.stop();
     }
-  }, 90_000);
+  }, PROCESS_TEST_TIMEOUT_MS);
 });

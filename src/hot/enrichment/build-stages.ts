@@ -38,9 +38,14 @@ export interface EnrichmentFigures {
   readonly windowFullSeconds: number;
 }
 
+/** True when a metric of `plans` joins an external lookup (kind: lookup). */
+export function joinsExternalLookup(plans: readonly MetricPlan[]): boolean {
+  return plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup');
+}
+
 /** The stages of `plans` ({@link buildEnrichments}), or undefined when no metric joins an external lookup. */
 export function enrichmentsOf(plans: readonly MetricPlan[], futureReference: FutureReference): Enrichments | undefined {
-  return plans.some((p) => findNode(p.root, 'LookupJoinNode')?.table.kind === 'lookup') ? buildEnrichments(plans, futureReference) : undefined;
+  return joinsExternalLookup(plans) ? buildEnrichments(plans, futureReference) : undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import type { Evaluator } from '../eval/compile-expr.js';
 import type { RawRecord } from '../stream-runtime.js';
 import type { LookupAnswer } from './lookup-answer.js';
 import type { LookupClient } from './lookup-client.js';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 
 /** One lookup a stream's metrics join, with the expression over the event that gives its key. */
 export interface StageLookup {
@@ -146,4 +147,30 @@ export class EnrichmentStage {
     room?.();
     if (this.waiting === 0) { const s = this.#settled; this.#settled = undefined; s?.(); }
   }
+}
+
+/** Records admitted between two hand-overs to the fold (and heartbeats) in {@link enrichThenProcess}. */
+export const ENRICH_SLICE = 256;
+
+/**
+ * One batch through a stream's enrichment stage: records are admitted in order (admit waits
+ * while the window is full: the caller, and so its consumer, waits with it); what has left the
+ * window goes to `fold` every {@link ENRICH_SLICE} records, and the batch ends once every record
+ * is enriched and folded. `heartbeat` keeps the consumer's group membership meanwhile (its
+ * failures are ignored: a rebalance under way still lets the batch finish; its offsets are
+ * skipped on redelivery). Used by `pitwall run --single` and by member threads.
+ */
+export async function enrichThenProcess(stage: EnrichmentStage, records: readonly RawRecord[], fold: (ready: RawRecord[]) => void, heartbeat: () => Promise<void>): Promise<void> {
+  const handOver = async (): Promise<void> => {
+    const ready = stage.take();
+    if (ready.length) fold(ready);
+    await heartbeat().catch(() => undefined);
+    await yieldToLoop();
+  };
+  for (let i = 0; i < records.length; i++) {
+    await stage.admit(records[i] as RawRecord, Date.now());
+    if (i % ENRICH_SLICE === ENRICH_SLICE - 1) await handOver();
+  }
+  await stage.drain();
+  await handOver();
 }
