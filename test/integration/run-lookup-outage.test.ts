@@ -30,7 +30,7 @@ import { brokers, createTopic, readResults, testKafka, uniqueName, waitFor } fro
 
 const PII_KEY = 'lookup-outage';
 const T0 = Date.UTC(2026, 0, 1, 9, 0, 0);
-/** Events, one per second of event time (10 one-minute windows), sent at 50 per second. */
+/** Events, one per second of event time (10 one-minute windows), sent at 100 per second. */
 const EVENTS = 600;
 
 function project(topic: string, port: number, partitions: number): string {
@@ -46,8 +46,8 @@ fields:
   eventTime: { type: timestamp, required: true }
   data.roomId: { type: string }
 `);
-  // No cache: every event asks the service, so the outage shows on every event. A 2 s breaker
-  // window: the 5 s outage fills it with failures whatever the successes before (over a 10 s
+  // No cache: every event asks the service, so the outage shows on every event. A 1 s breaker
+  // window: the 3.5 s outage fills it with failures whatever the successes before (over a 10 s
   // window, the calls failing in the outage against the 50 answers a second before it sat at
   // the 50 % threshold, and the breaker opened or not by chance).
   writeFileSync(join(dir, 'catalog', 'room_info.yaml'), `name: room_info
@@ -58,7 +58,7 @@ timeout: 200ms
 concurrency: 4
 max_in_flight: 64
 cache: { size: 0 }
-breaker: { error_threshold: 50, volume_threshold: 5, reset_timeout: 1s, window: 2s }
+breaker: { error_threshold: 50, volume_threshold: 5, reset_timeout: 1s, window: 1s }
 fields:
   roomId: { type: string, required: true }
   name: { type: string }
@@ -105,19 +105,19 @@ describe.skipIf(!brokers).each(MODES)('pitwall run ($mode): an external lookup t
     let results: Awaited<ReturnType<typeof readResults>> | undefined;
     try {
       expect(await waitFor(async () => (await scrape(port)).includes('pitwall_enrichment_breaker_state'), 60_000, 200), stderr).toBe(true);
-      // Bounded: EVENTS / 10 sends, 200 ms apart (about 12 s); the service is dead for the middle 5 s.
+      // Bounded: EVENTS / 10 sends, 100 ms apart (about 6 s); the service is dead for 3.5 s in the middle.
       let sawOpen = false;
       const duringOutage: number[] = [];
       for (let i = 0; i < EVENTS; i += 10) {
-        if (i === 150) server.mode = 'hang';
-        if (i === 400) server.mode = 'ok';
+        if (i === 100) server.mode = 'hang';
+        if (i === 450) server.mode = 'ok';
         await producer.send({ topic, acks: -1, messages: Array.from({ length: 10 }, (_, k) => scanEvent(i + k, T0 + (i + k) * 1000)) });
-        if (i >= 150 && i < 400 && i % 50 === 0) {
+        if (i >= 100 && i < 450 && i % 50 === 0) {
           const text = await scrape(port);
           if (promValue(text, 'pitwall_enrichment_breaker_state', { lookup: 'room_info' }) === 2) sawOpen = true;
           duringOutage.push(promValue(text, 'pitwall_events_total', { stream: 'scans' }) ?? 0);
         }
-        await sleep(200);
+        await sleep(100);
       }
       // Closes every window of the run, on every partition (no lookup asked: a NULL key).
       await producer.send({ topic, acks: -1, messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, value: JSON.stringify({ eventId: `close${p}`, eventTime: new Date(T0 + 3_600_000).toISOString(), data: {} }) })) });
