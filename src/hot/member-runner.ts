@@ -45,12 +45,13 @@ import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
 import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-runner.js';
 import type { MetricStats } from './metric-operator.js';
-import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow } from './operator-types.js';
+import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow, type RowChange } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
 import { enrichmentsOf, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
 import { enrichThenProcess } from './enrichment/enrichment-stage.js';
 import { TaskLosses } from './task-losses.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
+import { MemberShed, type ShedAck, type ShedUpdate } from './member-shed.js';
 
 export interface MemberRunnerOptions extends KafkaRunOptions {
   /** Partials topics are `<partialsPrefix>.<metric>.partials` (default: the group id). */
@@ -67,6 +68,8 @@ export interface MemberRunnerOptions extends KafkaRunOptions {
    * transactions (state/changelog.ts), so members on different machines share a group.
    */
   readonly stateSync?: StateSync;
+  /** Shedding (README "Shedding and backfill"): the main thread's shed state at start; absent when the run does not shed. */
+  readonly shed?: ShedUpdate;
 }
 
 /** How a group's state moves between its members (see MemberRunnerOptions.stateSync). */
@@ -278,6 +281,18 @@ export class MemberRunner {
    * its sender (wall clock, ms; PartialsMessage.sinceMs), for the result rows it emits.
    */
   resultSinceMs: number | undefined;
+  /** Shedding in this member (absent when the run does not shed). */
+  readonly shed: MemberShed | undefined;
+  readonly #emit: (p: MetricPlan, c: RowChange) => void;
+
+  /** Applies the main thread's new shed state to every operator and returns the acknowledgement (hot/member-shed.ts). */
+  applyShed(update: ShedUpdate): ShedAck {
+    const shed = this.shed;
+    if (!shed) return { seq: update.seq, closed: [] };
+    const ack = shed.update(update, this.#emit);
+    shed.adopt(this.#p1.partitionOperators());
+    return ack;
+  }
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: MemberRunnerOptions) {
     this.#catalog = catalog;
@@ -292,10 +307,16 @@ export class MemberRunner {
     const extra = opts.sink ?? {};
     const archive = opts.archive;
     const enrich = enrichmentsOf(plans, 'processing-time');
+    const emit = (p: MetricPlan, c: RowChange): void => { this.#results.write(p, c); extra.result?.(p, c); };
+    this.#emit = emit;
+    if (opts.shed) {
+      this.shed = new MemberShed(plans, opts.shed);
+      this.shed.onOverflow = (msg) => this.#log(msg);
+    }
     this.#enrich = enrich;
     this.#sink = {
       ...extra,
-      result: (p, c) => { this.#results.write(p, c); extra.result?.(p, c); },
+      result: (p, c) => { if (this.shed === undefined || this.shed.filter(p, c)) emit(p, c); },
       quarantine: (r) => { this.#dlq.write(this.#topicOf.get(r.stream) ?? r.stream, r); archive?.quarantined(r); extra.quarantine?.(r); },
       ...(archive ? {
         accepted: (s, e, o, raw, enriched) => {
@@ -329,6 +350,7 @@ export class MemberRunner {
       ...(this.#opts.maxDedupIds !== undefined ? { maxDedupIds: this.#opts.maxDedupIds } : {}),
       futureReference: 'processing-time',
       partialsPartitions: (metric) => this.#partitions.get(partialsTopic(this.#prefix, metric)) ?? 1,
+      onOperators: (ops) => this.shed?.adopt(ops),
     });
   }
 
