@@ -165,11 +165,13 @@ export async function runAction(opts: RunOptions): Promise<number> {
       ...(shedding ? { shed: shedding.initial(), onShedAck: (a: ShedAck) => shedding.ack(a) } : {}),
       log, onFatal,
     });
+    // Sampling from the start, as with --single: members read while the others join (updates wait in their queues until they listen).
+    const memberShed = shedding ? startMemberShedding(pool, shedding, plans, { shedLagMs: opts.shedLag, resumeLagMs: opts.resumeLag, shedRecords: opts.shedRecords, resumeRecords: opts.resumeRecords, dwellMs: opts.shedDwell }, opts.group, log) : undefined;
     await pool.start().catch(async (err: unknown) => {
+      memberShed?.stop();
       await archive?.close().catch(() => undefined);
       throw err;
     });
-    const memberShed = shedding ? startMemberShedding(pool, shedding, plans, { shedLagMs: opts.shedLag, resumeLagMs: opts.resumeLag, shedRecords: opts.shedRecords, resumeRecords: opts.resumeRecords, dwellMs: opts.shedDwell }, opts.group, log) : undefined;
     const stopBackfill = shedding && memberShed && opts.backfill !== undefined && opts.archive
       ? scheduleMemberBackfill(memberShed.source, shedding, catalog, archive, opts.archive, opts.backfill, { brokers, resultsTopic: opts.resultsTopic }, (p, c) => { store.apply(p, c); serve?.apply(p, c); }, log)
       : undefined;
