@@ -384,6 +384,15 @@ export class MemberRunner {
     }
   }
 
+  /**
+   * Input partitions (`topic:partition`) this member took over with no stored offset, and the
+   * first offset it read of each: a reload that drops unsaved work (a fenced checkpoint) seeks
+   * back there, or the consumer would carry on past records whose work was dropped. Bounded by
+   * the input partitions.
+   */
+  readonly #unstored = new Set<string>();
+  readonly #firstRead = new Map<string, number>();
+
   /** Seeks not applied yet (the consumer was not running yet): applied before its next batch. */
   readonly #pendingSeeks = new Map<Consumer, { topic: string; partition: number; offset: string }[]>();
 
@@ -639,6 +648,11 @@ export class MemberRunner {
           const off = this.#p1.restorePartition(this.store.reader, stream, p, now);
           if (off !== undefined) { low = low === undefined ? off : Math.min(low, off); restored++; }
         }
+        const key = `${topic}:${p}`;
+        if (low !== undefined) { this.#unstored.delete(key); this.#firstRead.delete(key); } else this.#unstored.add(key);
+        // Nothing stored yet: unsaved work dropped here is read again from where this member began reading it.
+        const first = this.#firstRead.get(key);
+        if (low === undefined && first !== undefined) low = first;
         if (low !== undefined) this.#seek(consumer, topic, p, low);
       }
     }
@@ -698,6 +712,8 @@ export class MemberRunner {
       await new Promise((r) => setTimeout(r, 100));
       return;
     }
+    const key = `${batch.topic}:${batch.partition}`;
+    if (this.#unstored.has(key) && !this.#firstRead.has(key)) this.#firstRead.set(key, Number(batch.messages[0]?.offset));
     const partitions = this.#partitions.get(batch.topic);
     const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
     for (const stream of streams) {
