@@ -9,6 +9,7 @@
 import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import type { MemberPool } from '../hot/member-pool.js';
+import type { MemberFigures } from '../hot/member-protocol.js';
 import type { RowChange } from '../hot/operator-types.js';
 import { ShedController, type LagSample, type ShedThresholds } from '../hot/shed-controller.js';
 import type { ShedCoordinator } from '../hot/shed-coordinator.js';
@@ -24,6 +25,31 @@ export const SHARED_AFTER_MS = 15_000;
 function watermarks(pool: MemberPool): (stream: string) => number {
   const by = new Map(pool.view().streams.map((s) => [s.stream.name, s.watermark.watermarkMs]));
   return (stream) => by.get(stream) ?? Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * The watermark (ms) per stream that every event before it has been read at: the lowest of the
+ * members owning the stream's input partitions, a member that owns some without a watermark yet
+ * counting as −∞, and −∞ while some partition is owned by no member (a rebalance) or before every
+ * member reported. What a backfill's "every window closed" check and a shed interval's start use.
+ */
+export function settledWatermarks(figures: readonly (MemberFigures | undefined)[], topicOf: (stream: string) => string | undefined): (stream: string) => number {
+  return (stream) => {
+    const topic = topicOf(stream);
+    if (topic === undefined) return Number.NEGATIVE_INFINITY;
+    let wm = Number.POSITIVE_INFINITY;
+    let total: number | undefined;
+    const owned = new Set<number>();
+    for (const f of figures) {
+      if (!f) return Number.NEGATIVE_INFINITY;
+      total ??= f.owned.counts[topic];
+      const parts = f.owned.input[topic] ?? [];
+      if (parts.length === 0) continue;
+      for (const p of parts) owned.add(p);
+      wm = Math.min(wm, f.streams.find((s) => s.name === stream)?.watermarkMs ?? Number.NEGATIVE_INFINITY);
+    }
+    return total !== undefined && total > 0 && owned.size >= total && Number.isFinite(wm) ? wm : Number.NEGATIVE_INFINITY;
+  };
 }
 
 /** The pool's lag: records behind summed over every member's partitions, and processing time − the lowest watermark of the streams metrics read. */
@@ -46,6 +72,8 @@ export function startMemberShedding(pool: MemberPool, coordinator: ShedCoordinat
   if (shedTiers.size > 0) controller.restoreLevel(shedTiers.has('standard') ? 2 : 1, Date.now());
   const streams = [...new Set(plans.map((p) => p.stream.name))];
   let partialSince: number | undefined;
+  const topics = new Map(plans.map((p) => [p.stream.name, p.stream.topic]));
+  const topicOf = (stream: string): string | undefined => topics.get(stream);
   const timer = setInterval(() => {
     const now = Date.now();
     const share = pool.ownsEverything();
@@ -58,8 +86,8 @@ export function startMemberShedding(pool: MemberPool, coordinator: ShedCoordinat
     }
     const figures = pool.figures().map((f) => f?.shed);
     if (coordinator.sync(figures)) coordinator.log.onChange?.();
-    const wm = watermarks(pool);
-    const sample = poolLagSample(pool.lag(), streams.map(wm), now);
+    const sample = poolLagSample(pool.lag(), streams.map(watermarks(pool)), now);
+    const wm = settledWatermarks(pool.figures(), topicOf);
     const before = controller.level;
     const level = coordinator.disabled === undefined ? controller.observe(sample, now) : controller.level;
     if (level !== before) {
@@ -70,7 +98,7 @@ export function startMemberShedding(pool: MemberPool, coordinator: ShedCoordinat
   timer.unref();
   return {
     stop: () => clearInterval(timer),
-    source: { plans, shedLog: coordinator.log, watermarkOf: (stream) => watermarks(pool)(stream) },
+    source: { plans, shedLog: coordinator.log, watermarkOf: (stream) => settledWatermarks(pool.figures(), topicOf)(stream) },
   };
 }
 
