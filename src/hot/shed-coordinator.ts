@@ -9,7 +9,10 @@
  *   new state to every member.
  * - Resuming M sends the new state, and waits for every member's acknowledgement: each carries
  *   the event times that member skipped, final once it stopped skipping, and the earliest window
- *   end it held back. Their union closes the interval (ShedLog.end); the closed log is sent again.
+ *   end it held back. Their union closes the interval (ShedLog.end), its start lowered to the
+ *   earliest event skipped when a member re-read older events (a reload while shed); the closed
+ *   log is sent again. Rows of those older windows that went out while the interval was open are
+ *   replaced by its backfill (same results-topic key).
  *   While a resume waits for its acknowledgements no other change is made (a metric shed again
  *   before its interval closed would find it still open).
  * - Disabled (a group of several processes: their members would not hear this thread), every
@@ -115,6 +118,11 @@ export class ShedCoordinator {
     this.#closing = undefined;
     for (const m of c.metrics) {
       const plan = this.#plans.find((p) => p.name === m);
+      // A member that reloads while shed (a fenced checkpoint, a partition handed over) reads
+      // again, and skips, events older than the interval's start: their windows join it.
+      const open = this.log.intervals(m).find((i) => i.toMs === null);
+      const skipped = c.skipped.get(m);
+      if (open && skipped && open.fromMs !== Number.MIN_SAFE_INTEGER && skipped.minMs < open.fromMs) open.fromMs = skipped.minMs;
       const closed = this.log.end(m, c.skipped.get(m), c.heldFromMs.get(m));
       if (closed && plan) this.#slots.set(m, (this.#slots.get(m) ?? 0) + (windowSlots(plan.window, closed.fromMs, closed.toMs as number) ?? 0));
     }

@@ -119,10 +119,22 @@ describe('shedding across member threads', () => {
     r.coordinator.ack(acks[1] as ShedAck);
     expect(r.coordinator.closing).toBe(false);
     // The closed log: 19:06 stays held back, 19:12 goes out.
-    expect(r.coordinator.log.intervals(batch.name)).toMatchObject([{ toMs: T0 + 6 * MIN + 1 }]);
+    expect(r.coordinator.log.intervals(batch.name)).toMatchObject([{ fromMs: T0 + 5 * MIN, toMs: T0 + 6 * MIN + 1 }]);
     r.release();
     expect(a.waiting).toBe(0);
     expect(r.emitted).toEqual([[0, batch.name, T0 + 12 * MIN]]);
+  });
+
+  it('an event skipped before the interval\'s start (a member re-reading after a reload) moves the start back', () => {
+    const r = rig();
+    const [a] = r.members as [MemberShed];
+    const oa = ops();
+    r.coordinator.apply((tier) => tier === 'batch', () => T0 + 5 * MIN, T0);
+    a.adopt(oa);
+    oa[1]?.process(ev(T0 + 2 * MIN + 5_000), { partition: 0, offset: 0 }, T0);
+    r.coordinator.apply(() => false, () => T0 + 9 * MIN, T0 + 1000);
+    expect(r.coordinator.log.intervals(batch.name)).toMatchObject([{ fromMs: T0 + 2 * MIN + 5_000, toMs: T0 + 2 * MIN + 5_001 }]);
+    expect(a.filter(batch, row(T0 + 2 * MIN))).toBe(false);
   });
 
   it('a restart with an open interval starts shed from the floor, carrying the stored skipped times; disabling resumes every metric', () => {
