@@ -15,6 +15,10 @@ import { loadDefinitions, lookupJoinWarning, withoutTableJoins } from './load-de
 import { checkOutputDir } from './path-options.js';
 import type { RunOptions } from './run-command.js';
 import { backfillDue, startShedding } from './run-shedding.js';
+import { scheduleMemberBackfill, startMemberShedding } from './run-member-shedding.js';
+import { ShedCoordinator } from '../hot/shed-coordinator.js';
+import { ShedLog } from '../hot/shed-log.js';
+import type { ShedAck } from '../hot/member-shed.js';
 import { attachShedFile } from '../state/shed-file.js';
 import type { Catalog } from '../catalog/index.js';
 import type { MetricPlan } from '../plan/index.js';
@@ -64,7 +68,6 @@ export async function runAction(opts: RunOptions): Promise<number> {
   // Every option is checked before anything starts: nothing half-started to tear down.
   if (opts.reconcileEvery !== undefined && !opts.archive) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-every needs --archive DIR (it recomputes the archive)');
   if (opts.reconcileArchive !== undefined && opts.reconcileEvery === undefined) throw new ExecutionError('PW_BAD_OPTION', '--reconcile-archive is the archive --reconcile-every recomputes: give --reconcile-every too');
-  if (opts.shed && !opts.single) throw new ExecutionError('PW_BAD_OPTION', '--shed runs with --single for now (member threads do not shed yet): add --single, or drop --shed');
   if (opts.backfill !== undefined && (!opts.shed || !opts.archive)) throw new ExecutionError('PW_BAD_OPTION', '--backfill recomputes shed windows from the archive: give --shed and --archive DIR too');
   if (opts.resumeLag > opts.shedLag || opts.resumeRecords > opts.shedRecords) throw new ExecutionError('PW_BAD_OPTION', '--resume-lag and --resume-records must not exceed --shed-lag and --shed-records (resuming below a lower threshold keeps metrics from flapping)');
   if (opts.single && opts.stateSync === 'changelog') throw new ExecutionError('PW_BAD_OPTION', '--state-sync changelog is how a group\'s members share state; --single runs no group: drop one of them');
@@ -143,26 +146,44 @@ export async function runAction(opts: RunOptions): Promise<number> {
   } else {
     const workers = opts.workers ?? defaultWorkers();
     if (archive) { archive.open(); await archive.ready(); }
-    const pool = new MemberPool(catalog, plans, {
+    // --shed: the main thread owns the shed log (read back now: metrics left shed by a stop start shed in every member).
+    let coordinator: ShedCoordinator | undefined;
+    if (opts.shed) {
+      const shedLog = new ShedLog();
+      const path = attachShedFile(opts.stateDir, shedLog);
+      coordinator = new ShedCoordinator(plans, shedLog, workers, (u) => { pool.shedUpdate(u); });
+      if (coordinator.shed.length) log(`still shed from before the restart: ${coordinator.shed.join(', ')}`);
+      log(`shedding by tier on (shed past ${opts.shedLag} ms or ${opts.shedRecords} records behind, resume under ${opts.resumeLag} ms and ${opts.resumeRecords}, ${opts.shedDwell} ms dwell; decided here for every member thread); intervals in ${path}`);
+    }
+    const shedding = coordinator;
+    const pool: MemberPool = new MemberPool(catalog, plans, {
       workers, catalog: opts.catalog, queries: opts.queries, brokers, groupId: opts.group, stateDir: opts.stateDir, resultsTopic: opts.resultsTopic,
       checkpointIntervalMs: interval, fromBeginning: opts.fromBeginning ?? false, maxGroups: opts.maxGroups, maxDedupIds: opts.maxDedupIds,
       partialsPrefix: opts.partialsPrefix ?? opts.group, stateSync: opts.stateSync, ...(archive ? { archive } : {}),
       // Event→result: from the first input batch behind a flush reaching a member to the row it produced.
       onResult: (p, c, sinceMs) => { store.apply(p, c); serve?.apply(p, c); if (sinceMs !== undefined) metrics?.latency.observe(Math.max(0, Date.now() - sinceMs) / 1000); },
+      ...(shedding ? { shed: shedding.initial(), onShedAck: (a: ShedAck) => shedding.ack(a) } : {}),
       log, onFatal,
     });
+    // Sampling from the start, as with --single: members read while the others join (updates wait in their queues until they listen).
+    const memberShed = shedding ? startMemberShedding(pool, shedding, plans, { shedLagMs: opts.shedLag, resumeLagMs: opts.resumeLag, shedRecords: opts.shedRecords, resumeRecords: opts.resumeRecords, dwellMs: opts.shedDwell }, opts.group, log) : undefined;
     await pool.start().catch(async (err: unknown) => {
+      memberShed?.stop();
       await archive?.close().catch(() => undefined);
       throw err;
     });
+    const stopBackfill = shedding && memberShed && opts.backfill !== undefined && opts.archive
+      ? scheduleMemberBackfill(memberShed.source, shedding, catalog, archive, opts.archive, opts.backfill, { brokers, resultsTopic: opts.resultsTopic }, (p, c) => { store.apply(p, c); serve?.apply(p, c); }, log)
+      : undefined;
     log(`${workers} member thread${workers === 1 ? '' : 's'} in group ${opts.group} (partials: ${opts.partialsPrefix ?? opts.group}.<metric>.partials; state moves through ${opts.stateSync === 'changelog' ? 'changelog topics' : `the shared state directory ${opts.stateDir}`})`);
     const view = pool.view();
     runner = {
       handle: {
         engine: view, lag: () => pool.lag(), outboxes: () => pool.outboxes(), lastCheckpointAt: () => pool.lastCheckpointAt(), checkpoint: () => pool.checkpoint(), lastError: () => pool.lastError(), groupError: () => pool.groupError(), group: () => pool.groupFigures(),
         ...(joinsExternalLookup(plans) ? { enrichment: () => pool.enrichment() } : {}),
+        ...(shedding ? { shed: () => shedding.stats(pool.figures().map((f) => f?.shed)) } : {}),
       },
-      stop: () => pool.stop(),
+      stop: async () => { memberShed?.stop(); await stopBackfill?.(); await pool.stop(); },
       observe: () => undefined,
       share: () => pool.ownsEverything(),
     };

@@ -11,7 +11,7 @@ import { backfillChanges } from '../hot/backfill-changes.js';
 import type { Engine } from '../hot/engine.js';
 import type { RowChange } from '../hot/operator-types.js';
 import { ShedController, type LagSample, type ShedThresholds } from '../hot/shed-controller.js';
-import type { ShedInterval } from '../hot/shed-log.js';
+import type { ShedInterval, ShedLog } from '../hot/shed-log.js';
 import type { MetricPlan } from '../plan/index.js';
 
 /** How often the lag is sampled (ms): often enough to see a burst's backlog; the dwell keeps the level steady. */
@@ -58,21 +58,31 @@ function closedAfterMs(plan: MetricPlan, i: ShedInterval): number {
  * archive, recomputes in DuckDB, publishes the rows (`publish`: results topic and serving
  * store) and marks the intervals done. Resolves with the number of windows backfilled.
  */
-export async function backfillDue(engine: Engine, catalog: Catalog, archive: Pick<ArchiveWriter, 'flush'> | undefined, archiveDir: string, publish: (plan: MetricPlan, change: RowChange) => void): Promise<number> {
-  const plans = new Map(engine.plans.map((p) => [p.name, p]));
-  const due = engine.shedLog.pending().filter((i) => {
+export async function backfillDue(engine: Engine | ShedSource, catalog: Catalog, archive: Pick<ArchiveWriter, 'flush'> | undefined, archiveDir: string, publish: (plan: MetricPlan, change: RowChange) => void, published?: () => Promise<void>): Promise<number> {
+  const source: ShedSource = 'watermarkOf' in engine ? engine : { plans: engine.plans, shedLog: engine.shedLog, watermarkOf: (stream) => engine.stream(stream).watermark.watermarkMs };
+  const plans = new Map(source.plans.map((p) => [p.name, p]));
+  const due = source.shedLog.pending().filter((i) => {
     const p = plans.get(i.metric);
-    return p !== undefined && engine.stream(p.stream.name).watermark.watermarkMs >= closedAfterMs(p, i);
+    return p !== undefined && source.watermarkOf(p.stream.name) >= closedAfterMs(p, i);
   });
   if (due.length === 0) return 0;
   await archive?.flush();
-  const done = await backfillWindows(catalog, engine.plans, { archive: archiveDir }, due.map((i) => ({ id: i.id, metric: i.metric, fromMs: i.fromMs, toMs: i.toMs as number })));
+  const done = await backfillWindows(catalog, source.plans, { archive: archiveDir }, due.map((i) => ({ id: i.id, metric: i.metric, fromMs: i.fromMs, toMs: i.toMs as number })));
   let windows = 0;
   for (const d of done) {
     const toChange = backfillChanges(d.plan);
     for (const row of d.rows) publish(d.plan, toChange(row));
     windows += d.done.reduce((n, x) => n + x.windows, 0);
   }
-  engine.shedLog.markBackfilled(done.flatMap((d) => d.done), Date.now());
+  // Marked done once the rows are out (when the publisher says when: a failure leaves them pending for the next round).
+  await published?.();
+  source.shedLog.markBackfilled(done.flatMap((d) => d.done), Date.now());
   return windows;
+}
+
+/** What a backfill needs of a shedding run: its plans, its shed log and the watermark (ms) per stream (member threads: the lowest members report). */
+export interface ShedSource {
+  readonly plans: readonly MetricPlan[];
+  readonly shedLog: ShedLog;
+  watermarkOf(stream: string): number;
 }

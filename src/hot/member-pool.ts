@@ -26,6 +26,7 @@ import type { EnrichmentFigures } from './enrichment/build-stages.js';
 import { FALLBACK_REASONS, type FallbackReason } from './enrichment/lookup-answer.js';
 import type { MetricStats } from './metric-operator.js';
 import type { FromMember, MemberFigures, MemberInit, ToMember } from './member-protocol.js';
+import type { ShedAck, ShedUpdate } from './member-shed.js';
 import { evidenceFrom, type RowChange } from './operator-types.js';
 import type { StreamStats } from './stream-runtime.js';
 
@@ -45,6 +46,8 @@ export interface MemberPoolOptions extends Omit<MemberInit, 'index' | 'memberId'
   readonly log?: (msg: string) => void;
   /** A member reported a fatal error (checkpoints failing for good): the process should exit. */
   readonly onFatal?: (err: Error) => void;
+  /** A member applied a shed update (hot/shed-coordinator.ts). */
+  readonly onShedAck?: (ack: ShedAck) => void;
 }
 
 interface Member {
@@ -83,7 +86,7 @@ export class MemberPool {
     const base = `${hostname()}-${process.pid}-${randomUUID().slice(0, 6)}`;
     const started: Promise<void>[] = [];
     for (let index = 0; index < this.#opts.workers; index++) {
-      const { workers: _w, archive, onResult: _r, log: _l, onFatal: _f, ...rest } = this.#opts;
+      const { workers: _w, archive, onResult: _r, log: _l, onFatal: _f, onShedAck: _s, ...rest } = this.#opts;
       const init: MemberInit = { ...rest, index, memberId: `${base}-w${index}`, archive: archive !== undefined, serve: this.#opts.onResult !== undefined };
       const worker = new Worker(WORKER_URL, { workerData: init, name: `pitwall-member-${index}`, execArgv: workerExecArgv() });
       const member: Member = { worker, id: init.memberId, figures: undefined, stopped: undefined };
@@ -136,6 +139,7 @@ export class MemberPool {
       case 'figures': member.figures = m.figures; return;
       case 'log': this.#opts.log?.(m.msg); return;
       case 'fatal': this.#opts.onFatal?.(new Error(m.error)); return;
+      case 'shedAck': this.#opts.onShedAck?.(m.ack); return;
       case 'checkpointed': {
         const w = this.#waiting.get(m.id);
         this.#waiting.delete(m.id);
@@ -144,6 +148,11 @@ export class MemberPool {
       }
       default: return;
     }
+  }
+
+  /** Sends the main thread's shed state to every member (each answers with onShedAck). */
+  shedUpdate(update: ShedUpdate): void {
+    for (const member of this.#members) member.worker.postMessage({ t: 'shed', update } satisfies ToMember);
   }
 
   /** Runs a checkpoint in every member now (admin). */

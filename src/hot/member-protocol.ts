@@ -9,6 +9,7 @@ import type { MetricStats } from './metric-operator.js';
 import type { RowChange } from './operator-types.js';
 import type { EventChunk } from '../archive/columnar.js';
 import type { EnrichmentFigures } from './enrichment/build-stages.js';
+import type { MemberShedFigures, ShedAck, ShedUpdate } from './member-shed.js';
 
 /** What a member thread is started with (workerData). */
 export interface MemberInit extends KafkaRunBase {
@@ -25,6 +26,8 @@ export interface MemberInit extends KafkaRunBase {
   readonly archive: boolean;
   /** The main thread serves (the member sends it its result changes). */
   readonly serve: boolean;
+  /** The run sheds (`pitwall run --shed`): the main thread's shed state at start (hot/member-shed.ts). */
+  readonly shed?: ShedUpdate;
 }
 
 /**
@@ -56,6 +59,8 @@ export interface MemberFigures {
   readonly owned: { input: Record<string, number[]>; partials: Record<string, number[]>; counts: Record<string, number> };
   /** Per external lookup this member's phase one asks (absent when no metric joins one). */
   readonly enrichment?: Record<string, EnrichmentFigures>;
+  /** Shedding: the event times skipped per metric shed now, and SESSION windows held back (absent when the run does not shed). */
+  readonly shed?: MemberShedFigures;
 }
 
 export type FromMember =
@@ -69,9 +74,13 @@ export type FromMember =
   | { readonly t: 'log'; readonly msg: string }
   | { readonly t: 'fatal'; readonly error: string }
   | { readonly t: 'checkpointed'; readonly id: number; readonly error?: string }
-  | { readonly t: 'stopped'; readonly error?: string };
+  | { readonly t: 'stopped'; readonly error?: string }
+  /** A shed update applied (its skipped ranges close the intervals of the metrics it resumed). */
+  | { readonly t: 'shedAck'; readonly ack: ShedAck };
 
 export type ToMember =
   | { readonly t: 'stop' }
   | { readonly t: 'checkpoint'; readonly id: number }
-  | { readonly t: 'archiveFlushed'; readonly id: number; readonly error?: string; readonly relieved?: boolean };
+  | { readonly t: 'archiveFlushed'; readonly id: number; readonly error?: string; readonly relieved?: boolean }
+  /** The main thread's new shed state (metrics shed now and the log); answered with `shedAck`. */
+  | { readonly t: 'shed'; readonly update: ShedUpdate };

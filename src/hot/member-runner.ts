@@ -45,12 +45,13 @@ import { StateStore } from '../state/state-store.js';
 import type { EngineSink } from './engine.js';
 import { PROCESS_SLICE, sendWhileFlushing, type KafkaRunOptions } from './kafka-runner.js';
 import type { MetricStats } from './metric-operator.js';
-import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow } from './operator-types.js';
+import { evidenceFrom, evidenceTuple, type ForwardedEvent, type PartialWindow, type RowChange } from './operator-types.js';
 import type { StreamRuntime, StreamStats } from './stream-runtime.js';
 import { enrichmentsOf, type EnrichmentFigures, type Enrichments } from './enrichment/build-stages.js';
 import { enrichThenProcess } from './enrichment/enrichment-stage.js';
 import { TaskLosses } from './task-losses.js';
 import { MergeStage, PartialStage, type PartialsMessage } from './two-phase.js';
+import { MemberShed, type ShedAck, type ShedUpdate } from './member-shed.js';
 
 export interface MemberRunnerOptions extends KafkaRunOptions {
   /** Partials topics are `<partialsPrefix>.<metric>.partials` (default: the group id). */
@@ -67,6 +68,8 @@ export interface MemberRunnerOptions extends KafkaRunOptions {
    * transactions (state/changelog.ts), so members on different machines share a group.
    */
   readonly stateSync?: StateSync;
+  /** Shedding (README "Shedding and backfill"): the main thread's shed state at start; absent when the run does not shed. */
+  readonly shed?: ShedUpdate;
 }
 
 /** How a group's state moves between its members (see MemberRunnerOptions.stateSync). */
@@ -278,6 +281,18 @@ export class MemberRunner {
    * its sender (wall clock, ms; PartialsMessage.sinceMs), for the result rows it emits.
    */
   resultSinceMs: number | undefined;
+  /** Shedding in this member (absent when the run does not shed). */
+  readonly shed: MemberShed | undefined;
+  readonly #emit: (p: MetricPlan, c: RowChange) => void;
+
+  /** Applies the main thread's new shed state to every operator and returns the acknowledgement (hot/member-shed.ts). */
+  applyShed(update: ShedUpdate): ShedAck {
+    const shed = this.shed;
+    if (!shed) return { seq: update.seq, closed: [] };
+    const ack = shed.update(update, this.#emit);
+    shed.adopt(this.#p1.partitionOperators());
+    return ack;
+  }
 
   constructor(catalog: Catalog, plans: readonly MetricPlan[], opts: MemberRunnerOptions) {
     this.#catalog = catalog;
@@ -292,10 +307,16 @@ export class MemberRunner {
     const extra = opts.sink ?? {};
     const archive = opts.archive;
     const enrich = enrichmentsOf(plans, 'processing-time');
+    const emit = (p: MetricPlan, c: RowChange): void => { this.#results.write(p, c); extra.result?.(p, c); };
+    this.#emit = emit;
+    if (opts.shed) {
+      this.shed = new MemberShed(plans, opts.shed);
+      this.shed.onOverflow = (msg) => this.#log(msg);
+    }
     this.#enrich = enrich;
     this.#sink = {
       ...extra,
-      result: (p, c) => { this.#results.write(p, c); extra.result?.(p, c); },
+      result: (p, c) => { if (this.shed === undefined || this.shed.filter(p, c)) emit(p, c); },
       quarantine: (r) => { this.#dlq.write(this.#topicOf.get(r.stream) ?? r.stream, r); archive?.quarantined(r); extra.quarantine?.(r); },
       ...(archive ? {
         accepted: (s, e, o, raw, enriched) => {
@@ -329,6 +350,7 @@ export class MemberRunner {
       ...(this.#opts.maxDedupIds !== undefined ? { maxDedupIds: this.#opts.maxDedupIds } : {}),
       futureReference: 'processing-time',
       partialsPartitions: (metric) => this.#partitions.get(partialsTopic(this.#prefix, metric)) ?? 1,
+      onOperators: (ops) => this.shed?.adopt(ops),
     });
   }
 
@@ -361,6 +383,15 @@ export class MemberRunner {
       }
     }
   }
+
+  /**
+   * Input partitions (`topic:partition`) this member took over with no stored offset, and the
+   * first offset it read of each: a reload that drops unsaved work (a fenced checkpoint) seeks
+   * back there, or the consumer would carry on past records whose work was dropped. Bounded by
+   * the input partitions.
+   */
+  readonly #unstored = new Set<string>();
+  readonly #firstRead = new Map<string, number>();
 
   /** Seeks not applied yet (the consumer was not running yet): applied before its next batch. */
   readonly #pendingSeeks = new Map<Consumer, { topic: string; partition: number; offset: string }[]>();
@@ -617,6 +648,11 @@ export class MemberRunner {
           const off = this.#p1.restorePartition(this.store.reader, stream, p, now);
           if (off !== undefined) { low = low === undefined ? off : Math.min(low, off); restored++; }
         }
+        const key = `${topic}:${p}`;
+        if (low !== undefined) { this.#unstored.delete(key); this.#firstRead.delete(key); } else this.#unstored.add(key);
+        // Nothing stored yet: unsaved work dropped here is read again from where this member began reading it.
+        const first = this.#firstRead.get(key);
+        if (low === undefined && first !== undefined) low = first;
         if (low !== undefined) this.#seek(consumer, topic, p, low);
       }
     }
@@ -676,6 +712,8 @@ export class MemberRunner {
       await new Promise((r) => setTimeout(r, 100));
       return;
     }
+    const key = `${batch.topic}:${batch.partition}`;
+    if (this.#unstored.has(key) && !this.#firstRead.has(key)) this.#firstRead.set(key, Number(batch.messages[0]?.offset));
     const partitions = this.#partitions.get(batch.topic);
     const records = batch.messages.map((m) => rawRecord(batch.partition, Number(m.offset), m.value, m.key, partitions));
     for (const stream of streams) {

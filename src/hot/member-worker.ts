@@ -111,11 +111,20 @@ const archive: MemberArchive | undefined = init.archive ? {
 } satisfies MemberArchive : undefined;
 
 let runner: MemberRunner | undefined;
+/** The main thread's latest shed state (at start: from workerData). */
+let shedState = init.shed;
 port.on('message', (msg: ToMember) => {
   if (msg.t === 'archiveFlushed') {
     const f = flushes.get(msg.id);
     flushes.delete(msg.id);
     if (msg.error) f?.reject(new Error(msg.error)); else f?.resolve();
+    return;
+  }
+  if (msg.t === 'shed') {
+    // Before the runner exists nothing was skipped: the update is kept for its construction.
+    shedState = msg.update;
+    const ack = runner ? runner.applyShed(msg.update) : { seq: msg.update.seq, closed: [] };
+    send({ t: 'shedAck', ack });
     return;
   }
   if (msg.t === 'checkpoint') {
@@ -134,6 +143,8 @@ port.on('message', (msg: ToMember) => {
 const figuresTimer = setInterval(() => {
   const r = runner;
   if (!r) return;
+  // The records behind the watermark reported here reach the main thread first (its backfill flushes the archive by them).
+  flushBatches();
   send({ t: 'figures', figures: {
     stats: r.stats(), stateSize: r.stateSize(),
     streams: r.streams.map((s) => ({ name: s.stream.name, watermarkMs: Number.isFinite(s.watermark.watermarkMs) ? s.watermark.watermarkMs : null, evicted: s.dedup.evicted })),
@@ -141,6 +152,7 @@ const figuresTimer = setInterval(() => {
     ...(r.lastCheckpointError ? { checkpointError: r.lastCheckpointError.message } : {}),
     counters: { ...r.counters }, owned: r.owned(), ...(r.groupError ? { groupError: r.groupError } : {}),
     ...(r.enrichment() ? { enrichment: r.enrichment() } : {}),
+    ...(r.shed ? { shed: r.shed.figures() } : {}),
   } });
 }, 1000);
 
@@ -153,6 +165,7 @@ try {
     brokers: init.brokers, groupId: init.groupId, stateDir: init.stateDir, resultsTopic: init.resultsTopic,
     checkpointIntervalMs: init.checkpointIntervalMs, fromBeginning: init.fromBeginning, maxGroups: init.maxGroups, maxDedupIds: init.maxDedupIds,
     partialsPrefix: init.partialsPrefix, memberId: init.memberId, ...(init.stateSync ? { stateSync: init.stateSync } : {}),
+    ...(shedState ? { shed: shedState } : {}),
     ...(archive ? { archive } : {}),
     ...(init.serve ? { sink: { result: (p, c) => { changes.push([p.name, c, runner?.resultSinceMs ?? null]); if (changes.length >= BATCH) flushBatches(); } } } : {}),
     log: (m) => send({ t: 'log', msg: m }),

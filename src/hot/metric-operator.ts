@@ -156,9 +156,12 @@ export class MetricOperator {
     this.lastWasLate = false;
     if (this.shed) {
       const t = event.eventTimeMs;
+      // Two checks, not else-if: a range shared by several operators starts empty (min +∞, max −∞; hot/member-shed.ts).
       if (this.skipped === undefined) this.skipped = { minMs: t, maxMs: t };
-      else if (t > this.skipped.maxMs) this.skipped.maxMs = t;
-      else if (t < this.skipped.minMs) this.skipped.minMs = t;
+      else {
+        if (t > this.skipped.maxMs) this.skipped.maxMs = t;
+        if (t < this.skipped.minMs) this.skipped.minMs = t;
+      }
       return;
     }
     const join = this.#join;

@@ -98,6 +98,8 @@ export interface PartialStageOptions {
   readonly futureReference?: FutureReference;
   /** Partition count of a metric's partials topic. */
   readonly partialsPartitions: (metric: string) => number;
+  /** Called with every input partition's operator set when it is created (a member's shedding sets their `shed` flags: hot/member-shed.ts). */
+  readonly onOperators?: (ops: readonly MetricOperator[]) => void;
 }
 
 const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null);
@@ -126,13 +128,22 @@ export class PartialStage {
       // stream's operators only hold the counters they share.
       const ops = plans.filter((p) => p.stream.name === s.name).map((p) => new MetricOperator(p, metricSink, limits, 'partial'));
       if (ops.length === 0) continue;
-      const partitionMetrics = (): MetricOperator[] => ops.map((o) => new MetricOperator(o.plan, metricSink, limits, 'partial', o.plan.name, o.stats));
+      const partitionMetrics = (): MetricOperator[] => {
+        const set = ops.map((o) => new MetricOperator(o.plan, metricSink, limits, 'partial', o.plan.name, o.stats));
+        opts.onOperators?.(set);
+        return set;
+      };
       this.#streams.set(s.name, new StreamRuntime(s, ops, streamSink, { maxDedupIds: opts.maxDedupIds ?? 2_000_000, futureReference: opts.futureReference ?? 'event-time', member: true, partitionMetrics }));
       this.#owned.set(s.name, new Set());
     }
   }
 
   get streams(): readonly StreamRuntime[] { return [...this.#streams.values()]; }
+
+  /** Every input partition's operators that exist now. */
+  *partitionOperators(): Iterable<MetricOperator> {
+    for (const rt of this.#streams.values()) for (const p of rt.partitionsWithMetrics) yield* rt.metricsOf(p);
+  }
 
   #stream(name: string): StreamRuntime {
     const s = this.#streams.get(name);
