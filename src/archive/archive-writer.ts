@@ -32,8 +32,8 @@
  */
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { enrichmentLaneRecord, enrichmentLanes, enrichmentLaneStream, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
-import type { Enrichment } from '../hot/enrichment/enrichment-stage.js';
+import { enrichmentLanes, tableAsStream, type Catalog, type StreamDef, type ValidEvent } from '../catalog/index.js';
+import { enrichmentLaneEvent, type Enrichment } from '../hot/enrichment/enrichment-stage.js';
 import { ExecutionError } from '../errors.js';
 import type { EventOrigin, LatePair } from '../hot/operator-types.js';
 import type { TableChangeRecord } from '../hot/engine.js';
@@ -385,11 +385,8 @@ export class ArchiveWriter {
    * event's own partition and offset, so the cold path LEFT JOINs exactly the answers used.
    */
   enrichment(lookup: StreamDef, stream: string, event: ValidEvent, origin: EventOrigin, e: Enrichment): void {
-    const lane = enrichmentLaneStream(lookup, stream);
-    const row = e.answer.kind === 'row' ? e.answer.row : null;
-    const fallback = e.answer.kind === 'fallback' ? e.answer.reason : null;
-    const payload = enrichmentLaneRecord(event.eventId, event.eventTimeMs, e.key, row, fallback);
-    this.accepted(lane, { ok: true, eventId: event.eventId, eventTimeMs: event.eventTimeMs, payload }, origin, JSON.stringify(payload));
+    const x = enrichmentLaneEvent(lookup, stream, event, e);
+    this.accepted(x.lane, x.event, origin, x.raw);
   }
 
   #pushRow(lane: Lane, stream: StreamDef, hour: string, origin: EventOrigin, row: Record<string, unknown>): void {

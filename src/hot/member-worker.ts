@@ -6,9 +6,9 @@
  * second. Its checkpoints wait until the main thread's archive has written what it sent.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { enrichmentLaneRecord, enrichmentLaneStream } from '../catalog/index.js';
 import { loadDefinitions, withoutTableJoins } from '../cli/load-definitions.js';
 import type { ExecutionError } from '../errors.js';
+import { enrichmentLaneEvent } from './enrichment/enrichment-stage.js';
 import { MemberRunner, type MemberArchive } from './member-runner.js';
 import type { AcceptedBatch, FromMember, LateTuple, MemberInit, ToMember } from './member-protocol.js';
 import { evidenceTuple, type RowChange } from './operator-types.js';
@@ -84,9 +84,9 @@ const archive: MemberArchive | undefined = init.archive ? {
     if (++acceptedRows >= BATCH || columns.raws.length >= BATCH) flushBatches();
   },
   enrichment(lookup, stream, event, origin, e) {
-    // The archive's enrichment lane record (ArchiveWriter.enrichment), sent as an accepted event of the lane.
-    const payload = enrichmentLaneRecord(event.eventId, event.eventTimeMs, e.key, e.answer.kind === 'row' ? e.answer.row : null, e.answer.kind === 'fallback' ? e.answer.reason : null);
-    this.accepted(enrichmentLaneStream(lookup, stream), { ok: true, eventId: event.eventId, eventTimeMs: event.eventTimeMs, payload }, origin, JSON.stringify(payload));
+    // As ArchiveWriter.enrichment: sent as an accepted event of the lane.
+    const x = enrichmentLaneEvent(lookup, stream, event, e);
+    this.accepted(x.lane, x.event, origin, x.raw);
   },
   late(plan, pair) {
     const t: LateTuple = [plan.name, pair.event.eventId, pair.event.eventTimeMs, pair.windowStart, pair.windowEnd, Number.isFinite(pair.watermarkMs) ? pair.watermarkMs : null, pair.origin.partition, pair.origin.offset];

@@ -14,8 +14,8 @@
  *   source while the window is full. Nothing is ever dropped.
  * - Events the validator rejects are passed on untouched (the runtime quarantines them).
  */
-import type { StreamDef } from '../../catalog/index.js';
-import { RecordValidator, type FutureReference } from '../../catalog/index.js';
+import type { StreamDef, ValidEvent } from '../../catalog/index.js';
+import { enrichmentLaneRecord, enrichmentLaneStream, RecordValidator, type FutureReference } from '../../catalog/index.js';
 import type { Evaluator } from '../eval/compile-expr.js';
 import type { RawRecord } from '../stream-runtime.js';
 import type { LookupAnswer } from './lookup-answer.js';
@@ -32,6 +32,16 @@ export interface StageLookup {
 export interface Enrichment {
   readonly key: string | number | null;
   readonly answer: LookupAnswer;
+}
+
+/**
+ * What `lookup` gave `event` of `stream`, as the archive keeps it: an accepted event of the lane
+ * `<lookup>.enrichment.<stream>` (catalog/enrichment-lane.ts) and its JSON text. Used by the
+ * archive writer and by member threads, which send it to the main thread's archive.
+ */
+export function enrichmentLaneEvent(lookup: StreamDef, stream: string, event: ValidEvent, e: Enrichment): { lane: StreamDef; event: ValidEvent; raw: string } {
+  const payload = enrichmentLaneRecord(event.eventId, event.eventTimeMs, e.key, e.answer.kind === 'row' ? e.answer.row : null, e.answer.kind === 'fallback' ? e.answer.reason : null);
+  return { lane: enrichmentLaneStream(lookup, stream), event: { ok: true, eventId: event.eventId, eventTimeMs: event.eventTimeMs, payload }, raw: JSON.stringify(payload) };
 }
 
 interface Waiting {
