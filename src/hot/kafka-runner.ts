@@ -29,7 +29,6 @@ import type { ArchiveWriter } from '../archive/archive-writer.js';
 import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import type { MetricPlan } from '../plan/index.js';
-import type { StreamDef } from '../catalog/index.js';
 import { DlqSink } from '../sinks/dlq-topic.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { KafkaSource } from '../sources/kafka-source.js';
@@ -180,7 +179,7 @@ export class KafkaRunner {
         accepted: (s, e, o, raw, enriched) => {
           archive.accepted(s, e, o, raw);
           // Every answer used, as replay archives it: recompute joins the same rows.
-          for (const [name, x] of Object.entries(enriched ?? {})) archive.enrichment(enrich?.clients.get(name)?.def as StreamDef, s.name, e, o, x);
+          enrich?.archive(archive, s.name, e, o, enriched);
           extra.accepted?.(s, e, o, raw, enriched);
         },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },

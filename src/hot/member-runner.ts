@@ -322,7 +322,7 @@ export class MemberRunner {
         accepted: (s, e, o, raw, enriched) => {
           archive.accepted(s, e, o, raw);
           // Every answer used, at the event's own partition and offset (the cold path joins them).
-          if (enriched) for (const [name, x] of Object.entries(enriched)) { const def = enrich?.clients.get(name)?.def; if (def) archive.enrichment(def, s.name, e, o, x); }
+          enrich?.archive(archive, s.name, e, o, enriched);
           extra.accepted?.(s, e, o, raw, enriched);
         },
         late: (p, pair) => { archive.late(p, pair); extra.late?.(p, pair); },

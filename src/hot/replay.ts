@@ -22,7 +22,7 @@
  */
 import { appendFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog, StreamDef } from '../catalog/index.js';
+import type { Catalog } from '../catalog/index.js';
 import { ExecutionError } from '../errors.js';
 import { findNode, type MetricPlan } from '../plan/index.js';
 import { readInput } from '../sources/file-source.js';
@@ -105,8 +105,8 @@ export async function replay(catalog: Catalog, plans: readonly MetricPlan[], inp
     ...(archive || enrichLane ? {
       accepted: (s, e, o, raw, enriched) => {
         archive?.accepted(s, e, o, raw);
+        if (archive) enrich?.archive(archive, s.name, e, o, enriched);
         for (const [name, x] of Object.entries(enriched ?? {})) {
-          archive?.enrichment(enrich?.clients.get(name)?.def as StreamDef, s.name, e, o, x);
           enrichLane?.write({ lookup: name, stream: s.name, partition: o.partition, offset: o.offset, event_id: e.eventId, key: x.key, row: x.answer.kind === 'row' ? x.answer.row : null, fallback: x.answer.kind === 'fallback' ? x.answer.reason : null });
         }
       },

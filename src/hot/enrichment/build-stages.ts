@@ -2,11 +2,12 @@
  * The enrichment stages of a run: one per stream whose metrics join an external lookup
  * (kind: lookup), sharing one client (cache, breaker, concurrency) per lookup.
  */
-import type { FutureReference } from '../../catalog/index.js';
+import type { FutureReference, StreamDef, ValidEvent } from '../../catalog/index.js';
+import type { EventOrigin } from '../operator-types.js';
 import { ExecutionError } from '../../errors.js';
 import { findNode, type MetricPlan } from '../../plan/index.js';
 import { compileRowExpr } from '../eval/compile-expr.js';
-import { EnrichmentStage, type StageLookup } from './enrichment-stage.js';
+import { EnrichmentStage, type Enrichment, type StageLookup } from './enrichment-stage.js';
 import type { FallbackReason } from './lookup-answer.js';
 import { LookupClient, type BreakerState } from './lookup-client.js';
 
@@ -19,6 +20,8 @@ export interface Enrichments {
   close(): void;
   /** Per lookup: what /metrics shows of it (hot/enrichment figures, README "External lookups"). */
   figures(): Record<string, EnrichmentFigures>;
+  /** Archives every answer an accepted event carries (`to.enrichment` per lookup, in its lane), so recompute joins the same rows. */
+  archive(to: { enrichment(lookup: StreamDef, stream: string, event: ValidEvent, origin: EventOrigin, e: Enrichment): void }, stream: string, event: ValidEvent, origin: EventOrigin, enriched: Readonly<Record<string, Enrichment>> | undefined): void;
 }
 
 /**
@@ -83,5 +86,8 @@ export function buildEnrichments(plans: readonly MetricPlan[], futureReference: 
     }
     return out;
   };
-  return { stages, clients, close: () => { for (const c of clients.values()) c.shutdown(); }, figures };
+  const archive: Enrichments['archive'] = (to, stream, event, origin, enriched) => {
+    if (enriched) for (const [name, e] of Object.entries(enriched)) { const def = clients.get(name)?.def; if (def) to.enrichment(def, stream, event, origin, e); }
+  };
+  return { stages, clients, close: () => { for (const c of clients.values()) c.shutdown(); }, figures, archive };
 }
