@@ -11,12 +11,12 @@ import type { Catalog } from '../catalog/index.js';
 import type { MemberPool } from '../hot/member-pool.js';
 import type { MemberFigures } from '../hot/member-protocol.js';
 import type { RowChange } from '../hot/operator-types.js';
-import { ShedController, type LagSample, type ShedThresholds } from '../hot/shed-controller.js';
+import type { LagSample, ShedThresholds } from '../hot/shed-controller.js';
 import type { ShedCoordinator } from '../hot/shed-coordinator.js';
 import type { MetricPlan } from '../plan/index.js';
 import { ResultsTopicSink } from '../sinks/results-topic.js';
 import { Kafka, logLevel } from '../sources/kafkajs.js';
-import { backfillDue, SHED_SAMPLE_MS, type ShedSource } from './run-shedding.js';
+import { backfillDue, levelChangeMessage, restoredController, SHED_SAMPLE_MS, type ShedSource } from './run-shedding.js';
 
 /** How long (ms) this process's members must own only part of the group's partitions before other processes are taken to share it. */
 export const SHARED_AFTER_MS = 15_000;
@@ -67,9 +67,7 @@ export function poolLagSample(lag: ReadonlyMap<string, number>, streamWatermarks
  * members neither hear this thread nor report to it.
  */
 export function startMemberShedding(pool: MemberPool, coordinator: ShedCoordinator, plans: readonly MetricPlan[], thresholds: ShedThresholds, group: string, log: (msg: string) => void): { stop: () => void; source: ShedSource } {
-  const controller = new ShedController(thresholds);
-  const shedTiers = new Set(plans.filter((p) => coordinator.shed.includes(p.name)).map((p) => p.tier));
-  if (shedTiers.size > 0) controller.restoreLevel(shedTiers.has('standard') ? 2 : 1, Date.now());
+  const controller = restoredController(thresholds, plans, (m) => coordinator.shed.includes(m));
   const streams = [...new Set(plans.map((p) => p.stream.name))];
   let partialSince: number | undefined;
   const topics = new Map(plans.map((p) => [p.stream.name, p.stream.topic]));
@@ -84,15 +82,13 @@ export function startMemberShedding(pool: MemberPool, coordinator: ShedCoordinat
       coordinator.disable(why);
       log(`ERROR shedding turned off: ${why}`);
     }
-    const figures = pool.figures().map((f) => f?.shed);
-    if (coordinator.sync(figures)) coordinator.log.onChange?.();
+    const all = pool.figures();
+    if (coordinator.sync(all.map((f) => f?.shed))) coordinator.log.onChange?.();
     const sample = poolLagSample(pool.lag(), streams.map(watermarks(pool)), now);
-    const wm = settledWatermarks(pool.figures(), topicOf);
+    const wm = settledWatermarks(all, topicOf);
     const before = controller.level;
     const level = coordinator.disabled === undefined ? controller.observe(sample, now) : controller.level;
-    if (level !== before) {
-      log(`${level > before ? 'shedding' : 'resuming'}: level ${level} (${level === 0 ? 'every metric live' : level === 1 ? 'batch metrics shed' : 'batch and standard metrics shed'}); event-time lag ${sample.eventLagMs ?? '?'} ms, ${sample.consumerLagRecords ?? '?'} records behind (${pool.size} member threads)`);
-    }
+    if (level !== before) log(`${levelChangeMessage(before, level, sample)} (${pool.size} member threads)`);
     coordinator.apply((tier) => controller.isShed(tier), wm, now);
   }, SHED_SAMPLE_MS);
   timer.unref();

@@ -26,20 +26,31 @@ export function lagSample(engine: Engine, lag: ReadonlyMap<string, number>, nowM
   return { consumerLagRecords: lag.size > 0 ? records : undefined, eventLagMs: Number.isFinite(wm) ? Math.max(0, nowMs - wm) : undefined };
 }
 
+/**
+ * A controller for `plans`: a metric left shed by a stop (`isShed`) stays shed until the lag
+ * says otherwise, so the level starts at 2 when a standard metric is shed, 1 for batch only.
+ */
+export function restoredController(thresholds: ShedThresholds, plans: readonly MetricPlan[], isShed: (metric: string) => boolean): ShedController {
+  const controller = new ShedController(thresholds);
+  const shedTiers = new Set(plans.filter((p) => isShed(p.name)).map((p) => p.tier));
+  if (shedTiers.size > 0) controller.restoreLevel(shedTiers.has('standard') ? 2 : 1, Date.now());
+  return controller;
+}
+
+/** The log line of a level change from `before` to `level`. */
+export function levelChangeMessage(before: number, level: number, sample: LagSample): string {
+  return `${level > before ? 'shedding' : 'resuming'}: level ${level} (${level === 0 ? 'every metric live' : level === 1 ? 'batch metrics shed' : 'batch and standard metrics shed'}); event-time lag ${sample.eventLagMs ?? '?'} ms, ${sample.consumerLagRecords ?? '?'} records behind`;
+}
+
 /** Samples the lag every {@link SHED_SAMPLE_MS} ms and sheds or resumes metrics by tier. Returns a stop function. */
 export function startShedding(engine: Engine, lag: () => ReadonlyMap<string, number>, thresholds: ShedThresholds, log: (msg: string) => void): () => void {
-  const controller = new ShedController(thresholds);
-  // A metric left shed by a stop stays shed until the lag says otherwise.
-  const shedTiers = new Set(engine.plans.filter((p) => engine.shedLog.isOpen(p.name)).map((p) => p.tier));
-  if (shedTiers.size > 0) controller.restoreLevel(shedTiers.has('standard') ? 2 : 1, Date.now());
+  const controller = restoredController(thresholds, engine.plans, (m) => engine.shedLog.isOpen(m));
   const timer = setInterval(() => {
     const now = Date.now();
     const sample = lagSample(engine, lag(), now);
     const before = controller.level;
     const level = controller.observe(sample, now);
-    if (level !== before) {
-      log(`${level > before ? 'shedding' : 'resuming'}: level ${level} (${level === 0 ? 'every metric live' : level === 1 ? 'batch metrics shed' : 'batch and standard metrics shed'}); event-time lag ${sample.eventLagMs ?? '?'} ms, ${sample.consumerLagRecords ?? '?'} records behind`);
-    }
+    if (level !== before) log(levelChangeMessage(before, level, sample));
     engine.applyShedLevel(controller, now);
   }, SHED_SAMPLE_MS);
   timer.unref();
