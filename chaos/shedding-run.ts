@@ -13,6 +13,7 @@ import { execa } from 'execa';
 import { Kafka, logLevel } from 'kafkajs';
 import { generate } from '../src/sources/generator.js';
 import type { ResultRow } from '../src/util/result-row.js';
+import { BATCH_REVENUE_1M, CRITICAL_ORDERS_1M } from '../test/support/shedding-metrics.js';
 
 export interface SheddingRunOptions {
   readonly brokers: string;
@@ -40,17 +41,12 @@ export interface SheddingRunResult {
 }
 
 const METRICS: Record<string, string> = {
-  orders_1m: `-- tier: critical
-CREATE VIEW orders_1m AS SELECT window_start, COUNT(*) AS n FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start;
-`,
+  orders_1m: CRITICAL_ORDERS_1M,
   restaurant_counts_1m: `-- tier: standard
 CREATE VIEW restaurant_counts_1m AS SELECT window_start, data.restaurantId AS restaurant_id, COUNT(*) AS n
 FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start, data.restaurantId;
 `,
-  revenue_1m: `-- tier: batch
-CREATE VIEW revenue_1m AS SELECT window_start, data.restaurantId AS restaurant_id, COUNT(*) AS n, round(SUM(data.orderTotal), 2) AS revenue, SUM(data.itemCount) AS items
-FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start, data.restaurantId;
-`,
+  revenue_1m: BATCH_REVENUE_1M,
 };
 
 /**

@@ -13,25 +13,14 @@ import { describe, expect, it } from 'vitest';
 import { generate } from '../../src/sources/generator.js';
 import type { ResultRow } from '../../src/util/result-row.js';
 import { freePort } from '../connect/free-port.js';
+import { BATCH_REVENUE_1M, CRITICAL_ORDERS_1M, shedInfo, sortedRows, type ShedInfo } from '../support/shedding-metrics.js';
 import { brokers, createTopic, ordersProjectWith, readResults, testKafka, uniqueName, waitFor } from './support.js';
-
-const CRITICAL = `-- tier: critical
-CREATE VIEW orders_1m AS SELECT window_start, COUNT(*) AS n FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start;
-`;
-const BATCH = `-- tier: batch
-CREATE VIEW revenue_1m AS SELECT window_start, data.restaurantId AS restaurant_id, COUNT(*) AS n, round(SUM(data.orderTotal), 2) AS revenue, SUM(data.itemCount) AS items
-FROM TUMBLE(orders, eventTime, INTERVAL '1 minute') GROUP BY window_start, data.restaurantId;
-`;
-
-interface MetricInfo { name: string; shed?: { shed: boolean; shedWindows: number; backfilledWindows: number; pendingIntervals: number } }
-
-const sorted = (rows: readonly ResultRow[]): ResultRow[] => [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 
 describe.skipIf(!brokers)('pitwall run --shed', () => {
   it('sheds the batch metric under a backlog, backfills its windows from the archive, and ends equal to an unshed run', async () => {
     if (!brokers) return;
     const topic = uniqueName('shed-orders');
-    const dir = ordersProjectWith('pw-shed-', topic, { orders_1m: CRITICAL, revenue_1m: BATCH });
+    const dir = ordersProjectWith('pw-shed-', topic, { orders_1m: CRITICAL_ORDERS_1M, revenue_1m: BATCH_REVENUE_1M });
     const kafka = testKafka('shed-test');
     await createTopic(kafka, topic, 1);
     // A backlog of 100,000 events over 1,000 s of event time, then (once caught up) a tail three minutes later that closes every window.
@@ -54,10 +43,7 @@ describe.skipIf(!brokers)('pitwall run --shed', () => {
     { reject: false, stdin: 'ignore', stdout: 'ignore', stderr: 'pipe', env, forceKillAfterDelay: 30_000 });
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const metrics = async (): Promise<MetricInfo[]> => {
-      try { return ((await (await fetch(`http://127.0.0.1:${port}/v1/metrics`)).json()) as { metrics: MetricInfo[] }).metrics; } catch { return []; }
-    };
-    const info = async (name: string): Promise<MetricInfo['shed']> => (await metrics()).find((m) => m.name === name)?.shed;
+    const info = (name: string): Promise<ShedInfo> => shedInfo(port, name);
     try {
       expect(await waitFor(() => stderr.includes('shedding: level 1') || proc.exitCode !== null, 60_000, 200), stderr).toBe(true);
       expect(stderr).toContain('shedding: level 1');
@@ -101,7 +87,7 @@ describe.skipIf(!brokers)('pitwall run --shed', () => {
       for (const m of ['orders_1m', 'revenue_1m']) {
         const want = reference(m).filter((r) => Date.parse(String(r.window_start)) <= untilMs);
         expect(want.length).toBeGreaterThan(10);
-        expect(sorted(finals.get(m) ?? [])).toEqual(sorted(want));
+        expect(sortedRows(finals.get(m) ?? [])).toEqual(sortedRows(want));
       }
     } finally {
       await reader.stop();
